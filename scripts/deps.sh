@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Installs everything the build, the tests and CI need, from Debian's packages only,
+# and builds the musl static archives the release agent links (protobuf-c runtime,
+# later libseccomp) from Debian's own source packages.
+# Usage: scripts/deps.sh [DEPS_DIR]   (default: .deps beside this script's repo)
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+deps=${1:-$repo/.deps}
+export DEBIAN_FRONTEND=noninteractive
+
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+
+pkgs=(
+	build-essential make gcc clang llvm libclang-rt-14-dev clang-format
+	musl-tools
+	protobuf-c-compiler libprotobuf-c-dev libjson-c-dev
+	dpkg-dev file procps iproute2 util-linux python3
+)
+
+need_install=0
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_install=1
+done
+
+# Source packages are needed for the musl archives: add a deb-src entry once.
+src_list=/etc/apt/sources.list.d/kata-agent-deb-src.sources
+if ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	"${sudo_cmd[@]}" tee "$src_list" >/dev/null <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	need_install=1
+fi
+
+if [ "$need_install" = 1 ] || [ ! -f "$deps/musl/lib/libprotobuf-c.a" ]; then
+	"${sudo_cmd[@]}" apt-get update -qq
+fi
+if [ "$need_install" = 1 ]; then
+	"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+fi
+
+# --- musl sysroot additions: kernel headers and static libraries ---------------------------
+mkdir -p "$deps/musl/include" "$deps/musl/lib" "$deps/src"
+for d in linux asm-generic mtd; do
+	[ -e "$deps/musl/include/$d" ] || ln -s "/usr/include/$d" "$deps/musl/include/$d"
+done
+arch_inc=/usr/include/$(gcc -dumpmachine)
+[ -e "$deps/musl/include/asm" ] || ln -s "$arch_inc/asm" "$deps/musl/include/asm"
+
+if [ ! -f "$deps/musl/lib/libprotobuf-c.a" ]; then
+	work=$(mktemp -d)
+	chmod 777 "$work"
+	(cd "$work" && apt-get source -qq --download-only protobuf-c >/dev/null 2>&1)
+	tarball=$(ls "$work"/protobuf-c_*.orig.tar.gz | head -n1)
+	tar -C "$work" -xzf "$tarball"
+	srcdir=$(find "$work" -maxdepth 1 -type d -name 'protobuf-c-*' | head -n1)
+	mkdir -p "$deps/musl/include/protobuf-c"
+	cp "$srcdir/protobuf-c/protobuf-c.h" "$deps/musl/include/protobuf-c/"
+	musl-gcc -O2 -fPIC -I"$srcdir" -c "$srcdir/protobuf-c/protobuf-c.c" -o "$work/protobuf-c.o"
+	ar rcs "$deps/musl/lib/libprotobuf-c.a" "$work/protobuf-c.o"
+	rm -rf "$work"
+fi
+
+echo "deps: ready in $deps"

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Wiring of the running agent: signals, reaper, server. Startup duties of PID 1 come later. */
+#include "agent/agent.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "rpc/services.h"
+#include "transport/address.h"
+
+static void on_sigchld(const struct signalfd_siginfo *si, void *data)
+{
+	struct agent *agent = data;
+	reaper_reap(&agent->reaper);
+}
+
+static void on_terminate(const struct signalfd_siginfo *si, void *data)
+{
+	struct agent *agent = data;
+	if (agent->init_mode) {
+		/* PID 1 never exits on a signal: the VM is powered off by DestroySandbox. */
+		log_warn("root", "ignoring signal %u: the agent is PID 1", si->ssi_signo);
+		return;
+	}
+	log_info("root", "signal %u received, shutting down", si->ssi_signo);
+	loop_quit(agent->loop, 0);
+}
+
+/* agent.devmode decides whether the agent may dump core (spec: deliberate difference 3). */
+static void apply_dump_policy(const struct agent *agent)
+{
+	if (agent->cfg.dev_mode) {
+		struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
+		(void)setrlimit(RLIMIT_CORE, &rl);
+		(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	} else {
+		struct rlimit rl = {0, 0};
+		(void)setrlimit(RLIMIT_CORE, &rl);
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	}
+}
+
+static int start_server(struct agent *agent, agent_error_t **err)
+{
+	struct address addr;
+	int r;
+
+	r = rpc_server_new(agent->loop, &agent->server);
+	if (r < 0)
+		return agent_error_set(err, -r, "cannot create the server");
+	agent_service_init(&agent->agent_service, agent);
+	if (rpc_server_add_service(agent->server, &health_service) < 0 ||
+	    rpc_server_add_service(agent->server, &agent->agent_service) < 0)
+		return agent_error_set(err, ENOMEM, "cannot register services");
+
+	r = address_parse(agent->cfg.server_addr, &addr, err);
+	if (r < 0)
+		return r;
+	if (addr.kind == ADDRESS_SERIAL) {
+		int fd = address_open_serial(&addr, NULL, err);
+		if (fd < 0)
+			return fd;
+		return rpc_server_add_stream(agent->server, fd, true, err);
+	}
+	int fd = address_listen(&addr, err);
+	if (fd < 0)
+		return agent_error_wrap(err, "server address %s", agent->cfg.server_addr);
+	return rpc_server_add_listener(agent->server, fd, err);
+}
+
+int agent_start(struct agent *agent, agent_error_t **err)
+{
+	int r;
+
+	reaper_init(&agent->reaper);
+	r = loop_new(&agent->loop);
+	if (r < 0)
+		return agent_error_set(err, -r, "cannot create the event loop");
+
+	if (agent->cfg.log_vport > 0) {
+		r = agent_logport_start(agent, agent->cfg.log_vport, err);
+		if (r < 0)
+			return r;
+	} else {
+		agent_logsink_attach(agent, agent->logger.fd, agent->logger.fd_owned);
+	}
+
+	apply_dump_policy(agent);
+	if (!agent->init_mode && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		log_warn("root", "cannot become a child subreaper: %s", strerror(errno));
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((r = loop_signal_add(agent->loop, SIGCHLD, on_sigchld, agent)) < 0 ||
+	    (r = loop_signal_add(agent->loop, SIGTERM, on_terminate, agent)) < 0 ||
+	    (r = loop_signal_add(agent->loop, SIGINT, on_terminate, agent)) < 0)
+		return agent_error_set(err, -r, "cannot set up signal handling");
+	/* Children that exited before the signalfd existed. */
+	reaper_reap(&agent->reaper);
+
+	return start_server(agent, err);
+}
+
+void agent_stop(struct agent *agent)
+{
+	agent->server = rpc_server_free(agent->server);
+	agent_logport_stop(agent);
+	agent->logger_io = loop_io_del(agent->loop, agent->logger_io);
+	logger_drain(&agent->logger, 1000);
+	agent->loop = loop_free(agent->loop);
+	reaper_release(&agent->reaper);
+}

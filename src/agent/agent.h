@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The one agent context: everything the agent holds lives here, created by
+ * main and passed down. No other mutable global state exists, except the
+ * logger pointer that log_install() sets to &agent->logger.
+ */
+#ifndef AGENT_AGENT_AGENT_H
+#define AGENT_AGENT_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/log.h"
+#include "config/config.h"
+#include "loop/loop.h"
+#include "loop/reaper.h"
+#include "rpc/server.h"
+
+struct log_port;
+
+struct agent {
+	struct agent_config cfg;
+	struct logger logger;
+	struct loop_io *logger_io; /* armed for EPOLLOUT while log lines are pending */
+	struct log_port *log_port; /* agent.log_vport listener, NULL when logging to stderr */
+	struct loop *loop;
+	struct reaper reaper;
+	struct rpc_server *server;
+	struct rpc_service agent_service;
+	bool init_mode; /* we are PID 1 */
+	uint64_t start_ms;
+};
+
+/* Sets up logging, signals, the reaper and the server from agent->cfg. */
+int agent_start(struct agent *agent, agent_error_t **err);
+void agent_stop(struct agent *agent);
+
+/* logsink.c: keep the logger's output flowing from the loop, never blocking. */
+int agent_logsink_attach(struct agent *agent, int fd, bool owned);
+/* logport.c: serve the log stream on a vsock port to one reader at a time. */
+int agent_logport_start(struct agent *agent, uint32_t port, agent_error_t **err);
+void agent_logport_stop(struct agent *agent);
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * kata-agent: wiring only. Configuration -> logging -> loop -> serve.
+ *
+ * Invariant: once the agent serves, nothing calls exit(). As PID 1 an exit
+ * panics the guest kernel, so every error after start-up is answered on the
+ * wire and logged; the process only ends by DestroySandbox or, outside a VM,
+ * by SIGTERM/SIGINT.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+
+extern char **environ;
+
+/* stderr with its own non-blocking file description, so the console never stalls the loop. */
+static int open_log_fd(void)
+{
+	int fd = open("/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_APPEND);
+	if (fd >= 0)
+		return fd;
+	return fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+}
+
+static void log_announce(struct agent *agent)
+{
+	char *cfg = agent_config_to_json(&agent->cfg);
+	log_write(LOG_LEVEL_INFO, "root",
+		  LOG_FIELDS({"agent-version", AGENT_VERSION}, {"api-version", AGENT_API_VERSION},
+			     {"config", cfg ? cfg : "{}"},
+			     {"init-mode", agent->init_mode ? "true" : "false"}),
+		  "announce");
+	free(cfg);
+	for (size_t i = 0; i < agent->cfg.n_warnings; i++)
+		log_warn("config", "%s", agent->cfg.warnings[i]);
+}
+
+int main(int argc, char **argv)
+{
+	static struct agent agent; /* lives for the whole process; see agent.h */
+	_cleanup_error_ agent_error_t *err = NULL;
+
+	agent.start_ms = loop_now_ms();
+	agent.init_mode = getpid() == 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
+			printf("kata-agent version %s (API %s)\n", AGENT_VERSION, AGENT_API_VERSION);
+			return 0;
+		}
+	}
+
+	agent_config_init(&agent.cfg);
+	agent_config_load(&agent.cfg, argc, argv, (const char *const *)environ);
+
+	logger_init(&agent.logger, agent.cfg.log_level, -1, AGENT_VERSION);
+	int lfd = open_log_fd();
+	if (lfd >= 0)
+		logger_set_fd(&agent.logger, lfd, true);
+	log_install(&agent.logger);
+	log_announce(&agent);
+
+	if (agent_start(&agent, &err) < 0) {
+		log_write(LOG_LEVEL_CRITICAL, "root", NULL, 0, "cannot start: %s", err->msg);
+		if (agent.init_mode) {
+			/* PID 1 must not exit: keep reaping orphans so the failure stays visible. */
+			for (;;)
+				pause();
+		}
+		agent_stop(&agent);
+		logger_release(&agent.logger);
+		agent_config_release(&agent.cfg);
+		return 1;
+	}
+	log_write(LOG_LEVEL_INFO, "root", LOG_FIELDS({"address", agent.cfg.server_addr}),
+		  "agent ready after %llu ms",
+		  (unsigned long long)(loop_now_ms() - agent.start_ms));
+
+	int r = loop_run(agent.loop);
+	if (r < 0)
+		log_error("root", "event loop failed: %s", strerror(-r));
+	log_info("root", "kata-agent shutdown complete");
+	agent_stop(&agent);
+	logger_release(&agent.logger);
+	agent_config_release(&agent.cfg);
+	return r < 0 ? 1 : 0;
+}

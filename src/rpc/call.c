@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Calls: envelope decoding, dispatch to a service method, replies, deadlines, cancellation. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "google/rpc/status.pb-c.h"
+#include "rpc/conn.h"
+
+/* Packs {status, payload} into a ttrpc.Response and queues it. */
+static void send_response(struct rpc_conn *c, uint32_t stream_id, int code, const char *msg,
+			  const uint8_t *payload, size_t len)
+{
+	Google__Rpc__Status st = GOOGLE__RPC__STATUS__INIT;
+	Ttrpc__Response resp = TTRPC__RESPONSE__INIT;
+
+	st.code = code;
+	st.message = (char *)(msg ? msg : "");
+	resp.status = &st;
+	if (code == GRPC_OK && len) {
+		resp.payload.data = (uint8_t *)payload;
+		resp.payload.len = len;
+	}
+	size_t sz = ttrpc__response__get_packed_size(&resp);
+	if (sz > TTRPC_MAX_PAYLOAD) {
+		char m[128];
+		snprintf(m, sizeof(m), "reply of %zu bytes exceeds the maximum message size of %u",
+			 sz, TTRPC_MAX_PAYLOAD);
+		log_error("rpc", "stream %u: %s", stream_id, m);
+		send_response(c, stream_id, GRPC_INVALID_ARGUMENT, m, NULL, 0);
+		return;
+	}
+	uint8_t *buf = malloc(sz ? sz : 1);
+	if (!buf) {
+		log_error("rpc", "out of memory packing a reply on stream %u", stream_id);
+		return;
+	}
+	ttrpc__response__pack(&resp, buf);
+	conn_send_frame(c, stream_id, buf, sz);
+	free(buf);
+}
+
+void call_send_status(struct rpc_conn *c, uint32_t stream_id, int code, const char *msg)
+{
+	send_response(c, stream_id, code, msg, NULL, 0);
+}
+
+static struct rpc_call *call_free(struct rpc_call *call)
+{
+	if (!call)
+		return NULL;
+	if (call->req)
+		protobuf_c_message_free_unpacked(call->req, NULL);
+	if (call->envelope)
+		ttrpc__request__free_unpacked(call->envelope, NULL);
+	free(call);
+	return NULL;
+}
+
+/* Takes the call off its connection; afterwards only its stream id and conn are used. */
+static void call_detach(struct rpc_call *call)
+{
+	struct rpc_conn *c = call->conn;
+	call->deadline = loop_timer_cancel(c->srv->loop, call->deadline);
+	if (call->prev)
+		call->prev->next = call->next;
+	else
+		c->calls = call->next;
+	if (call->next)
+		call->next->prev = call->prev;
+	call->prev = call->next = NULL;
+	if (c->dispatching == call)
+		c->dispatch_answered = true;
+	c->n_calls--;
+	c->srv->stats.calls_in_flight--;
+}
+
+static void call_finish(struct rpc_call *call, int code, const char *msg, const uint8_t *payload,
+			size_t len)
+{
+	struct rpc_conn *c = call->conn;
+	uint32_t sid = call->stream_id;
+
+	call_detach(call);
+	call_free(call);
+	send_response(c, sid, code, msg, payload, len);
+}
+
+void rpc_reply(struct rpc_call *call, const ProtobufCMessage *resp)
+{
+	size_t sz = protobuf_c_message_get_packed_size(resp);
+	uint8_t *buf = malloc(sz ? sz : 1);
+	if (!buf) {
+		call_finish(call, GRPC_RESOURCE_EXHAUSTED, "out of memory packing the reply", NULL,
+			    0);
+		return;
+	}
+	protobuf_c_message_pack(resp, buf);
+	call_finish(call, GRPC_OK, NULL, buf, sz);
+	free(buf);
+}
+
+void rpc_reply_status(struct rpc_call *call, int code, const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	call_finish(call, code, msg ? msg : fmt, NULL, 0);
+	free(msg);
+}
+
+void rpc_reply_error(struct rpc_call *call, agent_error_t *err)
+{
+	int code = rpc_status_from_error(err);
+	const char *msg = err && err->msg ? err->msg : "unknown error";
+	log_write(LOG_LEVEL_ERROR, "rpc",
+		  LOG_FIELDS({"method", rpc_call_method(call)}, {"code", rpc_status_name(code)}),
+		  "%s", msg);
+	call_finish(call, code, msg, NULL, 0);
+	agent_error_free(err);
+}
+
+void rpc_call_set_cancel(struct rpc_call *call, rpc_cancel_fn fn, void *data)
+{
+	call->cancel = fn;
+	call->cancel_data = data;
+}
+
+const char *rpc_call_method(const struct rpc_call *call)
+{
+	return call->method ? call->method->name : "?";
+}
+
+const char *rpc_call_metadata(const struct rpc_call *call, const char *key)
+{
+	for (size_t i = 0; call->envelope && i < call->envelope->n_metadata; i++) {
+		const Ttrpc__KeyValue *kv = call->envelope->metadata[i];
+		if (kv && kv->key && strcasecmp(kv->key, key) == 0)
+			return kv->value;
+	}
+	return NULL;
+}
+
+/* The owner learns first, then the call is answered (deadline) or dropped (client gone). */
+static void call_cancel(struct rpc_call *call, bool answer)
+{
+	if (call->cancel) {
+		rpc_cancel_fn fn = call->cancel;
+		call->cancel = NULL;
+		fn(call, call->cancel_data);
+	}
+	if (answer) {
+		call_finish(call, GRPC_DEADLINE_EXCEEDED, "timeout", NULL, 0);
+	} else {
+		call_detach(call);
+		call_free(call);
+	}
+}
+
+static void call_deadline(struct loop_timer *t, void *data)
+{
+	struct rpc_call *call = data;
+	call->deadline = NULL;
+	log_write(LOG_LEVEL_WARN, "rpc", LOG_FIELDS({"method", rpc_call_method(call)}),
+		  "deadline exceeded");
+	call_cancel(call, true);
+}
+
+void call_cancel_all(struct rpc_conn *c)
+{
+	while (c->calls)
+		call_cancel(c->calls, false);
+}
+
+static const struct rpc_service *find_service(struct rpc_server *srv, const char *name)
+{
+	for (size_t i = 0; i < srv->n_services; i++)
+		if (strcmp(srv->services[i]->desc->name, name) == 0)
+			return srv->services[i];
+	return NULL;
+}
+
+static const struct rpc_method *find_method(const struct rpc_service *svc, const char *name)
+{
+	for (size_t i = 0; i < svc->n_methods; i++)
+		if (strcmp(svc->methods[i].name, name) == 0)
+			return &svc->methods[i];
+	return NULL;
+}
+
+static const ProtobufCMethodDescriptor *find_method_desc(const ProtobufCServiceDescriptor *d,
+							 const char *name)
+{
+	for (unsigned i = 0; i < d->n_methods; i++)
+		if (strcmp(d->methods[i].name, name) == 0)
+			return &d->methods[i];
+	return NULL;
+}
+
+static bool stream_in_use(const struct rpc_conn *c, uint32_t sid)
+{
+	for (const struct rpc_call *k = c->calls; k; k = k->next)
+		if (k->stream_id == sid)
+			return true;
+	return false;
+}
+
+void call_handle_request(struct rpc_conn *c, const struct ttrpc_header *h, const uint8_t *payload)
+{
+	struct rpc_server *srv = c->srv;
+	char msg[256];
+
+	if ((h->stream_id & 1) == 0) {
+		srv->stats.frames_rejected++;
+		call_send_status(c, h->stream_id, GRPC_INVALID_ARGUMENT, "stream id must be odd");
+		return;
+	}
+	if (stream_in_use(c, h->stream_id)) {
+		srv->stats.frames_rejected++;
+		snprintf(msg, sizeof(msg), "stream id %u is already in use", h->stream_id);
+		call_send_status(c, h->stream_id, GRPC_INVALID_ARGUMENT, msg);
+		return;
+	}
+	if (c->n_calls >= RPC_MAX_CALLS_PER_CONN) {
+		call_send_status(c, h->stream_id, GRPC_RESOURCE_EXHAUSTED,
+				 "too many calls in flight on this connection");
+		return;
+	}
+
+	Ttrpc__Request *env = ttrpc__request__unpack(NULL, h->length, payload);
+	if (!env || !env->service || !env->method) {
+		if (env)
+			ttrpc__request__free_unpacked(env, NULL);
+		srv->stats.frames_rejected++;
+		call_send_status(c, h->stream_id, GRPC_INVALID_ARGUMENT,
+				 "cannot decode the ttrpc request envelope");
+		return;
+	}
+
+	const struct rpc_service *svc = find_service(srv, env->service);
+	if (!svc) {
+		snprintf(msg, sizeof(msg), "%.100s service does not exist", env->service);
+		ttrpc__request__free_unpacked(env, NULL);
+		call_send_status(c, h->stream_id, GRPC_INVALID_ARGUMENT, msg);
+		return;
+	}
+	const ProtobufCMethodDescriptor *md = find_method_desc(svc->desc, env->method);
+	const struct rpc_method *m = md ? find_method(svc, md->name) : NULL;
+	if (m && m->absent) {
+		snprintf(msg, sizeof(msg), "/%s/%.100s is not supported", svc->desc->name, m->name);
+		ttrpc__request__free_unpacked(env, NULL);
+		call_send_status(c, h->stream_id, GRPC_NOT_FOUND, msg);
+		return;
+	}
+	if (!md || !m || !m->fn) {
+		if (!md)
+			snprintf(msg, sizeof(msg), "%.100s method", env->method);
+		else
+			snprintf(msg, sizeof(msg), "%.100s is not implemented by this agent yet",
+				 env->method);
+		ttrpc__request__free_unpacked(env, NULL);
+		call_send_status(c, h->stream_id, GRPC_UNIMPLEMENTED, msg);
+		return;
+	}
+
+	ProtobufCMessage *req =
+		protobuf_c_message_unpack(md->input, NULL, env->payload.len, env->payload.data);
+	if (!req) {
+		snprintf(msg, sizeof(msg), "cannot decode the %s request", md->name);
+		ttrpc__request__free_unpacked(env, NULL);
+		call_send_status(c, h->stream_id, GRPC_INVALID_ARGUMENT, msg);
+		return;
+	}
+
+	struct rpc_call *call = calloc(1, sizeof(*call));
+	if (!call) {
+		protobuf_c_message_free_unpacked(req, NULL);
+		ttrpc__request__free_unpacked(env, NULL);
+		call_send_status(c, h->stream_id, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	call->conn = c;
+	call->stream_id = h->stream_id;
+	call->method = m;
+	call->svc = svc->desc;
+	call->req = req;
+	call->envelope = env;
+	call->timeout_nano = env->timeout_nano;
+	call->next = c->calls;
+	if (c->calls)
+		c->calls->prev = call;
+	c->calls = call;
+	c->n_calls++;
+	srv->stats.calls_in_flight++;
+	srv->stats.calls_total++;
+
+	log_write(m->quiet ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, "rpc",
+		  LOG_FIELDS({"method", m->name}), "rpc call from shim to agent: %s", m->name);
+
+	c->dispatching = call;
+	c->dispatch_answered = false;
+	m->fn(call, req, svc->ctx);
+	c->dispatching = NULL;
+
+	bool still_open = !c->dispatch_answered;
+	if (still_open && call->timeout_nano > 0 && !call->deadline) {
+		uint64_t ms = (uint64_t)(call->timeout_nano + 999999) / 1000000;
+		call->deadline = loop_timer_add(srv->loop, loop_now_ms() + ms, call_deadline, call);
+	}
+}

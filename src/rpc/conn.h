@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internal to rpc/: the server, connection and call structures shared by server.c and call.c. */
+#ifndef AGENT_RPC_CONN_H
+#define AGENT_RPC_CONN_H
+
+#include "rpc/frame.h"
+#include "rpc/server.h"
+#include "ttrpc.pb-c.h"
+
+struct rpc_outbuf {
+	struct rpc_outbuf *next;
+	size_t len, off;
+	uint8_t data[];
+};
+
+struct rpc_conn {
+	struct rpc_server *srv;
+	struct rpc_conn *prev, *next;
+	int fd;
+	bool serial;	/* long-lived port: EOF means "host not attached", never the end */
+	bool closing;	/* close once the current event is handled */
+	unsigned busy;	/* >0 while the connection's own event handler runs */
+	struct loop_io *io;
+	struct loop_timer *retry; /* serial: re-watch the port after a hang-up */
+	struct frame_decoder dec;
+	struct rpc_outbuf *out_head, *out_tail;
+	size_t out_bytes;
+	struct rpc_call *calls; /* open calls, newest first */
+	unsigned n_calls;
+	struct rpc_call *dispatching; /* the call whose handler is running */
+	bool dispatch_answered;	      /* ... and whether it answered before returning */
+};
+
+struct rpc_call {
+	struct rpc_conn *conn;
+	struct rpc_call *prev, *next;
+	uint32_t stream_id;
+	const struct rpc_method *method;
+	const ProtobufCServiceDescriptor *svc;
+	ProtobufCMessage *req;
+	Ttrpc__Request *envelope;
+	int64_t timeout_nano;
+	struct loop_timer *deadline;
+	rpc_cancel_fn cancel;
+	void *cancel_data;
+};
+
+struct rpc_server {
+	struct loop *loop;
+	int listen_fd;
+	struct loop_io *listen_io;
+	struct rpc_conn *conns;
+	unsigned n_conns;
+	const struct rpc_service **services;
+	size_t n_services;
+	struct rpc_stats stats;
+};
+
+/* server.c */
+void conn_send_frame(struct rpc_conn *c, uint32_t stream_id, const uint8_t *payload, size_t len);
+void conn_close(struct rpc_conn *c);
+
+/* call.c */
+void call_handle_request(struct rpc_conn *c, const struct ttrpc_header *h, const uint8_t *payload);
+void call_send_status(struct rpc_conn *c, uint32_t stream_id, int code, const char *msg);
+void call_cancel_all(struct rpc_conn *c);
+
+#endif

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The services the agent serves: grpc.Health and grpc.AgentService. */
+#ifndef AGENT_RPC_SERVICES_H
+#define AGENT_RPC_SERVICES_H
+
+#include "rpc/server.h"
+
+extern const struct rpc_service health_service;
+
+/* grpc.AgentService, bound to the agent context passed as ctx. */
+void agent_service_init(struct rpc_service *svc, void *agent_ctx);
+/* The method table, for tests: every name must exist in the service descriptor. */
+const struct rpc_method *agent_service_methods(size_t *ret_n);
+
+#endif

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "itest.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static const char *agent_bin(void)
+{
+	const char *b = getenv("KATA_AGENT_BIN");
+	return b && *b ? b : "build/kata-agent";
+}
+
+int itest_connect(const struct itest_agent *a)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", a->sock);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+void itest_agent_start(struct itest_agent *a, const char *const *extra_env,
+		       const char *const *extra_args)
+{
+	memset(a, 0, sizeof(*a));
+	snprintf(a->dir, sizeof(a->dir), "/tmp/kata-itest.XXXXXX");
+	if (!mkdtemp(a->dir))
+		FAIL("mkdtemp: %s", strerror(errno));
+	snprintf(a->sock, sizeof(a->sock), "%s/agent.sock", a->dir);
+	snprintf(a->addr, sizeof(a->addr), "unix://%s", a->sock);
+	snprintf(a->log, sizeof(a->log), "%s/agent.log", a->dir);
+	char cmdline[PATH_MAX];
+	snprintf(cmdline, sizeof(cmdline), "%s/cmdline", a->dir);
+	FILE *f = fopen(cmdline, "w");
+	if (!f)
+		FAIL("cannot write %s", cmdline);
+	fputs("console=ttyS0 quiet\n", f);
+	fclose(f);
+
+	if (access(agent_bin(), X_OK) < 0)
+		FAIL("agent binary %s not found (set KATA_AGENT_BIN)", agent_bin());
+
+	a->pid = fork();
+	if (a->pid < 0)
+		FAIL("fork: %s", strerror(errno));
+	if (a->pid == 0) {
+		int lfd = open(a->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (lfd < 0)
+			_exit(127);
+		dup2(lfd, 2);
+		int nfd = open("/dev/null", O_RDWR);
+		dup2(nfd, 0);
+		dup2(nfd, 1);
+		setenv("KATA_AGENT_SERVER_ADDR", a->addr, 1);
+		setenv("KATA_AGENT_LOG_LEVEL", "debug", 1);
+		for (size_t i = 0; extra_env && extra_env[i]; i++)
+			putenv((char *)extra_env[i]);
+		const char *argv[32] = {agent_bin(), "--cmdline-file", cmdline};
+		size_t n = 3;
+		for (size_t i = 0; extra_args && extra_args[i] && n < 31; i++)
+			argv[n++] = extra_args[i];
+		argv[n] = NULL;
+		execv(argv[0], (char **)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 1000; i++) {
+		int fd = itest_connect(a);
+		if (fd >= 0) {
+			close(fd);
+			return;
+		}
+		int st;
+		if (waitpid(a->pid, &st, WNOHANG) == a->pid) {
+			a->pid = 0;
+			FAIL("agent exited during start-up (status 0x%x); see %s", st, a->log);
+		}
+		usleep(5000);
+	}
+	FAIL("agent did not accept on %s within 5 s", a->sock);
+}
+
+void itest_agent_stop(struct itest_agent *a)
+{
+	if (a->pid <= 0)
+		return;
+	kill(a->pid, SIGTERM);
+	int st = 0;
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(a->pid, &st, WNOHANG) == a->pid) {
+			a->pid = 0;
+			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				FAIL("agent did not exit cleanly: status 0x%x; see %s", st, a->log);
+			return;
+		}
+		usleep(10000);
+	}
+	kill(a->pid, SIGKILL);
+	waitpid(a->pid, &st, 0);
+	a->pid = 0;
+	FAIL("agent did not stop within 5 s of SIGTERM");
+}
+
+int itest_fd_count(pid_t pid)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/fd", pid);
+	DIR *d = opendir(p);
+	if (!d)
+		return -1;
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+long itest_rss_kib(pid_t pid)
+{
+	char p[64], line[256];
+	snprintf(p, sizeof(p), "/proc/%d/status", pid);
+	FILE *f = fopen(p, "r");
+	long kib = -1;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+bool itest_alive(pid_t pid)
+{
+	return pid > 0 && kill(pid, 0) == 0;
+}
+
+bool itest_log_contains(const struct itest_agent *a, const char *s)
+{
+	FILE *f = fopen(a->log, "r");
+	if (!f)
+		return false;
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+	while (!found && getline(&line, &cap, f) > 0)
+		found = strstr(line, s) != NULL;
+	free(line);
+	fclose(f);
+	return found;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Integration tests: start the real agent binary on a unix socket in a fresh directory. */
+#ifndef AGENT_ITEST_H
+#define AGENT_ITEST_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct itest_agent {
+	pid_t pid;
+	char dir[PATH_MAX];
+	char sock[PATH_MAX];
+	char addr[PATH_MAX + 16];
+	char log[PATH_MAX];
+};
+
+/*
+ * Starts $KATA_AGENT_BIN (default build/kata-agent) with its API on
+ * unix://DIR/agent.sock, an empty kernel command line, debug logs in DIR/agent.log,
+ * and waits until it accepts. extra_env/extra_args: NULL-terminated, may be NULL.
+ */
+void itest_agent_start(struct itest_agent *a, const char *const *extra_env,
+		       const char *const *extra_args);
+/* SIGTERM, waits, and asserts a clean exit (status 0). */
+void itest_agent_stop(struct itest_agent *a);
+/* Connects to the agent's socket (blocking, CLOEXEC). */
+int itest_connect(const struct itest_agent *a);
+/* Open fds of the agent process. */
+int itest_fd_count(pid_t pid);
+/* Resident set size in KiB. */
+long itest_rss_kib(pid_t pid);
+bool itest_alive(pid_t pid);
+/* Whether the agent's log contains s. */
+bool itest_log_contains(const struct itest_agent *a, const char *s);
+
+#endif

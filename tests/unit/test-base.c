@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "base/strbuf.h"
+#include "harness.h"
+
+TEST(error_set_and_wrap)
+{
+	_cleanup_error_ agent_error_t *err = NULL;
+	ASSERT_EQ(agent_error_set(&err, ENOENT, "no %s", "thing"), -ENOENT);
+	ASSERT_STREQ(err->msg, "no thing");
+	/* A second set keeps the first error (the root cause). */
+	ASSERT_EQ(agent_error_set(&err, EINVAL, "other"), -EINVAL);
+	ASSERT_STREQ(err->msg, "no thing");
+	ASSERT_EQ(agent_error_wrap(&err, "open %d", 3), -ENOENT);
+	ASSERT_STREQ(err->msg, "open 3: no thing");
+	ASSERT_EQ(err->errnum, ENOENT);
+	ASSERT_EQ(agent_error_set(NULL, EPERM, "x"), -EPERM);
+}
+
+TEST(error_setsys_appends_strerror)
+{
+	_cleanup_error_ agent_error_t *err = NULL;
+	agent_error_setsys(&err, EACCES, "cannot open %s", "/x");
+	ASSERT_STREQ(err->msg, "cannot open /x: Permission denied");
+}
+
+TEST(strbuf_json_escaping)
+{
+	struct strbuf sb;
+	strbuf_init(&sb, 0);
+	strbuf_add_json_string(&sb, "a\"b\\c\n\x01\xc3\xa9\xff");
+	ASSERT_STREQ(sb.s, "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\\ufffd\"");
+	strbuf_release(&sb);
+}
+
+TEST(strbuf_bound)
+{
+	struct strbuf sb;
+	strbuf_init(&sb, 8);
+	strbuf_adds(&sb, "1234");
+	ASSERT_FALSE(sb.oom);
+	strbuf_addf(&sb, "%s", "56789");
+	ASSERT_TRUE(sb.oom);
+	ASSERT_STREQ(sb.s, "1234");
+	strbuf_release(&sb);
+}
+
+TEST(log_levels_parse)
+{
+	enum log_level l;
+	ASSERT_EQ(log_level_parse("warning", &l), 0);
+	ASSERT_EQ(l, LOG_LEVEL_WARN);
+	ASSERT_EQ(log_level_parse("panic", &l), 0);
+	ASSERT_EQ(l, LOG_LEVEL_CRITICAL);
+	ASSERT_EQ(log_level_parse("DEBUG", &l), -EINVAL);
+	ASSERT_EQ(log_level_parse("", &l), -EINVAL);
+}
+
+TEST(log_writes_json_line_with_fields)
+{
+	int p[2];
+	ASSERT_EQ(pipe(p), 0);
+	struct logger lg;
+	logger_init(&lg, LOG_LEVEL_INFO, p[1], "9.9");
+	log_install(&lg);
+	log_write(LOG_LEVEL_INFO, "rpc", LOG_FIELDS({"container-id", "c\"1"}), "hello %d", 42);
+	log_debug("rpc", "below threshold");
+	char buf[1024] = {0};
+	ssize_t n = read(p[0], buf, sizeof(buf) - 1);
+	ASSERT_TRUE(n > 0);
+	ASSERT_TRUE(strstr(buf, "{\"msg\":\"hello 42\",\"level\":\"INFO\",\"ts\":\"") == buf);
+	ASSERT_NOT_NULL(strstr(buf, "\"subsystem\":\"rpc\""));
+	ASSERT_NOT_NULL(strstr(buf, "\"name\":\"kata-agent\""));
+	ASSERT_NOT_NULL(strstr(buf, "\"source\":\"agent\""));
+	ASSERT_NOT_NULL(strstr(buf, "\"container-id\":\"c\\\"1\""));
+	ASSERT_NOT_NULL(strstr(buf, "\"version\":\"9.9\""));
+	ASSERT_NULL(strstr(buf, "below threshold"));
+	ASSERT_EQ(buf[n - 1], '\n');
+	ASSERT_EQ(strchr(buf, '\n'), buf + n - 1); /* exactly one line */
+	logger_release(&lg);
+}
+
+/* A reader that never reads: logging never blocks, lines are dropped and counted, then reported. */
+TEST(log_never_blocks_and_reports_drops)
+{
+	int p[2];
+	ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+	struct logger lg;
+	logger_init(&lg, LOG_LEVEL_INFO, p[1], NULL);
+	log_install(&lg);
+	char big[2000];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	alarm(10); /* a blocking write would hang here */
+	for (int i = 0; i < 2000; i++)
+		log_info("t", "%s", big);
+	ASSERT_TRUE(lg.dropped_total > 0);
+	ASSERT_TRUE(lg.len <= lg.cap);
+	uint64_t dropped = lg.dropped_total;
+	/* Drain the pipe and the buffer, then the next line brings a drop report. */
+	ASSERT_EQ(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	char buf[65536];
+	bool reported = false;
+	for (int round = 0; round < 200 && !reported; round++) {
+		while (read(p[0], buf, sizeof(buf)) > 0)
+			;
+		logger_flush(&lg);
+		while (read(p[0], buf, sizeof(buf)) > 0)
+			;
+		if (lg.len == 0) {
+			log_info("t", "after");
+			ssize_t n = read(p[0], buf, sizeof(buf) - 1);
+			ASSERT_TRUE(n > 0);
+			buf[n] = 0;
+			ASSERT_NOT_NULL(strstr(buf, "log lines were dropped"));
+			ASSERT_NOT_NULL(strstr(buf, "\"msg\":\"after\""));
+			reported = true;
+		}
+	}
+	ASSERT_TRUE(reported);
+	ASSERT_EQ(lg.dropped, 0);
+	ASSERT_EQ(lg.dropped_total, dropped);
+	logger_release(&lg);
+}
