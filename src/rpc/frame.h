@@ -58,7 +58,7 @@ void frame_decoder_release(struct frame_decoder *d);
 bool frame_decoder_idle(const struct frame_decoder *d); /* no partial frame held */
 
 /*
- * Consumes input from *buf/*len (advancing both) until one event happens.
+ * Consumes input from buf and len (advancing both) until one event happens.
  * On FRAME_COMPLETE, *ret_payload points into the decoder (valid until the next call).
  * Returns a frame_event, or -ENOMEM.
  */

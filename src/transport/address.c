@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <stddef.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -136,9 +137,11 @@ static int find_vport(const char *sysfs_root, const char *name, char *out, size_
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		char p[PATH_MAX], buf[256];
-		snprintf(p, sizeof(p), "%s/%s/name", dir, de->d_name);
-		int fd = open(p, O_RDONLY | O_CLOEXEC);
+		char buf[256];
+		int dfd = dirfd(d);
+		char rel[sizeof(de->d_name) + 8];
+		snprintf(rel, sizeof(rel), "%.255s/name", de->d_name);
+		int fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;
 		ssize_t n = read(fd, buf, sizeof(buf) - 1);

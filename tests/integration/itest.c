@@ -47,7 +47,7 @@ void itest_agent_start(struct itest_agent *a, const char *const *extra_env,
 	snprintf(a->sock, sizeof(a->sock), "%s/agent.sock", a->dir);
 	snprintf(a->addr, sizeof(a->addr), "unix://%s", a->sock);
 	snprintf(a->log, sizeof(a->log), "%s/agent.log", a->dir);
-	char cmdline[PATH_MAX];
+	char cmdline[128];
 	snprintf(cmdline, sizeof(cmdline), "%s/cmdline", a->dir);
 	FILE *f = fopen(cmdline, "w");
 	if (!f)

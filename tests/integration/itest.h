@@ -9,10 +9,10 @@
 
 struct itest_agent {
 	pid_t pid;
-	char dir[PATH_MAX];
-	char sock[PATH_MAX];
-	char addr[PATH_MAX + 16];
-	char log[PATH_MAX];
+	char dir[64];
+	char sock[108]; /* fits sockaddr_un */
+	char addr[128];
+	char log[128];
 };
 
 /*

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <string.h>
 
+#include "base/macro.h"
 #include "harness.h"
 #include "rpc/frame.h"
 
