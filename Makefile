@@ -33,7 +33,8 @@ OPT := -O2 -g
 endif
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter -Wvla -Wstrict-prototypes
-COMMON_CFLAGS := -std=gnu11 $(OPT) $(WARN) -D_GNU_SOURCE -DAGENT_VERSION='"$(VERSION)"' \
+# -Ulinux: gnu11 predefines `linux`, which the OCI Spec's `linux` field needs as a name.
+COMMON_CFLAGS := -std=gnu11 -Ulinux $(OPT) $(WARN) -D_GNU_SOURCE -DAGENT_VERSION='"$(VERSION)"' \
 	-DAGENT_API_VERSION='"$(API_VERSION)"' -Isrc -I$(O)/gen -ffunction-sections -fdata-sections \
 	-fstack-protector-strong -MMD -MP
 # protoc-c output is not ours to warn about beyond the basics.
@@ -48,7 +49,7 @@ GEN_C := $(patsubst proto/%.proto,$(O)/gen/%.pb-c.c,$(PROTOS))
 GEN_H := $(GEN_C:.c=.h)
 
 LIB_SRCS := $(sort $(wildcard src/base/*.c src/loop/*.c src/rpc/*.c src/config/*.c \
-	src/transport/*.c src/agent/*.c))
+	src/transport/*.c src/agent/*.c src/sandbox/*.c))
 CLIENT_SRCS := $(sort $(wildcard tools/lib/*.c))
 CTL_SRCS := $(sort $(wildcard tools/ctl/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))

@@ -16,6 +16,7 @@
 #include "loop/loop.h"
 #include "rpc/server.h"
 #include "rpc/services.h"
+#include "sandbox/sandbox.h"
 
 static void drain(int fd)
 {
@@ -30,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct loop *l = NULL;
 	struct rpc_server *srv = NULL;
 	struct rpc_service agent_svc;
+	struct sandbox sb;
 	int sv[2];
 
 	if (size < 1)
@@ -45,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		loop_free(l);
 		return 0;
 	}
-	agent_service_init(&agent_svc, NULL);
+	sandbox_init(&sb, l, NULL);
+	agent_service_init(&agent_svc, &sb);
 	rpc_server_add_service(srv, &health_service);
 	rpc_server_add_service(srv, &agent_svc);
 	rpc_server_add_stream(srv, sv[0], false, NULL);
@@ -77,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(sv[1]);
 	loop_run_once(l, 0);
 	rpc_server_free(srv);
+	sandbox_release(&sb);
 	loop_free(l);
 	logger_release(&quiet);
 	return 0;

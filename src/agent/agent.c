@@ -51,7 +51,7 @@ static int start_server(struct agent *agent, agent_error_t **err)
 	r = rpc_server_new(agent->loop, &agent->server);
 	if (r < 0)
 		return agent_error_set(err, -r, "cannot create the server");
-	agent_service_init(&agent->agent_service, agent);
+	agent_service_init(&agent->agent_service, &agent->sandbox);
 	if (rpc_server_add_service(agent->server, &health_service) < 0 ||
 	    rpc_server_add_service(agent->server, &agent->agent_service) < 0)
 		return agent_error_set(err, ENOMEM, "cannot register services");
@@ -79,6 +79,7 @@ int agent_start(struct agent *agent, agent_error_t **err)
 	r = loop_new(&agent->loop);
 	if (r < 0)
 		return agent_error_set(err, -r, "cannot create the event loop");
+	sandbox_init(&agent->sandbox, agent->loop, &agent->reaper);
 
 	if (agent->cfg.log_vport > 0) {
 		r = agent_logport_start(agent, agent->cfg.log_vport, err);
@@ -106,6 +107,7 @@ int agent_start(struct agent *agent, agent_error_t **err)
 void agent_stop(struct agent *agent)
 {
 	agent->server = rpc_server_free(agent->server);
+	sandbox_release(&agent->sandbox);
 	agent_logport_stop(agent);
 	agent->logger_io = loop_io_del(agent->loop, agent->logger_io);
 	logger_drain(&agent->logger, 1000);

@@ -15,6 +15,7 @@
 #include "loop/loop.h"
 #include "loop/reaper.h"
 #include "rpc/server.h"
+#include "sandbox/sandbox.h"
 
 struct log_port;
 
@@ -27,6 +28,7 @@ struct agent {
 	struct reaper reaper;
 	struct rpc_server *server;
 	struct rpc_service agent_service;
+	struct sandbox sandbox;
 	bool init_mode; /* we are PID 1 */
 	uint64_t start_ms;
 };

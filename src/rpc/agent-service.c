@@ -8,55 +8,56 @@
 #include "rpc/services.h"
 
 #include "agent.pb-c.h"
+#include "rpc/agent-handlers.h"
 
 static const struct rpc_method agent_methods[] = {
 	/* containers and processes */
-	{"CreateContainer", NULL, false},
-	{"StartContainer", NULL, false},
-	{"RemoveContainer", NULL, false},
-	{"ExecProcess", NULL, false},
-	{"SignalProcess", NULL, false},
-	{"WaitProcess", NULL, false},
-	{"UpdateContainer", NULL, false},
-	{"UpdateEphemeralMounts", NULL, false},
-	{"StatsContainer", NULL, false},
-	{"PauseContainer", NULL, false},
-	{"ResumeContainer", NULL, false},
+	{.name = "CreateContainer", .fn = NULL, .quiet = false},
+	{.name = "StartContainer", .fn = NULL, .quiet = false},
+	{.name = "RemoveContainer", .fn = NULL, .quiet = false},
+	{.name = "ExecProcess", .fn = NULL, .quiet = false},
+	{.name = "SignalProcess", .fn = NULL, .quiet = false},
+	{.name = "WaitProcess", .fn = NULL, .quiet = false},
+	{.name = "UpdateContainer", .fn = NULL, .quiet = false},
+	{.name = "UpdateEphemeralMounts", .fn = NULL, .quiet = false},
+	{.name = "StatsContainer", .fn = NULL, .quiet = false},
+	{.name = "PauseContainer", .fn = NULL, .quiet = false},
+	{.name = "ResumeContainer", .fn = NULL, .quiet = false},
 	/* stdio */
-	{"WriteStdin", NULL, true},
-	{"ReadStdout", NULL, true},
-	{"ReadStderr", NULL, true},
-	{"CloseStdin", NULL, true},
-	{"TtyWinResize", NULL, true},
+	{.name = "WriteStdin", .fn = NULL, .quiet = true},
+	{.name = "ReadStdout", .fn = NULL, .quiet = true},
+	{.name = "ReadStderr", .fn = NULL, .quiet = true},
+	{.name = "CloseStdin", .fn = NULL, .quiet = true},
+	{.name = "TtyWinResize", .fn = NULL, .quiet = true},
 	/* network */
-	{"UpdateInterface", NULL, false},
-	{"UpdateRoutes", NULL, false},
-	{"ListInterfaces", NULL, false},
-	{"ListRoutes", NULL, false},
-	{"AddARPNeighbors", NULL, false},
-	{"GetIPTables", NULL, false},
-	{"SetIPTables", NULL, false},
+	{.name = "UpdateInterface", .fn = NULL, .quiet = false},
+	{.name = "UpdateRoutes", .fn = NULL, .quiet = false},
+	{.name = "ListInterfaces", .fn = NULL, .quiet = false},
+	{.name = "ListRoutes", .fn = NULL, .quiet = false},
+	{.name = "AddARPNeighbors", .fn = NULL, .quiet = false},
+	{.name = "GetIPTables", .fn = NULL, .quiet = false},
+	{.name = "SetIPTables", .fn = NULL, .quiet = false},
 	/* observability */
-	{"GetMetrics", NULL, false},
-	{"GetOOMEvent", NULL, true},
+	{.name = "GetMetrics", .fn = NULL, .quiet = false},
+	{.name = "GetOOMEvent", .fn = rpc_get_oom_event, .quiet = true},
 	/* sandbox and guest */
-	{"CreateSandbox", NULL, false},
-	{"DestroySandbox", NULL, false},
-	{"OnlineCPUMem", NULL, false},
-	{"ReseedRandomDev", NULL, false},
-	{"GetGuestDetails", NULL, false},
-	{"MemHotplugByProbe", NULL, false},
-	{"SetGuestDateTime", NULL, false},
-	{"CopyFile", NULL, false},
-	{"GetDiagnosticData", NULL, false},
-	{"AddSwap", NULL, false},
-	{"AddSwapPath", NULL, false},
-	{"GetVolumeStats", NULL, false},
-	{"ResizeVolume", NULL, false},
-	{"RemoveStaleVirtiofsShareMounts", NULL, false},
-	{"SetPolicy", NULL, false, true}, /* policy engine: not in this build */
-	{"MemAgentMemcgSet", NULL, true},
-	{"MemAgentCompactSet", NULL, true},
+	{.name = "CreateSandbox", .fn = NULL, .quiet = false},
+	{.name = "DestroySandbox", .fn = NULL, .quiet = false},
+	{.name = "OnlineCPUMem", .fn = NULL, .quiet = false},
+	{.name = "ReseedRandomDev", .fn = NULL, .quiet = false},
+	{.name = "GetGuestDetails", .fn = NULL, .quiet = false},
+	{.name = "MemHotplugByProbe", .fn = NULL, .quiet = false},
+	{.name = "SetGuestDateTime", .fn = NULL, .quiet = false},
+	{.name = "CopyFile", .fn = NULL, .quiet = false},
+	{.name = "GetDiagnosticData", .fn = NULL, .quiet = false},
+	{.name = "AddSwap", .fn = NULL, .quiet = false},
+	{.name = "AddSwapPath", .fn = NULL, .quiet = false},
+	{.name = "GetVolumeStats", .fn = NULL, .quiet = false},
+	{.name = "ResizeVolume", .fn = NULL, .quiet = false},
+	{.name = "RemoveStaleVirtiofsShareMounts", .fn = NULL, .quiet = false},
+	{.name = "SetPolicy", .absent = true}, /* policy engine: not in this build */
+	{.name = "MemAgentMemcgSet", .fn = NULL, .quiet = true},
+	{.name = "MemAgentCompactSet", .fn = NULL, .quiet = true},
 };
 
 const struct rpc_method *agent_service_methods(size_t *ret_n)
@@ -65,10 +66,10 @@ const struct rpc_method *agent_service_methods(size_t *ret_n)
 	return agent_methods;
 }
 
-void agent_service_init(struct rpc_service *svc, void *agent_ctx)
+void agent_service_init(struct rpc_service *svc, struct sandbox *sb)
 {
 	svc->desc = &grpc__agent_service__descriptor;
 	svc->methods = agent_methods;
 	svc->n_methods = ARRAY_SIZE(agent_methods);
-	svc->ctx = agent_ctx;
+	svc->ctx = sb;
 }

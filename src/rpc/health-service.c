@@ -20,8 +20,8 @@ static void health_version(struct rpc_call *call, const ProtobufCMessage *req, v
 }
 
 static const struct rpc_method health_methods[] = {
-	{"Check", health_check, true},
-	{"Version", health_version, true},
+	{.name = "Check", .fn = health_check, .quiet = true},
+	{.name = "Version", .fn = health_version, .quiet = true},
 };
 
 const struct rpc_service health_service = {

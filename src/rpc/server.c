@@ -2,6 +2,7 @@
 /* Listeners and connections: bytes in, frames out. Calls live in call.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>

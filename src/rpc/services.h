@@ -7,8 +7,10 @@
 
 extern const struct rpc_service health_service;
 
-/* grpc.AgentService, bound to the agent context passed as ctx. */
-void agent_service_init(struct rpc_service *svc, void *agent_ctx);
+struct sandbox;
+
+/* grpc.AgentService, acting on the sandbox. */
+void agent_service_init(struct rpc_service *svc, struct sandbox *sb);
 /* The method table, for tests: every name must exist in the service descriptor. */
 const struct rpc_method *agent_service_methods(size_t *ret_n);
 

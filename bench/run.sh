@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Runs every benchmark against its peer in the same run. Usage: bench/run.sh BUILD_DIR
+set -euo pipefail
+O=${1:-build}
+echo "== foundation: size, start-up, idle memory, Check round trips"
+"$O/bench/bench-agent" "$O/kata-agent" "${BENCH_ROUNDS:-21}"
