@@ -113,9 +113,9 @@ $(O)/libagentclient.a: $(CLIENT_OBJS)
 $(O)/kata-agent: $(AGENT_OBJS)
 	$(AGENT_CC) $(SANFLAGS) $(AGENT_LDFLAGS) $^ $(AGENT_LIBS) -o $@
 
-HOST_LIBS := $(O)/libagentclient.a $(O)/libagent.a -lprotobuf-c
+HOST_LIBS := $(O)/libagentclient.a $(O)/libagent.a -lprotobuf-c -ljson-c
 $(O)/kata-agent-ctl: $(patsubst %.c,$(HOBJ)/%.o,$(CTL_SRCS)) $(O)/libagentclient.a $(O)/libagent.a
-	$(CC) $(SANFLAGS) $(filter %.o,$^) $(HOST_LIBS) -ljson-c -o $@
+	$(CC) $(SANFLAGS) $(filter %.o,$^) $(HOST_LIBS) -o $@
 
 $(O)/tests/unit/%: $(HOBJ)/tests/unit/%.o $(HOBJ)/tests/unit/harness.o $(O)/libagentclient.a $(O)/libagent.a
 	@mkdir -p $(dir $@)

@@ -6,6 +6,8 @@
 #include <string.h>
 
 static int error_vset(agent_error_t **err, int status, int errnum, int with_strerror,
+		      const char *fmt, va_list ap) _printf_(5, 0);
+static int error_vset(agent_error_t **err, int status, int errnum, int with_strerror,
 		      const char *fmt, va_list ap)
 {
 	if (errnum <= 0)
