@@ -16,7 +16,7 @@
 
 #include "harness.h"
 
-static const char *agent_bin(void)
+const char *itest_agent_bin(void)
 {
 	const char *b = getenv("KATA_AGENT_BIN");
 	return b && *b ? b : "build/kata-agent";
@@ -55,8 +55,8 @@ void itest_agent_start(struct itest_agent *a, const char *const *extra_env,
 	fputs("console=ttyS0 quiet\n", f);
 	fclose(f);
 
-	if (access(agent_bin(), X_OK) < 0)
-		FAIL("agent binary %s not found (set KATA_AGENT_BIN)", agent_bin());
+	if (access(itest_agent_bin(), X_OK) < 0)
+		FAIL("agent binary %s not found (set KATA_AGENT_BIN)", itest_agent_bin());
 
 	a->pid = fork();
 	if (a->pid < 0)
@@ -73,7 +73,7 @@ void itest_agent_start(struct itest_agent *a, const char *const *extra_env,
 		setenv("KATA_AGENT_LOG_LEVEL", "debug", 1);
 		for (size_t i = 0; extra_env && extra_env[i]; i++)
 			putenv((char *)extra_env[i]);
-		const char *argv[32] = {agent_bin(), "--cmdline-file", cmdline};
+		const char *argv[32] = {itest_agent_bin(), "--cmdline-file", cmdline};
 		size_t n = 3;
 		for (size_t i = 0; extra_args && extra_args[i] && n < 31; i++)
 			argv[n++] = extra_args[i];
@@ -132,6 +132,19 @@ int itest_fd_count(pid_t pid)
 			n++;
 	closedir(d);
 	return n;
+}
+
+int itest_fd_count_settled(pid_t pid)
+{
+	int prev = itest_fd_count(pid);
+	for (int i = 0; i < 100; i++) {
+		usleep(20000);
+		int n = itest_fd_count(pid);
+		if (n == prev)
+			return n;
+		prev = n;
+	}
+	return prev;
 }
 
 long itest_rss_kib(pid_t pid)

@@ -20,6 +20,8 @@ struct itest_agent {
  * unix://DIR/agent.sock, an empty kernel command line, debug logs in DIR/agent.log,
  * and waits until it accepts. extra_env/extra_args: NULL-terminated, may be NULL.
  */
+/* $KATA_AGENT_BIN, else build/kata-agent. */
+const char *itest_agent_bin(void);
 void itest_agent_start(struct itest_agent *a, const char *const *extra_env,
 		       const char *const *extra_args);
 /* SIGTERM, waits, and asserts a clean exit (status 0). */
@@ -28,6 +30,8 @@ void itest_agent_stop(struct itest_agent *a);
 int itest_connect(const struct itest_agent *a);
 /* Open fds of the agent process. */
 int itest_fd_count(pid_t pid);
+/* The fd count once it stops changing (connections just closed are processed). */
+int itest_fd_count_settled(pid_t pid);
 /* Resident set size in KiB. */
 long itest_rss_kib(pid_t pid);
 bool itest_alive(pid_t pid);

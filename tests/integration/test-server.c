@@ -343,7 +343,7 @@ TEST(disconnects_mid_request_leak_nothing)
 {
 	struct itest_agent a;
 	itest_agent_start(&a, NULL, NULL);
-	int base = itest_fd_count(a.pid);
+	int base = itest_fd_count_settled(a.pid);
 	ASSERT_TRUE(base > 0);
 	size_t len;
 	_cleanup_free_ uint8_t *req = encode_check(&len);
@@ -390,7 +390,7 @@ TEST(many_connections_at_once)
 {
 	struct itest_agent a;
 	itest_agent_start(&a, NULL, NULL);
-	int base = itest_fd_count(a.pid);
+	int base = itest_fd_count_settled(a.pid);
 	enum { N = 100 };
 	struct ttrpc_client *cs[N];
 	uint32_t sids[N];
@@ -441,8 +441,7 @@ TEST(invalid_server_address_fails_start_with_clear_log)
 	struct itest_agent a = {0};
 	snprintf(a.dir, sizeof(a.dir), "/tmp/kata-itest.XXXXXX");
 	ASSERT_NOT_NULL(mkdtemp(a.dir));
-	const char *bin = getenv("KATA_AGENT_BIN");
-	ASSERT_NOT_NULL(bin);
+	const char *bin = itest_agent_bin();
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd),
 		 "KATA_AGENT_SERVER_ADDR=tcp://1.2.3.4:1 %s --cmdline-file /dev/null 2>%s/log; "

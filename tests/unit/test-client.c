@@ -147,7 +147,7 @@ static void expect_reply(struct ttrpc_client *c, uint32_t id, int timeout_ms, co
 	agent_error_t *err = NULL;
 	if (ttrpc_client_recv(c, id, timeout_ms, &r, &err) < 0)
 		FAIL("recv %u: %s", id, err->msg);
-	ASSERT_EQ(r.code, GRPC_STATUS_OK);
+	ASSERT_EQ(r.code, GRPC_OK);
 	ASSERT_STREQ(r.message, "");
 	ASSERT_EQ(r.len, strlen(want));
 	ASSERT_TRUE(memcmp(r.payload, want, r.len) == 0);
@@ -269,7 +269,7 @@ static void srv_check_envelope(int fd)
 	ASSERT_NOT_NULL(cr);
 	ASSERT_STREQ(cr->service, "agent");
 	grpc__check_request__free_unpacked(cr, NULL);
-	send_reply(fd, h.stream_id, GRPC_STATUS_NOT_FOUND, "nope", NULL, 0);
+	send_reply(fd, h.stream_id, GRPC_NOT_FOUND, "nope", NULL, 0);
 	ttrpc__request__free_unpacked(req, NULL);
 
 	/* Second call: a typed OK reply. */
@@ -303,7 +303,7 @@ TEST(status_metadata_and_typed_calls)
 	agent_error_t *err = NULL;
 	ASSERT_EQ(ttrpc_client_call(c, "grpc.Health", "Check", buf, n, 123456789, md, 2, &r, &err),
 		  0);
-	ASSERT_EQ(r.code, GRPC_STATUS_NOT_FOUND);
+	ASSERT_EQ(r.code, GRPC_NOT_FOUND);
 	ASSERT_STREQ(r.message, "nope");
 	ASSERT_NULL(r.payload);
 	ttrpc_reply_clear(&r);
@@ -790,7 +790,7 @@ TEST(dial_rejects_bad_addresses)
 TEST(code_names)
 {
 	ASSERT_STREQ(grpc_code_name(0), "OK");
-	ASSERT_STREQ(grpc_code_name(GRPC_STATUS_INVALID_ARGUMENT), "INVALID_ARGUMENT");
+	ASSERT_STREQ(grpc_code_name(GRPC_INVALID_ARGUMENT), "INVALID_ARGUMENT");
 	ASSERT_STREQ(grpc_code_name(4), "DEADLINE_EXCEEDED");
 	ASSERT_STREQ(grpc_code_name(12), "UNIMPLEMENTED");
 	ASSERT_STREQ(grpc_code_name(14), "UNAVAILABLE");

@@ -197,7 +197,7 @@ static int cmd_ping(struct ctl *ctl, int argc, char **argv)
 			return ctl_fail("Check: %s", err->msg);
 		int64_t ns = now_ns() - started[slot];
 		lat[done] = (uint32_t)MIN(ns / 1000, (int64_t)UINT32_MAX);
-		if (reply.code != GRPC_STATUS_OK) {
+		if (reply.code != GRPC_OK) {
 			if (failed == 0)
 				ctl_fail("Check: %s (%d): %s", grpc_code_name(reply.code),
 					 reply.code, reply.message);

@@ -65,7 +65,7 @@ int ctl_call(struct ctl *ctl, const char *method, const ProtobufCMessage *req,
 	if (ttrpc_client_call_msg(c, svc->name, m->name, req, m->output, &resp, &code, &msg,
 				  ctl_call_timeout(ctl, m->name), &err) < 0)
 		return ctl_fail("%s: %s", m->name, err->msg);
-	if (code != GRPC_STATUS_OK)
+	if (code != GRPC_OK)
 		return ctl_fail("%s: %s (%d): %s", m->name, grpc_code_name(code), code,
 				msg ? msg : "");
 	if (ret_resp)

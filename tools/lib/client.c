@@ -312,7 +312,7 @@ int ttrpc_client_call_msg(struct ttrpc_client *c, const char *service, const cha
 		return r;
 
 	ProtobufCMessage *resp = NULL;
-	if (reply.code == GRPC_STATUS_OK) {
+	if (reply.code == GRPC_OK) {
 		resp = protobuf_c_message_unpack(resp_desc, NULL, reply.len, reply.payload);
 		if (!resp) {
 			ttrpc_reply_clear(&reply);

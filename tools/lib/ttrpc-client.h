@@ -81,7 +81,7 @@ struct ttrpc_kv {
 
 /* A decoded ttrpc.Response. Release with ttrpc_reply_clear(). */
 struct ttrpc_reply {
-	int32_t code; /* google.rpc code, GRPC_STATUS_OK on success */
+	int32_t code; /* google.rpc code, GRPC_OK on success */
 	char *message; /* status message, never NULL after a successful decode */
 	uint8_t *payload; /* encoded reply message; NULL when empty */
 	size_t len;
