@@ -40,12 +40,21 @@ int itest_connect(const struct itest_agent *a)
 void itest_agent_start(struct itest_agent *a, const char *const *extra_env,
 		       const char *const *extra_args)
 {
+	itest_agent_start_at(a, NULL, extra_env, extra_args);
+}
+
+void itest_agent_start_at(struct itest_agent *a, const char *addr_override,
+			  const char *const *extra_env, const char *const *extra_args)
+{
 	memset(a, 0, sizeof(*a));
 	snprintf(a->dir, sizeof(a->dir), "/tmp/kata-itest.XXXXXX");
 	if (!mkdtemp(a->dir))
 		FAIL("mkdtemp: %s", strerror(errno));
 	snprintf(a->sock, sizeof(a->sock), "%s/agent.sock", a->dir);
-	snprintf(a->addr, sizeof(a->addr), "unix://%s", a->sock);
+	if (addr_override)
+		snprintf(a->addr, sizeof(a->addr), "%s", addr_override);
+	else
+		snprintf(a->addr, sizeof(a->addr), "unix://%s", a->sock);
 	snprintf(a->log, sizeof(a->log), "%s/agent.log", a->dir);
 	char cmdline[128];
 	snprintf(cmdline, sizeof(cmdline), "%s/cmdline", a->dir);
@@ -80,6 +89,19 @@ void itest_agent_start(struct itest_agent *a, const char *const *extra_env,
 		argv[n] = NULL;
 		execv(argv[0], (char **)argv);
 		_exit(127);
+	}
+	if (addr_override) {
+		for (int i = 0; i < 1000; i++) {
+			if (itest_log_contains(a, "agent ready"))
+				return;
+			int st;
+			if (waitpid(a->pid, &st, WNOHANG) == a->pid) {
+				a->pid = 0;
+				FAIL("agent exited during start-up (status 0x%x); see %s", st, a->log);
+			}
+			usleep(5000);
+		}
+		FAIL("agent did not log readiness within 5 s; see %s", a->log);
 	}
 	for (int i = 0; i < 1000; i++) {
 		int fd = itest_connect(a);
@@ -180,4 +202,23 @@ bool itest_log_contains(const struct itest_agent *a, const char *s)
 	free(line);
 	fclose(f);
 	return found;
+}
+
+double itest_cpu_seconds(pid_t pid)
+{
+	char p[64], buf[1024];
+	snprintf(p, sizeof(p), "/proc/%d/stat", pid);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* Fields after the command name, which is in parentheses and may hold spaces. */
+	char *q = strrchr(buf, ')');
+	unsigned long utime = 0, stime = 0;
+	if (!q || sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+			 &stime) != 2)
+		return -1;
+	return (double)(utime + stime) / sysconf(_SC_CLK_TCK);
 }
