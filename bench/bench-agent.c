@@ -152,8 +152,8 @@ static double check_rate(const char *sock, int n, bool raw_echo)
 		if (raw_echo) {
 			struct ttrpc_header h;
 			uint8_t *p = NULL;
-			if (ttrpc_write_frame(fd, 2 * i + 1, TTRPC_TYPE_REQUEST, 0, req, len, NULL) <
-				    0 ||
+			if (ttrpc_write_frame(fd, 2 * i + 1, TTRPC_TYPE_REQUEST, 0, req, len,
+					      NULL) < 0 ||
 			    ttrpc_read_frame(fd, 5000, &h, &p, NULL) < 0)
 				return 0;
 			free(p);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Fuzzes the kernel command line parser (untrusted: the host writes it), then renders the result. */
+/* Fuzzes the kernel command line parser (untrusted: the host writes it), then renders the result.
+ */
 #include <stdint.h>
 #include <stdlib.h>
 

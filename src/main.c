@@ -50,7 +50,8 @@ int main(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
-			printf("kata-agent version %s (API %s)\n", AGENT_VERSION, AGENT_API_VERSION);
+			printf("kata-agent version %s (API %s)\n", AGENT_VERSION,
+			       AGENT_API_VERSION);
 			return 0;
 		}
 	}
@@ -68,7 +69,8 @@ int main(int argc, char **argv)
 	if (agent_start(&agent, &err) < 0) {
 		log_write(LOG_LEVEL_CRITICAL, "root", NULL, 0, "cannot start: %s", err->msg);
 		if (agent.init_mode) {
-			/* PID 1 must not exit: keep reaping orphans so the failure stays visible. */
+			/* PID 1 must not exit: keep reaping orphans so the failure stays visible.
+			 */
 			for (;;)
 				pause();
 		}

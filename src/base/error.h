@@ -11,8 +11,8 @@
 #include "macro.h"
 
 typedef struct agent_error {
-	int errnum;  /* positive errno */
-	int status;  /* optional explicit google.rpc code, 0 = derive from errnum */
+	int errnum; /* positive errno */
+	int status; /* optional explicit google.rpc code, 0 = derive from errnum */
 	char *msg;
 } agent_error_t;
 

@@ -18,9 +18,11 @@ static const struct {
 	const char *name;
 	enum log_level level;
 } level_names[] = {
-	{"trace", LOG_LEVEL_TRACE},	  {"debug", LOG_LEVEL_DEBUG}, {"info", LOG_LEVEL_INFO},
-	{"warn", LOG_LEVEL_WARN},	  {"warning", LOG_LEVEL_WARN}, {"error", LOG_LEVEL_ERROR},
-	{"critical", LOG_LEVEL_CRITICAL}, {"fatal", LOG_LEVEL_CRITICAL}, {"panic", LOG_LEVEL_CRITICAL},
+	{"trace", LOG_LEVEL_TRACE},	  {"debug", LOG_LEVEL_DEBUG},
+	{"info", LOG_LEVEL_INFO},	  {"warn", LOG_LEVEL_WARN},
+	{"warning", LOG_LEVEL_WARN},	  {"error", LOG_LEVEL_ERROR},
+	{"critical", LOG_LEVEL_CRITICAL}, {"fatal", LOG_LEVEL_CRITICAL},
+	{"panic", LOG_LEVEL_CRITICAL},
 };
 
 /* The short names slog (and so upstream's agent) writes. */
@@ -128,7 +130,8 @@ void logger_drain(struct logger *lg, int timeout_ms)
 		if (lg->len == 0)
 			return;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		long spent = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		long spent = (now.tv_sec - start.tv_sec) * 1000 +
+			     (now.tv_nsec - start.tv_nsec) / 1000000;
 		if (spent >= timeout_ms)
 			return;
 		struct pollfd p = {.fd = lg->fd, .events = POLLOUT};
@@ -241,7 +244,8 @@ void log_write(enum log_level level, const char *subsystem, const struct log_fie
 	if (lg->dropped > 0) {
 		char note[128];
 		struct strbuf nb;
-		snprintf(note, sizeof(note), "%llu log lines were dropped (output too slow or absent)",
+		snprintf(note, sizeof(note),
+			 "%llu log lines were dropped (output too slow or absent)",
 			 (unsigned long long)lg->dropped);
 		strbuf_init(&nb, LOG_LINE_MAX);
 		format_record(&nb, lg, LOG_LEVEL_WARN, "log", NULL, 0, note);

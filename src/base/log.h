@@ -40,12 +40,12 @@ struct log_field {
 
 struct logger {
 	enum log_level level;
-	int fd;	       /* destination, non-blocking; -1 = none connected (buffer only) */
+	int fd; /* destination, non-blocking; -1 = none connected (buffer only) */
 	bool fd_owned; /* close fd when replaced */
-	char *buf;     /* pending bytes, [0, len) */
+	char *buf; /* pending bytes, [0, len) */
 	size_t len;
 	size_t cap; /* bound on buffered bytes */
-	uint64_t dropped;	/* lines dropped since the last report */
+	uint64_t dropped; /* lines dropped since the last report */
 	uint64_t dropped_total; /* lines dropped since start */
 	uint64_t written_total; /* lines accepted */
 	int pid;
@@ -69,8 +69,9 @@ bool log_enabled(enum log_level level);
 void log_write(enum log_level level, const char *subsystem, const struct log_field *fields,
 	       size_t n_fields, const char *fmt, ...) _printf_(5, 6);
 
-#define LOG_FIELDS(...) (const struct log_field[]){__VA_ARGS__}, \
-	ARRAY_SIZE(((const struct log_field[]){__VA_ARGS__}))
+#define LOG_FIELDS(...)                          \
+	(const struct log_field[]){__VA_ARGS__}, \
+		ARRAY_SIZE(((const struct log_field[]){__VA_ARGS__}))
 
 #define log_trace(sub, ...) log_write(LOG_LEVEL_TRACE, sub, NULL, 0, __VA_ARGS__)
 #define log_debug(sub, ...) log_write(LOG_LEVEL_DEBUG, sub, NULL, 0, __VA_ARGS__)

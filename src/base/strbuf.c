@@ -128,7 +128,8 @@ void strbuf_add_json_string(struct strbuf *sb, const char *s)
 	while (n > 0) {
 		size_t run = 0;
 		/* Copy runs of plain characters in one go. */
-		while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
+		while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' &&
+		       p[run] != '\\')
 			run++;
 		if (run) {
 			strbuf_add(sb, p, run);

@@ -13,7 +13,7 @@ struct strbuf {
 	size_t len;
 	size_t cap;
 	size_t max; /* 0 = unbounded */
-	bool oom;   /* an append failed or hit max: content is truncated */
+	bool oom; /* an append failed or hit max: content is truncated */
 };
 
 void strbuf_init(struct strbuf *sb, size_t max);

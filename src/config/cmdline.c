@@ -12,17 +12,17 @@
 #include "config/config.h"
 
 enum opt_kind {
-	OPT_FLAG,	/* bare = true, or =bool */
-	OPT_BOOL,	/* =bool only */
-	OPT_LEVEL,	/* log level name */
-	OPT_PORT,	/* int32; <= 0 ignored */
-	OPT_PIPE_SIZE,	/* int32 >= 0 */
-	OPT_STRING,	/* non-empty string */
-	OPT_DURATION,	/* Go duration or seconds; 0 or invalid keeps the default */
-	OPT_ENUM,	/* one of the listed words */
+	OPT_FLAG, /* bare = true, or =bool */
+	OPT_BOOL, /* =bool only */
+	OPT_LEVEL, /* log level name */
+	OPT_PORT, /* int32; <= 0 ignored */
+	OPT_PIPE_SIZE, /* int32 >= 0 */
+	OPT_STRING, /* non-empty string */
+	OPT_DURATION, /* Go duration or seconds; 0 or invalid keeps the default */
+	OPT_ENUM, /* one of the listed words */
 	OPT_CGROUP_NO_V1, /* "all" selects cgroup v2 */
 	OPT_CONFIG_FILE,
-	OPT_IGNORED,	/* accepted and not used (mem-agent tuning) */
+	OPT_IGNORED, /* accepted and not used (mem-agent tuning) */
 };
 
 struct opt_def {
@@ -59,8 +59,7 @@ static const struct opt_def options[] = {
 	{"agent.visible_cdi_devices", OPT_FLAG, F(visible_cdi_devices), NULL},
 	{"agent.https_proxy", OPT_STRING, F(https_proxy), NULL},
 	{"agent.no_proxy", OPT_STRING, F(no_proxy), NULL},
-	{"agent.guest_components_rest_api", OPT_ENUM, F(guest_components_rest_api),
-	 rest_api_words},
+	{"agent.guest_components_rest_api", OPT_ENUM, F(guest_components_rest_api), rest_api_words},
 	{"agent.guest_components_procs", OPT_ENUM, F(guest_components_procs), procs_words},
 	{"agent.secure_storage_integrity", OPT_FLAG, F(secure_storage_integrity), NULL},
 	{"agent.mem_agent_enable", OPT_FLAG, F(mem_agent_enable), NULL},
@@ -114,7 +113,8 @@ static void apply(struct agent_config *c, const struct opt_def *o, const char *v
 		break;
 	case OPT_PIPE_SIZE:
 		if (parse_i32(value, &i32) < 0 || i32 < 0)
-			agent_config_warn(c, "%s=%s: not a size in bytes; keeping the kernel default",
+			agent_config_warn(c,
+					  "%s=%s: not a size in bytes; keeping the kernel default",
 					  n, value);
 		else
 			*FIELD(c, o->off, int32_t) = i32;
@@ -127,8 +127,9 @@ static void apply(struct agent_config *c, const struct opt_def *o, const char *v
 		break;
 	case OPT_DURATION:
 		if (parse_go_duration_ms(value, &ms) < 0 || ms == 0)
-			agent_config_warn(c, "%s=%s: not a positive duration (e.g. 3s, 500ms, 1m30s, "
-					     "or seconds); keeping %llu ms",
+			agent_config_warn(c,
+					  "%s=%s: not a positive duration (e.g. 3s, 500ms, 1m30s, "
+					  "or seconds); keeping %llu ms",
 					  n, value,
 					  (unsigned long long)*FIELD(c, o->off, uint64_t));
 		else
@@ -191,7 +192,8 @@ static bool next_token(const char **pp, const char *end, char *out, size_t size,
 bool agent_config_parse_cmdline(struct agent_config *c, const char *cmdline, size_t len)
 {
 	if (len > CONFIG_CMDLINE_MAX) {
-		agent_config_warn(c, "kernel command line longer than %u bytes; the rest is ignored",
+		agent_config_warn(c,
+				  "kernel command line longer than %u bytes; the rest is ignored",
 				  CONFIG_CMDLINE_MAX);
 		len = CONFIG_CMDLINE_MAX;
 	}
@@ -204,15 +206,17 @@ bool agent_config_parse_cmdline(struct agent_config *c, const char *cmdline, siz
 		size_t nl = eq ? (size_t)(eq - tok) : strlen(tok);
 		const struct opt_def *o = NULL;
 		for (size_t i = 0; i < ARRAY_SIZE(options); i++) {
-			if (strlen(options[i].name) == nl && strncmp(options[i].name, tok, nl) == 0) {
+			if (strlen(options[i].name) == nl &&
+			    strncmp(options[i].name, tok, nl) == 0) {
 				o = &options[i];
 				break;
 			}
 		}
 		if (!o) {
-			if (strncmp(tok, "agent.mem_agent_", 16) != 0 && strncmp(tok, "agent.", 6) == 0)
-				agent_config_warn(c, "unknown option %.*s; ignored", (int)MIN(nl, 64),
-						  tok);
+			if (strncmp(tok, "agent.mem_agent_", 16) != 0 &&
+			    strncmp(tok, "agent.", 6) == 0)
+				agent_config_warn(c, "unknown option %.*s; ignored",
+						  (int)MIN(nl, 64), tok);
 			continue;
 		}
 		if (too_long) {

@@ -157,8 +157,8 @@ int agent_config_parse_toml(struct agent_config *c, const char *text, size_t len
 		if (k == ARRAY_SIZE(toml_keys))
 			continue; /* unknown keys are ignored, as upstream */
 		if (toml_to_text(v, buf, sizeof(buf)) < 0) {
-			agent_config_warn(c, "config file: %s has a value of the wrong type; ignored",
-					  key);
+			agent_config_warn(
+				c, "config file: %s has a value of the wrong type; ignored", key);
 			continue;
 		}
 		config_apply_named(c, toml_keys[k].option, buf);
@@ -215,8 +215,8 @@ static bool load_file(struct agent_config *c, const char *path)
 	_cleanup_free_ char *text = read_file(path, TOML_MAX_INPUT + 1, &len);
 	_cleanup_error_ agent_error_t *err = NULL;
 	if (!text) {
-		agent_config_warn(c, "cannot read config file %s: %s; using the other sources", path,
-				  strerror(errno));
+		agent_config_warn(c, "cannot read config file %s: %s; using the other sources",
+				  path, strerror(errno));
 		return false;
 	}
 	if (agent_config_parse_toml(c, text, len, &err) < 0) {
@@ -233,8 +233,9 @@ static void finish(struct agent_config *c)
 		c->log_level = LOG_LEVEL_DEBUG;
 	int32_t *vport = &c->debug_console_vport;
 	if (*vport == CONFIG_API_VPORT || *vport == CONFIG_LOG_VPORT) {
-		agent_config_warn(c, "agent.debug_console_vport=%d is reserved (1024 API, 1025 logs); "
-				     "the console stays on /dev/console",
+		agent_config_warn(c,
+				  "agent.debug_console_vport=%d is reserved (1024 API, 1025 logs); "
+				  "the console stays on /dev/console",
 				  *vport);
 		*vport = 0;
 	}
@@ -299,8 +300,7 @@ static void set_string(char **slot, const char *v)
  * what the other sources gave, with a warning. Our own --server-addr and --log-level
  * flags (for running outside a VM) come last.
  */
-void agent_config_load(struct agent_config *c, int argc, char *const *argv,
-		       const char *const *envp)
+void agent_config_load(struct agent_config *c, int argc, char *const *argv, const char *const *envp)
 {
 	const char *file = NULL, *addr = NULL, *level = NULL, *cmdline = NULL;
 
@@ -393,8 +393,7 @@ char *agent_config_to_json(const struct agent_config *c)
 	json_str(&sb, "config_file", c->config_file, &first);
 	json_num(&sb, "cdh_api_timeout_ms", (long long)c->cdh_api_timeout_ms, &first);
 	json_num(&sb, "image_pull_timeout_ms", (long long)c->image_pull_timeout_ms, &first);
-	json_num(&sb, "launch_process_timeout_ms", (long long)c->launch_process_timeout_ms,
-		 &first);
+	json_num(&sb, "launch_process_timeout_ms", (long long)c->launch_process_timeout_ms, &first);
 	json_num(&sb, "cdi_timeout_ms", (long long)c->cdi_timeout_ms, &first);
 	json_bool(&sb, "visible_cdi_devices", c->visible_cdi_devices, &first);
 	json_str(&sb, "https_proxy", c->https_proxy, &first);

@@ -47,9 +47,14 @@ static const struct {
 	const char *name;
 	uint64_t ns;
 } units[] = {
-	{"ns", 1ULL},	      {"us", 1000ULL},		{"\xc2\xb5s", 1000ULL}, /* µs */
-	{"\xce\xbcs", 1000ULL}, /* μs */ {"ms", 1000000ULL}, {"s", 1000000000ULL},
-	{"m", 60000000000ULL},	{"h", 3600000000000ULL},
+	{"ns", 1ULL},
+	{"us", 1000ULL},
+	{"\xc2\xb5s", 1000ULL}, /* µs */
+	{"\xce\xbcs", 1000ULL},
+	/* μs */ {"ms", 1000000ULL},
+	{"s", 1000000000ULL},
+	{"m", 60000000000ULL},
+	{"h", 3600000000000ULL},
 };
 
 int parse_go_duration_ms(const char *s, uint64_t *ret_ms)

@@ -151,13 +151,27 @@ static int parse_string(struct parser *ps, char **ret)
 			break;
 		c = *ps->p++;
 		switch (c) {
-		case 'n': *o++ = '\n'; break;
-		case 't': *o++ = '\t'; break;
-		case 'r': *o++ = '\r'; break;
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 't':
+			*o++ = '\t';
+			break;
+		case 'r':
+			*o++ = '\r';
+			break;
+		case 'b':
+			*o++ = '\b';
+			break;
+		case 'f':
+			*o++ = '\f';
+			break;
+		case '"':
+			*o++ = '"';
+			break;
+		case '\\':
+			*o++ = '\\';
+			break;
 		case 'u':
 		case 'U': {
 			int nd = c == 'u' ? 4 : 8;

@@ -28,12 +28,12 @@ enum toml_type {
 
 struct toml_value {
 	enum toml_type type;
-	char *s;      /* STRING */
-	int64_t i;    /* INT */
-	double f;     /* FLOAT */
-	bool b;	      /* BOOL */
-	size_t n;     /* ARRAY, TABLE: number of items */
-	char **keys;  /* TABLE */
+	char *s; /* STRING */
+	int64_t i; /* INT */
+	double f; /* FLOAT */
+	bool b; /* BOOL */
+	size_t n; /* ARRAY, TABLE: number of items */
+	char **keys; /* TABLE */
 	struct toml_value **items;
 	bool defined; /* TABLE: given by a [header] or inline (not only implied by a dotted key) */
 };

@@ -26,7 +26,7 @@ struct loop_io {
 struct loop_timer {
 	uint64_t deadline;
 	uint64_t seq; /* ties broken by insertion order */
-	size_t idx;   /* position in the heap */
+	size_t idx; /* position in the heap */
 	loop_timer_fn fn;
 	void *data;
 };

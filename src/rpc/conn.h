@@ -17,9 +17,9 @@ struct rpc_conn {
 	struct rpc_server *srv;
 	struct rpc_conn *prev, *next;
 	int fd;
-	bool serial;	/* long-lived port: EOF means "host not attached", never the end */
-	bool closing;	/* close once the current event is handled */
-	unsigned busy;	/* >0 while the connection's own event handler runs */
+	bool serial; /* long-lived port: EOF means "host not attached", never the end */
+	bool closing; /* close once the current event is handled */
+	unsigned busy; /* >0 while the connection's own event handler runs */
 	struct loop_io *io;
 	struct loop_timer *retry; /* serial: re-watch the port after a hang-up */
 	struct frame_decoder dec;
@@ -28,7 +28,7 @@ struct rpc_conn {
 	struct rpc_call *calls; /* open calls, newest first */
 	unsigned n_calls;
 	struct rpc_call *dispatching; /* the call whose handler is running */
-	bool dispatch_answered;	      /* ... and whether it answered before returning */
+	bool dispatch_answered; /* ... and whether it answered before returning */
 };
 
 struct rpc_call {

@@ -37,8 +37,8 @@ void ttrpc_header_decode(const uint8_t in[TTRPC_HEADER_SIZE], struct ttrpc_heade
 
 enum frame_event {
 	FRAME_NEED_MORE = 0, /* all input consumed, no complete frame yet */
-	FRAME_COMPLETE,	     /* *ret_header and payload are valid until the next call */
-	FRAME_OVERSIZED,     /* header announced too much; body is being skipped */
+	FRAME_COMPLETE, /* *ret_header and payload are valid until the next call */
+	FRAME_OVERSIZED, /* header announced too much; body is being skipped */
 };
 
 struct frame_decoder {

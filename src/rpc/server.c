@@ -133,7 +133,8 @@ static int conn_flush(struct rpc_conn *c)
 {
 	while (c->out_head) {
 		struct rpc_outbuf *b = c->out_head;
-		ssize_t n = send(c->fd, b->data + b->off, b->len - b->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n =
+			send(c->fd, b->data + b->off, b->len - b->off, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == ENOTSOCK)
 			n = write(c->fd, b->data + b->off, b->len - b->off);
 		if (n < 0) {
@@ -162,7 +163,8 @@ void conn_send_frame(struct rpc_conn *c, uint32_t stream_id, const uint8_t *payl
 		log_error("rpc", "out of memory queueing a reply on stream %u", stream_id);
 		return;
 	}
-	struct ttrpc_header h = {.length = len, .stream_id = stream_id, .type = TTRPC_TYPE_RESPONSE};
+	struct ttrpc_header h = {
+		.length = len, .stream_id = stream_id, .type = TTRPC_TYPE_RESPONSE};
 	ttrpc_header_encode(&h, b->data);
 	if (len)
 		memcpy(b->data + TTRPC_HEADER_SIZE, payload, len);
@@ -230,8 +232,9 @@ static void conn_process_bytes(struct rpc_conn *c, const uint8_t *buf, size_t le
 		if (ev == FRAME_OVERSIZED) {
 			c->srv->stats.frames_rejected++;
 			char msg[128];
-			snprintf(msg, sizeof(msg), "message length %u exceed maximum message size of %u",
-				 h.length, TTRPC_MAX_PAYLOAD);
+			snprintf(msg, sizeof(msg),
+				 "message length %u exceed maximum message size of %u", h.length,
+				 TTRPC_MAX_PAYLOAD);
 			if (h.type == TTRPC_TYPE_REQUEST)
 				call_send_status(c, h.stream_id, GRPC_INVALID_ARGUMENT, msg);
 			continue;
@@ -239,7 +242,8 @@ static void conn_process_bytes(struct rpc_conn *c, const uint8_t *buf, size_t le
 		if (h.type != TTRPC_TYPE_REQUEST) {
 			/* Data/response frames from a client have no meaning for unary calls. */
 			c->srv->stats.frames_rejected++;
-			log_debug("rpc", "ignoring frame of type %u on stream %u", h.type, h.stream_id);
+			log_debug("rpc", "ignoring frame of type %u on stream %u", h.type,
+				  h.stream_id);
 			continue;
 		}
 		call_handle_request(c, &h, payload);

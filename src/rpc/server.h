@@ -29,13 +29,13 @@ typedef void (*rpc_cancel_fn)(struct rpc_call *call, void *data);
 struct rpc_method {
 	const char *name;
 	rpc_handler_fn fn; /* NULL: in the protocol but not built yet -> UNIMPLEMENTED */
-	bool quiet;	   /* log at debug, not info (health checks, stdio) */
-	bool absent;	   /* a feature this build leaves out (SetPolicy): NOT_FOUND, as upstream */
+	bool quiet; /* log at debug, not info (health checks, stdio) */
+	bool absent; /* a feature this build leaves out (SetPolicy): NOT_FOUND, as upstream */
 };
 
 struct rpc_service {
 	const ProtobufCServiceDescriptor *desc; /* name and request types come from here */
-	const struct rpc_method *methods;	/* by name; methods missing here are unimplemented */
+	const struct rpc_method *methods; /* by name; methods missing here are unimplemented */
 	size_t n_methods;
 	void *ctx;
 };

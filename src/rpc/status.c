@@ -44,10 +44,22 @@ int rpc_status_from_error(const agent_error_t *err)
 const char *rpc_status_name(int code)
 {
 	static const char *const names[] = {
-		"OK",		     "CANCELLED",	 "UNKNOWN",	 "INVALID_ARGUMENT",
-		"DEADLINE_EXCEEDED", "NOT_FOUND",	 "ALREADY_EXISTS", "PERMISSION_DENIED",
-		"RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-		"UNIMPLEMENTED",     "INTERNAL",	 "UNAVAILABLE",	 "DATA_LOSS",
+		"OK",
+		"CANCELLED",
+		"UNKNOWN",
+		"INVALID_ARGUMENT",
+		"DEADLINE_EXCEEDED",
+		"NOT_FOUND",
+		"ALREADY_EXISTS",
+		"PERMISSION_DENIED",
+		"RESOURCE_EXHAUSTED",
+		"FAILED_PRECONDITION",
+		"ABORTED",
+		"OUT_OF_RANGE",
+		"UNIMPLEMENTED",
+		"INTERNAL",
+		"UNAVAILABLE",
+		"DATA_LOSS",
 		"UNAUTHENTICATED",
 	};
 	if (code < 0 || (unsigned)code >= sizeof(names) / sizeof(names[0]))

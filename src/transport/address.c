@@ -43,8 +43,8 @@ int address_parse(const char *s, struct address *ret, agent_error_t **err)
 		const char *rest = s + 8;
 		const char *colon = strchr(rest, ':');
 		if (!colon || strchr(colon + 1, ':'))
-			return agent_error_set(err, EINVAL,
-					       "invalid vsock address %s: want vsock://CID:PORT", s);
+			return agent_error_set(
+				err, EINVAL, "invalid vsock address %s: want vsock://CID:PORT", s);
 		char cid[16];
 		size_t n = colon - rest;
 		if (n == 0 || n >= sizeof(cid))
@@ -63,10 +63,12 @@ int address_parse(const char *s, struct address *ret, agent_error_t **err)
 			a.abstract = true;
 			p++;
 		} else if (*p != '/') {
-			return agent_error_set(err, EINVAL, "unix socket path must be absolute: %s", s);
+			return agent_error_set(err, EINVAL, "unix socket path must be absolute: %s",
+					       s);
 		}
 		if (!*p || strlen(p) >= sizeof(a.path) - 1)
-			return agent_error_set(err, EINVAL, "invalid unix socket path length: %s", s);
+			return agent_error_set(err, EINVAL, "invalid unix socket path length: %s",
+					       s);
 		snprintf(a.path, sizeof(a.path), "%s", p);
 	} else if (strncmp(s, "serial://", 9) == 0) {
 		const char *p = s + 9;
@@ -75,9 +77,9 @@ int address_parse(const char *s, struct address *ret, agent_error_t **err)
 		a.kind = ADDRESS_SERIAL;
 		snprintf(a.path, sizeof(a.path), "%s", p);
 	} else {
-		return agent_error_set(err, EINVAL,
-				       "unsupported server address %s (vsock://, unix:// or serial://)",
-				       s);
+		return agent_error_set(
+			err, EINVAL,
+			"unsupported server address %s (vsock://, unix:// or serial://)", s);
 	}
 	*ret = a;
 	return 0;
@@ -88,8 +90,8 @@ int address_listen(const struct address *a, agent_error_t **err)
 	_cleanup_close_ int fd = -1;
 
 	if (a->kind == ADDRESS_VSOCK) {
-		struct sockaddr_vm sa = {.svm_family = AF_VSOCK, .svm_cid = a->cid,
-					 .svm_port = a->port};
+		struct sockaddr_vm sa = {
+			.svm_family = AF_VSOCK, .svm_cid = a->cid, .svm_port = a->port};
 		fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			return agent_error_setsys(err, errno, "cannot create a vsock socket");

@@ -22,7 +22,7 @@ enum address_kind {
 
 struct address {
 	enum address_kind kind;
-	uint32_t cid;  /* vsock */
+	uint32_t cid; /* vsock */
 	uint32_t port; /* vsock */
 	bool abstract; /* unix */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* unix name / serial device */

@@ -97,7 +97,8 @@ void itest_agent_start_at(struct itest_agent *a, const char *addr_override,
 			int st;
 			if (waitpid(a->pid, &st, WNOHANG) == a->pid) {
 				a->pid = 0;
-				FAIL("agent exited during start-up (status 0x%x); see %s", st, a->log);
+				FAIL("agent exited during start-up (status 0x%x); see %s", st,
+				     a->log);
 			}
 			usleep(5000);
 		}

@@ -45,7 +45,8 @@ static void assert_check_serving(struct ttrpc_client *c)
 	struct ttrpc_reply r = {0};
 	call_ok(c, HEALTH, "Check", &r);
 	ASSERT_EQ(r.code, 0);
-	Grpc__HealthCheckResponse *resp = grpc__health_check_response__unpack(NULL, r.len, r.payload);
+	Grpc__HealthCheckResponse *resp =
+		grpc__health_check_response__unpack(NULL, r.len, r.payload);
 	ASSERT_NOT_NULL(resp);
 	ASSERT_EQ(resp->status, GRPC__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
 	grpc__health_check_response__free_unpacked(resp, NULL);
@@ -62,7 +63,8 @@ TEST(health_check_and_version)
 	struct ttrpc_reply r = {0};
 	call_ok(c, HEALTH, "Version", &r);
 	ASSERT_EQ(r.code, 0);
-	Grpc__VersionCheckResponse *v = grpc__version_check_response__unpack(NULL, r.len, r.payload);
+	Grpc__VersionCheckResponse *v =
+		grpc__version_check_response__unpack(NULL, r.len, r.payload);
 	ASSERT_NOT_NULL(v);
 	ASSERT_STREQ(v->grpc_version, "0.0.1");
 	ASSERT_STREQ(v->agent_version, AGENT_VERSION);
@@ -287,7 +289,8 @@ TEST(oversized_frame_rejected_connection_survives)
 	/* Write in a child: the agent answers before it has skipped the whole body. */
 	pid_t w = fork();
 	if (w == 0) {
-		_exit(ttrpc_write_frame(fd, 1, TTRPC_TYPE_REQUEST, 0, junk, big, NULL) == 0 ? 0 : 1);
+		_exit(ttrpc_write_frame(fd, 1, TTRPC_TYPE_REQUEST, 0, junk, big, NULL) == 0 ? 0
+											    : 1);
 	}
 	expect_reply(fd, 1, GRPC_INVALID_ARGUMENT);
 	int st;
@@ -314,7 +317,8 @@ TEST(garbage_bytes_do_not_hurt_the_agent)
 		uint8_t buf[4096];
 		for (size_t i = 0; i < sizeof(buf); i++)
 			buf[i] = rand();
-		/* Keep announced lengths small so the agent answers instead of waiting for bodies. */
+		/* Keep announced lengths small so the agent answers instead of waiting for bodies.
+		 */
 		buf[0] = 0;
 		buf[1] = 0;
 		(void)!write(fd, buf, sizeof(buf));
@@ -374,7 +378,8 @@ TEST(disconnects_mid_request_leak_nothing)
 			break;
 		}
 		default: /* a request whose reply is never read */
-			ASSERT_EQ(ttrpc_write_frame(fd, 1, TTRPC_TYPE_REQUEST, 0, req, len, NULL), 0);
+			ASSERT_EQ(ttrpc_write_frame(fd, 1, TTRPC_TYPE_REQUEST, 0, req, len, NULL),
+				  0);
 			break;
 		}
 		if (fd >= 0)

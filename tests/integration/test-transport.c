@@ -25,7 +25,8 @@ static void check_over(struct ttrpc_client *c)
 	if (ttrpc_client_call(c, "grpc.Health", "Check", NULL, 0, 0, NULL, 0, &r, &err) < 0)
 		FAIL("Check: %s", err ? err->msg : "?");
 	ASSERT_EQ(r.code, 0);
-	Grpc__HealthCheckResponse *resp = grpc__health_check_response__unpack(NULL, r.len, r.payload);
+	Grpc__HealthCheckResponse *resp =
+		grpc__health_check_response__unpack(NULL, r.len, r.payload);
 	ASSERT_NOT_NULL(resp);
 	ASSERT_EQ(resp->status, GRPC__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
 	grpc__health_check_response__free_unpacked(resp, NULL);

@@ -26,49 +26,49 @@ void test_fail_at(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));
 void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-#define TEST_TIMEOUT(name, secs)                                                                   \
-	static void test_fn_##name(void);                                                          \
-	static struct test_case test_case_##name = {#name, test_fn_##name, secs, NULL};            \
-	__attribute__((constructor)) static void test_reg_##name(void)                             \
-	{                                                                                          \
-		test_register(&test_case_##name);                                                  \
-	}                                                                                          \
+#define TEST_TIMEOUT(name, secs)                                                        \
+	static void test_fn_##name(void);                                               \
+	static struct test_case test_case_##name = {#name, test_fn_##name, secs, NULL}; \
+	__attribute__((constructor)) static void test_reg_##name(void)                  \
+	{                                                                               \
+		test_register(&test_case_##name);                                       \
+	}                                                                               \
 	static void test_fn_##name(void)
 #define TEST(name) TEST_TIMEOUT(name, 30)
 
 #define FAIL(...) test_fail_at(__FILE__, __LINE__, __VA_ARGS__)
 #define SKIP(...) test_skip(__VA_ARGS__)
 
-#define ASSERT_TRUE(c)                                                                             \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			FAIL("assertion failed: %s", #c);                                          \
+#define ASSERT_TRUE(c)                                    \
+	do {                                              \
+		if (!(c))                                 \
+			FAIL("assertion failed: %s", #c); \
 	} while (0)
 #define ASSERT_FALSE(c) ASSERT_TRUE(!(c))
-#define ASSERT_EQ(a, b)                                                                            \
-	do {                                                                                       \
-		intmax_t _a = (intmax_t)(a), _b = (intmax_t)(b);                                   \
-		if (_a != _b)                                                                      \
-			FAIL("%s == %s: %jd != %jd", #a, #b, _a, _b);                              \
+#define ASSERT_EQ(a, b)                                               \
+	do {                                                          \
+		intmax_t _a = (intmax_t)(a), _b = (intmax_t)(b);      \
+		if (_a != _b)                                         \
+			FAIL("%s == %s: %jd != %jd", #a, #b, _a, _b); \
 	} while (0)
-#define ASSERT_NE(a, b)                                                                            \
-	do {                                                                                       \
-		intmax_t _a = (intmax_t)(a), _b = (intmax_t)(b);                                   \
-		if (_a == _b)                                                                      \
-			FAIL("%s != %s: both %jd", #a, #b, _a);                                    \
+#define ASSERT_NE(a, b)                                          \
+	do {                                                     \
+		intmax_t _a = (intmax_t)(a), _b = (intmax_t)(b); \
+		if (_a == _b)                                    \
+			FAIL("%s != %s: both %jd", #a, #b, _a);  \
 	} while (0)
-#define ASSERT_GE(a, b)                                                                            \
-	do {                                                                                       \
-		intmax_t _a = (intmax_t)(a), _b = (intmax_t)(b);                                   \
-		if (_a < _b)                                                                       \
-			FAIL("%s >= %s: %jd < %jd", #a, #b, _a, _b);                               \
+#define ASSERT_GE(a, b)                                              \
+	do {                                                         \
+		intmax_t _a = (intmax_t)(a), _b = (intmax_t)(b);     \
+		if (_a < _b)                                         \
+			FAIL("%s >= %s: %jd < %jd", #a, #b, _a, _b); \
 	} while (0)
-#define ASSERT_STREQ(a, b)                                                                         \
-	do {                                                                                       \
-		const char *_a = (a), *_b = (b);                                                   \
-		if (!_a || !_b || strcmp(_a, _b) != 0)                                             \
-			FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b, _a ? _a : "(null)",             \
-			     _b ? _b : "(null)");                                                  \
+#define ASSERT_STREQ(a, b)                                                             \
+	do {                                                                           \
+		const char *_a = (a), *_b = (b);                                       \
+		if (!_a || !_b || strcmp(_a, _b) != 0)                                 \
+			FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b, _a ? _a : "(null)", \
+			     _b ? _b : "(null)");                                      \
 	} while (0)
 #define ASSERT_NULL(p) ASSERT_TRUE((p) == NULL)
 #define ASSERT_NOT_NULL(p) ASSERT_TRUE((p) != NULL)

@@ -36,7 +36,7 @@ enum field {
 struct row {
 	const char *cmdline;
 	enum field field;
-	long long want;	      /* numbers, booleans, levels */
+	long long want; /* numbers, booleans, levels */
 	const char *want_str; /* strings */
 	bool warns;
 };
@@ -155,37 +155,62 @@ static const struct row rows[] = {
 static long long get_num(const struct agent_config *c, enum field f)
 {
 	switch (f) {
-	case F_LEVEL: return c->log_level;
-	case F_DEVMODE: return c->dev_mode;
-	case F_CONSOLE: return c->debug_console;
-	case F_CONSOLE_VPORT: return c->debug_console_vport;
-	case F_LOG_VPORT: return c->log_vport;
-	case F_HOTPLUG: return (long long)c->hotplug_timeout_ms;
-	case F_CGROUP2: return c->unified_cgroup_hierarchy;
-	case F_PIPE: return c->container_pipe_size;
-	case F_TRACE: return c->tracing;
-	case F_PASSFD: return c->passfd_listener_port;
-	case F_CDH: return (long long)c->cdh_api_timeout_ms;
-	case F_IMAGE_PULL: return (long long)c->image_pull_timeout_ms;
-	case F_LAUNCH: return (long long)c->launch_process_timeout_ms;
-	case F_CDI: return (long long)c->cdi_timeout_ms;
-	case F_VISIBLE_CDI: return c->visible_cdi_devices;
-	case F_SECURE_STORAGE: return c->secure_storage_integrity;
-	case F_MEM_AGENT: return c->mem_agent_enable;
-	default: return -12345;
+	case F_LEVEL:
+		return c->log_level;
+	case F_DEVMODE:
+		return c->dev_mode;
+	case F_CONSOLE:
+		return c->debug_console;
+	case F_CONSOLE_VPORT:
+		return c->debug_console_vport;
+	case F_LOG_VPORT:
+		return c->log_vport;
+	case F_HOTPLUG:
+		return (long long)c->hotplug_timeout_ms;
+	case F_CGROUP2:
+		return c->unified_cgroup_hierarchy;
+	case F_PIPE:
+		return c->container_pipe_size;
+	case F_TRACE:
+		return c->tracing;
+	case F_PASSFD:
+		return c->passfd_listener_port;
+	case F_CDH:
+		return (long long)c->cdh_api_timeout_ms;
+	case F_IMAGE_PULL:
+		return (long long)c->image_pull_timeout_ms;
+	case F_LAUNCH:
+		return (long long)c->launch_process_timeout_ms;
+	case F_CDI:
+		return (long long)c->cdi_timeout_ms;
+	case F_VISIBLE_CDI:
+		return c->visible_cdi_devices;
+	case F_SECURE_STORAGE:
+		return c->secure_storage_integrity;
+	case F_MEM_AGENT:
+		return c->mem_agent_enable;
+	default:
+		return -12345;
 	}
 }
 
 static const char *get_str(const struct agent_config *c, enum field f)
 {
 	switch (f) {
-	case F_ADDR: return c->server_addr;
-	case F_CONFIG_FILE: return c->config_file;
-	case F_HTTPS_PROXY: return c->https_proxy;
-	case F_NO_PROXY: return c->no_proxy;
-	case F_REST_API: return c->guest_components_rest_api;
-	case F_PROCS: return c->guest_components_procs;
-	default: return NULL;
+	case F_ADDR:
+		return c->server_addr;
+	case F_CONFIG_FILE:
+		return c->config_file;
+	case F_HTTPS_PROXY:
+		return c->https_proxy;
+	case F_NO_PROXY:
+		return c->no_proxy;
+	case F_REST_API:
+		return c->guest_components_rest_api;
+	case F_PROCS:
+		return c->guest_components_procs;
+	default:
+		return NULL;
 	}
 }
 
@@ -236,13 +261,26 @@ TEST(duration_parser)
 		int ret;
 		unsigned long long ms;
 	} cases[] = {
-		{"5", 0, 5000},	       {"0", 0, 0},		{"1h2m3.5s", 0, 3723500},
-		{"500ms", 0, 500},     {"1.5h", 0, 5400000},	{".5s", 0, 500},
-		{"10us", 0, 1},	       {"7ns", 0, 1},		{"1\xc2\xb5s", 0, 1},
-		{"2m", 0, 120000},     {"", -EINVAL, 0},	{"s", -EINVAL, 0},
-		{"-1s", -EINVAL, 0},   {"+1s", -EINVAL, 0},	{"1x", -EINVAL, 0},
-		{"1", 0, 1000},	       {"1s2", -EINVAL, 0},	{"99999999999999h", -ERANGE, 0},
-		{"9999999999999", -ERANGE, 0}, {"1 s", -EINVAL, 0},
+		{"5", 0, 5000},
+		{"0", 0, 0},
+		{"1h2m3.5s", 0, 3723500},
+		{"500ms", 0, 500},
+		{"1.5h", 0, 5400000},
+		{".5s", 0, 500},
+		{"10us", 0, 1},
+		{"7ns", 0, 1},
+		{"1\xc2\xb5s", 0, 1},
+		{"2m", 0, 120000},
+		{"", -EINVAL, 0},
+		{"s", -EINVAL, 0},
+		{"-1s", -EINVAL, 0},
+		{"+1s", -EINVAL, 0},
+		{"1x", -EINVAL, 0},
+		{"1", 0, 1000},
+		{"1s2", -EINVAL, 0},
+		{"99999999999999h", -ERANGE, 0},
+		{"9999999999999", -ERANGE, 0},
+		{"1 s", -EINVAL, 0},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		uint64_t ms = 4242;
@@ -279,8 +317,8 @@ TEST(config_file_token_stops_parse_and_file_alone_configures)
 	struct agent_config c;
 	agent_config_init(&c);
 	agent_config_load(&c, 3, argv, envp);
-	ASSERT_EQ(c.log_level, LOG_LEVEL_WARN);	/* the token after the file is not read */
-	ASSERT_FALSE(c.tracing);		/* the token before is discarded */
+	ASSERT_EQ(c.log_level, LOG_LEVEL_WARN); /* the token after the file is not read */
+	ASSERT_FALSE(c.tracing); /* the token before is discarded */
 	ASSERT_STREQ(c.server_addr, "unix:///from-file"); /* no environment override */
 	ASSERT_EQ(c.hotplug_timeout_ms, 7500);
 	ASSERT_EQ(c.container_pipe_size, 65536);

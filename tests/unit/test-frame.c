@@ -16,7 +16,9 @@ static size_t make_frame(uint8_t *out, uint32_t sid, uint8_t type, const char *p
 TEST(header_roundtrip_big_endian)
 {
 	uint8_t b[TTRPC_HEADER_SIZE];
-	struct ttrpc_header h = {.length = 0x01020304, .stream_id = 0xa0b0c0d0, .type = 2,
+	struct ttrpc_header h = {.length = 0x01020304,
+				 .stream_id = 0xa0b0c0d0,
+				 .type = 2,
 				 .flags = 5},
 			    g;
 	ttrpc_header_encode(&h, b);
