@@ -306,12 +306,13 @@ static char *write_temp(const char *text)
 
 TEST(config_file_token_stops_parse_and_file_alone_configures)
 {
-	char *toml = write_temp("log_level = \"warn\"\nserver_addr = \"unix:///from-file\"\n"
-				"hotplug_timeout = { secs = 7, nanos = 500000000 }\n"
-				"container_pipe_size = 65536\ndebug_console = true\n");
+	_cleanup_free_ char *toml =
+		write_temp("log_level = \"warn\"\nserver_addr = \"unix:///from-file\"\n"
+			   "hotplug_timeout = { secs = 7, nanos = 500000000 }\n"
+			   "container_pipe_size = 65536\ndebug_console = true\n");
 	char cmd[256];
 	snprintf(cmd, sizeof(cmd), "agent.trace agent.config_file=%s agent.log=trace", toml);
-	char *cl = write_temp(cmd);
+	_cleanup_free_ char *cl = write_temp(cmd);
 	char *argv[] = {"kata-agent", "--cmdline-file", cl, NULL};
 	const char *envp[] = {"KATA_AGENT_SERVER_ADDR=unix:///from-env", NULL};
 	struct agent_config c;
@@ -332,7 +333,8 @@ TEST(config_file_token_stops_parse_and_file_alone_configures)
 
 TEST(missing_config_file_keeps_cmdline_with_warning)
 {
-	char *cl = write_temp("agent.trace agent.config_file=/nonexistent/agent.toml");
+	_cleanup_free_ char *cl =
+		write_temp("agent.trace agent.config_file=/nonexistent/agent.toml");
 	char *argv[] = {"kata-agent", "--cmdline-file", cl, NULL};
 	const char *envp[] = {"KATA_AGENT_LOG_LEVEL=error", NULL};
 	struct agent_config c;
@@ -348,8 +350,9 @@ TEST(missing_config_file_keeps_cmdline_with_warning)
 
 TEST(argv_config_then_env_then_flags)
 {
-	char *toml = write_temp("log_level = \"debug\"\nserver_addr = \"unix:///file\"\n"
-				"tracing = false\nhotplug_timeout = [2, 0]\n");
+	_cleanup_free_ char *toml =
+		write_temp("log_level = \"debug\"\nserver_addr = \"unix:///file\"\n"
+			   "tracing = false\nhotplug_timeout = [2, 0]\n");
 	char *argv[] = {"kata-agent", "-c", toml, "--log-level", "error", NULL};
 	const char *envp[] = {"KATA_AGENT_SERVER_ADDR=unix:///env", "KATA_AGENT_TRACING=true",
 			      "KATA_AGENT_LOG_LEVEL=nonsense", NULL};
