@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "health.pb-c.h"
+#include "ttrpc-client.h"
 
 const char *itest_agent_bin(void)
 {
@@ -222,4 +224,20 @@ double itest_cpu_seconds(pid_t pid)
 			 &stime) != 2)
 		return -1;
 	return (double)(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+void itest_check_serving(struct ttrpc_client *c)
+{
+	struct ttrpc_reply r = {0};
+	_cleanup_error_ agent_error_t *err = NULL;
+	if (ttrpc_client_call(c, "grpc.Health", "Check", NULL, 0, 0, NULL, 0, &r, &err) < 0)
+		FAIL("Check: %s", err ? err->msg : "?");
+	if (r.code != 0)
+		FAIL("Check answered %d: %s", r.code, r.message);
+	Grpc__HealthCheckResponse *resp =
+		grpc__health_check_response__unpack(NULL, r.len, r.payload);
+	ASSERT_NOT_NULL(resp);
+	ASSERT_EQ(resp->status, GRPC__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
+	grpc__health_check_response__free_unpacked(resp, NULL);
+	ttrpc_reply_clear(&r);
 }

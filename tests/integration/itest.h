@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+struct ttrpc_client;
+
 struct itest_agent {
 	pid_t pid;
 	char dir[64];
@@ -33,6 +35,8 @@ double itest_cpu_seconds(pid_t pid);
 void itest_agent_stop(struct itest_agent *a);
 /* Connects to the agent's socket (blocking, CLOEXEC). */
 int itest_connect(const struct itest_agent *a);
+/* Calls Health.Check and asserts SERVING. */
+void itest_check_serving(struct ttrpc_client *c);
 /* Open fds of the agent process. */
 int itest_fd_count(pid_t pid);
 /* The fd count once it stops changing (connections just closed are processed). */

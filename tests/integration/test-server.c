@@ -40,25 +40,12 @@ static void call_ok(struct ttrpc_client *c, const char *svc, const char *method,
 		FAIL("%s/%s: %s", svc, method, err ? err->msg : "?");
 }
 
-static void assert_check_serving(struct ttrpc_client *c)
-{
-	struct ttrpc_reply r = {0};
-	call_ok(c, HEALTH, "Check", &r);
-	ASSERT_EQ(r.code, 0);
-	Grpc__HealthCheckResponse *resp =
-		grpc__health_check_response__unpack(NULL, r.len, r.payload);
-	ASSERT_NOT_NULL(resp);
-	ASSERT_EQ(resp->status, GRPC__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
-	grpc__health_check_response__free_unpacked(resp, NULL);
-	ttrpc_reply_clear(&r);
-}
-
 TEST(health_check_and_version)
 {
 	struct itest_agent a;
 	itest_agent_start(&a, NULL, NULL);
 	_cleanup_ttrpc_client_ struct ttrpc_client *c = client_for(&a);
-	assert_check_serving(c);
+	itest_check_serving(c);
 
 	struct ttrpc_reply r = {0};
 	call_ok(c, HEALTH, "Version", &r);
@@ -96,7 +83,7 @@ TEST(every_agent_method_is_dispatched)
 		}
 		ttrpc_reply_clear(&r);
 	}
-	assert_check_serving(c);
+	itest_check_serving(c);
 	itest_agent_stop(&a);
 }
 
@@ -129,7 +116,7 @@ TEST(undecodable_request_payload)
 	ASSERT_EQ(ttrpc_client_call(c, HEALTH, "Check", bad, sizeof(bad), 0, NULL, 0, &r, &err), 0);
 	ASSERT_EQ(r.code, GRPC_INVALID_ARGUMENT);
 	ttrpc_reply_clear(&r);
-	assert_check_serving(c);
+	itest_check_serving(c);
 	itest_agent_stop(&a);
 }
 
@@ -218,7 +205,7 @@ TEST(deferred_call_does_not_block_others)
 		  0);
 	for (int i = 0; i < 50; i++) {
 		double t = now_s();
-		assert_check_serving(c);
+		itest_check_serving(c);
 		ASSERT_TRUE(now_s() - t < 1.0);
 	}
 	ASSERT_EQ(ttrpc_client_send(c, HEALTH, "Check", NULL, 0, 0, NULL, 0, &chk, NULL), 0);
@@ -248,7 +235,7 @@ TEST(deadline_answers_deadline_exceeded)
 	ASSERT_TRUE(took >= 0.19);
 	ASSERT_TRUE(took < 3.0);
 	ttrpc_reply_clear(&r);
-	assert_check_serving(c);
+	itest_check_serving(c);
 	itest_agent_stop(&a);
 }
 
@@ -327,7 +314,7 @@ TEST(garbage_bytes_do_not_hurt_the_agent)
 	}
 	ASSERT_TRUE(itest_alive(a.pid));
 	_cleanup_ttrpc_client_ struct ttrpc_client *c = client_for(&a);
-	assert_check_serving(c);
+	itest_check_serving(c);
 	itest_agent_stop(&a);
 }
 
@@ -387,7 +374,7 @@ TEST(disconnects_mid_request_leak_nothing)
 	}
 	wait_fd_count(a.pid, base);
 	_cleanup_ttrpc_client_ struct ttrpc_client *c = client_for(&a);
-	assert_check_serving(c);
+	itest_check_serving(c);
 	itest_agent_stop(&a);
 }
 
@@ -406,7 +393,7 @@ TEST(many_connections_at_once)
 			  0);
 	}
 	for (int i = 0; i < N; i++)
-		assert_check_serving(cs[i]);
+		itest_check_serving(cs[i]);
 	ASSERT_EQ(itest_fd_count(a.pid), base + N);
 	for (int i = 0; i < N; i++)
 		ttrpc_client_free(cs[i]);
@@ -419,7 +406,7 @@ TEST(logs_are_json_lines)
 	struct itest_agent a;
 	itest_agent_start(&a, NULL, NULL);
 	_cleanup_ttrpc_client_ struct ttrpc_client *c = client_for(&a);
-	assert_check_serving(c);
+	itest_check_serving(c);
 	itest_agent_stop(&a);
 	ASSERT_TRUE(itest_log_contains(&a, "\"msg\":\"announce\""));
 	ASSERT_TRUE(itest_log_contains(&a, "\"msg\":\"kata-agent shutdown complete\""));

@@ -14,24 +14,8 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "health.pb-c.h"
 #include "itest.h"
 #include "ttrpc-client.h"
-
-static void check_over(struct ttrpc_client *c)
-{
-	struct ttrpc_reply r = {0};
-	_cleanup_error_ agent_error_t *err = NULL;
-	if (ttrpc_client_call(c, "grpc.Health", "Check", NULL, 0, 0, NULL, 0, &r, &err) < 0)
-		FAIL("Check: %s", err ? err->msg : "?");
-	ASSERT_EQ(r.code, 0);
-	Grpc__HealthCheckResponse *resp =
-		grpc__health_check_response__unpack(NULL, r.len, r.payload);
-	ASSERT_NOT_NULL(resp);
-	ASSERT_EQ(resp->status, GRPC__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
-	grpc__health_check_response__free_unpacked(resp, NULL);
-	ttrpc_reply_clear(&r);
-}
 
 TEST(abstract_unix_socket)
 {
@@ -44,7 +28,7 @@ TEST(abstract_unix_socket)
 	if (fd < 0)
 		FAIL("dial %s: %s", addr, err->msg);
 	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(fd);
-	check_over(c);
+	itest_check_serving(c);
 	itest_agent_stop(&a);
 }
 
@@ -71,7 +55,7 @@ TEST(serial_port_carries_calls)
 	itest_agent_start_at(&a, addr, NULL, NULL);
 	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(m);
 	for (int i = 0; i < 100; i++)
-		check_over(c);
+		itest_check_serving(c);
 	/* Several calls in flight on the one stream, answered each on its own id. */
 	uint32_t sids[20];
 	for (int i = 0; i < 20; i++)
@@ -96,7 +80,7 @@ TEST(serial_port_hangup_does_not_spin)
 	struct itest_agent a;
 	itest_agent_start_at(&a, addr, NULL, NULL);
 	struct ttrpc_client *c = ttrpc_client_new(m);
-	check_over(c);
+	itest_check_serving(c);
 	ttrpc_client_free(c); /* closes the master: the slave now reads EIO / hang-up */
 	usleep(200000);
 	double before = itest_cpu_seconds(a.pid);

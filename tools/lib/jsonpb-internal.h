@@ -20,4 +20,6 @@ bool jsonpb_is_map_field(const ProtobufCFieldDescriptor *f);
 /* The proto3 JSON name (lowerCamelCase: '_' dropped, next letter upper-cased) into out. */
 void jsonpb_json_name(const char *name, char *out, size_t size);
 
+size_t jsonpb_elem_size(ProtobufCType t);
+
 #endif

@@ -331,32 +331,6 @@ static int parse_value(struct pctx *c, const ProtobufCFieldDescriptor *f, struct
 
 /* ---- repeated fields and maps ------------------------------------------------------------- */
 
-static size_t elem_size(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return sizeof(uint64_t);
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return sizeof(double);
-	case PROTOBUF_C_TYPE_FLOAT:
-		return sizeof(float);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_STRING:
-		return sizeof(char *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(ProtobufCMessage *);
-	default:
-		return sizeof(uint32_t);
-	}
-}
-
 /* A fresh message of type d with its defaults, allocated like protobuf-c would. */
 static ProtobufCMessage *message_new(const ProtobufCMessageDescriptor *d)
 {
@@ -429,7 +403,7 @@ static int parse_repeated(struct pctx *c, ProtobufCMessage *m, const ProtobufCFi
 	size_t n = json_object_array_length(j);
 	if (n == 0)
 		return 0;
-	size_t es = elem_size(f->type);
+	size_t es = jsonpb_elem_size(f->type);
 	char *arr = calloc(n, es);
 	if (!arr)
 		return agent_error_set(c->err, ENOMEM, "out of memory");

@@ -145,7 +145,8 @@ struct octx {
 
 static int emit_message(struct octx *c, const ProtobufCMessage *m, struct json_object **ret);
 
-static size_t elem_size(ProtobufCType t)
+/* Size of one element of a repeated field of type t (shared with jsonpb-parse.c). */
+size_t jsonpb_elem_size(ProtobufCType t)
 {
 	switch (t) {
 	case PROTOBUF_C_TYPE_INT64:
@@ -383,7 +384,7 @@ static int emit_repeated(struct octx *c, const ProtobufCFieldDescriptor *f, cons
 	struct json_object *a = json_object_new_array_ext((int)MIN(n, (size_t)INT32_MAX));
 	if (!a)
 		return agent_error_set(c->err, ENOMEM, "out of memory");
-	size_t es = elem_size(f->type);
+	size_t es = jsonpb_elem_size(f->type);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *v = NULL;
 		int r = emit_value(c, f, (const char *)arr + i * es, &v);
