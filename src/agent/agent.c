@@ -85,6 +85,9 @@ int agent_start(struct agent *agent, agent_error_t **err)
 		r = agent_logport_start(agent, agent->cfg.log_vport, err);
 		if (r < 0)
 			return r;
+		/* From here on the stream is the port reader's; until one connects, lines wait. */
+		log_info("root", "logs now go to vsock port %d", agent->cfg.log_vport);
+		agent_logsink_attach(agent, -1, false);
 	} else {
 		agent_logsink_attach(agent, agent->logger.fd, agent->logger.fd_owned);
 	}

@@ -109,3 +109,29 @@ TEST(vsock_listener_binds)
 	ASSERT_TRUE(itest_log_contains(&a, addr));
 	itest_agent_stop(&a);
 }
+
+/* With agent.log_vport set and no reader, logs wait in a bounded buffer: the API never stalls. */
+TEST(log_port_without_reader_never_blocks)
+{
+	int s = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		SKIP("no AF_VSOCK on this kernel: %s", strerror(errno));
+	close(s);
+	char path[] = "/tmp/kata-cmdline-XXXXXX";
+	int fd = mkstemp(path);
+	ASSERT_TRUE(fd >= 0);
+	dprintf(fd, "agent.log=debug agent.log_vport=%u\n", 30000 + getpid() % 20000);
+	close(fd);
+	const char *args[] = {"--cmdline-file", path, NULL};
+	struct itest_agent a;
+	itest_agent_start(&a, (const char *[]){"KATA_AGENT_LOG_LEVEL=debug", NULL}, args);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	/* Each call logs a debug line: far more than the 256 KiB buffer holds. */
+	for (int i = 0; i < 5000; i++)
+		itest_check_serving(c);
+	ASSERT_TRUE(itest_alive(a.pid));
+	/* Nothing went to stderr: the log stream belongs to the (absent) port reader. */
+	ASSERT_FALSE(itest_log_contains(&a, "rpc call from shim to agent"));
+	itest_agent_stop(&a);
+	unlink(path);
+}
