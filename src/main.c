@@ -68,11 +68,11 @@ int main(int argc, char **argv)
 
 	if (agent_start(&agent, &err) < 0) {
 		log_write(LOG_LEVEL_CRITICAL, "root", NULL, 0, "cannot start: %s", err->msg);
-		if (agent.init_mode) {
-			/* PID 1 must not exit: keep reaping orphans so the failure stays visible.
-			 */
+		if (agent.init_mode && agent.loop) {
+			/* PID 1 must not exit (the kernel would panic): keep reaping orphans, with
+			 * the failure in the log, until the VM is stopped from outside. */
 			for (;;)
-				pause();
+				(void)loop_run(agent.loop);
 		}
 		agent_stop(&agent);
 		logger_release(&agent.logger);
