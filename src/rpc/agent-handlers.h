@@ -5,6 +5,8 @@
 
 #include "rpc/server.h"
 
+void rpc_list_interfaces(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_list_routes(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_get_oom_event(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 
 #endif

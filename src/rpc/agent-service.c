@@ -32,8 +32,8 @@ static const struct rpc_method agent_methods[] = {
 	/* network */
 	{.name = "UpdateInterface", .fn = NULL, .quiet = false},
 	{.name = "UpdateRoutes", .fn = NULL, .quiet = false},
-	{.name = "ListInterfaces", .fn = NULL, .quiet = false},
-	{.name = "ListRoutes", .fn = NULL, .quiet = false},
+	{.name = "ListInterfaces", .fn = rpc_list_interfaces, .quiet = false},
+	{.name = "ListRoutes", .fn = rpc_list_routes, .quiet = false},
 	{.name = "AddARPNeighbors", .fn = NULL, .quiet = false},
 	{.name = "GetIPTables", .fn = NULL, .quiet = false},
 	{.name = "SetIPTables", .fn = NULL, .quiet = false},
