@@ -42,6 +42,27 @@ struct net_route {
 	uint32_t mtu;
 };
 
+struct net_ip {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t bytes[16];
+};
+
+struct net_neigh {
+	struct net_ip ip;
+	int ifindex;
+	uint8_t lladdr[32];
+	size_t lladdr_len;
+	uint16_t state; /* NUD_* */
+	uint8_t flags; /* NTF_* */
+};
+
+/* An IPv4 or IPv6 address in text form. */
+int net_parse_ip(const char *s, struct net_ip *ret);
+/* A link-layer address "aa:bb:...", at most max bytes. */
+int net_parse_mac(const char *s, uint8_t *out, size_t max, size_t *ret_len);
+/* Adds or replaces one neighbour entry. */
+int net_add_neighbor(const struct net_neigh *ne, agent_error_t **err);
+
 /* Every link and its addresses. */
 int net_list_links(struct net_link **ret, size_t *ret_n, agent_error_t **err);
 void net_links_free(struct net_link *links, size_t n);

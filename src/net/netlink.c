@@ -124,6 +124,13 @@ void nl_attr_str(const struct rtattr *a, char *out, size_t size)
 	out[strnlen(out, n)] = '\0';
 }
 
+/* NLMSG_OK without its signed/unsigned comparison. */
+static bool msg_ok(const struct nlmsghdr *h, int rem)
+{
+	return rem >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) &&
+	       h->nlmsg_len <= (unsigned)rem;
+}
+
 /* The kernel's message in an extended ack, if any. */
 static const char *ext_ack_msg(const struct nlmsghdr *h)
 {
@@ -177,7 +184,7 @@ int nl_transact(struct nl_sock *s, struct nl_msg *m, nl_reply_fn fn, void *data,
 			return agent_error_setsys(err, errno, "netlink receive failed");
 		}
 		int rem = (int)n;
-		for (const struct nlmsghdr *h = (const void *)rbuf; NLMSG_OK(h, rem);
+		for (const struct nlmsghdr *h = (const void *)rbuf; msg_ok(h, rem);
 		     h = NLMSG_NEXT(h, rem)) {
 			if (h->nlmsg_seq != s->seq)
 				continue; /* a late answer to an earlier request */
@@ -196,7 +203,8 @@ int nl_transact(struct nl_sock *s, struct nl_msg *m, nl_reply_fn fn, void *data,
 			if (fn && !cb_err) {
 				int r = fn(h, data);
 				if (r < 0)
-					cb_err = agent_error_set(err, -r, "netlink reply not understood");
+					cb_err = agent_error_set(err, -r,
+								 "netlink reply not understood");
 			}
 		}
 	}

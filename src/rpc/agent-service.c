@@ -34,7 +34,7 @@ static const struct rpc_method agent_methods[] = {
 	{.name = "UpdateRoutes", .fn = NULL, .quiet = false},
 	{.name = "ListInterfaces", .fn = rpc_list_interfaces, .quiet = false},
 	{.name = "ListRoutes", .fn = rpc_list_routes, .quiet = false},
-	{.name = "AddARPNeighbors", .fn = NULL, .quiet = false},
+	{.name = "AddARPNeighbors", .fn = rpc_add_arp_neighbors, .quiet = false},
 	{.name = "GetIPTables", .fn = NULL, .quiet = false},
 	{.name = "SetIPTables", .fn = NULL, .quiet = false},
 	/* observability */

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ListInterfaces and ListRoutes: the kernel's view, mapped onto types.Interface / types.Route. */
 #include <arpa/inet.h>
+#include <linux/neighbour.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "agent.pb-c.h"
+#include "google/protobuf/empty.pb-c.h"
 #include "net/net.h"
 #include "rpc/agent-handlers.h"
 
@@ -108,4 +112,78 @@ void rpc_list_routes(struct rpc_call *call, const ProtobufCMessage *req, void *c
 	free(rs);
 	free(rp);
 	free(routes);
+}
+
+#define MAX_NEIGHBORS 4096
+
+/*
+ * AddARPNeighbors: every entry is checked before any is applied; if the kernel then
+ * refuses one, the reply says which, and that the ones before it were applied.
+ */
+void rpc_add_arp_neighbors(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__AddARPNeighborsRequest *r = (const Grpc__AddARPNeighborsRequest *)req;
+	if (!r->neighbors) {
+		rpc_reply_status(call, GRPC_INVALID_ARGUMENT, "AddARPNeighbors: missing neighbors");
+		return;
+	}
+	size_t n = r->neighbors->n_arpneighbors;
+	if (n > MAX_NEIGHBORS) {
+		rpc_reply_status(call, GRPC_INVALID_ARGUMENT, "%zu neighbours: at most %d", n,
+				 MAX_NEIGHBORS);
+		return;
+	}
+	struct net_neigh *ns = calloc(n ? n : 1, sizeof(*ns));
+	if (!ns) {
+		rpc_reply_status(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const Types__ARPNeighbor *a = r->neighbors->arpneighbors[i];
+		struct net_neigh *ne = &ns[i];
+		if (!a->toipaddress || net_parse_ip(a->toipaddress->address, &ne->ip) < 0) {
+			rpc_reply_status(call, GRPC_INVALID_ARGUMENT,
+					 "neighbour %zu: invalid IP address \"%.64s\"", i,
+					 a->toipaddress ? a->toipaddress->address : "");
+			goto out;
+		}
+		if (!a->device || !*a->device || strlen(a->device) >= IFNAMSIZ ||
+		    !(ne->ifindex = (int)if_nametoindex(a->device))) {
+			rpc_reply_status(call, GRPC_NOT_FOUND,
+					 "neighbour %zu: Link not found: %.32s", i,
+					 a->device ? a->device : "");
+			goto out;
+		}
+		if (a->lladdr && *a->lladdr &&
+		    net_parse_mac(a->lladdr, ne->lladdr, sizeof(ne->lladdr), &ne->lladdr_len) < 0) {
+			rpc_reply_status(call, GRPC_INVALID_ARGUMENT,
+					 "neighbour %zu: invalid link-layer address \"%.64s\"", i,
+					 a->lladdr);
+			goto out;
+		}
+		if (a->state < 0 || a->state > 0xffff || a->flags < 0 || a->flags > 0xff) {
+			rpc_reply_status(call, GRPC_INVALID_ARGUMENT,
+					 "neighbour %zu: state %d or flags %d out of range", i,
+					 a->state, a->flags);
+			goto out;
+		}
+		ne->state = a->state ? (uint16_t)a->state : NUD_PERMANENT;
+		ne->flags = (uint8_t)a->flags;
+	}
+	for (size_t i = 0; i < n; i++) {
+		agent_error_t *err = NULL;
+		if (net_add_neighbor(&ns[i], &err) < 0) {
+			agent_error_wrap(&err,
+					 "neighbour %zu of %zu (%s on %s; the %zu before it were "
+					 "applied)",
+					 i, n, r->neighbors->arpneighbors[i]->toipaddress->address,
+					 r->neighbors->arpneighbors[i]->device, i);
+			rpc_reply_error(call, err);
+			goto out;
+		}
+	}
+	Google__Protobuf__Empty empty = GOOGLE__PROTOBUF__EMPTY__INIT;
+	rpc_reply(call, &empty.base);
+out:
+	free(ns);
 }

@@ -66,8 +66,8 @@ TEST(list_interfaces_matches_the_kernel)
 	struct itest_agent a;
 	itest_agent_start(&a, NULL, NULL);
 	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
-	Grpc__Interfaces *ifs = (Grpc__Interfaces *)call_list(c, "ListInterfaces",
-							      &grpc__interfaces__descriptor);
+	Grpc__Interfaces *ifs =
+		(Grpc__Interfaces *)call_list(c, "ListInterfaces", &grpc__interfaces__descriptor);
 	const Types__Interface *v0 = NULL, *lo = NULL;
 	for (size_t i = 0; i < ifs->n_interfaces; i++) {
 		if (strcmp(ifs->interfaces[i]->name, "v0") == 0)
@@ -132,5 +132,96 @@ TEST(list_routes_matches_the_kernel_with_correct_families)
 	}
 	ASSERT_TRUE(gw && link && v6);
 	protobuf_c_message_free_unpacked(&rs->base, NULL);
+	itest_agent_stop(&a);
+}
+
+static int add_neighbors(struct ttrpc_client *c, const char *ips[], const char *devs[],
+			 const char *macs[], size_t n, char **ret_msg)
+{
+	Types__IPAddress addr[8];
+	Types__ARPNeighbor nb[8], *pnb[8];
+	ASSERT_TRUE(n <= 8);
+	for (size_t i = 0; i < n; i++) {
+		types__ipaddress__init(&addr[i]);
+		addr[i].address = (char *)ips[i];
+		types__arpneighbor__init(&nb[i]);
+		nb[i].toipaddress = &addr[i];
+		nb[i].device = (char *)devs[i];
+		nb[i].lladdr = (char *)macs[i];
+		pnb[i] = &nb[i];
+	}
+	Grpc__ARPNeighbors list = GRPC__ARPNEIGHBORS__INIT;
+	list.arpneighbors = pnb;
+	list.n_arpneighbors = n;
+	Grpc__AddARPNeighborsRequest req = GRPC__ADD_ARPNEIGHBORS_REQUEST__INIT;
+	req.neighbors = &list;
+	uint8_t buf[4096];
+	size_t len = grpc__add_arpneighbors_request__pack(&req, buf);
+	struct ttrpc_reply r = {0};
+	_cleanup_error_ agent_error_t *err = NULL;
+	if (ttrpc_client_call(c, "grpc.AgentService", "AddARPNeighbors", buf, len, 0, NULL, 0, &r,
+			      &err) < 0)
+		FAIL("AddARPNeighbors: %s", err->msg);
+	int code = r.code;
+	*ret_msg = strdup(r.message ? r.message : "");
+	ttrpc_reply_clear(&r);
+	return code;
+}
+
+/* `ip neigh` line for ip on v0, or "" */
+static void neigh_of(const char *ip, char *out, size_t size)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "ip neigh show to %s dev v0", ip);
+	FILE *p = popen(cmd, "r");
+	ASSERT_NOT_NULL(p);
+	if (!fgets(out, (int)size, p))
+		out[0] = '\0';
+	pclose(p);
+}
+
+TEST(add_arp_neighbors_permanent_v4_v6_and_validation)
+{
+	private_netns();
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, NULL);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	char *msg = NULL, line[256];
+
+	const char *ips[] = {"10.9.8.50", "fd00::50"};
+	const char *devs[] = {"v0", "v0"};
+	const char *macs[] = {"02:00:00:00:00:50", "02:00:00:00:00:66"};
+	ASSERT_EQ(add_neighbors(c, ips, devs, macs, 2, &msg), 0);
+	free(msg);
+	neigh_of("10.9.8.50", line, sizeof(line));
+	ASSERT_NOT_NULL(strstr(line, "lladdr 02:00:00:00:00:50"));
+	ASSERT_NOT_NULL(strstr(line, "PERMANENT"));
+	neigh_of("fd00::50", line, sizeof(line));
+	ASSERT_NOT_NULL(strstr(line, "lladdr 02:00:00:00:00:66"));
+	ASSERT_NOT_NULL(strstr(line, "PERMANENT"));
+
+	/* One bad entry: nothing of the request is applied. */
+	const char *ips2[] = {"10.9.8.60", "10.9.8.999"};
+	ASSERT_EQ(add_neighbors(c, ips2, devs, macs, 2, &msg), GRPC_INVALID_ARGUMENT);
+	ASSERT_NOT_NULL(strstr(msg, "10.9.8.999"));
+	free(msg);
+	neigh_of("10.9.8.60", line, sizeof(line));
+	ASSERT_STREQ(line, "");
+
+	const char *nodev[] = {"nosuchdev"};
+	ASSERT_EQ(add_neighbors(c, ips, nodev, macs, 1, &msg), GRPC_NOT_FOUND);
+	ASSERT_NOT_NULL(strstr(msg, "Link not found"));
+	free(msg);
+	const char *badmac[] = {"02:00:zz"};
+	ASSERT_EQ(add_neighbors(c, ips, devs, badmac, 1, &msg), GRPC_INVALID_ARGUMENT);
+	free(msg);
+
+	/* No neighbours message at all. */
+	struct ttrpc_reply r = {0};
+	ASSERT_EQ(ttrpc_client_call(c, "grpc.AgentService", "AddARPNeighbors", NULL, 0, 0, NULL, 0,
+				    &r, NULL),
+		  0);
+	ASSERT_EQ(r.code, GRPC_INVALID_ARGUMENT);
+	ttrpc_reply_clear(&r);
 	itest_agent_stop(&a);
 }
