@@ -63,6 +63,26 @@ int net_parse_mac(const char *s, uint8_t *out, size_t max, size_t *ret_len);
 /* Adds or replaces one neighbour entry. */
 int net_add_neighbor(const struct net_neigh *ne, agent_error_t **err);
 
+struct net_route_req {
+	int family;
+	struct net_ip dst;
+	unsigned dst_len; /* 0 = default route */
+	struct net_ip gw;
+	bool has_gw;
+	struct net_ip src;
+	unsigned src_len; /* full length (or 0): preferred source; shorter: source prefix */
+	bool has_src;
+	int ifindex;
+	uint8_t scope;
+	uint32_t flags;
+	uint32_t mtu;
+};
+
+/* "addr" or "addr/prefix"; a bare address gets the full prefix. */
+int net_parse_cidr(const char *s, struct net_ip *ret, unsigned *ret_prefix);
+/* Adds or replaces one route in the main table (an existing identical route is fine). */
+int net_add_route(const struct net_route_req *rq, agent_error_t **err);
+
 /* Every link and its addresses. */
 int net_list_links(struct net_link **ret, size_t *ret_n, agent_error_t **err);
 void net_links_free(struct net_link *links, size_t n);

@@ -31,7 +31,7 @@ static const struct rpc_method agent_methods[] = {
 	{.name = "TtyWinResize", .fn = NULL, .quiet = true},
 	/* network */
 	{.name = "UpdateInterface", .fn = NULL, .quiet = false},
-	{.name = "UpdateRoutes", .fn = NULL, .quiet = false},
+	{.name = "UpdateRoutes", .fn = rpc_update_routes, .quiet = false},
 	{.name = "ListInterfaces", .fn = rpc_list_interfaces, .quiet = false},
 	{.name = "ListRoutes", .fn = rpc_list_routes, .quiet = false},
 	{.name = "AddARPNeighbors", .fn = rpc_add_arp_neighbors, .quiet = false},

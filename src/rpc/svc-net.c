@@ -77,7 +77,8 @@ out:
 	net_links_free(links, n);
 }
 
-void rpc_list_routes(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+/* Answers with the main table as ListRoutes shows it. */
+static void reply_routes(struct rpc_call *call)
 {
 	agent_error_t *err = NULL;
 	struct net_route *routes = NULL;
@@ -186,4 +187,122 @@ void rpc_add_arp_neighbors(struct rpc_call *call, const ProtobufCMessage *req, v
 	rpc_reply(call, &empty.base);
 out:
 	free(ns);
+}
+
+void rpc_list_routes(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	reply_routes(call);
+}
+
+#define MAX_ROUTES 4096
+
+/* Validates one route of the request into rq; replies and returns false when it is not valid. */
+static bool route_from_request(struct rpc_call *call, size_t i, const Types__Route *r,
+			       struct net_route_req *rq)
+{
+	unsigned plen;
+	int fam = r->family == TYPES__IPFAMILY__v6 ? AF_INET6 : AF_INET;
+	bool fam_known = false;
+
+	memset(rq, 0, sizeof(*rq));
+	if (!r->device || !*r->device || strlen(r->device) >= IFNAMSIZ ||
+	    !(rq->ifindex = (int)if_nametoindex(r->device))) {
+		rpc_reply_status(call, GRPC_NOT_FOUND, "route %zu: Link not found: %.32s", i,
+				 r->device ? r->device : "");
+		return false;
+	}
+	if (r->dest && *r->dest) {
+		if (net_parse_cidr(r->dest, &rq->dst, &plen) < 0)
+			goto bad_dest;
+		rq->dst_len = plen;
+		fam = rq->dst.family;
+		fam_known = true;
+	}
+	if (r->gateway && *r->gateway) {
+		if (net_parse_ip(r->gateway, &rq->gw) < 0 || (fam_known && rq->gw.family != fam)) {
+			rpc_reply_status(call, GRPC_INVALID_ARGUMENT,
+					 "route %zu: invalid gateway \"%.64s\"", i, r->gateway);
+			return false;
+		}
+		rq->has_gw = true;
+		fam = rq->gw.family;
+		fam_known = true;
+	}
+	if (r->source && *r->source) {
+		if (net_parse_cidr(r->source, &rq->src, &plen) < 0 ||
+		    (fam_known && rq->src.family != fam)) {
+			rpc_reply_status(call, GRPC_INVALID_ARGUMENT,
+					 "route %zu: invalid source \"%.64s\"", i, r->source);
+			return false;
+		}
+		rq->src_len = plen;
+		rq->has_src = true;
+		fam = rq->src.family;
+	}
+	if (r->scope > 255 || r->flags > 0xff) {
+		rpc_reply_status(call, GRPC_INVALID_ARGUMENT,
+				 "route %zu: scope %u or flags %u out of range", i, r->scope,
+				 r->flags);
+		return false;
+	}
+	rq->family = fam;
+	rq->dst.family = fam;
+	rq->scope = (uint8_t)r->scope;
+	rq->flags = r->flags;
+	rq->mtu = r->mtu;
+	return true;
+bad_dest:
+	rpc_reply_status(call, GRPC_INVALID_ARGUMENT, "route %zu: invalid destination \"%.64s\"", i,
+			 r->dest);
+	return false;
+}
+
+/*
+ * UpdateRoutes: every route is checked before any is added; routes without a gateway go
+ * first (the gateways they reach need them). Existing routes stay, as upstream. If the
+ * kernel refuses one, the reply names it and how many were added before it.
+ */
+void rpc_update_routes(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__UpdateRoutesRequest *r = (const Grpc__UpdateRoutesRequest *)req;
+	if (!r->routes) {
+		rpc_reply_status(call, GRPC_INVALID_ARGUMENT, "UpdateRoutes: missing routes");
+		return;
+	}
+	size_t n = r->routes->n_routes;
+	if (n > MAX_ROUTES) {
+		rpc_reply_status(call, GRPC_INVALID_ARGUMENT, "%zu routes: at most %d", n,
+				 MAX_ROUTES);
+		return;
+	}
+	struct net_route_req *rq = calloc(n ? n : 1, sizeof(*rq));
+	if (!rq) {
+		rpc_reply_status(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!route_from_request(call, i, r->routes->routes[i], &rq[i]))
+			goto out;
+	size_t done = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			if (rq[i].has_gw != (pass == 1))
+				continue;
+			agent_error_t *err = NULL;
+			if (net_add_route(&rq[i], &err) < 0) {
+				const Types__Route *t = r->routes->routes[i];
+				agent_error_wrap(
+					&err,
+					"route %zu (dest \"%s\" gateway \"%s\" dev %s; %zu "
+					"other routes were added before it)",
+					i, t->dest, t->gateway, t->device, done);
+				rpc_reply_error(call, err);
+				goto out;
+			}
+			done++;
+		}
+	}
+	reply_routes(call);
+out:
+	free(rq);
 }

@@ -225,3 +225,111 @@ TEST(add_arp_neighbors_permanent_v4_v6_and_validation)
 	ttrpc_reply_clear(&r);
 	itest_agent_stop(&a);
 }
+
+struct rt {
+	const char *dest, *gw, *dev;
+	uint32_t scope;
+	int v6;
+};
+
+static int update_routes(struct ttrpc_client *c, const struct rt *rts, size_t n, Grpc__Routes **ret,
+			 char **ret_msg)
+{
+	Types__Route r[8], *pr[8];
+	ASSERT_TRUE(n <= 8);
+	for (size_t i = 0; i < n; i++) {
+		types__route__init(&r[i]);
+		r[i].dest = (char *)rts[i].dest;
+		r[i].gateway = (char *)rts[i].gw;
+		r[i].device = (char *)rts[i].dev;
+		r[i].scope = rts[i].scope;
+		r[i].family = rts[i].v6 ? TYPES__IPFAMILY__v6 : TYPES__IPFAMILY__v4;
+		pr[i] = &r[i];
+	}
+	Grpc__Routes list = GRPC__ROUTES__INIT;
+	list.routes = pr;
+	list.n_routes = n;
+	Grpc__UpdateRoutesRequest req = GRPC__UPDATE_ROUTES_REQUEST__INIT;
+	req.routes = &list;
+	uint8_t buf[4096];
+	size_t len = grpc__update_routes_request__pack(&req, buf);
+	struct ttrpc_reply rep = {0};
+	_cleanup_error_ agent_error_t *err = NULL;
+	if (ttrpc_client_call(c, "grpc.AgentService", "UpdateRoutes", buf, len, 0, NULL, 0, &rep,
+			      &err) < 0)
+		FAIL("UpdateRoutes: %s", err->msg);
+	int code = rep.code;
+	*ret_msg = strdup(rep.message ? rep.message : "");
+	*ret = code ? NULL : grpc__routes__unpack(NULL, rep.len, rep.payload);
+	ttrpc_reply_clear(&rep);
+	return code;
+}
+
+static bool kernel_has_route(const char *args, const char *want)
+{
+	char cmd[160], line[512];
+	snprintf(cmd, sizeof(cmd), "ip %s", args);
+	FILE *p = popen(cmd, "r");
+	bool found = false;
+	while (p && fgets(line, sizeof(line), p))
+		found |= strstr(line, want) != NULL;
+	if (p)
+		pclose(p);
+	return found;
+}
+
+TEST(update_routes_link_routes_first_then_gateways_v4_v6)
+{
+	private_netns();
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, NULL);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	char *msg = NULL;
+	Grpc__Routes *got = NULL;
+	/* The gateway 10.9.9.1 is reachable only through the link route listed after it. */
+	const struct rt rts[] = {
+		{"10.40.0.0/16", "10.9.9.1", "v0", 0, 0},
+		{"", "10.9.8.1", "v0", 0, 0},
+		{"10.9.9.0/24", "", "v0", 253, 0},
+		{"fd01::/64", "fd00::1", "v0", 0, 1},
+	};
+	int code = update_routes(c, rts, 4, &got, &msg);
+	if (code)
+		FAIL("UpdateRoutes answered %d: %s", code, msg);
+	free(msg);
+	ASSERT_TRUE(kernel_has_route("route", "10.40.0.0/16 via 10.9.9.1 dev v0"));
+	ASSERT_TRUE(kernel_has_route("route", "default via 10.9.8.1 dev v0"));
+	ASSERT_TRUE(kernel_has_route("route", "10.9.9.0/24 dev v0"));
+	ASSERT_TRUE(kernel_has_route("-6 route", "fd01::/64 via fd00::1 dev v0"));
+	/* The reply is the resulting table, default route included. */
+	bool dflt = false;
+	for (size_t i = 0; got && i < got->n_routes; i++)
+		dflt |= strcmp(got->routes[i]->dest, "") == 0 &&
+			strcmp(got->routes[i]->gateway, "10.9.8.1") == 0;
+	ASSERT_TRUE(dflt);
+	grpc__routes__free_unpacked(got, NULL);
+
+	/* Invalid input: nothing applied. */
+	const struct rt bad[] = {{"10.50.0.0/16", "10.9.8.1", "v0", 0, 0},
+				 {"10.60.0.0/99", "", "v0", 0, 0}};
+	ASSERT_EQ(update_routes(c, bad, 2, &got, &msg), GRPC_INVALID_ARGUMENT);
+	ASSERT_NOT_NULL(strstr(msg, "10.60.0.0/99"));
+	free(msg);
+	ASSERT_FALSE(kernel_has_route("route", "10.50.0.0/16"));
+	const struct rt nodev[] = {{"10.50.0.0/16", "", "nosuch0", 0, 0}};
+	ASSERT_EQ(update_routes(c, nodev, 1, &got, &msg), GRPC_NOT_FOUND);
+	ASSERT_NOT_NULL(strstr(msg, "Link not found"));
+	free(msg);
+	const struct rt mixed[] = {{"10.50.0.0/16", "fd00::1", "v0", 0, 0}};
+	ASSERT_EQ(update_routes(c, mixed, 1, &got, &msg), GRPC_INVALID_ARGUMENT);
+	free(msg);
+	/* The kernel refuses an unreachable gateway: the reply says what was added before it. */
+	const struct rt unreach[] = {{"10.70.0.0/16", "", "v0", 253, 0},
+				     {"10.80.0.0/16", "192.0.2.1", "v0", 0, 0}};
+	ASSERT_NE(update_routes(c, unreach, 2, &got, &msg), 0);
+	ASSERT_NOT_NULL(strstr(msg, "route 1"));
+	ASSERT_NOT_NULL(strstr(msg, "1 other routes were added before it"));
+	free(msg);
+	ASSERT_TRUE(kernel_has_route("route", "10.70.0.0/16 dev v0"));
+	itest_agent_stop(&a);
+}
