@@ -83,6 +83,14 @@ int net_parse_cidr(const char *s, struct net_ip *ret, unsigned *ret_prefix);
 /* Adds or replaces one route in the main table (an existing identical route is fine). */
 int net_add_route(const struct net_route_req *rq, agent_error_t **err);
 
+int net_link_set_flags(int ifindex, uint32_t flags, uint32_t mask, agent_error_t **err);
+int net_link_set_name(int ifindex, const char *name, agent_error_t **err);
+int net_link_set_mtu(int ifindex, uint32_t mtu, agent_error_t **err);
+int net_link_set_mac(int ifindex, const uint8_t *mac, size_t len, agent_error_t **err);
+/* Adds (create or replace) or deletes one address of a link. */
+int net_addr_change(bool add, int ifindex, const struct net_ip *ip, unsigned prefix,
+		    agent_error_t **err);
+
 /* Every link and its addresses. */
 int net_list_links(struct net_link **ret, size_t *ret_n, agent_error_t **err);
 void net_links_free(struct net_link *links, size_t n);

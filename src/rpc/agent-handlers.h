@@ -9,6 +9,7 @@ void rpc_list_interfaces(struct rpc_call *call, const ProtobufCMessage *req, voi
 void rpc_list_routes(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_add_arp_neighbors(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_update_routes(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_update_interface(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_get_oom_event(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 
 #endif

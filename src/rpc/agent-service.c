@@ -30,7 +30,7 @@ static const struct rpc_method agent_methods[] = {
 	{.name = "CloseStdin", .fn = NULL, .quiet = true},
 	{.name = "TtyWinResize", .fn = NULL, .quiet = true},
 	/* network */
-	{.name = "UpdateInterface", .fn = NULL, .quiet = false},
+	{.name = "UpdateInterface", .fn = rpc_update_interface, .quiet = false},
 	{.name = "UpdateRoutes", .fn = rpc_update_routes, .quiet = false},
 	{.name = "ListInterfaces", .fn = rpc_list_interfaces, .quiet = false},
 	{.name = "ListRoutes", .fn = rpc_list_routes, .quiet = false},

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ListInterfaces and ListRoutes: the kernel's view, mapped onto types.Interface / types.Route. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <linux/neighbour.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "agent.pb-c.h"
+#include "base/strbuf.h"
 #include "google/protobuf/empty.pb-c.h"
 #include "net/net.h"
 #include "rpc/agent-handlers.h"
@@ -16,6 +19,28 @@ static Types__IPFamily family_of(int af)
 {
 	/* Upstream reports these backwards; the proto says v4 = 0, v6 = 1, and so do we. */
 	return af == AF_INET6 ? TYPES__IPFAMILY__v6 : TYPES__IPFAMILY__v4;
+}
+
+/* One types.Interface from a link; ips, ipp and masks have room for its addresses. */
+static void fill_interface(Types__Interface *it, const struct net_link *k, Types__IPAddress *ips,
+			   Types__IPAddress **ipp, char (*masks)[8])
+{
+	types__interface__init(it);
+	it->name = (char *)k->name;
+	it->hwaddr = (char *)k->hwaddr;
+	it->mtu = k->mtu;
+	it->type = (char *)k->kind;
+	it->raw_flags = k->flags;
+	it->ipaddresses = ipp;
+	it->n_ipaddresses = k->n_addrs;
+	for (size_t j = 0; j < k->n_addrs; j++) {
+		types__ipaddress__init(&ips[j]);
+		ips[j].family = family_of(k->addrs[j].family);
+		ips[j].address = (char *)k->addrs[j].address;
+		snprintf(masks[j], sizeof(masks[j]), "%u", k->addrs[j].prefix);
+		ips[j].mask = masks[j];
+		ipp[j] = &ips[j];
+	}
 }
 
 void rpc_list_interfaces(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
@@ -44,25 +69,9 @@ void rpc_list_interfaces(struct rpc_call *call, const ProtobufCMessage *req, voi
 	}
 	size_t a = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct net_link *k = &links[i];
-		Types__Interface *it = &ifs[i];
-		types__interface__init(it);
-		it->name = k->name;
-		it->hwaddr = k->hwaddr;
-		it->mtu = k->mtu;
-		it->type = k->kind;
-		it->raw_flags = k->flags;
-		it->ipaddresses = &ipp[a];
-		it->n_ipaddresses = k->n_addrs;
-		for (size_t j = 0; j < k->n_addrs; j++, a++) {
-			types__ipaddress__init(&ips[a]);
-			ips[a].family = family_of(k->addrs[j].family);
-			ips[a].address = k->addrs[j].address;
-			snprintf(masks[a], sizeof(masks[a]), "%u", k->addrs[j].prefix);
-			ips[a].mask = masks[a];
-			ipp[a] = &ips[a];
-		}
-		ifp[i] = it;
+		fill_interface(&ifs[i], &links[i], &ips[a], &ipp[a], &masks[a]);
+		a += links[i].n_addrs;
+		ifp[i] = &ifs[i];
 	}
 	Grpc__Interfaces resp = GRPC__INTERFACES__INIT;
 	resp.interfaces = ifp;
@@ -305,4 +314,212 @@ void rpc_update_routes(struct rpc_call *call, const ProtobufCMessage *req, void 
 	reply_routes(call);
 out:
 	free(rq);
+}
+
+#define MAX_IFACE_ADDRS 256
+
+struct want_addr {
+	struct net_ip ip;
+	unsigned prefix;
+};
+
+static bool valid_ifname(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= IFNAMSIZ || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	return strcspn(s, "/: \t\n") == n;
+}
+
+static struct net_link *link_by_name(struct net_link *l, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(l[i].name, name) == 0)
+			return &l[i];
+	return NULL;
+}
+
+static struct net_link *link_by_mac(struct net_link *l, size_t n, const char *mac)
+{
+	for (size_t i = 0; i < n; i++)
+		if (mac && *mac && strcasecmp(l[i].hwaddr, mac) == 0)
+			return &l[i];
+	return NULL;
+}
+
+static bool wanted(const struct want_addr *w, size_t n, const struct net_addr *have)
+{
+	struct net_ip ip;
+	if (net_parse_ip(have->address, &ip) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (w[i].ip.family == ip.family && w[i].prefix == have->prefix &&
+		    memcmp(w[i].ip.bytes, ip.bytes, sizeof(ip.bytes)) == 0)
+			return true;
+	return false;
+}
+
+/* Records a finished step for the error message, if a later one fails. */
+#define STEP(sb, ...) strbuf_addf(sb, __VA_ARGS__)
+
+/*
+ * UpdateInterface: find the link by MAC (or by name, giving it the MAC), then with the
+ * link down: replace its addresses (IPv6 link-local ones stay), rename it (swapping names
+ * with a link that holds the wanted one), set MTU and ARP, bring it up. The request is
+ * validated whole first; a failure midway names the step and the steps already done.
+ * The reply is the interface as the kernel now reports it.
+ */
+void rpc_update_interface(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Types__Interface *in = ((const Grpc__UpdateInterfaceRequest *)req)->interface;
+	struct want_addr want[MAX_IFACE_ADDRS];
+	uint8_t mac[32];
+	size_t mac_len = 0;
+	agent_error_t *err = NULL;
+	struct net_link *links = NULL;
+	size_t n_links = 0;
+	struct strbuf done;
+
+	if (!in) {
+		rpc_reply_status(call, GRPC_INVALID_ARGUMENT, "UpdateInterface: missing interface");
+		return;
+	}
+	if (in->name && *in->name && !valid_ifname(in->name)) {
+		rpc_reply_status(call, GRPC_INVALID_ARGUMENT,
+				 "update interface: invalid name \"%.32s\"", in->name);
+		return;
+	}
+	if (in->mtu && (in->mtu < 68 || in->mtu > 65535)) {
+		rpc_reply_status(call, GRPC_INVALID_ARGUMENT, "update interface: invalid MTU %llu",
+				 (unsigned long long)in->mtu);
+		return;
+	}
+	if (in->hwaddr && *in->hwaddr &&
+	    net_parse_mac(in->hwaddr, mac, sizeof(mac), &mac_len) < 0) {
+		rpc_reply_status(call, GRPC_INVALID_ARGUMENT,
+				 "update interface: invalid hwAddr \"%.64s\"", in->hwaddr);
+		return;
+	}
+	if (in->n_ipaddresses > MAX_IFACE_ADDRS) {
+		rpc_reply_status(call, GRPC_INVALID_ARGUMENT,
+				 "update interface: %zu addresses, at most %d", in->n_ipaddresses,
+				 MAX_IFACE_ADDRS);
+		return;
+	}
+	for (size_t i = 0; i < in->n_ipaddresses; i++) {
+		const Types__IPAddress *ip = in->ipaddresses[i];
+		char *end = NULL;
+		unsigned long p = ip && ip->mask ? strtoul(ip->mask, &end, 10) : 0;
+		if (!ip || net_parse_ip(ip->address, &want[i].ip) < 0 || !ip->mask || !*ip->mask ||
+		    *end || p > (want[i].ip.family == AF_INET ? 32u : 128u)) {
+			rpc_reply_status(call, GRPC_INVALID_ARGUMENT,
+					 "update interface: invalid address %zu \"%.64s/%.8s\"", i,
+					 ip && ip->address ? ip->address : "",
+					 ip && ip->mask ? ip->mask : "");
+			return;
+		}
+		want[i].prefix = (unsigned)p;
+	}
+
+	if (net_list_links(&links, &n_links, &err) < 0) {
+		rpc_reply_error(call, err);
+		return;
+	}
+	strbuf_init(&done, 4096);
+	struct net_link *k = link_by_mac(links, n_links, in->hwaddr);
+	if (!k && mac_len && in->name && *in->name) {
+		struct net_link *byname = link_by_name(links, n_links, in->name);
+		if (byname && net_link_set_mac(byname->index, mac, mac_len, &err) == 0) {
+			STEP(&done, "MAC of %s set; ", byname->name);
+			k = byname;
+		}
+		err = agent_error_free(err);
+	}
+	if (!k) {
+		rpc_reply_status(call, GRPC_NOT_FOUND,
+				 "update interface: Link not found (hwAddr %.64s, name %.32s)",
+				 in->hwaddr ? in->hwaddr : "", in->name ? in->name : "");
+		goto out;
+	}
+	int idx = k->index;
+	char old_name[IFNAMSIZ];
+	snprintf(old_name, sizeof(old_name), "%s", k->name);
+
+	if ((k->flags & IFF_UP) && net_link_set_flags(idx, 0, IFF_UP, &err) < 0)
+		goto fail;
+	STEP(&done, "link down; ");
+	for (size_t i = 0; i < k->n_addrs; i++) {
+		const struct net_addr *h = &k->addrs[i];
+		struct net_ip ip;
+		if (wanted(want, in->n_ipaddresses, h) || net_parse_ip(h->address, &ip) < 0)
+			continue;
+		if (ip.family == AF_INET6 && ip.bytes[0] == 0xfe && (ip.bytes[1] & 0xc0) == 0x80)
+			continue; /* link-local: the kernel's own */
+		int r = net_addr_change(false, idx, &ip, h->prefix, &err);
+		if (r == -EADDRNOTAVAIL) {
+			/* IPv6 addresses go with the link going down (keep_addr_on_down=0). */
+			err = agent_error_free(err);
+			continue;
+		}
+		if (r < 0)
+			goto fail;
+		STEP(&done, "removed %s/%u; ", h->address, h->prefix);
+	}
+	for (size_t i = 0; i < in->n_ipaddresses; i++) {
+		if (net_addr_change(true, idx, &want[i].ip, want[i].prefix, &err) < 0)
+			goto fail;
+		STEP(&done, "added %s/%u; ", in->ipaddresses[i]->address, want[i].prefix);
+	}
+	if (in->name && *in->name && strcmp(in->name, old_name) != 0) {
+		struct net_link *other = link_by_name(links, n_links, in->name);
+		char tmp[IFNAMSIZ];
+		snprintf(tmp, sizeof(tmp), "%.10s_temp", in->name);
+		if (other && net_link_set_name(other->index, tmp, &err) < 0)
+			goto fail;
+		if (net_link_set_name(idx, in->name, &err) < 0)
+			goto fail;
+		if (other && net_link_set_name(other->index, old_name, &err) < 0)
+			goto fail;
+		STEP(&done, "renamed %s to %s%s; ", old_name, in->name,
+		     other ? " (names swapped)" : "");
+	}
+	if (in->mtu && net_link_set_mtu(idx, (uint32_t)in->mtu, &err) < 0)
+		goto fail;
+	if (net_link_set_flags(idx, (in->raw_flags & IFF_NOARP) | IFF_UP, IFF_NOARP | IFF_UP,
+			       &err) < 0)
+		goto fail;
+
+	/* The reply: the link as the kernel now has it. */
+	net_links_free(links, n_links);
+	links = NULL;
+	if (net_list_links(&links, &n_links, &err) < 0)
+		goto fail;
+	for (size_t i = 0; i < n_links; i++) {
+		if (links[i].index != idx)
+			continue;
+		size_t na = links[i].n_addrs ? links[i].n_addrs : 1;
+		Types__IPAddress *ips = calloc(na, sizeof(*ips));
+		Types__IPAddress **ipp = calloc(na, sizeof(*ipp));
+		char(*masks)[8] = calloc(na, sizeof(*masks));
+		if (ips && ipp && masks) {
+			Types__Interface out;
+			fill_interface(&out, &links[i], ips, ipp, masks);
+			rpc_reply(call, &out.base);
+		} else {
+			rpc_reply_status(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		}
+		free(ips);
+		free(ipp);
+		free(masks);
+		goto out;
+	}
+	rpc_reply_status(call, GRPC_NOT_FOUND, "update interface: Link not found after update");
+	goto out;
+fail:
+	agent_error_wrap(&err, "update interface %s (done: %s)", old_name,
+			 done.s && done.len ? done.s : "nothing");
+	rpc_reply_error(call, err);
+out:
+	strbuf_release(&done);
+	net_links_free(links, n_links);
 }

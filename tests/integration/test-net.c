@@ -4,12 +4,16 @@
  * test makes (veth pair, IPv4 and IPv6 addresses, a gateway route). No traffic
  * leaves that namespace.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "agent.pb-c.h"
 #include "harness.h"
@@ -332,4 +336,113 @@ TEST(update_routes_link_routes_first_then_gateways_v4_v6)
 	free(msg);
 	ASSERT_TRUE(kernel_has_route("route", "10.70.0.0/16 dev v0"));
 	itest_agent_stop(&a);
+}
+
+static int update_interface(struct ttrpc_client *c, const Types__Interface *in,
+			    Types__Interface **ret, char **ret_msg)
+{
+	Grpc__UpdateInterfaceRequest req = GRPC__UPDATE_INTERFACE_REQUEST__INIT;
+	req.interface = (Types__Interface *)in;
+	uint8_t buf[4096];
+	size_t len = grpc__update_interface_request__pack(&req, buf);
+	struct ttrpc_reply rep = {0};
+	_cleanup_error_ agent_error_t *err = NULL;
+	if (ttrpc_client_call(c, "grpc.AgentService", "UpdateInterface", buf, len, 0, NULL, 0, &rep,
+			      &err) < 0)
+		FAIL("UpdateInterface: %s", err->msg);
+	int code = rep.code;
+	*ret_msg = strdup(rep.message ? rep.message : "");
+	*ret = code ? NULL : types__interface__unpack(NULL, rep.len, rep.payload);
+	ttrpc_reply_clear(&rep);
+	return code;
+}
+
+/* Moves v1 into a second namespace held by a child, with the far-end addresses. */
+static pid_t peer_namespace(void)
+{
+	int p[2];
+	ASSERT_EQ(pipe(p), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		if (unshare(CLONE_NEWNET) < 0)
+			_exit(1);
+		(void)!write(p[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	char x;
+	close(p[1]);
+	ASSERT_EQ(read(p[0], &x, 1), 1);
+	close(p[0]);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "ip link set v1 netns %d && "
+		 "nsenter -t %d -n sh -c 'ip link set lo up && ip link set v1 up && "
+		 "ip addr add 10.1.1.2/24 dev v1 && ip -6 addr add fd01::2/64 dev v1 nodad'",
+		 pid, pid);
+	ASSERT_EQ(system(cmd), 0);
+	return pid;
+}
+
+TEST(update_interface_by_mac_renames_readdresses_and_carries_traffic)
+{
+	private_netns();
+	pid_t peer = peer_namespace();
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, NULL);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	char mac[64], *msg = NULL;
+	link_mac("v0", mac, sizeof(mac));
+	for (char *p = mac; *p; p++)
+		*p = (char)toupper((unsigned char)*p); /* the runtime's case must not matter */
+
+	Types__IPAddress ip4 = TYPES__IPADDRESS__INIT, ip6 = TYPES__IPADDRESS__INIT;
+	ip4.address = "10.1.1.1";
+	ip4.mask = "24";
+	ip6.family = TYPES__IPFAMILY__v6;
+	ip6.address = "fd01::1";
+	ip6.mask = "64";
+	Types__IPAddress *ips[] = {&ip4, &ip6};
+	Types__Interface in = TYPES__INTERFACE__INIT;
+	in.name = "eth0";
+	in.hwaddr = mac;
+	in.mtu = 1450;
+	in.ipaddresses = ips;
+	in.n_ipaddresses = 2;
+
+	/* Invalid first: nothing may change. */
+	ip4.mask = "33";
+	Types__Interface *out = NULL;
+	ASSERT_EQ(update_interface(c, &in, &out, &msg), GRPC_INVALID_ARGUMENT);
+	free(msg);
+	ASSERT_TRUE(kernel_has_route("-o addr show dev v0", "10.9.8.7/24"));
+	ip4.mask = "24";
+
+	int code = update_interface(c, &in, &out, &msg);
+	if (code)
+		FAIL("UpdateInterface answered %d: %s", code, msg);
+	free(msg);
+	ASSERT_STREQ(out->name, "eth0");
+	ASSERT_EQ(out->mtu, 1450);
+	ASSERT_TRUE(out->raw_flags & IFF_UP);
+	types__interface__free_unpacked(out, NULL);
+	ASSERT_TRUE(kernel_has_route("-o addr show dev eth0", "10.1.1.1/24"));
+	ASSERT_TRUE(kernel_has_route("-o addr show dev eth0", "fd01::1/64"));
+	ASSERT_FALSE(kernel_has_route("-o addr show dev eth0", "10.9.8.7"));
+	ASSERT_FALSE(kernel_has_route("-o addr show dev eth0", "fd00::5"));
+	ASSERT_TRUE(kernel_has_route("-o link show dev eth0", "mtu 1450"));
+	/* Traffic crosses the veth to the peer namespace, IPv4 and IPv6. */
+	ASSERT_EQ(system("ping -c 1 -W 3 10.1.1.2 >/dev/null 2>&1"), 0);
+	ASSERT_EQ(system("ping -6 -c 1 -W 3 fd01::2 >/dev/null 2>&1"), 0);
+
+	/* An unknown MAC and name: the message the runtime retries on. */
+	in.hwaddr = "02:de:ad:be:ef:00";
+	in.name = "nosuch0";
+	ASSERT_EQ(update_interface(c, &in, &out, &msg), GRPC_NOT_FOUND);
+	ASSERT_NOT_NULL(strstr(msg, "Link not found"));
+	free(msg);
+	itest_agent_stop(&a);
+	kill(peer, SIGKILL);
+	waitpid(peer, NULL, 0);
 }
