@@ -16,7 +16,7 @@ pkgs=(
 	build-essential make gcc clang llvm libclang-rt-14-dev clang-format
 	musl-tools
 	protobuf-c-compiler libprotobuf-c-dev libjson-c-dev
-	dpkg-dev file procps iproute2 iputils-ping util-linux python3
+	dpkg-dev file procps iproute2 iputils-ping iptables util-linux python3
 )
 
 need_install=0

@@ -10,6 +10,8 @@ void rpc_list_routes(struct rpc_call *call, const ProtobufCMessage *req, void *c
 void rpc_add_arp_neighbors(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_update_routes(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_update_interface(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_get_iptables(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_set_iptables(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_get_oom_event(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 
 #endif

@@ -35,8 +35,8 @@ static const struct rpc_method agent_methods[] = {
 	{.name = "ListInterfaces", .fn = rpc_list_interfaces, .quiet = false},
 	{.name = "ListRoutes", .fn = rpc_list_routes, .quiet = false},
 	{.name = "AddARPNeighbors", .fn = rpc_add_arp_neighbors, .quiet = false},
-	{.name = "GetIPTables", .fn = NULL, .quiet = false},
-	{.name = "SetIPTables", .fn = NULL, .quiet = false},
+	{.name = "GetIPTables", .fn = rpc_get_iptables, .quiet = false},
+	{.name = "SetIPTables", .fn = rpc_set_iptables, .quiet = false},
 	/* observability */
 	{.name = "GetMetrics", .fn = NULL, .quiet = false},
 	{.name = "GetOOMEvent", .fn = rpc_get_oom_event, .quiet = true},

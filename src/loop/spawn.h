@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Helper processes (iptables-save/restore, later hooks and modprobe) run without
+ * blocking the loop: input is written and output read through the loop, the exit
+ * comes from THE reaper, and a deadline kills the helper. Output is bounded.
+ */
+#ifndef AGENT_LOOP_SPAWN_H
+#define AGENT_LOOP_SPAWN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "loop/loop.h"
+#include "loop/reaper.h"
+
+struct spawn_result {
+	int status; /* raw wait status */
+	char *out; /* stdout, NUL-terminated */
+	size_t out_len;
+	char *err; /* stderr, NUL-terminated */
+	size_t err_len;
+	bool timed_out; /* killed at the deadline */
+	bool truncated; /* output beyond the bound was discarded */
+};
+
+typedef void (*spawn_done_fn)(const struct spawn_result *res, void *data);
+
+struct spawn_job;
+
+/*
+ * Starts argv[0] (an absolute path) with input on its stdin. done runs once, from the
+ * loop, when the helper has exited and its output is drained (or the deadline passed).
+ */
+int spawn_run(struct loop *l, struct reaper *r, char *const argv[], const void *input,
+	      size_t in_len, uint64_t timeout_ms, size_t max_out, spawn_done_fn done, void *data,
+	      struct spawn_job **ret_job, agent_error_t **err);
+/* The caller no longer wants the result: the helper is killed, done is never called. */
+void spawn_abandon(struct spawn_job *job);
+
+#endif
