@@ -173,6 +173,7 @@ static int on_route(const struct nlmsghdr *h, void *data)
 	r->family = rt->rtm_family;
 	r->scope = rt->rtm_scope;
 	r->flags = rt->rtm_flags;
+	r->protocol = rt->rtm_protocol;
 	if (tb[RTA_DST]) {
 		char a[64];
 		addr_attr(tb[RTA_DST], rt->rtm_family, a, sizeof(a));
@@ -181,6 +182,7 @@ static int on_route(const struct nlmsghdr *h, void *data)
 	addr_attr(tb[RTA_GATEWAY], rt->rtm_family, r->gateway, sizeof(r->gateway));
 	addr_attr(tb[RTA_PREFSRC], rt->rtm_family, r->source, sizeof(r->source));
 	int oif = (int)nl_attr_u32(tb[RTA_OIF]);
+	r->ifindex = oif;
 	for (size_t i = 0; i < c->n_links; i++)
 		if (c->links[i].index == oif)
 			snprintf(r->device, sizeof(r->device), "%s", c->links[i].name);

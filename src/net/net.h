@@ -40,6 +40,8 @@ struct net_route {
 	uint32_t scope;
 	uint32_t flags;
 	uint32_t mtu;
+	int ifindex;
+	uint8_t protocol; /* RTPROT_*: kernel routes come with addresses */
 };
 
 struct net_ip {
@@ -90,6 +92,9 @@ int net_link_set_mac(int ifindex, const uint8_t *mac, size_t len, agent_error_t 
 /* Adds (create or replace) or deletes one address of a link. */
 int net_addr_change(bool add, int ifindex, const struct net_ip *ip, unsigned prefix,
 		    agent_error_t **err);
+
+/* Deletes a route as listed by net_list_routes (already gone is fine). */
+int net_del_route(const struct net_route *r, agent_error_t **err);
 
 /* Every link and its addresses. */
 int net_list_links(struct net_link **ret, size_t *ret_n, agent_error_t **err);

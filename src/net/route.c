@@ -79,3 +79,39 @@ int net_add_route(const struct net_route_req *rq, agent_error_t **err)
 	}
 	return r;
 }
+
+int net_del_route(const struct net_route *rt, agent_error_t **err)
+{
+	struct net_route_req rq = {.family = rt->family, .ifindex = rt->ifindex};
+	unsigned plen = 0;
+	if (rt->dest[0] && net_parse_cidr(rt->dest, &rq.dst, &plen) < 0)
+		return agent_error_set(err, EINVAL, "cannot read route %s", rt->dest);
+	rq.dst_len = plen;
+	rq.has_gw = rt->gateway[0] && net_parse_ip(rt->gateway, &rq.gw) == 0;
+
+	struct nl_sock s;
+	int r = nl_open(&s, err);
+	if (r < 0)
+		return r;
+	size_t alen = rq.family == AF_INET ? 4 : 16;
+	struct nl_msg m;
+	nl_msg_init(&m, RTM_DELROUTE, 0);
+	struct rtmsg *msg = nl_msg_put(&m, sizeof(*msg));
+	msg->rtm_family = rq.family;
+	msg->rtm_table = RT_TABLE_MAIN;
+	msg->rtm_dst_len = rq.dst_len;
+	msg->rtm_scope = RT_SCOPE_NOWHERE;
+	if (rq.dst_len)
+		nl_attr_put(&m, RTA_DST, rq.dst.bytes, alen);
+	if (rq.has_gw)
+		nl_attr_put(&m, RTA_GATEWAY, rq.gw.bytes, alen);
+	nl_attr_put_u32(&m, RTA_OIF, (uint32_t)rq.ifindex);
+	r = nl_transact(&s, &m, NULL, NULL, err);
+	nl_close(&s);
+	if (r == -ESRCH || r == -ENOENT) {
+		if (err)
+			*err = agent_error_free(*err);
+		r = 0;
+	}
+	return r;
+}

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,10 +267,30 @@ bad_dest:
 	return false;
 }
 
+/* Whether the listed route e is the requested route t (same destination, gateway, link). */
+static bool same_route(const Types__Route *t, const struct net_route_req *rq,
+		       const struct net_route *e)
+{
+	if (rq->family != e->family || rq->ifindex != e->ifindex)
+		return false;
+	char want_dest[80] = "";
+	if (rq->dst_len) {
+		char a[64];
+		inet_ntop(rq->family, rq->dst.bytes, a, sizeof(a));
+		snprintf(want_dest, sizeof(want_dest), "%s/%u", a, rq->dst_len);
+	}
+	char want_gw[64] = "";
+	if (rq->has_gw)
+		inet_ntop(rq->family, rq->gw.bytes, want_gw, sizeof(want_gw));
+	return strcmp(want_dest, e->dest) == 0 && strcmp(want_gw, e->gateway) == 0;
+}
+
 /*
  * UpdateRoutes: every route is checked before any is added; routes without a gateway go
- * first (the gateways they reach need them). Existing routes stay, as upstream. If the
- * kernel refuses one, the reply names it and how many were added before it.
+ * first (the gateways they reach need them). The request replaces the routes of the links
+ * it names (upstream only adds; the issue asks for the table as given), keeping the
+ * kernel's own prefix routes. If the kernel refuses one, the reply names it and what was
+ * done before it.
  */
 void rpc_update_routes(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
 {
@@ -292,7 +313,41 @@ void rpc_update_routes(struct rpc_call *call, const ProtobufCMessage *req, void 
 	for (size_t i = 0; i < n; i++)
 		if (!route_from_request(call, i, r->routes->routes[i], &rq[i]))
 			goto out;
-	size_t done = 0;
+	size_t done = 0, removed = 0;
+	/* Replace, as the runtime gives the whole table: routes on the links named in the
+	 * request that the request does not list go, except those the kernel made for
+	 * addresses (proto kernel). */
+	struct net_route *have = NULL;
+	size_t n_have = 0;
+	agent_error_t *lerr = NULL;
+	if (net_list_routes(&have, &n_have, &lerr) < 0) {
+		rpc_reply_error(call, lerr);
+		goto out;
+	}
+	for (size_t h = 0; h < n_have; h++) {
+		const struct net_route *e = &have[h];
+		bool on_our_link = false, listed = false;
+		for (size_t i = 0; i < n; i++) {
+			const Types__Route *t = r->routes->routes[i];
+			if (rq[i].ifindex != e->ifindex)
+				continue;
+			on_our_link = true;
+			listed |= same_route(t, &rq[i], e);
+		}
+		if (!on_our_link || listed || e->protocol == RTPROT_KERNEL)
+			continue;
+		agent_error_t *derr = NULL;
+		if (net_del_route(e, &derr) < 0) {
+			agent_error_wrap(
+				&derr, "removing stale route %s via %s dev %s (%zu removed before)",
+				e->dest[0] ? e->dest : "default", e->gateway, e->device, removed);
+			rpc_reply_error(call, derr);
+			free(have);
+			goto out;
+		}
+		removed++;
+	}
+	free(have);
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < n; i++) {
 			if (rq[i].has_gw != (pass == 1))
@@ -357,6 +412,20 @@ static bool wanted(const struct want_addr *w, size_t n, const struct net_addr *h
 		    memcmp(w[i].ip.bytes, ip.bytes, sizeof(ip.bytes)) == 0)
 			return true;
 	return false;
+}
+
+/* Whether IPv6 is switched off on the link (net.ipv6.conf.IF.disable_ipv6, or no IPv6). */
+static bool ipv6_disabled(const char *ifname)
+{
+	char path[96], v = '1';
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return true;
+	if (fread(&v, 1, 1, f) != 1)
+		v = '1';
+	fclose(f);
+	return v == '1';
 }
 
 /* Records a finished step for the error message, if a later one fails. */
@@ -465,7 +534,12 @@ void rpc_update_interface(struct rpc_call *call, const ProtobufCMessage *req, vo
 			goto fail;
 		STEP(&done, "removed %s/%u; ", h->address, h->prefix);
 	}
+	bool no_v6 = ipv6_disabled(old_name);
 	for (size_t i = 0; i < in->n_ipaddresses; i++) {
+		if (want[i].ip.family == AF_INET6 && no_v6) {
+			STEP(&done, "skipped %s (IPv6 disabled); ", in->ipaddresses[i]->address);
+			continue; /* as upstream */
+		}
 		if (net_addr_change(true, idx, &want[i].ip, want[i].prefix, &err) < 0)
 			goto fail;
 		STEP(&done, "added %s/%u; ", in->ipaddresses[i]->address, want[i].prefix);

@@ -290,6 +290,8 @@ TEST(update_routes_link_routes_first_then_gateways_v4_v6)
 	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
 	char *msg = NULL;
 	Grpc__Routes *got = NULL;
+	/* A route the request does not list: replaced away. */
+	ASSERT_EQ(system("ip route add 10.99.0.0/16 via 10.9.8.1 dev v0"), 0);
 	/* The gateway 10.9.9.1 is reachable only through the link route listed after it. */
 	const struct rt rts[] = {
 		{"10.40.0.0/16", "10.9.9.1", "v0", 0, 0},
@@ -305,6 +307,9 @@ TEST(update_routes_link_routes_first_then_gateways_v4_v6)
 	ASSERT_TRUE(output_has("ip route", "default via 10.9.8.1 dev v0"));
 	ASSERT_TRUE(output_has("ip route", "10.9.9.0/24 dev v0"));
 	ASSERT_TRUE(output_has("ip -6 route", "fd01::/64 via fd00::1 dev v0"));
+	ASSERT_FALSE(output_has("ip route", "10.99.0.0/16"));
+	ASSERT_FALSE(output_has("ip route", "10.20.0.0/16")); /* from the set-up, not listed */
+	ASSERT_TRUE(output_has("ip route", "10.9.8.0/24 dev v0 proto kernel"));
 	/* The reply is the resulting table, default route included. */
 	bool dflt = false;
 	for (size_t i = 0; got && i < got->n_routes; i++)
@@ -435,6 +440,16 @@ TEST(update_interface_by_mac_renames_readdresses_and_carries_traffic)
 	/* Traffic crosses the veth to the peer namespace, IPv4 and IPv6. */
 	ASSERT_EQ(system("ping -c 1 -W 3 10.1.1.2 >/dev/null 2>&1"), 0);
 	ASSERT_EQ(system("ping -6 -c 1 -W 3 fd01::2 >/dev/null 2>&1"), 0);
+
+	/* With IPv6 off on the link, IPv6 addresses are skipped and the rest applies. */
+	ASSERT_EQ(system("sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1"), 0);
+	ip4.address = "10.1.1.3";
+	code = update_interface(c, &in, &out, &msg);
+	if (code)
+		FAIL("UpdateInterface with IPv6 off answered %d: %s", code, msg);
+	free(msg);
+	types__interface__free_unpacked(out, NULL);
+	ASSERT_TRUE(output_has("ip -o addr show dev eth0", "10.1.1.3/24"));
 
 	/* An unknown MAC and name: the message the runtime retries on. */
 	in.hwaddr = "02:de:ad:be:ef:00";
