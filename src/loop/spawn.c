@@ -164,17 +164,13 @@ int spawn_run(struct loop *l, struct reaper *r, char *const argv[], const void *
 		j->input = copy;
 		j->in_len = in_len;
 	}
-	if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 || pipe2(perr, O_CLOEXEC) < 0) {
-		int e = errno;
-		for (int i = 0; i < 2; i++) {
-			safe_close(pin[i]);
-			safe_close(pout[i]);
-			safe_close(perr[i]);
-		}
-		job_free(j);
-		return agent_error_setsys(err, e, "cannot create pipes for %s", argv[0]);
+	const char *what = "create pipes for";
+	pid_t pid = -1;
+	if (pipe2(pin, O_CLOEXEC) == 0 && pipe2(pout, O_CLOEXEC) == 0 &&
+	    pipe2(perr, O_CLOEXEC) == 0) {
+		what = "fork for";
+		pid = fork();
 	}
-	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
 		for (int i = 0; i < 2; i++) {
@@ -183,7 +179,7 @@ int spawn_run(struct loop *l, struct reaper *r, char *const argv[], const void *
 			safe_close(perr[i]);
 		}
 		job_free(j);
-		return agent_error_setsys(err, e, "cannot fork for %s", argv[0]);
+		return agent_error_setsys(err, e, "cannot %s %s", what, argv[0]);
 	}
 	if (pid == 0) {
 		/* The agent blocks signals for its signalfd and ignores SIGPIPE: undo both. */
