@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The configuration object, the environment, the whole load in upstream's
+ * precedence, and the JSON rendering for the start-up log record.
+ */
 #include "config/config.h"
 
 #include <errno.h>
@@ -7,12 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/strbuf.h"
-#include "config/toml.h"
+#include "config/option.h"
 
-int config_apply_named(struct agent_config *c, const char *cmdline_name, const char *value);
+#define ENV_MAX 4096 /* environment entries looked at */
+#define WHAT_MAX 160 /* bytes of a token quoted in a warning */
 
 void agent_config_init(struct agent_config *c)
 {
@@ -20,17 +26,17 @@ void agent_config_init(struct agent_config *c)
 	c->log_level = LOG_LEVEL_INFO;
 	c->server_addr = strdup(CONFIG_DEFAULT_SERVER_ADDR);
 	c->hotplug_timeout_ms = CONFIG_DEFAULT_HOTPLUG_TIMEOUT_MS;
-	c->cdh_api_timeout_ms = 50 * 1000;
-	c->image_pull_timeout_ms = 1200 * 1000;
-	c->launch_process_timeout_ms = 6 * 1000;
-	c->cdi_timeout_ms = 100 * 1000;
+	c->cdh_api_timeout_ms = CONFIG_DEFAULT_CDH_API_TIMEOUT_MS;
+	c->image_pull_timeout_ms = CONFIG_DEFAULT_IMAGE_PULL_TIMEOUT_MS;
+	c->launch_process_timeout_ms = CONFIG_DEFAULT_LAUNCH_PROCESS_TIMEOUT_MS;
+	c->cdi_timeout_ms = CONFIG_DEFAULT_CDI_TIMEOUT_MS;
 	c->guest_components_rest_api = strdup("resource");
 	c->guest_components_procs = strdup("api-server-rest");
 	c->secure_storage_integrity = true;
-	c->cmdline_path = strdup("/proc/cmdline");
+	c->cmdline_path = strdup(CONFIG_DEFAULT_CMDLINE_PATH);
 }
 
-static void free_strings(struct agent_config *c)
+void agent_config_release(struct agent_config *c)
 {
 	free(c->server_addr);
 	free(c->config_file);
@@ -40,11 +46,6 @@ static void free_strings(struct agent_config *c)
 	free(c->guest_components_procs);
 	free(c->policy_file);
 	free(c->cmdline_path);
-}
-
-void agent_config_release(struct agent_config *c)
-{
-	free_strings(c);
 	for (size_t i = 0; i < c->n_warnings; i++)
 		free(c->warnings[i]);
 	free(c->warnings);
@@ -53,356 +54,349 @@ void agent_config_release(struct agent_config *c)
 
 void agent_config_warn(struct agent_config *c, const char *fmt, ...)
 {
+	if (c->warnings_dropped)
+		return;
+	if (!c->warnings) {
+		c->warnings = calloc(CONFIG_MAX_WARNINGS + 1, sizeof(*c->warnings));
+		if (!c->warnings)
+			return;
+	}
+	char *msg = NULL;
 	if (c->n_warnings >= CONFIG_MAX_WARNINGS) {
 		c->warnings_dropped = true;
-		return;
+		msg = strdup("further configuration warnings were dropped");
+	} else {
+		va_list ap;
+		va_start(ap, fmt);
+		if (vasprintf(&msg, fmt, ap) < 0)
+			msg = NULL;
+		va_end(ap);
 	}
-	char **w = realloc(c->warnings, (c->n_warnings + 1) * sizeof(*w));
-	if (!w)
-		return;
-	c->warnings = w;
-	char *msg = NULL;
-	va_list ap;
-	va_start(ap, fmt);
-	int r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r >= 0)
+	if (msg)
 		c->warnings[c->n_warnings++] = msg;
 }
 
-/* TOML key -> the command-line option with the same meaning. */
-static const struct {
-	const char *key;
-	const char *option;
-} toml_keys[] = {
-	{"debug_console", "agent.debug_console"},
-	{"dev_mode", "agent.devmode"},
-	{"tracing", "agent.trace"},
-	{"unified_cgroup_hierarchy", "agent.unified_cgroup_hierarchy"},
-	{"visible_cdi_devices", "agent.visible_cdi_devices"},
-	{"secure_storage_integrity", "agent.secure_storage_integrity"},
-	{"log_level", "agent.log"},
-	{"server_addr", "agent.server_addr"},
-	{"https_proxy", "agent.https_proxy"},
-	{"no_proxy", "agent.no_proxy"},
-	{"debug_console_vport", "agent.debug_console_vport"},
-	{"log_vport", "agent.log_vport"},
-	{"container_pipe_size", "agent.container_pipe_size"},
-	{"passfd_listener_port", "agent.passfd_listener_port"},
-	{"guest_components_rest_api", "agent.guest_components_rest_api"},
-	{"guest_components_procs", "agent.guest_components_procs"},
-	{"hotplug_timeout", "agent.hotplug_timeout"},
-	{"cdh_api_timeout", "agent.cdh_api_timeout"},
-	{"image_pull_timeout", "agent.image_pull_timeout"},
-	{"cdi_timeout", "agent.cdi_timeout"},
-	{"launch_process_timeout", "agent.launch_process_timeout"},
-	{"mem_agent_enable", "agent.mem_agent_enable"},
-};
-
-/* Renders a TOML value as the text the command-line parser takes. Durations may be
- * { secs = N, nanos = M } or [N, M] as upstream serialises them, or seconds, or "3s". */
-static int toml_to_text(const struct toml_value *v, char *out, size_t size)
+/* Hands src's warnings to dst, which has none. */
+static void move_warnings(struct agent_config *dst, struct agent_config *src)
 {
-	const struct toml_value *secs = NULL, *nanos = NULL;
-	switch (v->type) {
-	case TOML_STRING:
-		snprintf(out, size, "%s", v->s);
-		return strlen(v->s) < size ? 0 : -E2BIG;
-	case TOML_INT:
-		snprintf(out, size, "%lld", (long long)v->i);
-		return 0;
-	case TOML_BOOL:
-		snprintf(out, size, "%s", v->b ? "true" : "false");
-		return 0;
-	case TOML_TABLE:
-		secs = toml_get(v, "secs");
-		nanos = toml_get(v, "nanos");
-		break;
-	case TOML_ARRAY:
-		if (v->n == 2) {
-			secs = v->items[0];
-			nanos = v->items[1];
-		}
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (!secs || secs->type != TOML_INT || secs->i < 0 ||
-	    (nanos && (nanos->type != TOML_INT || nanos->i < 0 || nanos->i >= 1000000000)))
-		return -EINVAL;
-	snprintf(out, size, "%llds%lldns", (long long)secs->i, nanos ? (long long)nanos->i : 0LL);
-	return 0;
+	dst->warnings = TAKE_PTR(src->warnings);
+	dst->n_warnings = src->n_warnings;
+	dst->warnings_dropped = src->warnings_dropped;
+	src->n_warnings = 0;
+	src->warnings_dropped = false;
 }
 
-int agent_config_parse_toml(struct agent_config *c, const char *text, size_t len,
-			    agent_error_t **err)
+static bool has_prefix(const char *s, const char *prefix, const char **ret_rest)
 {
-	struct toml_value *root = NULL;
-	int r = toml_parse(text, len, &root, err);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < root->n; i++) {
-		const char *key = root->keys[i];
-		const struct toml_value *v = root->items[i];
-		char buf[4096];
-		if (strcmp(key, "policy_file") == 0 && v->type == TOML_STRING) {
-			free(c->policy_file);
-			c->policy_file = strdup(v->s);
-			continue;
-		}
-		size_t k;
-		for (k = 0; k < ARRAY_SIZE(toml_keys); k++)
-			if (strcmp(toml_keys[k].key, key) == 0)
-				break;
-		if (k == ARRAY_SIZE(toml_keys))
-			continue; /* unknown keys are ignored, as upstream */
-		if (toml_to_text(v, buf, sizeof(buf)) < 0) {
-			agent_config_warn(
-				c, "config file: %s has a value of the wrong type; ignored", key);
-			continue;
-		}
-		config_apply_named(c, toml_keys[k].option, buf);
-	}
-	toml_free(root);
-	return 0;
+	size_t n = strlen(prefix);
+	if (strncmp(s, prefix, n) != 0)
+		return false;
+	*ret_rest = s + n;
+	return true;
 }
 
 void agent_config_apply_env(struct agent_config *c, const char *const *envp)
 {
-	for (size_t i = 0; envp && envp[i]; i++) {
-		const char *e = envp[i];
-		if (strncmp(e, "KATA_AGENT_SERVER_ADDR=", 23) == 0) {
-			config_apply_named(c, "agent.server_addr", e + 23);
-		} else if (strncmp(e, "KATA_AGENT_LOG_LEVEL=", 21) == 0) {
-			config_apply_named(c, "agent.log", e + 21);
-		} else if (strncmp(e, "KATA_AGENT_TRACING=", 19) == 0) {
-			config_apply_named(c, "agent.trace", e + 19);
-		} else if (strncmp(e, "KATA_AGENT_POLICY_FILE=", 23) == 0 && e[23]) {
-			free(c->policy_file);
-			c->policy_file = strdup(e + 23);
+	static const struct {
+		const char *var; /* with its '=' */
+		const char *option; /* command line name, else TOML key */
+	} vars[] = {
+		{"KATA_AGENT_SERVER_ADDR=", "agent.server_addr"},
+		{"KATA_AGENT_LOG_LEVEL=", "agent.log"},
+		{"KATA_AGENT_TRACING=", "agent.trace"},
+		{"KATA_AGENT_POLICY_FILE=", "policy_file"},
+	};
+
+	for (size_t i = 0; envp && envp[i] && i < ENV_MAX; i++) {
+		for (size_t k = 0; k < ARRAY_SIZE(vars); k++) {
+			const char *value;
+			if (!has_prefix(envp[i], vars[k].var, &value))
+				continue;
+			const struct option_def *o =
+				option_by_name(vars[k].option, strlen(vars[k].option));
+			if (!o)
+				o = option_by_toml_key(vars[k].option);
+			char what[WHAT_MAX + 8];
+			snprintf(what, sizeof(what), "%.*s%s", WHAT_MAX, envp[i],
+				 strlen(envp[i]) > WHAT_MAX ? "..." : "");
+			(void)option_set_text(c, o, value, what);
 		}
 	}
+	config_normalize(c);
 }
 
-/* Reads a whole small file; NULL with errno on failure. */
-static char *read_file(const char *path, size_t max, size_t *ret_len)
+/*
+ * A whole small file, NUL-terminated, at most max + 1 bytes read (so a caller
+ * can tell "exactly max" from "more"). Only regular files: a FIFO or a device
+ * given by mistake must not block or feed the agent forever. -errno on error.
+ */
+static int read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+
 	if (fd < 0)
-		return NULL;
-	char *buf = malloc(max + 1);
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	_cleanup_free_ char *buf = malloc(max + 2);
+	if (!buf)
+		return -ENOMEM;
 	size_t n = 0;
-	while (buf && n < max) {
-		ssize_t k = read(fd, buf + n, max - n);
+	while (n < max + 1) {
+		ssize_t k = read(fd, buf + n, max + 1 - n);
 		if (k < 0 && errno == EINTR)
 			continue;
-		if (k <= 0)
+		if (k < 0)
+			return -errno;
+		if (k == 0)
 			break;
-		n += k;
+		n += (size_t)k;
 	}
-	close(fd);
-	if (buf) {
-		buf[n] = '\0';
-		*ret_len = n;
-	}
-	return buf;
+	buf[n] = '\0';
+	*ret_len = n;
+	*ret = TAKE_PTR(buf);
+	return 0;
 }
 
-/* Applies the TOML file at path on top of c; false (with a warning) when it cannot. */
-static bool load_file(struct agent_config *c, const char *path)
+/* Reads and applies a TOML file; on any failure c is unchanged and err says why. */
+static int apply_toml_file(struct agent_config *c, const char *path, agent_error_t **err)
 {
+	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
-	_cleanup_free_ char *text = read_file(path, TOML_MAX_INPUT + 1, &len);
-	_cleanup_error_ agent_error_t *err = NULL;
-	if (!text) {
-		agent_config_warn(c, "cannot read config file %s: %s; using the other sources",
-				  path, strerror(errno));
-		return false;
-	}
-	if (agent_config_parse_toml(c, text, len, &err) < 0) {
-		agent_config_warn(c, "config file %s: %s; using the other sources", path,
-				  err ? err->msg : "unreadable");
-		return false;
-	}
-	return true;
+	int r = read_file(path, CONFIG_FILE_MAX, &text, &len);
+	if (r < 0)
+		return agent_error_set(err, -r, "cannot read it: %s", strerror(-r));
+	return agent_config_parse_toml(c, text, len, err);
 }
 
-static void finish(struct agent_config *c)
+static void set_path(struct agent_config *c, char **slot, const char *path)
 {
-	if (c->dev_mode && c->log_level > LOG_LEVEL_DEBUG)
-		c->log_level = LOG_LEVEL_DEBUG;
-	int32_t *vport = &c->debug_console_vport;
-	if (*vport == CONFIG_API_VPORT || *vport == CONFIG_LOG_VPORT) {
-		agent_config_warn(c,
-				  "agent.debug_console_vport=%d is reserved (1024 API, 1025 logs); "
-				  "the console stays on /dev/console",
-				  *vport);
-		*vport = 0;
+	char *s = strdup(path);
+	if (!s) {
+		agent_config_warn(c, "out of memory for %s", path);
+		return;
 	}
-	if (c->warnings_dropped) {
-		c->warnings_dropped = false;
-		c->n_warnings--;
-		free(c->warnings[c->n_warnings]);
-		c->warnings[c->n_warnings] = NULL;
-		agent_config_warn(c, "further configuration warnings were dropped");
-	}
+	free(*slot);
+	*slot = s;
 }
 
 /*
- * Precedence, as upstream: -c/--config FILE, else the kernel command line, where
- * agent.config_file=PATH stops the parse and the file alone configures (environment
- * overrides are then not applied). Where upstream aborts on an unreadable file, we keep
- * what the other sources gave, with a warning. Our own --server-addr and --log-level
- * flags (for running outside a VM) come last.
+ * agent.config_file=PATH met on the command line. Upstream takes the whole
+ * configuration from that file alone, on top of the defaults: the tokens
+ * before it and the environment are discarded [spec 2.1, quirk matched].
+ * Upstream aborts when the file is missing or bad; we keep the command line
+ * instead (as if the token were not there; the caller resumes after it), with
+ * a warning. Returns true when the file configured c.
  */
-/* The command line, where agent.config_file=PATH hands over to that file alone. */
+static bool use_config_file(struct agent_config *c)
+{
+	_cleanup_error_ agent_error_t *err = NULL;
+	struct agent_config fresh;
+
+	agent_config_init(&fresh);
+	move_warnings(&fresh, c);
+	if (apply_toml_file(&fresh, c->config_file, &err) >= 0) {
+		/* What survives from the command line: where it came from, its warnings. */
+		free(fresh.cmdline_path);
+		fresh.cmdline_path = TAKE_PTR(c->cmdline_path);
+		fresh.config_file = TAKE_PTR(c->config_file);
+		agent_config_release(c);
+		*c = fresh;
+		return true;
+	}
+	move_warnings(c, &fresh);
+	agent_config_release(&fresh);
+	agent_config_warn(c,
+			  "config file %.200s (agent.config_file): %s; using the kernel command "
+			  "line instead",
+			  c->config_file, err ? err->msg : "unreadable");
+	free(c->config_file);
+	c->config_file = NULL;
+	return false;
+}
+
+/* The kernel command line at c->cmdline_path. Returns whether environment overrides apply. */
 static bool load_cmdline(struct agent_config *c)
 {
-	size_t len = 0;
-	_cleanup_free_ char *cmdline = read_file(c->cmdline_path, CONFIG_CMDLINE_MAX + 1, &len);
-	if (!cmdline) {
-		agent_config_warn(c, "cannot read %s: %s", c->cmdline_path, strerror(errno));
-		return false;
-	}
-	if (!agent_config_parse_cmdline(c, cmdline, len))
-		return false;
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0, off = 0;
 
-	struct agent_config fresh;
-	agent_config_init(&fresh);
-	if (!load_file(&fresh, c->config_file)) {
-		for (size_t i = 0; i < fresh.n_warnings; i++)
-			agent_config_warn(c, "%s", fresh.warnings[i]);
-		agent_config_release(&fresh);
-		return false;
+	int r = read_file(c->cmdline_path, CONFIG_CMDLINE_MAX, &text, &len);
+	if (r < 0) {
+		agent_config_warn(c, "cannot read the kernel command line from %.200s: %s",
+				  c->cmdline_path, strerror(-r));
+		return true;
 	}
-	/* The file replaces everything the command line said; its warnings stay. */
-	for (size_t i = 0; i < c->n_warnings; i++)
-		agent_config_warn(&fresh, "%s", c->warnings[i]);
-	free(fresh.cmdline_path);
-	fresh.cmdline_path = c->cmdline_path;
-	fresh.config_file = c->config_file;
-	c->cmdline_path = c->config_file = NULL;
-	agent_config_release(c);
-	*c = fresh;
-	return true;
+	len = config_cmdline_clamp(c, text, len);
+	/* Bounded: each round consumes at least the agent.config_file token it stopped at. */
+	for (;;) {
+		size_t stop = 0;
+		if (!config_parse_cmdline_at(c, text + off, len - off, &stop))
+			return true;
+		off += stop;
+		if (use_config_file(c))
+			return false;
+	}
 }
 
-static void set_string(char **slot, const char *v)
+struct argv_flag {
+	const char *short_name; /* NULL if none */
+	const char *long_name;
+	const char **slot;
+};
+
+/* -c FILE, --config FILE or --config=FILE, and the others; false if a is none of them. */
+static bool take_flag(struct agent_config *c, const struct argv_flag *flags, size_t n, int argc,
+		      char *const *argv, int *i)
 {
-	free(*slot);
-	*slot = strdup(v);
+	const char *a = argv[*i], *rest;
+	for (size_t k = 0; k < n; k++) {
+		const char *v = NULL;
+		if ((flags[k].short_name && strcmp(a, flags[k].short_name) == 0) ||
+		    strcmp(a, flags[k].long_name) == 0) {
+			if (*i + 1 < argc && argv[*i + 1])
+				v = argv[++*i];
+		} else if (has_prefix(a, flags[k].long_name, &rest) && *rest == '=') {
+			v = rest + 1;
+		} else {
+			continue;
+		}
+		if (v && *v)
+			*flags[k].slot = v;
+		else
+			agent_config_warn(c, "%s needs a value; ignored", flags[k].long_name);
+		return true;
+	}
+	return false;
 }
 
 /*
- * Precedence, as upstream: -c/--config FILE, else the kernel command line, where
- * agent.config_file=PATH stops the parse and the file alone configures (environment
- * overrides are then not applied). Where upstream aborts on an unreadable file, we keep
- * what the other sources gave, with a warning. Our own --server-addr and --log-level
- * flags (for running outside a VM) come last.
+ * Precedence, as upstream (spec 2.1), never fatal:
+ *  1. -c/--config FILE: the file on top of the defaults, then the environment.
+ *     If it cannot be read or parsed: a warning, and the command line as in 2.
+ *  2. else the kernel command line, then the environment; agent.config_file
+ *     stops it and that file alone configures (see use_config_file()).
+ *  3. our --server-addr and --log-level, for running outside a VM, last.
  */
 void agent_config_load(struct agent_config *c, int argc, char *const *argv, const char *const *envp)
 {
 	const char *file = NULL, *addr = NULL, *level = NULL, *cmdline = NULL;
+	const struct argv_flag flags[] = {
+		{"-c", "--config", &file},
+		{NULL, "--server-addr", &addr},
+		{NULL, "--log-level", &level},
+		{NULL, "--cmdline-file", &cmdline},
+	};
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char **slot;
-		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
-			slot = &file;
-		} else if (strcmp(a, "--server-addr") == 0) {
-			slot = &addr;
-		} else if (strcmp(a, "--log-level") == 0) {
-			slot = &level;
-		} else if (strcmp(a, "--cmdline-file") == 0) {
-			slot = &cmdline;
-		} else {
-			if (strcmp(a, "--version") != 0 && strcmp(a, "-V") != 0)
-				agent_config_warn(c, "unknown argument %.64s; ignored", a);
+	for (int i = 1; i < argc && argv[i]; i++) {
+		if (take_flag(c, flags, ARRAY_SIZE(flags), argc, argv, &i))
 			continue;
-		}
-		if (i + 1 < argc)
-			*slot = argv[++i];
-		else
-			agent_config_warn(c, "%s needs a value; ignored", a);
+		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0)
+			continue; /* main's */
+		agent_config_warn(c, "unknown argument %.64s; ignored", argv[i]);
 	}
 	if (cmdline)
-		set_string(&c->cmdline_path, cmdline);
+		set_path(c, &c->cmdline_path, cmdline);
 
-	bool file_alone = false;
+	bool env = true;
 	if (file) {
-		set_string(&c->config_file, file);
-		if (!load_file(c, file))
-			(void)load_cmdline(c);
+		_cleanup_error_ agent_error_t *err = NULL;
+		if (apply_toml_file(c, file, &err) >= 0) {
+			set_path(c, &c->config_file, file);
+		} else {
+			agent_config_warn(c,
+					  "config file %.200s: %s; using the kernel command line "
+					  "instead",
+					  file, err ? err->msg : "unreadable");
+			env = load_cmdline(c);
+		}
 	} else {
-		file_alone = load_cmdline(c);
+		env = load_cmdline(c);
 	}
-	if (!file_alone)
+	if (env)
 		agent_config_apply_env(c, envp);
 	if (addr)
-		config_apply_named(c, "agent.server_addr", addr);
+		(void)option_set_text(
+			c, option_by_name("agent.server_addr", strlen("agent.server_addr")), addr,
+			"--server-addr");
 	if (level)
-		config_apply_named(c, "agent.log", level);
-	finish(c);
+		(void)option_set_text(c, option_by_name("agent.log", strlen("agent.log")), level,
+				      "--log-level");
+	config_normalize(c);
 }
 
-static void json_str(struct strbuf *sb, const char *key, const char *v, bool *first)
+static void json_key(struct strbuf *sb, const char *key)
 {
-	strbuf_adds(sb, *first ? "" : ",");
-	*first = false;
+	strbuf_adds(sb, sb->len > 1 ? "," : "");
 	strbuf_add_json_string(sb, key);
 	strbuf_adds(sb, ":");
+}
+
+static void json_str(struct strbuf *sb, const char *key, const char *v)
+{
+	json_key(sb, key);
 	if (v)
 		strbuf_add_json_string(sb, v);
 	else
 		strbuf_adds(sb, "null");
 }
 
-static void json_num(struct strbuf *sb, const char *key, long long v, bool *first)
+static void json_num(struct strbuf *sb, const char *key, long long v)
 {
-	strbuf_adds(sb, *first ? "" : ",");
-	*first = false;
-	strbuf_add_json_string(sb, key);
-	strbuf_addf(sb, ":%lld", v);
+	json_key(sb, key);
+	strbuf_addf(sb, "%lld", v);
 }
 
-static void json_bool(struct strbuf *sb, const char *key, bool v, bool *first)
+static void json_unum(struct strbuf *sb, const char *key, uint64_t v)
 {
-	strbuf_adds(sb, *first ? "" : ",");
-	*first = false;
-	strbuf_add_json_string(sb, key);
-	strbuf_adds(sb, v ? ":true" : ":false");
+	json_key(sb, key);
+	strbuf_addf(sb, "%llu", (unsigned long long)v);
+}
+
+static void json_bool(struct strbuf *sb, const char *key, bool v)
+{
+	json_key(sb, key);
+	strbuf_adds(sb, v ? "true" : "false");
 }
 
 char *agent_config_to_json(const struct agent_config *c)
 {
 	struct strbuf sb;
-	bool first = true;
-	strbuf_init(&sb, 64 * 1024);
+
+	/* Strings are at most CONFIG_VALUE_MAX (paths from argv aside); 1 MiB is ample. */
+	strbuf_init(&sb, 1024 * 1024);
 	strbuf_adds(&sb, "{");
-	json_str(&sb, "log_level", log_level_name(c->log_level), &first);
-	json_bool(&sb, "dev_mode", c->dev_mode, &first);
-	json_bool(&sb, "debug_console", c->debug_console, &first);
-	json_num(&sb, "debug_console_vport", c->debug_console_vport, &first);
-	json_num(&sb, "log_vport", c->log_vport, &first);
-	json_str(&sb, "server_addr", c->server_addr, &first);
-	json_num(&sb, "hotplug_timeout_ms", (long long)c->hotplug_timeout_ms, &first);
-	json_bool(&sb, "unified_cgroup_hierarchy", c->unified_cgroup_hierarchy, &first);
-	json_num(&sb, "container_pipe_size", c->container_pipe_size, &first);
-	json_bool(&sb, "tracing", c->tracing, &first);
-	json_num(&sb, "passfd_listener_port", c->passfd_listener_port, &first);
-	json_str(&sb, "config_file", c->config_file, &first);
-	json_num(&sb, "cdh_api_timeout_ms", (long long)c->cdh_api_timeout_ms, &first);
-	json_num(&sb, "image_pull_timeout_ms", (long long)c->image_pull_timeout_ms, &first);
-	json_num(&sb, "launch_process_timeout_ms", (long long)c->launch_process_timeout_ms, &first);
-	json_num(&sb, "cdi_timeout_ms", (long long)c->cdi_timeout_ms, &first);
-	json_bool(&sb, "visible_cdi_devices", c->visible_cdi_devices, &first);
-	json_str(&sb, "https_proxy", c->https_proxy, &first);
-	json_str(&sb, "no_proxy", c->no_proxy, &first);
-	json_str(&sb, "guest_components_rest_api", c->guest_components_rest_api, &first);
-	json_str(&sb, "guest_components_procs", c->guest_components_procs, &first);
-	json_bool(&sb, "secure_storage_integrity", c->secure_storage_integrity, &first);
-	json_bool(&sb, "mem_agent_enable", c->mem_agent_enable, &first);
-	json_str(&sb, "policy_file", c->policy_file, &first);
+	json_str(&sb, "log_level", log_level_name(c->log_level));
+	json_bool(&sb, "dev_mode", c->dev_mode);
+	json_bool(&sb, "debug_console", c->debug_console);
+	json_num(&sb, "debug_console_vport", c->debug_console_vport);
+	json_num(&sb, "log_vport", c->log_vport);
+	json_str(&sb, "server_addr", c->server_addr);
+	json_unum(&sb, "hotplug_timeout_ms", c->hotplug_timeout_ms);
+	json_bool(&sb, "unified_cgroup_hierarchy", c->unified_cgroup_hierarchy);
+	json_num(&sb, "container_pipe_size", c->container_pipe_size);
+	json_bool(&sb, "tracing", c->tracing);
+	json_num(&sb, "passfd_listener_port", c->passfd_listener_port);
+	json_str(&sb, "config_file", c->config_file);
+	json_unum(&sb, "cdh_api_timeout_ms", c->cdh_api_timeout_ms);
+	json_unum(&sb, "image_pull_timeout_ms", c->image_pull_timeout_ms);
+	json_unum(&sb, "launch_process_timeout_ms", c->launch_process_timeout_ms);
+	json_unum(&sb, "cdi_timeout_ms", c->cdi_timeout_ms);
+	json_bool(&sb, "visible_cdi_devices", c->visible_cdi_devices);
+	json_str(&sb, "https_proxy", c->https_proxy);
+	json_str(&sb, "no_proxy", c->no_proxy);
+	json_str(&sb, "guest_components_rest_api", c->guest_components_rest_api);
+	json_str(&sb, "guest_components_procs", c->guest_components_procs);
+	json_bool(&sb, "secure_storage_integrity", c->secure_storage_integrity);
+	json_bool(&sb, "mem_agent_enable", c->mem_agent_enable);
+	json_str(&sb, "policy_file", c->policy_file);
+	json_str(&sb, "cmdline_path", c->cmdline_path);
+	json_num(&sb, "warnings", (long long)c->n_warnings);
 	strbuf_adds(&sb, "}");
 	if (sb.oom) {
 		strbuf_release(&sb);

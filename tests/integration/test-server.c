@@ -440,18 +440,39 @@ TEST(logs_are_json_lines)
 	ASSERT_TRUE(lines >= 3);
 }
 
-TEST(invalid_server_address_fails_start_with_clear_log)
+/* A bad address in the configuration is a warning: the agent keeps a valid one and serves. */
+TEST(invalid_server_address_is_replaced_with_a_warning)
+{
+	char path[] = "/tmp/kata-cmdline-XXXXXX";
+	int fd = mkstemp(path);
+	ASSERT_TRUE(fd >= 0);
+	dprintf(fd, "agent.server_addr=tcp://1.2.3.4:1\n");
+	close(fd);
+	const char *args[] = {"--cmdline-file", path, NULL};
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, args); /* the environment's unix address is the valid one */
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = client_for(&a);
+	itest_check_serving(c);
+	ASSERT_TRUE(itest_log_contains(&a, "tcp://1.2.3.4:1"));
+	ASSERT_TRUE(itest_log_contains(&a, "\"level\":\"WARN\""));
+	itest_agent_stop(&a);
+	unlink(path);
+}
+
+/* An address that parses but cannot be bound: outside a VM the agent exits, saying why. */
+TEST(unbindable_address_fails_start_with_clear_log)
 {
 	struct itest_agent a = {0};
 	snprintf(a.dir, sizeof(a.dir), "/tmp/kata-itest.XXXXXX");
 	ASSERT_NOT_NULL(mkdtemp(a.dir));
-	const char *bin = itest_agent_bin();
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd),
-		 "KATA_AGENT_SERVER_ADDR=tcp://1.2.3.4:1 %s --cmdline-file /dev/null 2>%s/log; "
-		 "echo $? >%s/rc",
-		 bin, a.dir, a.dir);
+		 "KATA_AGENT_SERVER_ADDR=unix:///nonexistent-dir/agent.sock %s --cmdline-file "
+		 "/dev/null 2>%s/log; echo $? >%s/rc",
+		 itest_agent_bin(), a.dir, a.dir);
 	ASSERT_EQ(system(cmd), 0);
 	snprintf(a.log, sizeof(a.log), "%s/log", a.dir);
-	ASSERT_TRUE(itest_log_contains(&a, "unsupported server address tcp://1.2.3.4:1"));
+	ASSERT_TRUE(itest_log_contains(&a, "cannot bind unix socket /nonexistent-dir/agent.sock"));
+	snprintf(a.log, sizeof(a.log), "%s/rc", a.dir);
+	ASSERT_TRUE(itest_log_contains(&a, "1"));
 }
