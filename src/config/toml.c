@@ -392,8 +392,11 @@ static int descend(struct parser *ps, struct toml_value *t, char *key, int how,
 
 static int parse_value(struct parser *ps, unsigned parent_depth, struct toml_value **ret);
 
-/* key(.key)* = value, into table t. */
-static int parse_keyval(struct parser *ps, struct toml_value *t)
+/*
+ * a.b.c: walks (creating, as `how` says) the tables before the last part, starting at *t;
+ * leaves *t at the table that holds the last part and returns that part in *ret_key.
+ */
+static int parse_key_path(struct parser *ps, struct toml_value **t, int how, char **ret_key)
 {
 	char *key = NULL;
 	int r = parse_key_part(ps, &key);
@@ -404,13 +407,24 @@ static int parse_keyval(struct parser *ps, struct toml_value *t)
 		if (at_end(ps) || *ps->p != '.')
 			break;
 		ps->p++;
-		r = descend(ps, t, TAKE_PTR(key), HOW_DOTTED, &t);
+		r = descend(ps, *t, TAKE_PTR(key), how, t);
 		if (r < 0)
 			return r;
 		r = parse_key_part(ps, &key);
 		if (r < 0)
 			return r;
 	}
+	*ret_key = key;
+	return 0;
+}
+
+/* key(.key)* = value, into table t. */
+static int parse_keyval(struct parser *ps, struct toml_value *t)
+{
+	char *key = NULL;
+	int r = parse_key_path(ps, &t, HOW_DOTTED, &key);
+	if (r < 0)
+		return r;
 	if (at_end(ps) || *ps->p != '=') {
 		free(key);
 		return perr(ps, "expected '=' after a key");
@@ -674,21 +688,9 @@ static int parse_header(struct parser *ps, struct toml_value *root, struct toml_
 		return perr(ps, "arrays of tables are not supported");
 	struct toml_value *t = root;
 	char *key = NULL;
-	int r = parse_key_part(ps, &key);
+	int r = parse_key_path(ps, &t, HOW_IMPLICIT, &key);
 	if (r < 0)
 		return r;
-	for (;;) {
-		skip_ws(ps);
-		if (at_end(ps) || *ps->p != '.')
-			break;
-		ps->p++;
-		r = descend(ps, t, TAKE_PTR(key), HOW_IMPLICIT, &t);
-		if (r < 0)
-			return r;
-		r = parse_key_part(ps, &key);
-		if (r < 0)
-			return r;
-	}
 	if (at_end(ps) || *ps->p != ']') {
 		free(key);
 		return perr(ps, "expected ']' after a table name");
