@@ -49,7 +49,8 @@ GEN_C := $(patsubst proto/%.proto,$(O)/gen/%.pb-c.c,$(PROTOS))
 GEN_H := $(GEN_C:.c=.h)
 
 LIB_SRCS := $(sort $(wildcard src/base/*.c src/loop/*.c src/rpc/*.c src/config/*.c \
-	src/transport/*.c src/agent/*.c src/sandbox/*.c src/net/*.c))
+	src/transport/*.c src/agent/*.c src/sandbox/*.c src/net/*.c src/cgroups/*.c \
+	src/container/*.c))
 CLIENT_SRCS := $(sort $(wildcard tools/lib/*.c))
 CTL_SRCS := $(sort $(wildcard tools/ctl/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
@@ -145,11 +146,18 @@ fuzz: fuzz-build
 	tests/run-fuzz.sh $(FUZZ_O) $(FUZZ_SECONDS)
 
 # --- tests ---------------------------------------------------------------------------------
-check: all $(UNIT_BINS) $(INTEG_BINS)
+# The container payload: a static program that reports what it sees from inside.
+PAYLOAD := $(if $(wildcard tests/payload/payload.c),$(O)/tests/payload/payload)
+$(PAYLOAD): tests/payload/payload.c
+	@mkdir -p $(dir $@)
+	musl-gcc -static -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -s $< -o $@
+
+check: all $(UNIT_BINS) $(INTEG_BINS) $(PAYLOAD)
 	tests/run-tests.sh $(O)
 
 san:
-	$(MAKE) SAN=1 all $(addprefix build-san/,$(patsubst $(O)/%,%,$(UNIT_BINS) $(INTEG_BINS)))
+	$(MAKE) SAN=1 all $(addprefix build-san/,$(patsubst $(O)/%,%,$(UNIT_BINS) $(INTEG_BINS) \
+		$(PAYLOAD)))
 
 static-check: $(O)/kata-agent
 	@file $< | grep -q 'statically linked' || { file $<; echo "kata-agent is not static"; exit 1; }
