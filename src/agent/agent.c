@@ -79,7 +79,11 @@ int agent_start(struct agent *agent, agent_error_t **err)
 	r = loop_new(&agent->loop);
 	if (r < 0)
 		return agent_error_set(err, -r, "cannot create the event loop");
-	sandbox_init(&agent->sandbox, agent->loop, &agent->reaper);
+	struct sandbox_options so = {
+		.cgroup_v2 = agent->cfg.unified_cgroup_hierarchy,
+		.pipe_size = agent->cfg.container_pipe_size,
+	};
+	sandbox_init(&agent->sandbox, agent->loop, &agent->reaper, &so);
 
 	if (agent->cfg.log_vport > 0) {
 		r = agent_logport_start(agent, agent->cfg.log_vport, err);

@@ -13,5 +13,20 @@ void rpc_update_interface(struct rpc_call *call, const ProtobufCMessage *req, vo
 void rpc_get_iptables(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_set_iptables(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_get_oom_event(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_create_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_start_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_remove_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_exec_process(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_signal_process(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_wait_process(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_update_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_stats_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_pause_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_resume_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_write_stdin(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_read_stdout(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_read_stderr(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_close_stdin(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_tty_win_resize(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 
 #endif

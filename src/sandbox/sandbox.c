@@ -1,17 +1,44 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "sandbox.h"
 
+#include <fcntl.h>
 #include <string.h>
 
-void sandbox_init(struct sandbox *sb, struct loop *loop, struct reaper *reaper)
+#include "sandbox/container.h"
+
+void sandbox_init(struct sandbox *sb, struct loop *loop, struct reaper *reaper,
+		  const struct sandbox_options *opts)
 {
 	memset(sb, 0, sizeof(*sb));
 	sb->loop = loop;
 	sb->reaper = reaper;
+	if (opts)
+		sb->opts = *opts;
+	sb->self_pidns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	sb->sandbox_pidns_fd = -1;
 	oom_queue_init(&sb->oom);
 }
 
 void sandbox_release(struct sandbox *sb)
 {
+	containers_destroy_all(sb, NULL);
 	oom_queue_release(&sb->oom);
+	sb->cgm = cgroup_manager_free(sb->cgm);
+	sb->self_pidns_fd = safe_close(sb->self_pidns_fd);
+	sb->sandbox_pidns_fd = safe_close(sb->sandbox_pidns_fd);
+	free(sb->id);
+	free(sb->hostname);
+	free(sb->shared_ipc_ns);
+	free(sb->shared_uts_ns);
+}
+
+int sandbox_cgroups(struct sandbox *sb, struct cgroup_manager **ret, agent_error_t **err)
+{
+	if (!sb->cgm) {
+		int r = cgroup_manager_new(sb->opts.cgroup_v2, &sb->cgm, err);
+		if (r < 0)
+			return r;
+	}
+	*ret = sb->cgm;
+	return 0;
 }

@@ -1,22 +1,49 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The sandbox: the state the AgentService methods act on (containers,
- * processes, storages, shared namespaces: later issues add them here).
+ * The sandbox: the state the AgentService methods act on: containers and
+ * their processes, the cgroup manager, the shared namespaces, the OOM queue.
  */
 #ifndef AGENT_SANDBOX_SANDBOX_H
 #define AGENT_SANDBOX_SANDBOX_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cgroups/cgroups.h"
 #include "loop/loop.h"
 #include "loop/reaper.h"
 #include "sandbox/oom.h"
+
+struct container;
+
+#define SANDBOX_RUN_DIR "/run/kata-containers"
+
+struct sandbox_options {
+	bool cgroup_v2; /* agent.unified_cgroup_hierarchy */
+	int32_t pipe_size; /* agent.container_pipe_size, 0 = kernel default */
+};
 
 struct sandbox {
 	struct loop *loop;
 	struct reaper *reaper;
 	struct oom_queue oom;
+	struct sandbox_options opts;
+	struct cgroup_manager *cgm; /* made on first use: NULL until then */
+	struct container *containers;
+	size_t n_containers;
+	char *id;
+	char *hostname;
+	int self_pidns_fd; /* the agent's own pid namespace */
+	int sandbox_pidns_fd; /* the first container's pid namespace, -1 until known */
+	char *shared_ipc_ns, *shared_uts_ns; /* bind-mounted namespace paths, or NULL */
+	bool created;
 };
 
-void sandbox_init(struct sandbox *sb, struct loop *loop, struct reaper *reaper);
+void sandbox_init(struct sandbox *sb, struct loop *loop, struct reaper *reaper,
+		  const struct sandbox_options *opts);
 void sandbox_release(struct sandbox *sb);
+
+/* The cgroup manager, made on first use. */
+int sandbox_cgroups(struct sandbox *sb, struct cgroup_manager **ret, agent_error_t **err);
 
 #endif

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Small filesystem helpers. */
+#ifndef AGENT_BASE_FSUTIL_H
+#define AGENT_BASE_FSUTIL_H
+
+#include <sys/types.h>
+
+/* mkdir -p with mode for each missing component. 0 or -errno. */
+int mkdir_p(const char *path, mode_t mode);
+/*
+ * rm -rf that never leaves the filesystem `path` is on: a mount point met
+ * below it is left alone (and so is the directory holding it). 0 or -errno of
+ * the first failure; a missing path is success.
+ */
+int rm_rf(const char *path);
+/* Writes text to an existing file. 0 or -errno. */
+int write_file(const char *path, const char *text);
+
+#endif

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Container life-cycle methods: decode, call the sandbox, map the result.
+ * Create, Start and Exec are deferred replies: they answer when the
+ * container process reached its step, and never block other calls meanwhile.
+ */
+#include <stdlib.h>
+
+#include "agent.pb-c.h"
+#include "google/protobuf/empty.pb-c.h"
+#include "rpc/agent-handlers.h"
+#include "rpc/status.h"
+#include "sandbox/container.h"
+#include "sandbox/sandbox.h"
+
+/* A call that may outlive its client: the cancel hook only forgets the call. */
+struct pending {
+	struct rpc_call *call;
+};
+
+static void pending_cancelled(struct rpc_call *call, void *data)
+{
+	struct pending *pd = data;
+
+	pd->call = NULL;
+}
+
+static struct pending *pending_new(struct rpc_call *call)
+{
+	struct pending *pd = calloc(1, sizeof(*pd));
+
+	if (!pd) {
+		rpc_reply_status(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return NULL;
+	}
+	pd->call = call;
+	return pd;
+}
+
+static void reply_empty(struct rpc_call *call)
+{
+	Google__Protobuf__Empty e = GOOGLE__PROTOBUF__EMPTY__INIT;
+
+	rpc_reply(call, &e.base);
+}
+
+static void pending_done(int r, agent_error_t *err, void *ctx)
+{
+	struct pending *pd = ctx;
+
+	if (pd->call) {
+		rpc_call_set_cancel(pd->call, NULL, NULL);
+		if (r < 0)
+			rpc_reply_error(pd->call, err);
+		else
+			reply_empty(pd->call);
+		err = NULL;
+	}
+	agent_error_free(err);
+	free(pd);
+}
+
+/* Starts an asynchronous step; the pending record is the step's until it finishes. */
+static void run_deferred(struct rpc_call *call, struct sandbox *sb,
+			 int (*step)(struct sandbox *, const void *, container_done_fn, void *,
+				     agent_error_t **),
+			 const void *arg)
+{
+	agent_error_t *err = NULL;
+	struct pending *pd = pending_new(call);
+
+	if (!pd)
+		return;
+	rpc_call_set_cancel(call, pending_cancelled, pd);
+	if (step(sb, arg, pending_done, pd, &err) < 0) {
+		rpc_call_set_cancel(call, NULL, NULL);
+		free(pd);
+		rpc_reply_error(call, err);
+	}
+}
+
+static int step_create(struct sandbox *sb, const void *arg, container_done_fn done, void *ctx,
+		       agent_error_t **err)
+{
+	return container_create(sb, arg, done, ctx, err);
+}
+
+static int step_start(struct sandbox *sb, const void *arg, container_done_fn done, void *ctx,
+		      agent_error_t **err)
+{
+	return container_start(sb, arg, done, ctx, err);
+}
+
+static int step_exec(struct sandbox *sb, const void *arg, container_done_fn done, void *ctx,
+		     agent_error_t **err)
+{
+	return container_exec(sb, arg, done, ctx, err);
+}
+
+void rpc_create_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	run_deferred(call, ctx, step_create, req);
+}
+
+void rpc_start_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__StartContainerRequest *r = (const void *)req;
+
+	run_deferred(call, ctx, step_start, r->container_id);
+}
+
+void rpc_exec_process(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	run_deferred(call, ctx, step_exec, req);
+}
+
+static void reply_result(struct rpc_call *call, int r, agent_error_t *err)
+{
+	if (r < 0)
+		rpc_reply_error(call, err);
+	else
+		reply_empty(call);
+}
+
+void rpc_remove_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__RemoveContainerRequest *r = (const void *)req;
+	agent_error_t *err = NULL;
+
+	reply_result(call, container_remove(ctx, r->container_id, &err), err);
+}
+
+void rpc_signal_process(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__SignalProcessRequest *r = (const void *)req;
+	agent_error_t *err = NULL;
+
+	reply_result(call,
+		     container_signal(ctx, r->container_id, r->exec_id,
+				      r->signal > 1024 ? -1 : (int)r->signal, &err),
+		     err);
+}
+
+void rpc_pause_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__PauseContainerRequest *r = (const void *)req;
+	agent_error_t *err = NULL;
+
+	reply_result(call, container_pause(ctx, r->container_id, true, &err), err);
+}
+
+void rpc_resume_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__ResumeContainerRequest *r = (const void *)req;
+	agent_error_t *err = NULL;
+
+	reply_result(call, container_pause(ctx, r->container_id, false, &err), err);
+}
+
+void rpc_update_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__UpdateContainerRequest *r = (const void *)req;
+	agent_error_t *err = NULL;
+
+	reply_result(call, container_update(ctx, r->container_id, r->resources, &err), err);
+}
+
+void rpc_stats_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__StatsContainerRequest *r = (const void *)req;
+	Grpc__StatsContainerResponse resp = GRPC__STATS_CONTAINER_RESPONSE__INIT;
+	Grpc__CgroupStats stats = GRPC__CGROUP_STATS__INIT;
+	struct container *c = container_find(ctx, r->container_id);
+	agent_error_t *err = NULL;
+
+	if (!c) {
+		rpc_reply_status(call, GRPC_INVALID_ARGUMENT, "invalid container id %s",
+				 r->container_id);
+		return;
+	}
+	if (c->cg && cgroup_stats(c->cg, &stats, &err) < 0) {
+		cgroup_stats_clear(&stats);
+		rpc_reply_error(call, err);
+		return;
+	}
+	resp.cgroup_stats = &stats;
+	rpc_reply(call, &resp.base);
+	cgroup_stats_clear(&stats);
+}
+
+/* --- WaitProcess ------------------------------------------------------------------------ */
+
+struct wait_call {
+	struct rpc_call *call;
+	struct process *p;
+	struct process_waiter *w;
+};
+
+static void wait_done(int exit_code, void *ctx)
+{
+	struct wait_call *wc = ctx;
+	Grpc__WaitProcessResponse resp = GRPC__WAIT_PROCESS_RESPONSE__INIT;
+
+	resp.status = exit_code;
+	rpc_call_set_cancel(wc->call, NULL, NULL);
+	rpc_reply(wc->call, &resp.base);
+	free(wc);
+}
+
+static void wait_cancelled(struct rpc_call *call, void *data)
+{
+	struct wait_call *wc = data;
+
+	process_wait_cancel(wc->p, wc->w);
+	free(wc);
+}
+
+void rpc_wait_process(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__WaitProcessRequest *r = (const void *)req;
+	agent_error_t *err = NULL;
+	struct wait_call *wc;
+	struct process *p;
+
+	if (process_lookup(ctx, r->container_id, r->exec_id, false, &p, &err) < 0) {
+		rpc_reply_error(call, err);
+		return;
+	}
+	wc = calloc(1, sizeof(*wc));
+	if (!wc) {
+		rpc_reply_status(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	wc->call = call;
+	wc->p = p;
+	int w = process_wait(p, wait_done, wc, &wc->w, &err);
+	if (w < 0) {
+		free(wc);
+		rpc_reply_error(call, err);
+		return;
+	}
+	if (w == 0) /* answered already when 1 */
+		rpc_call_set_cancel(call, wait_cancelled, wc);
+}

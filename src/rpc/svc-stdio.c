@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The stdio methods: ReadStdout/ReadStderr and WriteStdin are deferred
+ * replies served by the process's streams (sandbox/stdio.h has the rules:
+ * back-pressure, EOF, the drain window after exit). CloseStdin, TtyWinResize.
+ */
+#include <stdlib.h>
+
+#include "agent.pb-c.h"
+#include "google/protobuf/empty.pb-c.h"
+#include "rpc/agent-handlers.h"
+#include "rpc/status.h"
+#include "sandbox/container.h"
+#include "sandbox/sandbox.h"
+
+struct stream_call {
+	struct rpc_call *call;
+	struct stdio_stream *s;
+	struct stdio_req *req;
+	struct process *p;
+};
+
+static void stream_cancelled(struct rpc_call *call, void *data)
+{
+	struct stream_call *sc = data;
+
+	if (sc->req)
+		stdio_cancel(sc->s, sc->req);
+	free(sc);
+}
+
+static void read_done(struct stdio_req *req, int r, agent_error_t *err, const void *data,
+		      size_t len, void *ctx)
+{
+	struct stream_call *sc = ctx;
+	Grpc__ReadStreamResponse resp = GRPC__READ_STREAM_RESPONSE__INIT;
+	struct process *p = sc->p;
+
+	rpc_call_set_cancel(sc->call, NULL, NULL);
+	if (r < 0) {
+		rpc_reply_error(sc->call, err);
+	} else {
+		resp.data.data = (uint8_t *)data;
+		resp.data.len = len;
+		rpc_reply(sc->call, &resp.base);
+	}
+	free(sc);
+	/* A waited process goes once its output reached EOF (the free runs from a timer). */
+	if (len == 0)
+		process_maybe_free(p);
+}
+
+static void write_done(struct stdio_req *req, int r, agent_error_t *err, void *ctx)
+{
+	struct stream_call *sc = ctx;
+	Grpc__WriteStreamResponse resp = GRPC__WRITE_STREAM_RESPONSE__INIT;
+
+	rpc_call_set_cancel(sc->call, NULL, NULL);
+	if (r < 0) {
+		agent_error_set_status(&err, GRPC_INTERNAL, EPIPE, "Cannot get writer");
+		rpc_reply_error(sc->call, err);
+	} else {
+		resp.len = (uint32_t)r;
+		rpc_reply(sc->call, &resp.base);
+	}
+	free(sc);
+}
+
+static void read_stream(struct rpc_call *call, const ProtobufCMessage *req, void *ctx, bool err_stream)
+{
+	const Grpc__ReadStreamRequest *r = (const void *)req;
+	agent_error_t *err = NULL;
+	struct stream_call *sc;
+	struct process *p;
+
+	if (process_lookup(ctx, r->container_id, r->exec_id, true, &p, &err) < 0) {
+		rpc_reply_error(call, err);
+		return;
+	}
+	sc = calloc(1, sizeof(*sc));
+	if (!sc) {
+		rpc_reply_status(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	sc->call = call;
+	sc->p = p;
+	/* A terminal has one stream: both methods read the pty master. */
+	sc->s = err_stream && !p->tty ? &p->err : &p->out;
+	rpc_call_set_cancel(call, stream_cancelled, sc);
+	struct stdio_req *q = NULL;
+	int rr = stdio_read(sc->s, r->len, read_done, sc, &q, &err);
+	if (rr < 0) {
+		rpc_call_set_cancel(call, NULL, NULL);
+		free(sc);
+		rpc_reply_error(call, err);
+	} else if (rr == 0) {
+		sc->req = q; /* when 1, sc is gone: the call was answered */
+	}
+}
+
+void rpc_read_stdout(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	read_stream(call, req, ctx, false);
+}
+
+void rpc_read_stderr(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	read_stream(call, req, ctx, true);
+}
+
+void rpc_write_stdin(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__WriteStreamRequest *r = (const void *)req;
+	Grpc__WriteStreamResponse resp = GRPC__WRITE_STREAM_RESPONSE__INIT;
+	agent_error_t *err = NULL;
+	struct stream_call *sc;
+	struct process *p;
+
+	if (process_lookup(ctx, r->container_id, r->exec_id, false, &p, &err) < 0) {
+		err->status = GRPC_INTERNAL; /* upstream's codes for this method */
+		rpc_reply_error(call, err);
+		return;
+	}
+	if (r->data.len == 0) {
+		/* Empty data closes stdin (runtime-rs convention). */
+		stdio_stream_close(&p->in);
+		rpc_reply(call, &resp.base);
+		return;
+	}
+	if (p->in.fd < 0) {
+		rpc_reply_status(call, GRPC_INTERNAL, "Cannot get writer");
+		return;
+	}
+	sc = calloc(1, sizeof(*sc));
+	if (!sc) {
+		rpc_reply_status(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	sc->call = call;
+	sc->p = p;
+	sc->s = &p->in;
+	rpc_call_set_cancel(call, stream_cancelled, sc);
+	struct stdio_req *q = NULL;
+	int rr = stdio_write(sc->s, r->data.data, r->data.len, write_done, sc, &q, &err);
+	if (rr < 0) {
+		rpc_call_set_cancel(call, NULL, NULL);
+		free(sc);
+		rpc_reply_error(call, err);
+	} else if (rr == 0) {
+		sc->req = q;
+	}
+}
+
+void rpc_close_stdin(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__CloseStdinRequest *r = (const void *)req;
+	Google__Protobuf__Empty e = GOOGLE__PROTOBUF__EMPTY__INIT;
+	agent_error_t *err = NULL;
+	struct process *p;
+
+	if (process_lookup(ctx, r->container_id, r->exec_id, false, &p, &err) < 0) {
+		rpc_reply_error(call, err);
+		return;
+	}
+	stdio_stream_close(&p->in);
+	rpc_reply(call, &e.base);
+}
+
+void rpc_tty_win_resize(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__TtyWinResizeRequest *r = (const void *)req;
+	Google__Protobuf__Empty e = GOOGLE__PROTOBUF__EMPTY__INIT;
+	agent_error_t *err = NULL;
+	struct process *p;
+
+	if (process_lookup(ctx, r->container_id, r->exec_id, false, &p, &err) < 0 ||
+	    process_resize(p, r->row, r->column, &err) < 0) {
+		rpc_reply_error(call, err);
+		return;
+	}
+	rpc_reply(call, &e.base);
+}

@@ -1,0 +1,713 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Container life cycle: create (validate first, then bundle, cgroup, init
+ * parked), start, exec, signal, pause/resume, update, remove. Nothing is
+ * touched before the spec and the ids are validated; a failed create undoes
+ * exactly what it did.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "base/fsutil.h"
+#include "base/log.h"
+#include "container/validate.h"
+#include "rpc/status.h"
+#include "sandbox/process-internal.h"
+#include "sandbox/sandbox.h"
+
+const char *container_status_name(enum container_status s)
+{
+	static const char *const names[] = { "created", "running", "paused", "stopped" };
+	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "unknown";
+}
+
+/* A deep copy of a message, through its wire form. */
+static void *message_dup(const ProtobufCMessage *m, const ProtobufCMessageDescriptor *d)
+{
+	size_t len = protobuf_c_message_get_packed_size(m);
+	uint8_t *buf = malloc(len ? len : 1);
+	void *copy;
+
+	if (!buf)
+		return NULL;
+	protobuf_c_message_pack(m, buf);
+	copy = protobuf_c_message_unpack(d, NULL, len, buf);
+	free(buf);
+	return copy;
+}
+
+static void container_link(struct sandbox *sb, struct container *c)
+{
+	c->next = sb->containers;
+	sb->containers = c;
+	sb->n_containers++;
+}
+
+static void container_unlink(struct sandbox *sb, struct container *c)
+{
+	for (struct container **pp = &sb->containers; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			sb->n_containers--;
+			return;
+		}
+	}
+}
+
+/* --- OOM watch ------------------------------------------------------------------------- */
+
+static void oom_unwatch(struct container *c)
+{
+	c->oom_io = loop_io_del(c->sb->loop, c->oom_io);
+	c->oom = cgroup_oom_close(c->oom);
+}
+
+static void on_oom_event(struct loop_io *io, int fd, uint32_t events, void *data)
+{
+	struct container *c = data;
+	bool oom = false;
+	int r = cgroup_oom_check(c->oom, &oom);
+
+	if (oom) {
+		log_write(LOG_LEVEL_INFO, "sandbox", LOG_FIELDS({ "container-id", c->id }),
+			  "container hit its memory limit: OOM event");
+		oom_queue_push(&c->sb->oom, c->id);
+	}
+	if (r == -ENOENT)
+		oom_unwatch(c);
+}
+
+static void oom_watch(struct container *c)
+{
+	agent_error_t *err = NULL;
+
+	if (!c->cg || c->oom)
+		return;
+	if (cgroup_oom_open(c->cg, &c->oom, &err) < 0) {
+		log_write(LOG_LEVEL_WARN, "sandbox", LOG_FIELDS({ "container-id", c->id }),
+			  "no OOM events for this container: %s", err->msg);
+		agent_error_free(err);
+		return;
+	}
+	c->oom_io = loop_io_add(c->sb->loop, cgroup_oom_fd(c->oom), EPOLLIN, on_oom_event, c);
+	if (!c->oom_io)
+		c->oom = cgroup_oom_close(c->oom);
+}
+
+/* --- teardown -------------------------------------------------------------------------- */
+
+static void container_teardown(struct container *c)
+{
+	struct process *p;
+	agent_error_t *err = NULL;
+	char path[4096];
+
+	c->destroying = true;
+	for (p = c->procs; p; p = p->next)
+		if (p->pid > 0 && !p->exited)
+			kill(p->pid, SIGKILL);
+	c->status = CONTAINER_STOPPED;
+	if (c->cg) {
+		if (cgroup_signal_all(c->cg, SIGKILL, &err) < 0 ||
+		    cgroup_destroy(c->cg, &err) < 0) {
+			log_write(LOG_LEVEL_WARN, "sandbox", LOG_FIELDS({ "container-id", c->id }),
+				  "cgroup teardown: %s", err->msg);
+			err = agent_error_free(err);
+		}
+	}
+	oom_unwatch(c);
+	while ((p = c->procs)) {
+		c->procs = p->next;
+		process_destroy(p);
+	}
+	c->init = NULL;
+	c->n_procs = 0;
+	for (int t = 0; t < NS_COUNT; t++)
+		c->ns_fds[t] = safe_close(c->ns_fds[t]);
+	if (c->bundle) {
+		snprintf(path, sizeof(path), "%s/rootfs", c->bundle);
+		if (c->rootfs_mounted && umount2(path, MNT_DETACH) < 0 && errno != EINVAL)
+			log_warn("sandbox", "unmounting %s: %s", path, strerror(errno));
+		c->rootfs_mounted = false;
+		int r = rm_rf(c->bundle);
+		if (r < 0)
+			log_warn("sandbox", "removing %s: %s", c->bundle, strerror(-r));
+	}
+}
+
+static void container_free(struct container *c)
+{
+	if (!c)
+		return;
+	c->cg = cgroup_free(c->cg);
+	if (c->spec)
+		grpc__spec__free_unpacked(c->spec, NULL);
+	free(c->bundle);
+	free(c->id);
+	free(c);
+}
+
+/* --- create ---------------------------------------------------------------------------- */
+
+struct create_ctx {
+	struct container *c;
+	container_done_fn done;
+	void *ctx;
+};
+
+static bool spec_has_ns(const Grpc__Spec *spec, enum ns_type t)
+{
+	const Grpc__Linux *lx = spec->linux;
+
+	for (size_t i = 0; lx && i < lx->n_namespaces; i++)
+		if (ns_type_from_oci(lx->namespaces[i]->type) == (int)t)
+			return true;
+	return false;
+}
+
+/* Gives the spec's ipc/uts entries the sandbox's shared namespaces, and adds the pid entry. */
+static int adjust_namespaces(struct sandbox *sb, Grpc__Spec *spec, bool sandbox_pidns,
+			     int *ret_pid_fd, agent_error_t **err)
+{
+	Grpc__Linux *lx = spec->linux;
+
+	*ret_pid_fd = -1;
+	for (size_t i = 0; i < lx->n_namespaces; i++) {
+		Grpc__LinuxNamespace *ns = lx->namespaces[i];
+		int t = ns_type_from_oci(ns->type);
+		const char *shared = t == NS_IPC ? sb->shared_ipc_ns :
+				     t == NS_UTS ? sb->shared_uts_ns :
+						   NULL;
+
+		if (shared && !ns->path[0]) {
+			char *dup = strdup(shared);
+			if (!dup)
+				return agent_error_set(err, ENOMEM, "out of memory");
+			free(ns->path);
+			ns->path = dup;
+		}
+	}
+	if (sandbox_pidns) {
+		if (sb->sandbox_pidns_fd >= 0) {
+			*ret_pid_fd = sb->sandbox_pidns_fd;
+			return 0;
+		}
+		if (sb->n_containers > 0)
+			return agent_error_set_status(err, GRPC_FAILED_PRECONDITION, ENOENT,
+						      "Sandbox does not have sandbox_pidns");
+	}
+	if (lx->n_namespaces == 0 || spec_has_ns(spec, NS_PID))
+		return 0;
+	/* The runtime strips the pid entry: the container gets a pid namespace of its own. */
+	Grpc__LinuxNamespace **nss = realloc(lx->namespaces, (lx->n_namespaces + 1) * sizeof(*nss));
+	Grpc__LinuxNamespace *ns = malloc(sizeof(*ns));
+	if (nss)
+		lx->namespaces = nss;
+	if (!nss || !ns) {
+		free(ns);
+		return agent_error_set(err, ENOMEM, "out of memory");
+	}
+	grpc__linux_namespace__init(ns);
+	ns->type = strdup("pid");
+	ns->path = strdup("");
+	if (!ns->type || !ns->path) {
+		free(ns->type);
+		free(ns->path);
+		free(ns);
+		return agent_error_set(err, ENOMEM, "out of memory");
+	}
+	lx->namespaces[lx->n_namespaces++] = ns;
+	return 0;
+}
+
+static int setup_bundle(struct container *c, agent_error_t **err)
+{
+	char rootfs[4096];
+	struct stat st;
+	int r;
+
+	if (asprintf(&c->bundle, "%s/%s", SANDBOX_RUN_DIR, c->id) < 0) {
+		c->bundle = NULL;
+		return agent_error_set(err, ENOMEM, "out of memory");
+	}
+	if (stat(c->bundle, &st) == 0) {
+		/* Not ours: leave it alone (and do not remove it on failure). */
+		r = agent_error_set_status(err, GRPC_ALREADY_EXISTS, EEXIST,
+					   "bundle %s already exists", c->bundle);
+		free(c->bundle);
+		c->bundle = NULL;
+		return r;
+	}
+	r = mkdir_p(c->bundle, 0700);
+	if (r < 0)
+		return agent_error_setsys(err, -r, "creating %s", c->bundle);
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", c->bundle);
+	if (mkdir(rootfs, 0755) < 0)
+		return agent_error_setsys(err, errno, "creating %s", rootfs);
+	if (mount(c->spec->root->path, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return agent_error_setsys(err, errno, "binding %s on %s", c->spec->root->path,
+					  rootfs);
+	c->rootfs_mounted = true;
+	char *dup = strdup(rootfs);
+	if (!dup)
+		return agent_error_set(err, ENOMEM, "out of memory");
+	free(c->spec->root->path);
+	c->spec->root->path = dup;
+	return 0;
+}
+
+static int cgroup_path_for(const struct container *c, char *buf, size_t size,
+			   agent_error_t **err)
+{
+	const char *cp = c->spec->linux->cgroupspath;
+	size_t n;
+
+	if (!cp[0])
+		n = snprintf(buf, size, "/%s", c->id);
+	else
+		n = snprintf(buf, size, "%s%s", cp[0] == '/' ? "" : "/", cp);
+	if (n >= size)
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, ENAMETOOLONG,
+					      "linux.cgroupsPath is too long");
+	for (char *p = buf; *p; p++)
+		if (*p == ':')
+			*p = '/';
+	return 0;
+}
+
+static void pin_namespaces(struct container *c)
+{
+	char path[64];
+
+	for (int t = 0; t < NS_COUNT; t++) {
+		if (t == NS_USER && !spec_has_ns(c->spec, NS_USER))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)c->init->pid, ns_proc_name(t));
+		c->ns_fds[t] = open(path, O_RDONLY | O_CLOEXEC);
+	}
+}
+
+static void create_finish(struct create_ctx *cc, int r, agent_error_t *err)
+{
+	struct container *c = cc->c;
+	struct sandbox *sb = c->sb;
+
+	if (r < 0) {
+		container_unlink(sb, c);
+		container_teardown(c);
+		container_free(c);
+		if (err && !err->status)
+			err->status = GRPC_INTERNAL;
+	} else {
+		pin_namespaces(c);
+		if (sb->sandbox_pidns_fd < 0 && c->ns_fds[NS_PID] >= 0)
+			sb->sandbox_pidns_fd = fcntl(c->ns_fds[NS_PID], F_DUPFD_CLOEXEC, 3);
+		c->status = CONTAINER_CREATED;
+	}
+	cc->done(r, err, cc->ctx);
+	free(cc);
+}
+
+static void on_init_parked(struct launch *l, int r, agent_error_t *err, void *data)
+{
+	struct create_ctx *cc = data;
+
+	if (r < 0) {
+		cc->c->init->launch = launch_free(cc->c->init->launch, true);
+		agent_error_wrap(&err, "creating container %s", cc->c->id);
+	}
+	create_finish(cc, r, err);
+}
+
+int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req,
+		     container_done_fn done, void *ctx, agent_error_t **err)
+{
+	struct launch_config lc = { .init = true, .apply_resources = true };
+	struct cgroup_manager *cgm;
+	struct create_ctx *cc = NULL;
+	struct container *c;
+	struct process *p;
+	int child[3] = { -1, -1, -1 };
+	char cgpath[4096];
+	int pid_fd, r;
+
+	if (!container_id_valid(req->container_id))
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "invalid container id \"%s\"", req->container_id);
+	if (container_find(sb, req->container_id))
+		return agent_error_set_status(err, GRPC_ALREADY_EXISTS, EEXIST,
+					      "container %s already exists", req->container_id);
+	if (sb->n_containers >= CONTAINERS_MAX)
+		return agent_error_set_status(err, GRPC_RESOURCE_EXHAUSTED, ENOSPC,
+					      "too many containers (%d)", CONTAINERS_MAX);
+	if (!req->oci)
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "missing OCI spec");
+	r = spec_validate(req->oci, err);
+	if (r < 0)
+		return r;
+	r = sandbox_cgroups(sb, &cgm, err);
+	if (r < 0)
+		return r;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return agent_error_set(err, ENOMEM, "out of memory");
+	c->sb = sb;
+	for (int t = 0; t < NS_COUNT; t++)
+		c->ns_fds[t] = -1;
+	c->id = strdup(req->container_id);
+	c->spec = message_dup(&req->oci->base, &grpc__spec__descriptor);
+	cc = calloc(1, sizeof(*cc));
+	if (!c->id || !c->spec || !cc) {
+		r = agent_error_set(err, ENOMEM, "out of memory");
+		goto fail;
+	}
+	r = adjust_namespaces(sb, c->spec, req->sandbox_pidns, &pid_fd, err);
+	if (r < 0)
+		goto fail;
+	r = cgroup_path_for(c, cgpath, sizeof(cgpath), err);
+	if (r < 0)
+		goto fail;
+	r = setup_bundle(c, err);
+	if (r < 0)
+		goto fail;
+	r = cgroup_create(cgm, cgpath, &c->cg, err);
+	if (r < 0)
+		goto fail;
+
+	p = process_new(c, c->id, true, c->spec->process->terminal);
+	if (!p) {
+		r = agent_error_set(err, ENOMEM, "out of memory");
+		goto fail;
+	}
+	process_link(c, p);
+	r = process_stdio_new(p, sb->loop, sb->opts.pipe_size, child, err);
+	if (r < 0)
+		goto fail;
+
+	lc.spec = c->spec;
+	lc.process = c->spec->process;
+	for (int t = 0; t < NS_COUNT; t++)
+		lc.join_fds[t] = -1;
+	lc.join_fds[NS_PID] = pid_fd;
+	lc.self_pidns_fd = sb->self_pidns_fd;
+	lc.cg = c->cg;
+	lc.cgroup_v2 = cgroup_manager_is_v2(cgm);
+	memcpy(lc.stdio, child, sizeof(child));
+	lc.tty = p->tty;
+	cc->c = c;
+	cc->done = done;
+	cc->ctx = ctx;
+	r = launch_new(sb->loop, &lc, on_init_parked, cc, &p->launch, err);
+	process_stdio_child_close(child);
+	if (r < 0)
+		goto fail;
+	p->pid = launch_pid(p->launch);
+	reaper_watch(sb->reaper, p->pid, process_on_exit, p);
+	c->status = CONTAINER_CREATED;
+	container_link(sb, c);
+	return 0;
+
+fail:
+	if (err && *err && !(*err)->status)
+		(*err)->status = GRPC_INTERNAL;
+	agent_error_wrap(err, "creating container %s", req->container_id);
+	container_teardown(c);
+	container_free(c);
+	free(cc);
+	return r;
+}
+
+/* --- start ----------------------------------------------------------------------------- */
+
+static void on_init_started(struct launch *l, int r, agent_error_t *err, void *data)
+{
+	struct create_ctx *cc = data;
+	struct container *c = cc->c;
+
+	if (c->init)
+		c->init->launch = launch_free(c->init->launch, false);
+	if (r == 0)
+		c->status = CONTAINER_RUNNING;
+	else if (err && !err->status)
+		err->status = GRPC_INTERNAL;
+	cc->done(r, err, cc->ctx);
+	free(cc);
+}
+
+int container_start(struct sandbox *sb, const char *cid, container_done_fn done, void *ctx,
+		    agent_error_t **err)
+{
+	struct container *c = container_find(sb, cid);
+	struct create_ctx *cc;
+	int r;
+
+	if (!c)
+		return agent_error_set_status(err, GRPC_INTERNAL, ESRCH, "Invalid container id %s",
+					      cid);
+	if (c->status != CONTAINER_CREATED || !c->init || !c->init->launch || c->init->exited ||
+	    c->ns_fds[NS_MNT] < 0)
+		return agent_error_set_status(err, GRPC_FAILED_PRECONDITION, EBUSY,
+					      "container %s is not in the created state (%s%s)", cid,
+					      container_status_name(c->status),
+					      c->init && c->init->exited ? ", init exited" : "");
+	cc = calloc(1, sizeof(*cc));
+	if (!cc)
+		return agent_error_set(err, ENOMEM, "out of memory");
+	cc->c = c;
+	cc->done = done;
+	cc->ctx = ctx;
+	oom_watch(c);
+	r = launch_start(c->init->launch, on_init_started, cc, err);
+	if (r < 0) {
+		free(cc);
+		return r;
+	}
+	c->status = CONTAINER_RUNNING; /* no second Start while this one runs */
+	return 0;
+}
+
+/* --- exec ------------------------------------------------------------------------------ */
+
+struct exec_ctx {
+	struct process *p;
+	container_done_fn done;
+	void *ctx;
+	Grpc__Process *merged; /* the request's process with the container's capabilities */
+};
+
+static void on_exec_done(struct launch *l, int r, agent_error_t *err, void *data)
+{
+	struct exec_ctx *ec = data;
+	struct process *p = ec->p;
+
+	p->launch = launch_free(p->launch, r < 0);
+	if (r < 0) {
+		if (err && !err->status)
+			err->status = GRPC_INTERNAL;
+		/* Never started: nobody will wait for it. */
+		p->waited = true;
+		p->out.eof = p->err.eof = true;
+		process_maybe_free(p);
+	}
+	ec->done(r, err, ec->ctx);
+	grpc__process__free_unpacked(ec->merged, NULL);
+	free(ec);
+}
+
+int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req,
+		   container_done_fn done, void *ctx, agent_error_t **err)
+{
+	struct container *c = container_find(sb, req->container_id);
+	struct launch_config lc = { .init = false };
+	struct exec_ctx *ec;
+	struct process *p;
+	int child[3] = { -1, -1, -1 };
+	int r;
+
+	if (!c)
+		return agent_error_set_status(err, GRPC_INTERNAL, ESRCH, "Invalid container id %s",
+					      req->container_id);
+	if (!exec_id_valid(req->exec_id))
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "invalid exec id \"%s\"", req->exec_id);
+	if (!req->process)
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "missing process");
+	r = process_validate(req->process, "process", err);
+	if (r < 0)
+		return r;
+	for (p = c->procs; p; p = p->next)
+		if (strcmp(p->exec_id, req->exec_id) == 0)
+			return agent_error_set_status(err, GRPC_ALREADY_EXISTS, EEXIST,
+						      "exec_id '%s' already exists", req->exec_id);
+	if (c->n_procs >= PROCESSES_MAX)
+		return agent_error_set_status(err, GRPC_RESOURCE_EXHAUSTED, ENOSPC,
+					      "too many processes in container %s", c->id);
+	if (c->destroying || c->ns_fds[NS_MNT] < 0)
+		return agent_error_set_status(err, GRPC_FAILED_PRECONDITION, EBUSY,
+					      "container %s is not set up", c->id);
+
+	ec = calloc(1, sizeof(*ec));
+	if (!ec)
+		return agent_error_set(err, ENOMEM, "out of memory");
+	ec->merged = message_dup(&req->process->base, &grpc__process__descriptor);
+	if (!ec->merged) {
+		free(ec);
+		return agent_error_set(err, ENOMEM, "out of memory");
+	}
+	if (!ec->merged->capabilities && c->spec->process->capabilities)
+		ec->merged->capabilities = message_dup(&c->spec->process->capabilities->base,
+						       &grpc__linux_capabilities__descriptor);
+	p = process_new(c, req->exec_id, false, req->process->terminal);
+	if (!p) {
+		r = agent_error_set(err, ENOMEM, "out of memory");
+		goto fail;
+	}
+	r = process_stdio_new(p, sb->loop, sb->opts.pipe_size, child, err);
+	if (r < 0)
+		goto fail;
+	lc.spec = c->spec;
+	lc.process = ec->merged;
+	memcpy(lc.join_fds, c->ns_fds, sizeof(lc.join_fds));
+	lc.self_pidns_fd = sb->self_pidns_fd;
+	lc.cg = c->cg;
+	lc.cgroup_v2 = sb->cgm && cgroup_manager_is_v2(sb->cgm);
+	memcpy(lc.stdio, child, sizeof(child));
+	lc.tty = p->tty;
+	ec->p = p;
+	ec->done = done;
+	ec->ctx = ctx;
+	r = launch_new(sb->loop, &lc, on_exec_done, ec, &p->launch, err);
+	process_stdio_child_close(child);
+	if (r < 0)
+		goto fail;
+	p->pid = launch_pid(p->launch);
+	process_link(c, p);
+	reaper_watch(sb->reaper, p->pid, process_on_exit, p);
+	return 0;
+fail:
+	if (err && *err && !(*err)->status)
+		(*err)->status = GRPC_INTERNAL;
+	process_destroy(p);
+	grpc__process__free_unpacked(ec->merged, NULL);
+	free(ec);
+	return r;
+}
+
+/* --- the rest ------------------------------------------------------------------------- */
+
+int container_remove(struct sandbox *sb, const char *cid, agent_error_t **err)
+{
+	struct container *c = container_find(sb, cid);
+
+	if (!c)
+		return agent_error_set_status(err, GRPC_INTERNAL, ESRCH, "Invalid container id %s",
+					      cid);
+	if (c->init && c->init->launch && c->status == CONTAINER_CREATED && c->ns_fds[NS_MNT] < 0)
+		return agent_error_set_status(err, GRPC_FAILED_PRECONDITION, EBUSY,
+					      "container %s is still being created", cid);
+	container_unlink(sb, c);
+	container_teardown(c);
+	container_free(c);
+	return 0;
+}
+
+/* A pid-namespace init ignores signals it has no handler for: SIGTERM then does nothing. */
+static bool sigterm_handled(pid_t pid)
+{
+	char path[64], line[256];
+	FILE *f;
+	bool handled = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "SigBlk:", 7) && strncmp(line, "SigIgn:", 7) &&
+		    strncmp(line, "SigCgt:", 7))
+			continue;
+		unsigned long long mask = strtoull(line + 7, NULL, 16);
+		if (mask & (1ULL << (SIGTERM - 1)))
+			handled = true;
+	}
+	fclose(f);
+	return handled;
+}
+
+int container_signal(struct sandbox *sb, const char *cid, const char *eid, int sig,
+		     agent_error_t **err)
+{
+	struct container *c = container_find(sb, cid);
+	struct process *p;
+	int r;
+
+	if (sig < 0 || sig >= NSIG)
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "invalid signal %d", sig);
+	if (!eid[0] && sig == SIGKILL) {
+		if (!c)
+			return agent_error_set_status(err, GRPC_INTERNAL, ESRCH,
+						      "Invalid container id %s", cid);
+		for (p = c->procs; p; p = p->next)
+			if (p->pid > 0 && !p->exited)
+				kill(p->pid, SIGKILL);
+		if (c->cg && cgroup_signal_all(c->cg, SIGKILL, err) < 0)
+			return agent_error_wrap(err, "killing the processes of %s", cid);
+		return 0;
+	}
+	r = process_lookup(sb, cid, eid, false, &p, err);
+	if (r < 0)
+		return r;
+	if (p->exited || p->pid <= 0)
+		return 0; /* a zombie or a reaped process: nothing to signal, never a reused pid */
+	if (p->init && sig == SIGTERM && !sigterm_handled(p->pid))
+		sig = SIGKILL;
+	if (kill(p->pid, sig) < 0 && errno != ESRCH)
+		return agent_error_setsys(err, errno, "signal %d to pid %d", sig, (int)p->pid);
+	return 0;
+}
+
+int container_pause(struct sandbox *sb, const char *cid, bool pause, agent_error_t **err)
+{
+	struct container *c = container_find(sb, cid);
+	int r;
+
+	if (!c)
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, ESRCH,
+					      "invalid container id %s", cid);
+	if (pause ? !(c->status == CONTAINER_RUNNING || c->status == CONTAINER_CREATED) :
+		    c->status != CONTAINER_PAUSED)
+		return agent_error_set_status(err, GRPC_FAILED_PRECONDITION, EBUSY,
+					      "failed to %s container: current status is %s",
+					      pause ? "pause" : "resume",
+					      container_status_name(c->status));
+	if (!c->cg)
+		return agent_error_set(err, EOPNOTSUPP, "container %s has no cgroup", cid);
+	r = cgroup_freeze(c->cg, pause, err);
+	if (r < 0)
+		return r;
+	c->status = pause ? CONTAINER_PAUSED : CONTAINER_RUNNING;
+	return 0;
+}
+
+int container_update(struct sandbox *sb, const char *cid, const Grpc__LinuxResources *res,
+		     agent_error_t **err)
+{
+	struct container *c = container_find(sb, cid);
+	int r;
+
+	if (!c)
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, ESRCH,
+					      "invalid container id %s", cid);
+	if (!res)
+		return 0;
+	if (!c->cg)
+		return agent_error_set(err, EOPNOTSUPP, "container %s has no cgroup", cid);
+	r = cgroup_resources_validate(res, err);
+	if (r < 0)
+		return r;
+	r = cgroup_apply(c->cg, res, true, err);
+	if (r < 0)
+		return r;
+	return 0;
+}
+
+int containers_destroy_all(struct sandbox *sb, agent_error_t **err)
+{
+	struct container *c;
+
+	while ((c = sb->containers)) {
+		container_unlink(sb, c);
+		container_teardown(c);
+		container_free(c);
+	}
+	return 0;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Containers and their processes, as the sandbox holds them (spec 4.0).
+ * A container's life: created (init parked) -> running -> paused <-> running;
+ * removal tears everything down. Processes are the init (exec id = container
+ * id) and exec processes; a process stays until it was waited for and its
+ * output streams reached EOF, or until its container is removed.
+ */
+#ifndef AGENT_SANDBOX_CONTAINER_H
+#define AGENT_SANDBOX_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "agent.pb-c.h"
+#include "base/error.h"
+#include "cgroups/cgroups.h"
+#include "container/launch.h"
+#include "container/namespace.h"
+#include "sandbox/stdio.h"
+
+struct sandbox;
+struct container;
+
+enum container_status { CONTAINER_CREATED, CONTAINER_RUNNING, CONTAINER_PAUSED, CONTAINER_STOPPED };
+const char *container_status_name(enum container_status s);
+
+#define CONTAINERS_MAX 1024
+#define PROCESSES_MAX 1024 /* per container */
+
+/* Completion of an asynchronous step (create, start, exec). err is owned by the callee. */
+typedef void (*container_done_fn)(int r, agent_error_t *err, void *ctx);
+/* WaitProcess completion: the exit code. */
+typedef void (*process_wait_fn)(int exit_code, void *ctx);
+
+struct process_waiter {
+	struct process_waiter *next;
+	process_wait_fn fn;
+	void *ctx;
+};
+
+struct process {
+	struct process *next;
+	struct container *c;
+	char *exec_id;
+	pid_t pid;
+	bool init, tty;
+	bool exited, waited;
+	int exit_code;
+	struct stdio_stream in, out, err; /* tty: out is the pty master, err unused */
+	struct process_waiter *waiters;
+	struct launch *launch; /* while being set up or started */
+	struct loop_timer *linger, *reap;
+	container_done_fn done;
+	void *done_ctx;
+};
+
+struct container {
+	struct container *next;
+	struct sandbox *sb;
+	char *id;
+	char *bundle;
+	Grpc__Spec *spec; /* our own copy; root.path is the bundle rootfs */
+	enum container_status status;
+	struct cgroup *cg;
+	int ns_fds[NS_COUNT]; /* pinned at create: what execs join */
+	struct process *procs;
+	size_t n_procs;
+	struct process *init;
+	struct cgroup_oom *oom;
+	struct loop_io *oom_io;
+	bool rootfs_mounted;
+	bool destroying;
+};
+
+struct container *container_find(struct sandbox *sb, const char *id);
+/*
+ * Lookup for the process calls (spec 4.0): unknown container -> -ESRCH
+ * "Invalid container id", empty exec id -> the init (-ENOENT "init process
+ * missing"), else by exec id (-ENOENT "invalid exec id"). Waited processes are
+ * found only when find_waited is true (the output calls).
+ */
+int process_lookup(struct sandbox *sb, const char *cid, const char *eid, bool find_waited,
+		   struct process **ret, agent_error_t **err);
+
+/* CreateContainer: validation, bundle, cgroup, init parked; done runs once. */
+int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req,
+		     container_done_fn done, void *ctx, agent_error_t **err);
+/* StartContainer: releases the init; done runs once it exec'd (or failed). */
+int container_start(struct sandbox *sb, const char *cid, container_done_fn done, void *ctx,
+		    agent_error_t **err);
+/* ExecProcess; done runs once the process exec'd (or failed). */
+int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req,
+		   container_done_fn done, void *ctx, agent_error_t **err);
+/* RemoveContainer's destroy sequence, synchronous (bounded waits inside). */
+int container_remove(struct sandbox *sb, const char *cid, agent_error_t **err);
+int container_signal(struct sandbox *sb, const char *cid, const char *eid, int sig,
+		     agent_error_t **err);
+int container_pause(struct sandbox *sb, const char *cid, bool pause, agent_error_t **err);
+int container_update(struct sandbox *sb, const char *cid, const Grpc__LinuxResources *res,
+		     agent_error_t **err);
+
+/*
+ * WaitProcess: fn runs when the process has exited (maybe before this
+ * returns: then 1 is returned and *ret is NULL). Cancel with process_wait_cancel.
+ */
+int process_wait(struct process *p, process_wait_fn fn, void *ctx, struct process_waiter **ret,
+		 agent_error_t **err);
+/* TtyWinResize. */
+int process_resize(struct process *p, uint32_t rows, uint32_t cols, agent_error_t **err);
+void process_wait_cancel(struct process *p, struct process_waiter *w);
+/* Frees the process if nothing refers to it any more (waited and output at EOF). */
+void process_maybe_free(struct process *p);
+
+/* Tears down every container (DestroySandbox / agent exit). */
+int containers_destroy_all(struct sandbox *sb, agent_error_t **err);
+
+#endif

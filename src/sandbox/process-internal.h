@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* What container.c and process.c share about processes (not for the RPC layer). */
+#ifndef AGENT_SANDBOX_PROCESS_INTERNAL_H
+#define AGENT_SANDBOX_PROCESS_INTERNAL_H
+
+#include "sandbox/container.h"
+
+struct process *process_new(struct container *c, const char *exec_id, bool init, bool tty);
+void process_link(struct container *c, struct process *p);
+/* Frees a process that was unlinked (or never linked). */
+void process_destroy(struct process *p);
+/* Pipes or a pty; child[] gets the container's ends (close them after the fork). */
+int process_stdio_new(struct process *p, struct loop *loop, int32_t pipe_size, int child[3],
+		      agent_error_t **err);
+void process_stdio_child_close(int child[3]);
+/* THE reaper's callback for container processes. */
+void process_on_exit(pid_t pid, int status, void *data);
+
+#endif

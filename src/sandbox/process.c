@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Processes of a container: their stdio, their exit, WaitProcess, and when
+ * they are freed. A process is freed from a zero-delay timer, never from
+ * inside one of its own callbacks.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+
+#include "loop/reaper.h"
+#include "rpc/status.h"
+#include "sandbox/process-internal.h"
+#include "sandbox/sandbox.h"
+
+/* After WaitProcess answered, output nobody reads is dropped after this long. */
+#define PROCESS_LINGER_MS (30 * 1000)
+
+struct container *container_find(struct sandbox *sb, const char *id)
+{
+	for (struct container *c = sb->containers; c; c = c->next)
+		if (strcmp(c->id, id) == 0)
+			return c;
+	return NULL;
+}
+
+int process_lookup(struct sandbox *sb, const char *cid, const char *eid, bool find_waited,
+		   struct process **ret, agent_error_t **err)
+{
+	struct container *c = container_find(sb, cid ? cid : "");
+
+	if (!c)
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, ESRCH,
+					      "Invalid container id %s", cid ? cid : "");
+	for (struct process *p = c->procs; p; p = p->next) {
+		if (p->waited && !find_waited)
+			continue;
+		if (eid && eid[0] ? strcmp(p->exec_id, eid) == 0 : p->init) {
+			*ret = p;
+			return 0;
+		}
+	}
+	if (!eid || !eid[0])
+		return agent_error_set_status(err, GRPC_NOT_FOUND, ENOENT, "init process missing");
+	return agent_error_set_status(err, GRPC_NOT_FOUND, ENOENT, "invalid exec id %s", eid);
+}
+
+/* --- stdio --------------------------------------------------------------------------- */
+
+static int make_pipe(int fds[2], agent_error_t **err)
+{
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return agent_error_setsys(err, errno, "pipe");
+	return 0;
+}
+
+int process_stdio_new(struct process *p, struct loop *loop, int32_t pipe_size, int child[3],
+		      agent_error_t **err)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
+	int r;
+
+	if (p->tty) {
+		int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+		char name[64];
+		int s;
+
+		if (m < 0)
+			return agent_error_setsys(err, errno, "opening a pty");
+		if (grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name)) != 0) {
+			r = agent_error_setsys(err, errno, "setting up the pty");
+			close(m);
+			return r;
+		}
+		s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (s < 0) {
+			r = agent_error_setsys(err, errno, "opening %s", name);
+			close(m);
+			return r;
+		}
+		int m2 = fcntl(m, F_DUPFD_CLOEXEC, 0);
+		if (m2 < 0) {
+			r = agent_error_setsys(err, errno, "dup");
+			close(m);
+			close(s);
+			return r;
+		}
+		stdio_stream_init(&p->in, loop, m2, false, true);
+		stdio_stream_init(&p->out, loop, m, true, true);
+		stdio_stream_init(&p->err, loop, -1, true, true);
+		p->err.eof = true;
+		child[0] = s;
+		child[1] = s;
+		child[2] = s;
+		return 0;
+	}
+	if ((r = make_pipe(in, err)) < 0 || (r = make_pipe(out, err)) < 0 ||
+	    (r = make_pipe(er, err)) < 0) {
+		for (int i = 0; i < 2; i++) {
+			safe_close(in[i]);
+			safe_close(out[i]);
+			safe_close(er[i]);
+		}
+		return r;
+	}
+	if (pipe_size > 0) {
+		/* Best effort: the kernel caps it at /proc/sys/fs/pipe-max-size for non-root. */
+		fcntl(out[1], F_SETPIPE_SZ, pipe_size);
+		fcntl(er[1], F_SETPIPE_SZ, pipe_size);
+	}
+	stdio_stream_init(&p->in, loop, in[1], false, false);
+	stdio_stream_init(&p->out, loop, out[0], true, false);
+	stdio_stream_init(&p->err, loop, er[0], true, false);
+	child[0] = in[0];
+	child[1] = out[1];
+	child[2] = er[1];
+	return 0;
+}
+
+void process_stdio_child_close(int child[3])
+{
+	/* The pty slave may be there three times. */
+	int last = -1;
+
+	for (int i = 0; i < 3; i++) {
+		if (child[i] >= 0 && child[i] != last)
+			close(child[i]);
+		last = child[i];
+		child[i] = -1;
+	}
+}
+
+int process_resize(struct process *p, uint32_t rows, uint32_t cols, agent_error_t **err)
+{
+	struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+
+	if (!p->tty || p->out.fd < 0)
+		return agent_error_set_status(err, GRPC_UNAVAILABLE, ENOTTY, "no tty");
+	if (ioctl(p->out.fd, TIOCSWINSZ, &ws) < 0)
+		return agent_error_setsys(err, errno, "resizing the terminal");
+	return 0;
+}
+
+/* --- life ---------------------------------------------------------------------------- */
+
+struct process *process_new(struct container *c, const char *exec_id, bool init, bool tty)
+{
+	struct process *p = calloc(1, sizeof(*p));
+
+	if (!p || !(p->exec_id = strdup(exec_id))) {
+		free(p);
+		return NULL;
+	}
+	p->c = c;
+	p->init = init;
+	p->tty = tty;
+	p->in.fd = p->out.fd = p->err.fd = -1;
+	return p;
+}
+
+void process_link(struct container *c, struct process *p)
+{
+	p->next = c->procs;
+	c->procs = p;
+	c->n_procs++;
+	if (p->init)
+		c->init = p;
+}
+
+static void process_unlink(struct process *p)
+{
+	struct container *c = p->c;
+
+	for (struct process **pp = &c->procs; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			c->n_procs--;
+			break;
+		}
+	}
+	if (c->init == p)
+		c->init = NULL;
+}
+
+/* Frees a process that is not linked any more. Waiters get the SIGKILL code. */
+void process_destroy(struct process *p)
+{
+	struct process_waiter *w;
+
+	if (!p)
+		return;
+	if (p->pid > 0) {
+		reaper_unwatch(p->c->sb->reaper, p->pid);
+		if (!p->exited)
+			kill(p->pid, SIGKILL);
+	}
+	p->launch = launch_free(p->launch, true);
+	p->linger = loop_timer_cancel(p->c->sb->loop, p->linger);
+	p->reap = loop_timer_cancel(p->c->sb->loop, p->reap);
+	stdio_stream_release(&p->in);
+	stdio_stream_release(&p->out);
+	stdio_stream_release(&p->err);
+	while ((w = p->waiters)) {
+		p->waiters = w->next;
+		w->fn(p->exited ? p->exit_code : 128 + SIGKILL, w->ctx);
+		free(w);
+	}
+	free(p->exec_id);
+	free(p);
+}
+
+static void on_reap_timer(struct loop_timer *t, void *data)
+{
+	struct process *p = data;
+
+	p->reap = NULL;
+	process_unlink(p);
+	process_destroy(p);
+}
+
+static void on_linger_timeout(struct loop_timer *t, void *data)
+{
+	struct process *p = data;
+
+	p->linger = NULL;
+	on_reap_timer(NULL, p);
+}
+
+void process_maybe_free(struct process *p)
+{
+	struct loop *loop = p->c->sb->loop;
+
+	/* The init lives as long as its container. */
+	if (p->init || !p->waited || p->reap)
+		return;
+	if ((p->out.eof || p->out.fd < 0) && (p->err.eof || p->err.fd < 0)) {
+		p->reap = loop_timer_add(loop, loop_now_ms(), on_reap_timer, p);
+		return;
+	}
+	if (!p->linger)
+		p->linger = loop_timer_add(loop, loop_now_ms() + PROCESS_LINGER_MS,
+					   on_linger_timeout, p);
+}
+
+void process_on_exit(pid_t pid, int status, void *data)
+{
+	struct process *p = data;
+	struct process_waiter *w;
+
+	p->exited = true;
+	p->exit_code = reaper_exit_code(status);
+	/* Nobody can write to it any more; reads keep draining what is buffered. */
+	stdio_stream_close(&p->in);
+	stdio_stream_exited(&p->out);
+	stdio_stream_exited(&p->err);
+	if (p->waiters) {
+		p->waited = true;
+		while ((w = p->waiters)) {
+			p->waiters = w->next;
+			w->fn(p->exit_code, w->ctx);
+			free(w);
+		}
+		process_maybe_free(p);
+	}
+}
+
+int process_wait(struct process *p, process_wait_fn fn, void *ctx, struct process_waiter **ret,
+		 agent_error_t **err)
+{
+	struct process_waiter *w;
+
+	*ret = NULL;
+	if (p->exited) {
+		p->waited = true;
+		fn(p->exit_code, ctx);
+		process_maybe_free(p);
+		return 1;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return agent_error_set(err, ENOMEM, "out of memory");
+	w->fn = fn;
+	w->ctx = ctx;
+	w->next = p->waiters;
+	p->waiters = w;
+	*ret = w;
+	return 0;
+}
+
+void process_wait_cancel(struct process *p, struct process_waiter *w)
+{
+	for (struct process_waiter **pp = &p->waiters; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			free(w);
+			return;
+		}
+	}
+}
