@@ -19,7 +19,7 @@ CC := clang
 AGENT_CC := clang
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 AGENT_LDFLAGS :=
-AGENT_LIBS := -lprotobuf-c
+AGENT_LIBS := -lprotobuf-c -lseccomp
 OPT := -O1 -g
 else
 O ?= build
@@ -27,7 +27,7 @@ CC ?= gcc
 AGENT_CC ?= musl-gcc
 SANFLAGS :=
 AGENT_LDFLAGS := -static -L$(DEPS)/musl/lib -Wl,--gc-sections -s
-AGENT_LIBS := -lprotobuf-c
+AGENT_LIBS := -lprotobuf-c -lseccomp
 AGENT_ISYS := -isystem $(DEPS)/musl/include
 OPT := -O2 -g
 endif
@@ -114,7 +114,7 @@ $(O)/libagentclient.a: $(CLIENT_OBJS)
 $(O)/kata-agent: $(AGENT_OBJS)
 	$(AGENT_CC) $(SANFLAGS) $(AGENT_LDFLAGS) $^ $(AGENT_LIBS) -o $@
 
-HOST_LIBS := $(O)/libagentclient.a $(O)/libagent.a -lprotobuf-c -ljson-c
+HOST_LIBS := $(O)/libagentclient.a $(O)/libagent.a -lprotobuf-c -ljson-c -lseccomp
 $(O)/kata-agent-ctl: $(patsubst %.c,$(HOBJ)/%.o,$(CTL_SRCS)) $(O)/libagentclient.a $(O)/libagent.a
 	$(CC) $(SANFLAGS) $(filter %.o,$^) $(HOST_LIBS) -o $@
 
@@ -139,7 +139,7 @@ $(O)/.fuzz-bins: $(FUZZ_BINS)
 	@touch $@
 $(O)/fuzz/%: $(HOBJ)/fuzz/%.o $(O)/libagent.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -fsanitize=fuzzer $(filter %.o,$^) $(O)/libagent.a -lprotobuf-c -o $@
+	$(CC) $(SANFLAGS) -fsanitize=fuzzer $(filter %.o,$^) $(O)/libagent.a -lprotobuf-c -lseccomp -o $@
 
 FUZZ_SECONDS ?= 20
 fuzz: fuzz-build

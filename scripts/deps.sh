@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the build, the tests and CI need, from Debian's packages only,
 # and builds the musl static archives the release agent links (protobuf-c runtime,
-# later libseccomp) from Debian's own source packages.
+# libseccomp) from Debian's own source packages.
 # Usage: scripts/deps.sh [DEPS_DIR]   (default: .deps beside this script's repo)
 set -euo pipefail
 
@@ -16,6 +16,7 @@ pkgs=(
 	build-essential make gcc clang llvm libclang-rt-14-dev clang-format
 	musl-tools
 	protobuf-c-compiler libprotobuf-c-dev libjson-c-dev
+	libseccomp-dev gperf linux-libc-dev
 	dpkg-dev file procps iproute2 iputils-ping iptables util-linux python3
 )
 
@@ -37,7 +38,8 @@ SRC
 	need_install=1
 fi
 
-if [ "$need_install" = 1 ] || [ ! -f "$deps/musl/lib/libprotobuf-c.a" ]; then
+if [ "$need_install" = 1 ] || [ ! -f "$deps/musl/lib/libprotobuf-c.a" ] ||
+	[ ! -f "$deps/musl/lib/libseccomp.a" ]; then
 	"${sudo_cmd[@]}" apt-get update -qq
 fi
 if [ "$need_install" = 1 ]; then
@@ -63,6 +65,31 @@ if [ ! -f "$deps/musl/lib/libprotobuf-c.a" ]; then
 	cp "$srcdir/protobuf-c/protobuf-c.h" "$deps/musl/include/protobuf-c/"
 	musl-gcc -O2 -fPIC -I"$srcdir" -c "$srcdir/protobuf-c/protobuf-c.c" -o "$work/protobuf-c.o"
 	ar rcs "$deps/musl/lib/libprotobuf-c.a" "$work/protobuf-c.o"
+	rm -rf "$work"
+fi
+
+# libseccomp: autotools build with musl-gcc; the kernel headers come from the private include
+# dir above (musl-gcc sees no system include dir). Only the static library and its headers are
+# installed; the tools and man pages are not built.
+if [ ! -f "$deps/musl/lib/libseccomp.a" ]; then
+	work=$(mktemp -d)
+	chmod 777 "$work"
+	(cd "$work" && apt-get source -qq --download-only libseccomp >/dev/null 2>&1)
+	tarball=$(ls "$work"/libseccomp_*.orig.tar.gz | head -n1)
+	tar -C "$work" -xzf "$tarball"
+	srcdir=$(find "$work" -maxdepth 1 -type d -name 'libseccomp-*' | head -n1)
+	(
+		cd "$srcdir"
+		CC=musl-gcc CFLAGS="-O2 -fPIC -ffunction-sections -fdata-sections -I$deps/musl/include" \
+			./configure --quiet --host="$(gcc -dumpmachine | sed 's/-gnu$/-musl/')" \
+			--enable-static --disable-shared --disable-python \
+			--prefix="$deps/musl" >/dev/null
+		make -s -C src -j"$(nproc)" libseccomp.la >/dev/null
+	)
+	mkdir -p "$deps/musl/include"
+	cp "$srcdir/include/seccomp.h" "$srcdir/include/seccomp-syscalls.h" "$deps/musl/include/"
+	cp "$srcdir/src/.libs/libseccomp.a" "$deps/musl/lib/libseccomp.a.tmp"
+	mv "$deps/musl/lib/libseccomp.a.tmp" "$deps/musl/lib/libseccomp.a"
 	rm -rf "$work"
 fi
 

@@ -27,8 +27,9 @@ int seccomp_validate(const Grpc__LinuxSeccomp *s, agent_error_t **err);
  * equals the default are skipped; unknown syscall names are skipped; args with
  * every op of OCI incl. SCMP_CMP_MASKED_EQ. Flags: SECCOMP_FILTER_FLAG_TSYNC,
  * _LOG, _SPEC_ALLOW. The NNP bit is not forced: without no_new_privs the caller
- * still holds CAP_SYS_ADMIN.
+ * still holds CAP_SYS_ADMIN. Runs seccomp_validate first. (Not seccomp_load:
+ * libseccomp owns that name.)
  */
-int seccomp_load(const Grpc__LinuxSeccomp *s, agent_error_t **err);
+int seccomp_load_oci(const Grpc__LinuxSeccomp *s, agent_error_t **err);
 
 #endif

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The order of the rootfs set-up (spec 6.2): propagation, rootfs bind, mounts, /dev, pivot, finish. */
+#include "container/rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "container/mountopt.h"
+#include "container/rootfs-internal.h"
+#include "rpc/status.h"
+
+#define MOUNTINFO_MAX (8 << 20)
+#define RAMFS_MAGIC_ 0x858458f6
+#define TMPFS_MAGIC_ 0x01021994
+
+int mountinfo_read(char **ret_buf, agent_error_t **err)
+{
+	_cleanup_close_ int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return agent_error_setsys(err, errno, "open /proc/self/mountinfo");
+	size_t cap = 64 * 1024, len = 0;
+	_cleanup_free_ char *buf = malloc(cap);
+	if (!buf)
+		return agent_error_set(err, ENOMEM, "out of memory");
+	for (;;) {
+		if (len + 1 >= cap) {
+			if (cap >= MOUNTINFO_MAX)
+				return agent_error_set(err, EFBIG, "/proc/self/mountinfo too large");
+			char *nb = realloc(buf, cap * 2);
+			if (!nb)
+				return agent_error_set(err, ENOMEM, "out of memory");
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return agent_error_setsys(err, errno, "read /proc/self/mountinfo");
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret_buf = TAKE_PTR(buf);
+	return (int)len;
+}
+
+/* Decodes the \ooo escapes mountinfo uses for spaces, tabs, newlines, backslashes. */
+static void unescape(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r; r++) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+			r += 3;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+}
+
+int mountinfo_next(char **pos, struct mountinfo_entry *ret)
+{
+	while (**pos) {
+		char *line = *pos;
+		char *nl = strchr(line, '\n');
+		if (nl) {
+			*nl = '\0';
+			*pos = nl + 1;
+		} else {
+			*pos = line + strlen(line);
+		}
+		char *f[16];
+		int n = 0;
+		char *save = NULL;
+		for (char *t = strtok_r(line, " ", &save); t && n < 16; t = strtok_r(NULL, " ", &save))
+			f[n++] = t;
+		/* id parent dev root mountpoint options [optional...] - fstype source superopts */
+		int dash = -1;
+		for (int i = 6; i < n; i++)
+			if (strcmp(f[i], "-") == 0) {
+				dash = i;
+				break;
+			}
+		if (n < 6 || dash < 0 || dash + 3 >= n + 1 || dash + 2 >= n)
+			continue;
+		unescape(f[3]);
+		unescape(f[4]);
+		ret->root = f[3];
+		ret->mountpoint = f[4];
+		ret->options = f[5];
+		ret->fstype = f[dash + 1];
+		ret->source = f[dash + 2];
+		ret->superopts = dash + 3 < n ? f[dash + 3] : "";
+		return 1;
+	}
+	return 0;
+}
+
+unsigned long rootfs_mount_flags_of(const char *path)
+{
+	struct statvfs sv;
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	static const struct {
+		unsigned long st, ms;
+	} map[] = {
+		{ST_RDONLY, MS_RDONLY},	    {ST_NOSUID, MS_NOSUID},	  {ST_NODEV, MS_NODEV},
+		{ST_NOEXEC, MS_NOEXEC},	    {ST_NOATIME, MS_NOATIME},	  {ST_NODIRATIME, MS_NODIRATIME},
+		{ST_RELATIME, MS_RELATIME},
+	};
+	unsigned long f = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (sv.f_flag & map[i].st)
+			f |= map[i].ms;
+	/* Neither noatime nor relatime: strictatime, which a locked mount must keep. */
+	if (!(f & (MS_NOATIME | MS_RELATIME)))
+		f |= MS_STRICTATIME;
+	return f;
+}
+
+bool rootfs_path_under(const char *path, const char *dir)
+{
+	size_t l = strlen(dir);
+	if (strncmp(path, dir, l) != 0)
+		return false;
+	return path[l] == '\0' || path[l] == '/' || (l == 1 && dir[0] == '/');
+}
+
+void rootfs_clean_path(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+	const char *p = in;
+	while (*p && o + 2 < size) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *e = strchrnul(p, '/');
+		size_t l = (size_t)(e - p);
+		if (!(l == 1 && p[0] == '.') && o + 1 + l < size) {
+			out[o++] = '/';
+			memcpy(out + o, p, l);
+			o += l;
+		}
+		p = e;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+}
+
+const Grpc__Mount *rootfs_spec_mount(const Grpc__Spec *spec, const char *dest)
+{
+	char a[PATH_MAX];
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		rootfs_clean_path(spec->mounts[i]->destination, a, sizeof(a));
+		if (strcmp(a, dest) == 0)
+			return spec->mounts[i];
+	}
+	return NULL;
+}
+
+/* pivot_root refuses a shared parent of the new root: make that one mount private. */
+static int make_parent_private(const char *rootfs, agent_error_t **err)
+{
+	_cleanup_free_ char *buf = NULL;
+	int r = mountinfo_read(&buf, err);
+	if (r < 0)
+		return r;
+	char best[PATH_MAX] = "/";
+	size_t best_len = 0;
+	struct mountinfo_entry e;
+	char *pos = buf;
+	while (mountinfo_next(&pos, &e) == 1) {
+		size_t l = strlen(e.mountpoint);
+		if (strcmp(e.mountpoint, rootfs) != 0 && rootfs_path_under(rootfs, e.mountpoint) &&
+		    l > best_len && l < sizeof(best)) {
+			memcpy(best, e.mountpoint, l + 1);
+			best_len = l;
+		}
+	}
+	if (mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
+		return agent_error_setsys(err, errno, "make %s private", best);
+	return 0;
+}
+
+static int root_propagation(const Grpc__Spec *spec, unsigned long *ret, agent_error_t **err)
+{
+	const char *w = spec->linux ? spec->linux->rootfspropagation : "";
+	*ret = MS_SLAVE | MS_REC;
+	if (!w || !*w)
+		return 0;
+	struct mount_opts o;
+	char *words[] = {(char *)w};
+	int r = mount_opts_parse(words, 1, &o, NULL);
+	bool bad = r < 0 || o.propagation == 0 || o.flags || o.clear_flags || o.data;
+	if (r == 0)
+		mount_opts_release(&o);
+	if (bad)
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "invalid rootfsPropagation \"%s\"", w);
+	*ret = o.propagation;
+	return 0;
+}
+
+int rootfs_prepare(const struct rootfs_ctx *c, agent_error_t **err)
+{
+	const Grpc__Spec *spec = c->spec;
+	unsigned long prop;
+	int r = root_propagation(spec, &prop, err);
+	if (r < 0)
+		return r;
+	if (mount(NULL, "/", NULL, prop, NULL) < 0)
+		return agent_error_setsys(err, errno, "set propagation of /");
+	if (prop & MS_SHARED) {
+		r = make_parent_private(c->rootfs, err);
+		if (r < 0)
+			return r;
+	}
+	if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return agent_error_setsys(err, errno, "bind rootfs %s", c->rootfs);
+
+	/* Opened after the bind so that lookups start on the new mount. */
+	_cleanup_close_ int rootfd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return agent_error_setsys(err, errno, "open rootfs %s", c->rootfs);
+
+	r = rootfs_dev_mount(c, rootfd, 0, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		r = rootfs_mount_one(c, rootfd, spec->mounts[i], 0, err);
+		if (r < 0)
+			return r;
+	}
+	return rootfs_dev_populate(c, rootfd, 0, err);
+}
+
+static bool root_is_initramfs(void)
+{
+	struct statfs sf;
+	if (statfs("/", &sf) < 0)
+		return false;
+	return sf.f_type == RAMFS_MAGIC_ || sf.f_type == TMPFS_MAGIC_;
+}
+
+int rootfs_pivot(const struct rootfs_ctx *c, agent_error_t **err)
+{
+	if (chdir(c->rootfs) < 0)
+		return agent_error_setsys(err, errno, "chdir %s", c->rootfs);
+	if (syscall(SYS_pivot_root, ".", ".") < 0) {
+		int e = errno;
+		if (e != EINVAL || !root_is_initramfs())
+			return agent_error_setsys(err, e, "pivot_root %s", c->rootfs);
+		/* An initramfs root cannot be pivoted away from: move the rootfs over it. */
+		if (mount(c->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+			return agent_error_setsys(err, errno, "move %s to /", c->rootfs);
+		if (chroot(".") < 0)
+			return agent_error_setsys(err, errno, "chroot %s", c->rootfs);
+		if (chdir("/") < 0)
+			return agent_error_setsys(err, errno, "chdir /");
+		return 0;
+	}
+	/* The old root now sits on top of "."; unmounts must not reach the host's. */
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		return agent_error_setsys(err, errno, "make old root rslave");
+	if (umount2(".", MNT_DETACH) < 0)
+		return agent_error_setsys(err, errno, "detach old root");
+	if (chdir("/") < 0)
+		return agent_error_setsys(err, errno, "chdir /");
+	return 0;
+}
+
+static bool mount_has_word(const Grpc__Mount *m, const char *w)
+{
+	bool has = false;
+	for (size_t i = 0; i < m->n_options; i++) {
+		if (strcmp(m->options[i], w) == 0)
+			has = true;
+		else if (strcmp(w, "ro") == 0 && strcmp(m->options[i], "rw") == 0)
+			has = false;
+	}
+	return has;
+}
+
+int rootfs_finish(const struct rootfs_ctx *c, agent_error_t **err)
+{
+	const Grpc__Spec *spec = c->spec;
+	int r = rootfs_apply_sysctl(spec, err);
+	if (r < 0)
+		return r;
+	r = rootfs_readonly_paths(spec, err);
+	if (r < 0)
+		return r;
+	r = rootfs_mask_paths(spec, err);
+	if (r < 0)
+		return r;
+	if (spec->root && spec->root->readonly) {
+		r = rootfs_remount_ro("/", err);
+		if (r < 0)
+			return agent_error_wrap(err, "read-only root");
+	}
+	const Grpc__Mount *dev = rootfs_spec_mount(spec, "/dev");
+	if (dev && mount_has_word(dev, "ro")) {
+		r = rootfs_remount_ro("/dev", err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int rootfs_remount_ro(const char *path, agent_error_t **err)
+{
+	unsigned long f = rootfs_mount_flags_of(path);
+	if (mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | f, NULL) < 0)
+		return agent_error_setsys(err, errno, "remount %s read-only", path);
+	return 0;
+}
