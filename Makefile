@@ -121,7 +121,7 @@ $(O)/kata-agent-ctl: $(patsubst %.c,$(HOBJ)/%.o,$(CTL_SRCS)) $(O)/libagentclient
 $(O)/tests/unit/%: $(HOBJ)/tests/unit/%.o $(HOBJ)/tests/unit/harness.o $(O)/libagentclient.a $(O)/libagent.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) $(filter %.o,$^) $(HOST_LIBS) -o $@
-$(O)/tests/integration/%: $(HOBJ)/tests/integration/%.o $(HOBJ)/tests/unit/harness.o $(HOBJ)/tests/integration/itest.o $(O)/libagentclient.a $(O)/libagent.a
+$(O)/tests/integration/%: $(HOBJ)/tests/integration/%.o $(HOBJ)/tests/unit/harness.o $(HOBJ)/tests/integration/itest.o $(HOBJ)/tests/integration/ctr.o $(O)/libagentclient.a $(O)/libagent.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) $(filter %.o,$^) $(HOST_LIBS) -o $@
 $(O)/bench/%: $(HOBJ)/bench/%.o $(O)/libagentclient.a $(O)/libagent.a

@@ -174,7 +174,8 @@ int cg_bpf_devices_apply(const char *dir, const struct cg_dev_rule *rules, size_
 	attr.attach_type = BPF_CGROUP_DEVICE;
 	attr.attach_flags = BPF_F_ALLOW_MULTI;
 	if (sys_bpf(BPF_PROG_ATTACH, &attr) < 0)
-		return agent_error_setsys(err, errno, "attaching the device BPF program to %s", dir);
+		return agent_error_setsys(err, errno, "attaching the device BPF program to %s",
+					  dir);
 
 	if (*prog_fd >= 0) {
 		memset(&attr, 0, sizeof(attr));
@@ -186,8 +187,8 @@ int cg_bpf_devices_apply(const char *dir, const struct cg_dev_rule *rules, size_
 			/* Keep one program: take the new one off again. */
 			attr.attach_bpf_fd = (uint32_t)fd;
 			sys_bpf(BPF_PROG_DETACH, &attr);
-			return agent_error_setsys(err, e, "detaching the old device BPF program from %s",
-						  dir);
+			return agent_error_setsys(
+				err, e, "detaching the old device BPF program from %s", dir);
 		}
 		close(*prog_fd);
 	}

@@ -71,7 +71,7 @@ static void write_proc_self(int sock, const char *file, const char *text)
 		child_fail(sock, errno, "writing %s", file);
 }
 
-static const enum ns_type join_order[] = { NS_USER, NS_IPC, NS_UTS, NS_NET, NS_CGROUP, NS_MNT };
+static const enum ns_type join_order[] = {NS_USER, NS_IPC, NS_UTS, NS_NET, NS_CGROUP, NS_MNT};
 
 static void join_namespaces(int sock, const struct launch_child_args *a)
 {

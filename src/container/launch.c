@@ -42,7 +42,7 @@ static char *id_map_text(Grpc__LinuxIDMapping **maps, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (maps[i]->size > 0)
 			strbuf_addf(&sb, "%u %u %u\n", maps[i]->containerid, maps[i]->hostid,
-				       maps[i]->size);
+				    maps[i]->size);
 	return strbuf_steal(&sb);
 }
 
@@ -104,8 +104,8 @@ static void launch_on_sock(struct loop_io *io, int fd, uint32_t events, void *da
 	}
 	switch (m.step) {
 	case SYNC_LOG:
-		log_write(LOG_LEVEL_INFO, "container",
-			  LOG_FIELDS({ "action", "child process log" }), "%s", m.text);
+		log_write(LOG_LEVEL_INFO, "container", LOG_FIELDS({"action", "child process log"}),
+			  "%s", m.text);
 		return;
 	case SYNC_USERNS:
 		if (l->state == LAUNCH_SETUP && write_id_maps(l, &err) == 0) {
@@ -154,7 +154,8 @@ static int open_spec_namespaces(const struct launch_config *cfg, int fds[NS_COUN
 		int t = ns_type_from_oci(ns->type);
 
 		if (t < 0)
-			return agent_error_set(err, EINVAL, "unknown namespace type \"%s\"", ns->type);
+			return agent_error_set(err, EINVAL, "unknown namespace type \"%s\"",
+					       ns->type);
 		if (cfg->join_fds[t] >= 0)
 			continue;
 		if (!ns->path || !ns->path[0]) {
@@ -181,9 +182,9 @@ static void close_fds(int fds[NS_COUNT])
 int launch_new(struct loop *loop, const struct launch_config *cfg, launch_fn done, void *data,
 	       struct launch **ret, agent_error_t **err)
 {
-	struct launch_child_args args = { .cfg = cfg };
+	struct launch_child_args args = {.cfg = cfg};
 	int opened[NS_COUNT];
-	int sv[2] = { -1, -1 };
+	int sv[2] = {-1, -1};
 	bool new_pid, new_user, switched = false;
 	struct launch *l;
 	pid_t pid;
@@ -207,10 +208,10 @@ int launch_new(struct loop *loop, const struct launch_config *cfg, launch_fn don
 	l->done = done;
 	l->data = data;
 	if (new_user && cfg->spec->linux) {
-		l->uid_map = id_map_text(cfg->spec->linux->uidmappings,
-					 cfg->spec->linux->n_uidmappings);
-		l->gid_map = id_map_text(cfg->spec->linux->gidmappings,
-					 cfg->spec->linux->n_gidmappings);
+		l->uid_map =
+			id_map_text(cfg->spec->linux->uidmappings, cfg->spec->linux->n_uidmappings);
+		l->gid_map =
+			id_map_text(cfg->spec->linux->gidmappings, cfg->spec->linux->n_gidmappings);
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = agent_error_setsys(err, errno, "socketpair");
@@ -256,7 +257,8 @@ int launch_new(struct loop *loop, const struct launch_config *cfg, launch_fn don
 
 	if (cfg->cg) {
 		r = cgroup_add_pid(cfg->cg, pid, err);
-		if (r >= 0 && cfg->apply_resources && cfg->spec->linux && cfg->spec->linux->resources)
+		if (r >= 0 && cfg->apply_resources && cfg->spec->linux &&
+		    cfg->spec->linux->resources)
 			r = cgroup_apply(cfg->cg, cfg->spec->linux->resources, false, err);
 		if (r < 0)
 			goto fail_child;

@@ -23,9 +23,9 @@
 #include "oci.pb-c.h"
 
 struct launch_config {
-	const Grpc__Spec *spec;       /* the container's spec (root.path = the bundle rootfs) */
+	const Grpc__Spec *spec; /* the container's spec (root.path = the bundle rootfs) */
 	const Grpc__Process *process; /* what to run: spec->process for the init */
-	bool init;                    /* init: rootfs set-up, parked until launch_start() */
+	bool init; /* init: rootfs set-up, parked until launch_start() */
 	/* Namespaces to join, by fd (-1: not joined). The init gets them from spec paths
 	 * (opened by launch_new), an exec from the container's pinned set. */
 	int join_fds[NS_COUNT];

@@ -20,7 +20,7 @@ static struct span trim(const char *s, size_t n)
 		s++, n--;
 	while (n && isspace((unsigned char)s[n - 1]))
 		n--;
-	return (struct span){ s, n };
+	return (struct span){s, n};
 }
 
 /* The home directory of uid in an /etc/passwd file, malloc'd, or NULL. */
@@ -56,7 +56,8 @@ static char *passwd_home(const char *passwd, uid_t uid)
 char **procenv_build(const Grpc__Process *p, uid_t uid, const char *passwd)
 {
 	size_t n_in = p ? p->n_env : 0, n = 0, bytes = 0;
-	struct span *keys = calloc(n_in + 1, sizeof(*keys)), *vals = calloc(n_in + 1, sizeof(*vals));
+	struct span *keys = calloc(n_in + 1, sizeof(*keys)),
+		    *vals = calloc(n_in + 1, sizeof(*vals));
 	_cleanup_free_ char *home = NULL;
 	bool have_home = false;
 	char **envp = NULL;
@@ -87,8 +88,8 @@ char **procenv_build(const Grpc__Process *p, uid_t uid, const char *passwd)
 	}
 	if (!have_home) {
 		home = passwd_home(passwd, uid);
-		keys[n] = (struct span){ "HOME", 4 };
-		vals[n] = home ? (struct span){ home, strlen(home) } : (struct span){ "/", 1 };
+		keys[n] = (struct span){"HOME", 4};
+		vals[n] = home ? (struct span){home, strlen(home)} : (struct span){"/", 1};
 		n++;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -130,8 +131,7 @@ static bool is_executable(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-int procenv_find_program(const char *argv0, char *const *envp, char **ret_path,
-			 agent_error_t **err)
+int procenv_find_program(const char *argv0, char *const *envp, char **ret_path, agent_error_t **err)
 {
 	const char *path = procenv_get(envp, "PATH");
 

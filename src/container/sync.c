@@ -12,10 +12,10 @@ struct sync_wire {
 
 int sync_send(int fd, enum sync_step step, int errnum, const char *text)
 {
-	struct sync_wire w = { .step = step, .errnum = errnum };
+	struct sync_wire w = {.step = step, .errnum = errnum};
 	size_t tlen = text ? strnlen(text, SYNC_TEXT_MAX - 1) : 0;
-	struct iovec iov[2] = { { &w, sizeof(w) }, { (void *)text, tlen } };
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = tlen ? 2 : 1 };
+	struct iovec iov[2] = {{&w, sizeof(w)}, {(void *)text, tlen}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = tlen ? 2 : 1};
 	ssize_t n;
 
 	do
@@ -29,8 +29,8 @@ int sync_send(int fd, enum sync_step step, int errnum, const char *text)
 int sync_recv(int fd, struct sync_msg *m)
 {
 	struct sync_wire w;
-	struct iovec iov[2] = { { &w, sizeof(w) }, { m->text, SYNC_TEXT_MAX - 1 } };
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	struct iovec iov[2] = {{&w, sizeof(w)}, {m->text, SYNC_TEXT_MAX - 1}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
 	ssize_t n;
 
 	do
@@ -60,8 +60,8 @@ int sync_expect(int fd, enum sync_step step, struct sync_msg *m)
 const char *sync_step_name(uint32_t step)
 {
 	static const char *const names[] = {
-		[SYNC_GO] = "go",	 [SYNC_USERNS] = "userns", [SYNC_MAPS_DONE] = "maps-done",
-		[SYNC_READY] = "ready",	 [SYNC_START] = "start",   [SYNC_ERROR] = "error",
+		[SYNC_GO] = "go",	[SYNC_USERNS] = "userns", [SYNC_MAPS_DONE] = "maps-done",
+		[SYNC_READY] = "ready", [SYNC_START] = "start",	  [SYNC_ERROR] = "error",
 		[SYNC_LOG] = "log",
 	};
 	return step < sizeof(names) / sizeof(names[0]) && names[step] ? names[step] : "unknown";

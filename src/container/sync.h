@@ -11,13 +11,13 @@
 #include <stdint.h>
 
 enum sync_step {
-	SYNC_GO = 1,        /* agent -> child: placed in the cgroup, go on */
-	SYNC_USERNS = 2,    /* child -> agent: user namespace made, write the id maps */
+	SYNC_GO = 1, /* agent -> child: placed in the cgroup, go on */
+	SYNC_USERNS = 2, /* child -> agent: user namespace made, write the id maps */
 	SYNC_MAPS_DONE = 3, /* agent -> child: maps written */
-	SYNC_READY = 4,     /* child -> agent: init is set up and parked */
-	SYNC_START = 5,     /* agent -> child: StartContainer, exec now */
-	SYNC_ERROR = 6,     /* child -> agent: set-up failed (errnum + text); the child exits */
-	SYNC_LOG = 7,       /* child -> agent: a log line */
+	SYNC_READY = 4, /* child -> agent: init is set up and parked */
+	SYNC_START = 5, /* agent -> child: StartContainer, exec now */
+	SYNC_ERROR = 6, /* child -> agent: set-up failed (errnum + text); the child exits */
+	SYNC_LOG = 7, /* child -> agent: a log line */
 };
 
 #define SYNC_TEXT_MAX 2048

@@ -41,8 +41,8 @@ static const struct rpc_method agent_methods[] = {
 	{.name = "GetMetrics", .fn = NULL, .quiet = false},
 	{.name = "GetOOMEvent", .fn = rpc_get_oom_event, .quiet = true},
 	/* sandbox and guest */
-	{.name = "CreateSandbox", .fn = NULL, .quiet = false},
-	{.name = "DestroySandbox", .fn = NULL, .quiet = false},
+	{.name = "CreateSandbox", .fn = rpc_create_sandbox, .quiet = false},
+	{.name = "DestroySandbox", .fn = rpc_destroy_sandbox, .quiet = false},
 	{.name = "OnlineCPUMem", .fn = NULL, .quiet = false},
 	{.name = "ReseedRandomDev", .fn = NULL, .quiet = false},
 	{.name = "GetGuestDetails", .fn = NULL, .quiet = false},

@@ -8,6 +8,7 @@
 
 #include "agent.pb-c.h"
 #include "rpc/agent-handlers.h"
+#include "rpc/status.h"
 #include "sandbox/sandbox.h"
 
 struct oom_call {
@@ -21,6 +22,13 @@ static void oom_event_ready(struct oom_waiter *w, const char *container_id)
 	struct oom_call *oc = (struct oom_call *)w;
 	Grpc__OOMEvent ev = GRPC__OOMEVENT__INIT;
 
+	if (!container_id) {
+		/* The sandbox is gone: upstream answers INTERNAL with an empty message. */
+		rpc_call_set_cancel(oc->call, NULL, NULL);
+		rpc_reply_status(oc->call, GRPC_INTERNAL, "%s", "");
+		free(oc);
+		return;
+	}
 	ev.container_id = (char *)container_id;
 	rpc_reply(oc->call, &ev.base);
 	free(oc);

@@ -66,7 +66,8 @@ static void write_done(struct stdio_req *req, int r, agent_error_t *err, void *c
 	free(sc);
 }
 
-static void read_stream(struct rpc_call *call, const ProtobufCMessage *req, void *ctx, bool err_stream)
+static void read_stream(struct rpc_call *call, const ProtobufCMessage *req, void *ctx,
+			bool err_stream)
 {
 	const Grpc__ReadStreamRequest *r = (const void *)req;
 	agent_error_t *err = NULL;

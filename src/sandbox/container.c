@@ -22,7 +22,7 @@
 
 const char *container_status_name(enum container_status s)
 {
-	static const char *const names[] = { "created", "running", "paused", "stopped" };
+	static const char *const names[] = {"created", "running", "paused", "stopped"};
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "unknown";
 }
 
@@ -74,7 +74,7 @@ static void on_oom_event(struct loop_io *io, int fd, uint32_t events, void *data
 	int r = cgroup_oom_check(c->oom, &oom);
 
 	if (oom) {
-		log_write(LOG_LEVEL_INFO, "sandbox", LOG_FIELDS({ "container-id", c->id }),
+		log_write(LOG_LEVEL_INFO, "sandbox", LOG_FIELDS({"container-id", c->id}),
 			  "container hit its memory limit: OOM event");
 		oom_queue_push(&c->sb->oom, c->id);
 	}
@@ -89,7 +89,7 @@ static void oom_watch(struct container *c)
 	if (!c->cg || c->oom)
 		return;
 	if (cgroup_oom_open(c->cg, &c->oom, &err) < 0) {
-		log_write(LOG_LEVEL_WARN, "sandbox", LOG_FIELDS({ "container-id", c->id }),
+		log_write(LOG_LEVEL_WARN, "sandbox", LOG_FIELDS({"container-id", c->id}),
 			  "no OOM events for this container: %s", err->msg);
 		agent_error_free(err);
 		return;
@@ -115,7 +115,7 @@ static void container_teardown(struct container *c)
 	if (c->cg) {
 		if (cgroup_signal_all(c->cg, SIGKILL, &err) < 0 ||
 		    cgroup_destroy(c->cg, &err) < 0) {
-			log_write(LOG_LEVEL_WARN, "sandbox", LOG_FIELDS({ "container-id", c->id }),
+			log_write(LOG_LEVEL_WARN, "sandbox", LOG_FIELDS({"container-id", c->id}),
 				  "cgroup teardown: %s", err->msg);
 			err = agent_error_free(err);
 		}
@@ -180,9 +180,9 @@ static int adjust_namespaces(struct sandbox *sb, Grpc__Spec *spec, bool sandbox_
 	for (size_t i = 0; i < lx->n_namespaces; i++) {
 		Grpc__LinuxNamespace *ns = lx->namespaces[i];
 		int t = ns_type_from_oci(ns->type);
-		const char *shared = t == NS_IPC ? sb->shared_ipc_ns :
-				     t == NS_UTS ? sb->shared_uts_ns :
-						   NULL;
+		const char *shared = t == NS_IPC   ? sb->shared_ipc_ns
+				     : t == NS_UTS ? sb->shared_uts_ns
+						   : NULL;
 
 		if (shared && !ns->path[0]) {
 			char *dup = strdup(shared);
@@ -261,8 +261,7 @@ static int setup_bundle(struct container *c, agent_error_t **err)
 	return 0;
 }
 
-static int cgroup_path_for(const struct container *c, char *buf, size_t size,
-			   agent_error_t **err)
+static int cgroup_path_for(const struct container *c, char *buf, size_t size, agent_error_t **err)
 {
 	const char *cp = c->spec->linux->cgroupspath;
 	size_t n;
@@ -327,12 +326,12 @@ static void on_init_parked(struct launch *l, int r, agent_error_t *err, void *da
 int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req,
 		     container_done_fn done, void *ctx, agent_error_t **err)
 {
-	struct launch_config lc = { .init = true, .apply_resources = true };
+	struct launch_config lc = {.init = true, .apply_resources = true};
 	struct cgroup_manager *cgm;
 	struct create_ctx *cc = NULL;
 	struct container *c;
 	struct process *p;
-	int child[3] = { -1, -1, -1 };
+	int child[3] = {-1, -1, -1};
 	char cgpath[4096];
 	int pid_fd, r;
 
@@ -454,8 +453,8 @@ int container_start(struct sandbox *sb, const char *cid, container_done_fn done,
 	if (c->status != CONTAINER_CREATED || !c->init || !c->init->launch || c->init->exited ||
 	    c->ns_fds[NS_MNT] < 0)
 		return agent_error_set_status(err, GRPC_FAILED_PRECONDITION, EBUSY,
-					      "container %s is not in the created state (%s%s)", cid,
-					      container_status_name(c->status),
+					      "container %s is not in the created state (%s%s)",
+					      cid, container_status_name(c->status),
 					      c->init && c->init->exited ? ", init exited" : "");
 	cc = calloc(1, sizeof(*cc));
 	if (!cc)
@@ -501,14 +500,14 @@ static void on_exec_done(struct launch *l, int r, agent_error_t *err, void *data
 	free(ec);
 }
 
-int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req,
-		   container_done_fn done, void *ctx, agent_error_t **err)
+int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, container_done_fn done,
+		   void *ctx, agent_error_t **err)
 {
 	struct container *c = container_find(sb, req->container_id);
-	struct launch_config lc = { .init = false };
+	struct launch_config lc = {.init = false};
 	struct exec_ctx *ec;
 	struct process *p;
-	int child[3] = { -1, -1, -1 };
+	int child[3] = {-1, -1, -1};
 	int r;
 
 	if (!c)
@@ -663,8 +662,8 @@ int container_pause(struct sandbox *sb, const char *cid, bool pause, agent_error
 	if (!c)
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, ESRCH,
 					      "invalid container id %s", cid);
-	if (pause ? !(c->status == CONTAINER_RUNNING || c->status == CONTAINER_CREATED) :
-		    c->status != CONTAINER_PAUSED)
+	if (pause ? !(c->status == CONTAINER_RUNNING || c->status == CONTAINER_CREATED)
+		  : c->status != CONTAINER_PAUSED)
 		return agent_error_set_status(err, GRPC_FAILED_PRECONDITION, EBUSY,
 					      "failed to %s container: current status is %s",
 					      pause ? "pause" : "resume",

@@ -90,8 +90,8 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 int container_start(struct sandbox *sb, const char *cid, container_done_fn done, void *ctx,
 		    agent_error_t **err);
 /* ExecProcess; done runs once the process exec'd (or failed). */
-int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req,
-		   container_done_fn done, void *ctx, agent_error_t **err);
+int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, container_done_fn done,
+		   void *ctx, agent_error_t **err);
 /* RemoveContainer's destroy sequence, synchronous (bounded waits inside). */
 int container_remove(struct sandbox *sb, const char *cid, agent_error_t **err);
 int container_signal(struct sandbox *sb, const char *cid, const char *eid, int sig,

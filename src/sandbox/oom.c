@@ -41,8 +41,23 @@ int oom_queue_push(struct oom_queue *q, const char *container_id)
 	return 0;
 }
 
+void oom_queue_close(struct oom_queue *q)
+{
+	struct oom_waiter *w;
+
+	q->closed = true;
+	while ((w = q->first)) {
+		oom_queue_cancel(q, w);
+		w->fn(w, NULL);
+	}
+}
+
 int oom_queue_wait(struct oom_queue *q, struct oom_waiter *w)
 {
+	if (q->closed) {
+		w->fn(w, NULL);
+		return 1;
+	}
 	if (q->len > 0) {
 		char *id = q->events[q->head];
 		q->head = (q->head + 1) % OOM_QUEUE_MAX;

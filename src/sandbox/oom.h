@@ -23,6 +23,7 @@ struct oom_queue {
 	size_t head, len;
 	unsigned long dropped;
 	struct oom_waiter *first, *last;
+	bool closed;
 };
 
 void oom_queue_init(struct oom_queue *q);
@@ -31,6 +32,8 @@ void oom_queue_release(struct oom_queue *q); /* waiters are not called */
 int oom_queue_push(struct oom_queue *q, const char *container_id);
 /* Gives w the next event: now (returns 1, w->fn already called) or later (returns 0). */
 int oom_queue_wait(struct oom_queue *q, struct oom_waiter *w);
+/* DestroySandbox: every waiter, now and later, gets a NULL id (the channel is closed). */
+void oom_queue_close(struct oom_queue *q);
 void oom_queue_cancel(struct oom_queue *q, struct oom_waiter *w);
 
 #endif

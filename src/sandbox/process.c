@@ -60,7 +60,7 @@ static int make_pipe(int fds[2], agent_error_t **err)
 int process_stdio_new(struct process *p, struct loop *loop, int32_t pipe_size, int child[3],
 		      agent_error_t **err)
 {
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, er[2] = {-1, -1};
 	int r;
 
 	if (p->tty) {
@@ -135,7 +135,7 @@ void process_stdio_child_close(int child[3])
 
 int process_resize(struct process *p, uint32_t rows, uint32_t cols, agent_error_t **err)
 {
-	struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+	struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
 
 	if (!p->tty || p->out.fd < 0)
 		return agent_error_set_status(err, GRPC_UNAVAILABLE, ENOTTY, "no tty");

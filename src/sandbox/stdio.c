@@ -7,9 +7,9 @@
 
 struct stdio_req {
 	struct stdio_req *next;
-	size_t len;              /* read: max bytes; write: bytes in buf */
-	size_t done;             /* write: bytes written so far */
-	unsigned char *buf;      /* write: the data */
+	size_t len; /* read: max bytes; write: bytes in buf */
+	size_t done; /* write: bytes written so far */
+	unsigned char *buf; /* write: the data */
 	stdio_read_fn read_fn;
 	stdio_write_fn write_fn;
 	void *ctx;

@@ -26,7 +26,7 @@
 
 #define STDIO_DRAIN_MS 500
 #define STDIO_READ_MAX (1024 * 1024) /* bytes per ReadStdout reply */
-#define STDIO_QUEUE_MAX 64           /* waiting calls per stream */
+#define STDIO_QUEUE_MAX 64 /* waiting calls per stream */
 
 struct stdio_req;
 /* data/len valid only during the call; len 0 = EOF. r < 0: error (err owned by the callee). */

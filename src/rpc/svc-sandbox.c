@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+/* CreateSandbox and DestroySandbox. After DestroySandbox the agent shuts down (spec 3.5). */
+#include "agent.pb-c.h"
+#include "base/log.h"
+#include "google/protobuf/empty.pb-c.h"
+#include "rpc/agent-handlers.h"
+#include "sandbox/sandbox-setup.h"
+
+/* Time for the DestroySandbox reply to leave before the loop stops. */
+#define SHUTDOWN_DELAY_MS 100
+
+void rpc_create_sandbox(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	Google__Protobuf__Empty e = GOOGLE__PROTOBUF__EMPTY__INIT;
+	agent_error_t *err = NULL;
+
+	if (sandbox_create(ctx, (const void *)req, &err) < 0) {
+		rpc_reply_error(call, err);
+		return;
+	}
+	rpc_reply(call, &e.base);
+}
+
+static void on_shutdown(struct loop_timer *t, void *data)
+{
+	struct sandbox *sb = data;
+
+	log_info("root", "sandbox destroyed: shutting down");
+	loop_quit(sb->loop, 0);
+}
+
+void rpc_destroy_sandbox(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	Google__Protobuf__Empty e = GOOGLE__PROTOBUF__EMPTY__INIT;
+	struct sandbox *sb = ctx;
+	agent_error_t *err = NULL;
+
+	if (sandbox_destroy(sb, &err) < 0) {
+		rpc_reply_error(call, err);
+		return;
+	}
+	rpc_reply(call, &e.base);
+	loop_timer_add(sb->loop, loop_now_ms() + SHUTDOWN_DELAY_MS, on_shutdown, sb);
+}
