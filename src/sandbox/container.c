@@ -121,6 +121,9 @@ static void container_teardown(struct container *c)
 		}
 	}
 	oom_unwatch(c);
+	storages_release(&c->sb->storages, c->storages, c->n_storages);
+	c->storages = NULL;
+	c->n_storages = 0;
 	while ((p = c->procs)) {
 		c->procs = p->next;
 		process_destroy(p);
@@ -371,6 +374,10 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 	if (r < 0)
 		goto fail;
 	r = cgroup_path_for(c, cgpath, sizeof(cgpath), err);
+	if (r < 0)
+		goto fail;
+	r = storages_add(&sb->storages, req->storages, req->n_storages, &c->storages,
+			 &c->n_storages, err);
 	if (r < 0)
 		goto fail;
 	r = setup_bundle(c, err);

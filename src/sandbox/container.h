@@ -69,6 +69,8 @@ struct container {
 	struct process *init;
 	struct cgroup_oom *oom;
 	struct loop_io *oom_io;
+	char **storages; /* mount points this container holds a reference on */
+	size_t n_storages;
 	bool rootfs_mounted;
 	bool destroying;
 };

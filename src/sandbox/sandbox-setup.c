@@ -151,17 +151,13 @@ static int setup_dns(char **lines, size_t n, agent_error_t **err)
 	return 0;
 }
 
-int sandbox_create(struct sandbox *sb, const Grpc__CreateSandboxRequest *req,
-		   agent_error_t **err)
+int sandbox_create(struct sandbox *sb, const Grpc__CreateSandboxRequest *req, agent_error_t **err)
 {
 	int r;
 
 	if (req->n_kernel_modules > 0)
 		return agent_error_set_status(err, GRPC_UNIMPLEMENTED, EOPNOTSUPP,
 					      "kernel_modules are not supported yet");
-	if (req->n_storages > 0)
-		return agent_error_set_status(err, GRPC_UNIMPLEMENTED, EOPNOTSUPP,
-					      "sandbox storages are not supported yet");
 	if (strlen(req->hostname) > 64)
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
 					      "hostname longer than 64 bytes");
@@ -184,6 +180,24 @@ int sandbox_create(struct sandbox *sb, const Grpc__CreateSandboxRequest *req,
 	r = setup_dns(req->dns, req->n_dns, err);
 	if (r < 0)
 		return r;
+	if (req->n_storages > 0) {
+		char **points;
+		size_t n;
+
+		r = storages_add(&sb->storages, req->storages, req->n_storages, &points, &n, err);
+		if (r < 0)
+			return r;
+		char **all = realloc(sb->sandbox_storages,
+				     (sb->n_sandbox_storages + n + 1) * sizeof(char *));
+		if (!all) {
+			storages_release(&sb->storages, points, n);
+			return agent_error_set(err, ENOMEM, "out of memory");
+		}
+		memcpy(all + sb->n_sandbox_storages, points, n * sizeof(char *));
+		sb->sandbox_storages = all;
+		sb->n_sandbox_storages += n;
+		free(points);
+	}
 	sb->created = true;
 	return 0;
 }

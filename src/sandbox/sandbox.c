@@ -23,6 +23,8 @@ void sandbox_release(struct sandbox *sb)
 {
 	containers_destroy_all(sb, NULL);
 	oom_queue_release(&sb->oom);
+	storages_release(&sb->storages, sb->sandbox_storages, sb->n_sandbox_storages);
+	storage_table_release(&sb->storages);
 	sb->cgm = cgroup_manager_free(sb->cgm);
 	sb->self_pidns_fd = safe_close(sb->self_pidns_fd);
 	sb->sandbox_pidns_fd = safe_close(sb->sandbox_pidns_fd);

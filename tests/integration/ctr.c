@@ -72,8 +72,8 @@ void ctr_env_setup(struct ctr_env *e, bool v2)
 	ASSERT_NOT_NULL(mkdtemp(e->rootfs));
 	/* The rootfs lives on a tmpfs of this namespace: gone with it. */
 	ASSERT_EQ(mount("tmpfs", e->rootfs, "tmpfs", 0, "mode=755"), 0);
-	static const char *const dirs[] = { "bin", "proc", "sys", "dev", "tmp", "etc", "home",
-					    "home/u", "data" };
+	static const char *const dirs[] = {"bin", "proc", "sys",    "dev", "tmp",
+					   "etc", "home", "home/u", "data"};
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", e->rootfs, dirs[i]);
 		ASSERT_EQ(mkdir(path, 0755), 0);
@@ -86,7 +86,7 @@ void ctr_env_setup(struct ctr_env *e, bool v2)
 	write_text(path, "none\n");
 	snprintf(e->cgparent, sizeof(e->cgparent), "/kata-itest-%d", (int)getpid());
 
-	const char *args[] = { "--cmdline-file", NULL, NULL };
+	const char *args[] = {"--cmdline-file", NULL, NULL};
 	char cmdline[128];
 	snprintf(cmdline, sizeof(cmdline), "%s/cmdline-v2", e->rootfs);
 	write_text(cmdline, "agent.unified_cgroup_hierarchy=1\n");
@@ -102,12 +102,12 @@ void ctr_env_teardown(struct ctr_env *e)
 	e->c = ttrpc_client_free(e->c);
 	itest_agent_stop(&e->agent);
 	/* The agent removes each container's cgroup; the parent is ours. */
-	static const char *const ctrls[] = { "cpu",   "cpuacct", "cpuset", "memory", "devices",
-					     "freezer", "blkio", "pids",   "unified", "" };
+	static const char *const ctrls[] = {"cpu",     "cpuacct", "cpuset", "memory",  "devices",
+					    "freezer", "blkio",	  "pids",   "unified", ""};
 	for (size_t i = 0; i < sizeof(ctrls) / sizeof(ctrls[0]); i++) {
 		char path[256];
-		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s%s", ctrls[i], ctrls[i][0] ? "" : "",
-			 e->cgparent);
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s%s", ctrls[i],
+			 ctrls[i][0] ? "" : "", e->cgparent);
 		rmdir(path);
 	}
 }
@@ -118,9 +118,10 @@ void ctr_env_teardown(struct ctr_env *e)
 #define MAX_ENV 32
 
 static const char *const default_caps[] = {
-	"CAP_CHOWN",	"CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER",		"CAP_MKNOD",
-	"CAP_NET_RAW",	"CAP_SETGID",	    "CAP_SETUID", "CAP_SETFCAP",	"CAP_SETPCAP",
-	"CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+	"CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",	   "CAP_FOWNER",
+	"CAP_MKNOD",   "CAP_NET_RAW",	   "CAP_SETGID",	   "CAP_SETUID",
+	"CAP_SETFCAP", "CAP_SETPCAP",	   "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+	"CAP_KILL",    "CAP_AUDIT_WRITE",
 };
 
 struct ctr_spec {
@@ -196,7 +197,7 @@ struct ctr_spec *ctr_spec_new(const struct ctr_env *e, const char *cid, const ch
 	s->spec.root = &s->root;
 	snprintf(s->hostname, sizeof(s->hostname), "h-%s", cid);
 	s->spec.hostname = s->hostname;
-	static const char *const types[] = { "pid", "mount", "ipc", "uts" };
+	static const char *const types[] = {"pid", "mount", "ipc", "uts"};
 	for (int i = 0; i < 4; i++) {
 		grpc__linux_namespace__init(&s->ns[i]);
 		s->ns[i].type = (char *)types[i];
@@ -293,8 +294,8 @@ int ctr_remove(struct ctr_env *e, const char *cid)
 	Grpc__RemoveContainerRequest req = GRPC__REMOVE_CONTAINER_REQUEST__INIT;
 
 	req.container_id = (char *)cid;
-	return ctr_call(e, "RemoveContainer", &req.base, &google__protobuf__empty__descriptor,
-			NULL, NULL);
+	return ctr_call(e, "RemoveContainer", &req.base, &google__protobuf__empty__descriptor, NULL,
+			NULL);
 }
 
 int ctr_exec(struct ctr_env *e, const char *cid, const char *eid, Grpc__Process *p, char **msg)
@@ -352,8 +353,8 @@ char *ctr_read_all(struct ctr_env *e, const char *cid, const char *eid, bool err
 		req.exec_id = (char *)eid;
 		req.len = 65536;
 		code = ctr_call(e, err_stream ? "ReadStderr" : "ReadStdout", &req.base,
-				&grpc__read_stream_response__descriptor,
-				(ProtobufCMessage **)&resp, &msg);
+				&grpc__read_stream_response__descriptor, (ProtobufCMessage **)&resp,
+				&msg);
 		if (code != 0)
 			FAIL("read: code %d: %s", code, msg);
 		free(msg);

@@ -36,7 +36,8 @@ void ctr_spec_free(struct ctr_spec *s);
 void ctr_spec_add_env(struct ctr_spec *s, const char *kv);
 void ctr_spec_set_memory(struct ctr_spec *s, int64_t limit);
 void ctr_spec_set_user(struct ctr_spec *s, uint32_t uid, uint32_t gid);
-Grpc__Process *ctr_process_new(const char *const *args); /* for ExecProcess; free with ctr_process_free */
+Grpc__Process *
+ctr_process_new(const char *const *args); /* for ExecProcess; free with ctr_process_free */
 void ctr_process_free(Grpc__Process *p);
 
 /* The raw call: returns the status code, message in msg (may be NULL). */

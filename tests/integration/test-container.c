@@ -37,7 +37,7 @@ TEST_TIMEOUT(create_start_report, 60)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *args[] = { "report", NULL };
+	const char *args[] = {"report", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "c1", args);
 	int code;
 	char *out = ctr_run(&e, "c1", ctr_spec_get(s), &code);
@@ -66,10 +66,10 @@ TEST_TIMEOUT(user_groups_and_no_new_privs, 60)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *args[] = { "report", NULL };
+	const char *args[] = {"report", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "c2", args);
 	Grpc__Spec *spec = ctr_spec_get(s);
-	uint32_t gids[] = { 10, 20 };
+	uint32_t gids[] = {10, 20};
 	int code;
 
 	ctr_spec_set_user(s, 1000, 1000);
@@ -94,13 +94,13 @@ TEST_TIMEOUT(exec_joins_the_container, 60)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *args[] = { "sleep", "30", NULL };
+	const char *args[] = {"sleep", "30", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "c3", args);
 	char *msg = NULL;
 
 	ASSERT_EQ(ctr_create(&e, "c3", ctr_spec_get(s), NULL), 0);
 	ASSERT_EQ(ctr_start(&e, "c3", NULL), 0);
-	const char *xargs[] = { "report", NULL };
+	const char *xargs[] = {"report", NULL};
 	Grpc__Process *p = ctr_process_new(xargs);
 	ASSERT_EQ(ctr_exec(&e, "c3", "x1", p, &msg), 0);
 	free(msg);
@@ -138,7 +138,7 @@ TEST_TIMEOUT(output_survives_exit_and_wait, 60)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *args[] = { "write-stdout", "40000", "--", "write-stderr", "1000", NULL };
+	const char *args[] = {"write-stdout", "40000", "--", "write-stderr", "1000", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "c4", args);
 	size_t n_out, n_err;
 
@@ -161,7 +161,7 @@ TEST_TIMEOUT(daemonised_grandchild_does_not_hang_reads, 60)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *args[] = { "echo", "hello", "--", "daemon", "30", NULL };
+	const char *args[] = {"echo", "hello", "--", "daemon", "30", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "c5", args);
 	int code;
 
@@ -180,7 +180,7 @@ TEST_TIMEOUT(signals_and_sigterm_to_init, 60)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *a1[] = { "wait-signal", NULL };
+	const char *a1[] = {"wait-signal", NULL};
 	struct ctr_spec *s1 = ctr_spec_new(&e, "c6", a1);
 	ASSERT_EQ(ctr_create(&e, "c6", ctr_spec_get(s1), NULL), 0);
 	ASSERT_EQ(ctr_start(&e, "c6", NULL), 0);
@@ -191,7 +191,7 @@ TEST_TIMEOUT(signals_and_sigterm_to_init, 60)
 	ASSERT_NOT_NULL(strstr(out, "got SIGTERM"));
 	free(out);
 	/* An init without a SIGTERM handler would ignore it: the agent sends SIGKILL. */
-	const char *a2[] = { "sleep", "30", NULL };
+	const char *a2[] = {"sleep", "30", NULL};
 	struct ctr_spec *s2 = ctr_spec_new(&e, "c7", a2);
 	ASSERT_EQ(ctr_create(&e, "c7", ctr_spec_get(s2), NULL), 0);
 	ASSERT_EQ(ctr_start(&e, "c7", NULL), 0);
@@ -212,7 +212,7 @@ TEST_TIMEOUT(duplicate_create_and_second_start, 60)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *args[] = { "sleep", "30", NULL };
+	const char *args[] = {"sleep", "30", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "c8", args);
 	char *msg = NULL;
 
@@ -236,7 +236,7 @@ TEST_TIMEOUT(bad_spec_leaves_nothing_behind, 60)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *args[] = { "report", NULL };
+	const char *args[] = {"report", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "c9", args);
 	Grpc__Spec *spec = ctr_spec_get(s);
 	char *msg = NULL;

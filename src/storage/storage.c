@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "storage/storage.h"
+
+#include <grp.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "base/fsutil.h"
+#include "container/mountopt.h"
+#include "rpc/status.h"
+
+typedef int (*storage_driver_fn)(const Grpc__Storage *s, char **ret_cleanup, agent_error_t **err);
+
+static bool path_clean_under_root(const char *p)
+{
+	size_t rl = strlen(STORAGE_ROOT);
+
+	if (strncmp(p, STORAGE_ROOT, rl) != 0 || (p[rl] != '/' && p[rl] != '\0'))
+		return false;
+	if (strlen(p) >= 4096 || strstr(p, "//"))
+		return false;
+	for (const char *c = p; (c = strstr(c, "/..")); c += 3)
+		if (c[3] == '/' || c[3] == '\0')
+			return false;
+	for (const char *c = p; (c = strstr(c, "/.")); c += 2)
+		if (c[2] == '/' || c[2] == '\0')
+			return false;
+	return true;
+}
+
+/* "fsgid=N" and "mode=NNN" are ours; the rest goes to mount(2). */
+static int split_options(const Grpc__Storage *s, long *fsgid, long *mode, char ***ret,
+			 size_t *ret_n, agent_error_t **err)
+{
+	char **words = calloc(s->n_options + 1, sizeof(char *));
+	size_t n = 0;
+
+	if (!words)
+		return agent_error_set(err, ENOMEM, "out of memory");
+	*fsgid = *mode = -1;
+	for (size_t i = 0; i < s->n_options; i++) {
+		const char *o = s->options[i];
+		char *end;
+
+		if (strncmp(o, "fsgid=", 6) == 0) {
+			*fsgid = strtol(o + 6, &end, 10);
+			if (*end || *fsgid < 0 || o[6] == '\0')
+				goto bad;
+			continue;
+		}
+		if (mode && strncmp(o, "mode=", 5) == 0 && !strcmp(s->driver, "local")) {
+			*mode = strtol(o + 5, &end, 8);
+			if (*end || *mode < 0 || *mode > 07777 || o[5] == '\0')
+				goto bad;
+			continue;
+		}
+		words[n++] = s->options[i];
+		continue;
+bad:
+		free(words);
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "storage %s: bad option \"%s\"", s->mount_point, o);
+	}
+	*ret = words;
+	*ret_n = n;
+	return 0;
+}
+
+static int apply_fsgid(const char *path, long fsgid, long mode, agent_error_t **err)
+{
+	struct stat st;
+
+	if (fsgid >= 0 && chown(path, -1, (gid_t)fsgid) < 0)
+		return agent_error_setsys(err, errno, "chgrp %ld %s", fsgid, path);
+	if (mode < 0 && fsgid < 0)
+		return 0;
+	if (stat(path, &st) < 0)
+		return agent_error_setsys(err, errno, "stat %s", path);
+	mode_t m = mode >= 0 ? (mode_t)mode : (st.st_mode & 07777);
+	if (fsgid >= 0)
+		m |= S_ISGID;
+	if (chmod(path, m) < 0)
+		return agent_error_setsys(err, errno, "chmod %s", path);
+	return 0;
+}
+
+static int driver_local(const Grpc__Storage *s, char **ret_cleanup, agent_error_t **err)
+{
+	char **words = NULL;
+	size_t n = 0;
+	long fsgid, mode;
+	int r = split_options(s, &fsgid, &mode, &words, &n, err);
+
+	free(words);
+	if (r < 0)
+		return r;
+	r = mkdir_p(s->mount_point, 0755);
+	if (r < 0)
+		return agent_error_setsys(err, -r, "creating %s", s->mount_point);
+	*ret_cleanup = NULL; /* local volumes are never removed (as upstream) */
+	return apply_fsgid(s->mount_point, fsgid, mode, err);
+}
+
+static int driver_ephemeral(const Grpc__Storage *s, char **ret_cleanup, agent_error_t **err)
+{
+	struct mount_opts mo = { 0 };
+	char **words = NULL;
+	size_t n = 0;
+	long fsgid, mode;
+	int r;
+
+	if (strcmp(s->fstype, "tmpfs") != 0)
+		return agent_error_set_status(err, GRPC_UNIMPLEMENTED, EOPNOTSUPP,
+					      "ephemeral storage of type \"%s\" is not supported",
+					      s->fstype);
+	r = split_options(s, &fsgid, &mode, &words, &n, err);
+	if (r < 0)
+		return r;
+	/* Unlike upstream, the options (size=, noexec, mode=, ...) are honoured. */
+	r = mount_opts_parse(words, n, &mo, err);
+	free(words);
+	if (r < 0)
+		return r;
+	r = mkdir_p(s->mount_point, 0755);
+	if (r < 0) {
+		mount_opts_release(&mo);
+		return agent_error_setsys(err, -r, "creating %s", s->mount_point);
+	}
+	if (mount(s->source[0] ? s->source : "tmpfs", s->mount_point, "tmpfs",
+		  mo.flags & ~(unsigned long)(MS_BIND | MS_REC), mo.data) < 0) {
+		r = agent_error_setsys(err, errno, "mounting tmpfs on %s", s->mount_point);
+		mount_opts_release(&mo);
+		return r;
+	}
+	mount_opts_release(&mo);
+	*ret_cleanup = strdup(s->mount_point);
+	return apply_fsgid(s->mount_point, fsgid, -1, err);
+}
+
+static const struct {
+	const char *name;
+	storage_driver_fn fn;
+} drivers[] = {
+	{ "local", driver_local },
+	{ "ephemeral", driver_ephemeral },
+};
+
+/* Upstream's drivers that later work brings (issue: storage and devices). */
+static const char *const later_drivers[] = { "blk",	 "mmioblk",	   "scsi",
+					     "nvdimm",	 "virtio-fs",	   "overlayfs",
+					     "watchable-bind", "image_guest_pull", "blk-ccw" };
+
+static struct storage_entry *find(struct storage_table *t, const char *mp)
+{
+	for (struct storage_entry *e = t->first; e; e = e->next)
+		if (strcmp(e->mount_point, mp) == 0)
+			return e;
+	return NULL;
+}
+
+static void entry_free(struct storage_table *t, struct storage_entry *e)
+{
+	for (struct storage_entry **pp = &t->first; *pp; pp = &(*pp)->next) {
+		if (*pp == e) {
+			*pp = e->next;
+			t->n--;
+			break;
+		}
+	}
+	free(e->mount_point);
+	free(e->cleanup);
+	free(e);
+}
+
+static int storage_add_one(struct storage_table *t, const Grpc__Storage *s, agent_error_t **err)
+{
+	storage_driver_fn fn = NULL;
+	struct storage_entry *e;
+	int r;
+
+	if (!path_clean_under_root(s->mount_point))
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "storage mount_point \"%s\" must be a clean path under "
+					      "%s",
+					      s->mount_point, STORAGE_ROOT);
+	e = find(t, s->mount_point);
+	if (e) {
+		e->refs++;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(drivers); i++)
+		if (strcmp(drivers[i].name, s->driver) == 0)
+			fn = drivers[i].fn;
+	if (!fn) {
+		for (size_t i = 0; i < ARRAY_SIZE(later_drivers); i++)
+			if (strcmp(later_drivers[i], s->driver) == 0)
+				return agent_error_set_status(err, GRPC_UNIMPLEMENTED, EOPNOTSUPP,
+							      "storage driver %s is not supported "
+							      "yet",
+							      s->driver);
+		return agent_error_set_status(err, GRPC_INTERNAL, ENOENT,
+					      "Failed to find the storage handler %s", s->driver);
+	}
+	if (t->n >= STORAGES_MAX)
+		return agent_error_set_status(err, GRPC_RESOURCE_EXHAUSTED, ENOSPC,
+					      "too many storages");
+	e = calloc(1, sizeof(*e));
+	if (!e || !(e->mount_point = strdup(s->mount_point))) {
+		free(e);
+		return agent_error_set(err, ENOMEM, "out of memory");
+	}
+	r = fn(s, &e->cleanup, err);
+	if (r < 0) {
+		if (e->cleanup)
+			umount2(e->cleanup, MNT_DETACH);
+		free(e->cleanup);
+		free(e->mount_point);
+		free(e);
+		return agent_error_wrap(err, "storage %s (%s)", s->mount_point, s->driver);
+	}
+	e->refs = 1;
+	e->shared = s->shared;
+	e->next = t->first;
+	t->first = e;
+	t->n++;
+	return 0;
+}
+
+void storages_release(struct storage_table *t, char **points, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!points[i])
+			continue;
+		struct storage_entry *e = find(t, points[i]);
+
+		free(points[i]);
+		if (!e || --e->refs > 0 || e->shared)
+			continue;
+		if (e->cleanup && umount2(e->cleanup, 0) < 0 && errno != EINVAL)
+			umount2(e->cleanup, MNT_DETACH);
+		if (e->cleanup)
+			rmdir(e->cleanup);
+		entry_free(t, e);
+	}
+	free(points);
+}
+
+int storages_add(struct storage_table *t, Grpc__Storage **st, size_t n, char ***ret_points,
+		 size_t *ret_n, agent_error_t **err)
+{
+	char **points = calloc(n + 1, sizeof(char *));
+	size_t done = 0;
+	int r;
+
+	if (!points)
+		return agent_error_set(err, ENOMEM, "out of memory");
+	for (; done < n; done++) {
+		r = storage_add_one(t, st[done], err);
+		if (r < 0)
+			goto fail;
+		points[done] = strdup(st[done]->mount_point);
+		if (!points[done]) {
+			r = agent_error_set(err, ENOMEM, "out of memory");
+			done++; /* the reference was taken */
+			goto fail;
+		}
+	}
+	*ret_points = points;
+	*ret_n = n;
+	return 0;
+fail:
+	storages_release(t, points, done);
+	return r;
+}
+
+void storage_table_release(struct storage_table *t)
+{
+	while (t->first)
+		entry_free(t, t->first);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Storages (spec 5.1): a table of mount points with reference counts, and
+ * drivers keyed by Storage.driver. A mount point already in the table is
+ * shared, not mounted twice; the last release unmounts it (unless `shared`).
+ * Mount points must lie under /run/kata-containers: nothing from the host
+ * is mounted anywhere else in the guest.
+ */
+#ifndef AGENT_STORAGE_STORAGE_H
+#define AGENT_STORAGE_STORAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "agent.pb-c.h"
+#include "base/error.h"
+
+#define STORAGE_ROOT "/run/kata-containers"
+#define STORAGES_MAX 4096
+
+struct storage_entry {
+	struct storage_entry *next;
+	char *mount_point;
+	char *cleanup; /* what to unmount at the last release, or NULL */
+	unsigned refs;
+	bool shared;
+};
+
+struct storage_table {
+	struct storage_entry *first;
+	size_t n;
+};
+
+/*
+ * Adds each storage (in order): a known mount point gets one more reference,
+ * a new one is mounted by its driver. On failure the ones this call added are
+ * released again. *ret_points (malloc'd array of malloc'd strings) lists the
+ * mount points to release later.
+ */
+int storages_add(struct storage_table *t, Grpc__Storage **st, size_t n, char ***ret_points,
+		 size_t *ret_n, agent_error_t **err);
+/* Drops one reference on each; frees the array. */
+void storages_release(struct storage_table *t, char **points, size_t n);
+void storage_table_release(struct storage_table *t);
+
+#endif
