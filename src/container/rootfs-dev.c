@@ -24,7 +24,7 @@ static const struct {
 static const struct {
 	const char *name, *target;
 } dev_links[] = {
-	{"fd", "/proc/self/fd"},	  {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+	{"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
 	{"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
 };
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The order of the rootfs set-up (spec 6.2): propagation, rootfs bind, mounts, /dev, pivot, finish. */
+/* The order of the rootfs set-up (spec 6.2): propagation, rootfs bind, mounts, /dev, pivot, finish.
+ */
 #include "container/rootfs.h"
 
 #include <errno.h>
@@ -34,7 +35,8 @@ int mountinfo_read(char **ret_buf, agent_error_t **err)
 	for (;;) {
 		if (len + 1 >= cap) {
 			if (cap >= MOUNTINFO_MAX)
-				return agent_error_set(err, EFBIG, "/proc/self/mountinfo too large");
+				return agent_error_set(err, EFBIG,
+						       "/proc/self/mountinfo too large");
 			char *nb = realloc(buf, cap * 2);
 			if (!nb)
 				return agent_error_set(err, ENOMEM, "out of memory");
@@ -86,7 +88,8 @@ int mountinfo_next(char **pos, struct mountinfo_entry *ret)
 		char *f[16];
 		int n = 0;
 		char *save = NULL;
-		for (char *t = strtok_r(line, " ", &save); t && n < 16; t = strtok_r(NULL, " ", &save))
+		for (char *t = strtok_r(line, " ", &save); t && n < 16;
+		     t = strtok_r(NULL, " ", &save))
 			f[n++] = t;
 		/* id parent dev root mountpoint options [optional...] - fstype source superopts */
 		int dash = -1;
@@ -118,8 +121,9 @@ unsigned long rootfs_mount_flags_of(const char *path)
 	static const struct {
 		unsigned long st, ms;
 	} map[] = {
-		{ST_RDONLY, MS_RDONLY},	    {ST_NOSUID, MS_NOSUID},	  {ST_NODEV, MS_NODEV},
-		{ST_NOEXEC, MS_NOEXEC},	    {ST_NOATIME, MS_NOATIME},	  {ST_NODIRATIME, MS_NODIRATIME},
+		{ST_RDONLY, MS_RDONLY},	    {ST_NOSUID, MS_NOSUID},
+		{ST_NODEV, MS_NODEV},	    {ST_NOEXEC, MS_NOEXEC},
+		{ST_NOATIME, MS_NOATIME},   {ST_NODIRATIME, MS_NODIRATIME},
 		{ST_RELATIME, MS_RELATIME},
 	};
 	unsigned long f = 0;
