@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -185,10 +186,10 @@ static int run_child(void (*fn)(void *), void *arg)
 }
 
 /* A macro so that err is read after the call, not before. */
-#define must(call, what)                                                             \
-	do {                                                                         \
-		int _r = (call);                                                     \
-		if (_r < 0)                                                          \
+#define must(call, what)                                                            \
+	do {                                                                        \
+		int _r = (call);                                                    \
+		if (_r < 0)                                                         \
 			FAIL("%s: %d %s", what, _r, err ? err->msg : "(no error)"); \
 	} while (0)
 
@@ -322,6 +323,7 @@ struct child_arg {
 	struct fixture *f;
 	bool userns;
 	bool cgroup_v2;
+	const char *proc_file;
 };
 
 static void full_child(void *p)
@@ -486,9 +488,9 @@ TEST(rootfs_bind_into_proc_kcore_refused)
 {
 	struct fixture f;
 	struct specb b;
-	fixture_make(&f);
 	if (access("/proc/kcore", F_OK) < 0)
 		SKIP("no /proc/kcore on this kernel");
+	fixture_make(&f);
 	specb_init(&b, f.root);
 	add_mount(&b, "/proc", "proc", "proc", "");
 	add_mount(&b, "/proc/kcore", "bind", pathf("%s/single", f.host), "bind");
@@ -541,4 +543,118 @@ TEST(rootfs_validate_refusals)
 		add_sysctl(&b, bad_keys[i], "1");
 		expect_invalid(&b, "sysctl");
 	}
+}
+
+static void sysrq_child(void *p)
+{
+	struct child_arg *a = p;
+	agent_error_t *err = NULL;
+	struct rootfs_ctx c = {.spec = &a->b->spec, .rootfs = a->f->root};
+	ASSERT_EQ(unshare(CLONE_NEWNS), 0);
+	ASSERT_TRUE(rootfs_prepare(&c, &err) < 0);
+	if (!strstr(err->msg, a->proc_file))
+		FAIL("error does not name %s: %s", a->proc_file, err->msg);
+}
+
+/* Same rule, for a /proc file every kernel has; reached through an in-root symlink too. */
+TEST(rootfs_bind_into_proc_refused_even_through_symlink)
+{
+	struct fixture f;
+	struct specb b;
+	static const char *const candidates[] = {"/proc/sysrq-trigger", "/proc/kmsg",
+						 "/proc/timer_list", "/proc/keys"};
+	const char *target = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(candidates) && !target; i++)
+		if (access(candidates[i], F_OK) == 0)
+			target = candidates[i];
+	if (!target)
+		SKIP("none of the usual /proc files exists");
+	fixture_make(&f);
+	ASSERT_EQ(symlink(target, pathf("%s/innocent", f.root)), 0);
+	specb_init(&b, f.root);
+	add_mount(&b, "/proc", "proc", "proc", "");
+	add_mount(&b, "/innocent", "bind", pathf("%s/single", f.host), "bind");
+	struct child_arg a = {.b = &b, .f = &f, .proc_file = target};
+	int st = run_child(sysrq_child, &a);
+	fixture_clean(&f);
+	ASSERT_EQ(st, 0);
+}
+
+/* ---- in-root resolution, openat2 and the fallback walk ----------------------------------- */
+
+static void same_file(int fd, const char *path)
+{
+	struct stat a, b;
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(fstat(fd, &a), 0);
+	if (lstat(path, &b) < 0)
+		FAIL("lstat %s: %m", path);
+	if (a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+		FAIL("fd is not %s", path);
+	close(fd);
+}
+
+static void pathsafe_cases(unsigned how)
+{
+	struct fixture f;
+	fixture_make(&f);
+	const char *r = f.root;
+	mkdirf("%s/a", r);
+	mkdirf("%s/a/b", r);
+	ASSERT_EQ(symlink("/a", pathf("%s/abs", r)), 0);
+	ASSERT_EQ(symlink("../../../a", pathf("%s/up", r)), 0);
+	ASSERT_EQ(symlink("../../../../etc", pathf("%s/a/esc", r)), 0);
+	ASSERT_EQ(symlink("loop2", pathf("%s/loop1", r)), 0);
+	ASSERT_EQ(symlink("loop1", pathf("%s/loop2", r)), 0);
+	ASSERT_EQ(symlink("/nowhere/deeper", pathf("%s/dangling", r)), 0);
+	ASSERT_EQ(symlink("b", pathf("%s/a/rel", r)), 0);
+	int root = open(r, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_TRUE(root >= 0);
+
+	same_file(pathsafe_open(root, "/abs/b", O_PATH, how), pathf("%s/a/b", r));
+	same_file(pathsafe_open(root, "up/b", O_PATH, how), pathf("%s/a/b", r));
+	same_file(pathsafe_open(root, "/a/esc", O_PATH, how), pathf("%s/etc", r));
+	same_file(pathsafe_open(root, "/../../a/b/..", O_PATH, how), pathf("%s/a", r));
+	same_file(pathsafe_open(root, "/a/rel", O_PATH | O_DIRECTORY, how), pathf("%s/a/b", r));
+	same_file(pathsafe_open(root, "/", O_PATH, how), r);
+	ASSERT_EQ(pathsafe_open(root, "/loop1", O_PATH, how), -ELOOP);
+	ASSERT_EQ(pathsafe_open(root, "/a/b/missing", O_PATH, how), -ENOENT);
+	/* NOFOLLOW: the link itself. */
+	int fd = pathsafe_open(root, "/abs", O_PATH, how | PATHSAFE_NOFOLLOW);
+	struct stat st;
+	ASSERT_EQ(fstatat(fd, "", &st, AT_EMPTY_PATH), 0);
+	ASSERT_TRUE(S_ISLNK(st.st_mode));
+	close(fd);
+	/* A magic link is never followed to its real target. */
+	fd = pathsafe_open(root, "/proc/self/root/etc", O_PATH, how);
+	ASSERT_TRUE(fd < 0);
+
+	/* Creation follows links inside the root, never outside. */
+	same_file(pathsafe_mkdir_p(root, "/up/new/sub", 0755, how), pathf("%s/a/new/sub", r));
+	same_file(pathsafe_create(root, "/abs/file", false, how), pathf("%s/a/file", r));
+	ASSERT_EQ(lstat(pathf("%s/a/file", r), &st), 0);
+	ASSERT_TRUE(S_ISREG(st.st_mode));
+	same_file(pathsafe_mkdir_p(root, "/dangling/x", 0755, how),
+		  pathf("%s/nowhere/deeper/x", r));
+	same_file(pathsafe_create(root, "/a/esc/passwd-like", false, how),
+		  pathf("%s/etc/passwd-like", r));
+	ASSERT_EQ(pathsafe_mkdir_p(root, "/loop1/x", 0755, how), -ELOOP);
+	close(root);
+	fixture_clean(&f);
+}
+
+TEST(pathsafe_openat2)
+{
+	int fd = pathsafe_open(AT_FDCWD, "/", O_PATH, 0);
+	ASSERT_TRUE(fd >= 0);
+	close(fd);
+	errno = 0;
+	if (syscall(SYS_openat2, -1, "", NULL, 0) < 0 && errno == ENOSYS)
+		SKIP("openat2 not available (the walk test still runs)");
+	pathsafe_cases(0);
+}
+
+TEST(pathsafe_fallback_walk)
+{
+	pathsafe_cases(PATHSAFE_FORCE_WALK);
 }
