@@ -30,7 +30,8 @@ TEST(mountopt_flags_and_data)
 
 TEST(mountopt_clear_flags_last_word_wins)
 {
-	char *w[] = {"ro", "rw", "suid", "dev", "exec", "noexec", "atime", "async", "loud", "noacl"};
+	char *w[] = {"ro",     "rw",	"suid",	 "dev",	 "exec",
+		     "noexec", "atime", "async", "loud", "noacl"};
 	struct mount_opts o = parse_ok(w, ARRAY_SIZE(w));
 	ASSERT_EQ(o.flags, MS_NOEXEC);
 	ASSERT_EQ(o.clear_flags, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOATIME | MS_SYNCHRONOUS |
@@ -52,9 +53,12 @@ TEST(mountopt_bind_and_propagation)
 		char *word;
 		unsigned long prop;
 	} props[] = {
-		{"private", MS_PRIVATE},	    {"rprivate", MS_PRIVATE | MS_REC},
-		{"shared", MS_SHARED},		    {"rshared", MS_SHARED | MS_REC},
-		{"slave", MS_SLAVE},		    {"unbindable", MS_UNBINDABLE},
+		{"private", MS_PRIVATE},
+		{"rprivate", MS_PRIVATE | MS_REC},
+		{"shared", MS_SHARED},
+		{"rshared", MS_SHARED | MS_REC},
+		{"slave", MS_SLAVE},
+		{"unbindable", MS_UNBINDABLE},
 		{"runbindable", MS_UNBINDABLE | MS_REC},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(props); i++) {
@@ -68,8 +72,8 @@ TEST(mountopt_bind_and_propagation)
 
 TEST(mountopt_all_flag_words)
 {
-	char *w[] = {"sync",	 "dirsync",  "remount",	    "mand",	"noatime", "nodiratime",
-		     "relatime", "iversion", "silent",	    "acl",	"lazytime"};
+	char *w[] = {"sync",	 "dirsync",  "remount", "mand", "noatime", "nodiratime",
+		     "relatime", "iversion", "silent",	"acl",	"lazytime"};
 	struct mount_opts o = parse_ok(w, ARRAY_SIZE(w));
 	ASSERT_EQ(o.flags, MS_SYNCHRONOUS | MS_DIRSYNC | MS_REMOUNT | MS_MANDLOCK | MS_NOATIME |
 				   MS_NODIRATIME | MS_RELATIME | MS_I_VERSION | MS_SILENT |

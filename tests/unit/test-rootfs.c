@@ -658,3 +658,146 @@ TEST(pathsafe_fallback_walk)
 {
 	pathsafe_cases(PATHSAFE_FORCE_WALK);
 }
+
+/* ---- cgroup mounts ----------------------------------------------------------------------- */
+
+static void cgroup_child(void *p)
+{
+	struct child_arg *a = p;
+	agent_error_t *err = NULL;
+	struct rootfs_ctx c = {
+		.spec = &a->b->spec, .rootfs = a->f->root, .cgroup_v2 = a->cgroup_v2};
+	ASSERT_EQ(unshare(CLONE_NEWNS | CLONE_NEWNET), 0);
+	must(rootfs_prepare(&c, &err), "prepare");
+	must(rootfs_pivot(&c, &err), "pivot");
+	must(rootfs_finish(&c, &err), "finish");
+	if (a->cgroup_v2) {
+		ASSERT_EQ(fs_type("/sys/fs/cgroup"), CGROUP2_MAGIC_);
+		ASSERT_TRUE(has_word(find_mount("/sys/fs/cgroup").options, "ro"));
+		return;
+	}
+	ASSERT_EQ(fs_type("/sys/fs/cgroup"), TMPFS_MAGIC_);
+	ASSERT_TRUE(has_word(find_mount("/sys/fs/cgroup").options, "ro"));
+	ASSERT_EQ(fs_type("/sys/fs/cgroup/memory"), CGROUP_MAGIC_);
+	struct mi m = find_mount("/sys/fs/cgroup/memory");
+	ASSERT_TRUE(has_word(m.options, "ro") && has_word(m.options, "nosuid"));
+	/* Our own cgroup's directory: this process is listed in it. */
+	char buf[65536], me[32];
+	read_file("/sys/fs/cgroup/memory/cgroup.procs", buf, sizeof(buf));
+	snprintf(me, sizeof(me), "%d", getpid());
+	bool found = false;
+	for (char *s = NULL, *t = strtok_r(buf, "\n", &s); t; t = strtok_r(NULL, "\n", &s))
+		found |= strcmp(t, me) == 0;
+	ASSERT_TRUE(found);
+	ASSERT_EQ(mkdir("/sys/fs/cgroup/memory/x", 0755), -1);
+	ASSERT_EQ(errno, EROFS);
+}
+
+static void cgroup_case(bool v2)
+{
+	struct fixture f;
+	struct specb b;
+	if (!v2 && fs_type("/sys/fs/cgroup/memory") != CGROUP_MAGIC_)
+		SKIP("no cgroup v1 memory hierarchy at /sys/fs/cgroup/memory");
+	fixture_make(&f);
+	specb_init(&b, f.root);
+	add_mount(&b, "/proc", "proc", "proc", "");
+	add_mount(&b, "/sys", "sysfs", "sysfs", "nosuid,noexec,nodev");
+	add_mount(&b, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid,noexec,nodev,relatime,ro");
+	struct child_arg a = {.b = &b, .f = &f, .cgroup_v2 = v2};
+	int st = run_child(cgroup_child, &a);
+	fixture_clean(&f);
+	ASSERT_EQ(st, 0);
+}
+
+TEST(rootfs_cgroup_v1_binds_own_cgroup)
+{
+	cgroup_case(false);
+}
+
+TEST(rootfs_cgroup_v2_mount)
+{
+	cgroup_case(true);
+}
+
+/* ---- a user namespace: device nodes are binds of the host's ------------------------------ */
+
+static void userns_child(void *p)
+{
+	struct child_arg *a = p;
+	agent_error_t *err = NULL;
+	int go[2], done[2];
+	ASSERT_EQ(pipe2(go, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(done, O_CLOEXEC), 0);
+	pid_t self = getpid();
+	pid_t mapper = fork();
+	ASSERT_TRUE(mapper >= 0);
+	if (mapper == 0) {
+		/* Still in the initial user namespace: writes the maps for its parent. */
+		char c;
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		const char *files[] = {"uid_map", "gid_map"};
+		for (int i = 0; i < 2; i++) {
+			char path[64];
+			snprintf(path, sizeof(path), "/proc/%d/%s", self, files[i]);
+			int fd = open(path, O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || write(fd, "0 0 4294967295", 14) != 14)
+				_exit(2);
+			close(fd);
+		}
+		_exit(write(done[1], "x", 1) == 1 ? 0 : 3);
+	}
+	ASSERT_EQ(unshare(CLONE_NEWUSER), 0);
+	ASSERT_EQ(write(go[1], "x", 1), 1);
+	char c;
+	ASSERT_EQ(read(done[0], &c, 1), 1);
+	int st;
+	ASSERT_EQ(waitpid(mapper, &st, 0), mapper);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ASSERT_EQ(unshare(CLONE_NEWNS), 0);
+
+	struct rootfs_ctx ctx = {.spec = &a->b->spec, .rootfs = a->f->root, .userns = true};
+	must(rootfs_prepare(&ctx, &err), "prepare");
+	must(rootfs_pivot(&ctx, &err), "pivot");
+	must(rootfs_finish(&ctx, &err), "finish");
+
+	/* No mknod here: each default device is a bind mount of the host node. */
+	const char *devs[] = {"/dev/null", "/dev/zero",	   "/dev/full",
+			      "/dev/tty",  "/dev/urandom", "/dev/random"};
+	for (size_t i = 0; i < ARRAY_SIZE(devs); i++)
+		if (!find_mount(devs[i]).found)
+			FAIL("%s is not a bind mount", devs[i]);
+	assert_chardev("/dev/null", 1, 3, 0);
+	assert_chardev("/dev/zero", 1, 5, 0);
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(write(fd, "x", 1), 1);
+	close(fd);
+	ASSERT_EQ(fs_type("/dev/pts"), DEVPTS_MAGIC_);
+	char buf[256];
+	read_file("/ro-host/data", buf, sizeof(buf));
+	ASSERT_STREQ(buf, "from-host");
+	assert_erofs_create("/ro-host/new");
+	assert_erofs_create("/newfile");
+	write_file("/tmp/sized/ok", "writable");
+}
+
+TEST(rootfs_user_namespace_binds_devices)
+{
+	struct fixture f;
+	struct specb b;
+	if (access("/proc/self/ns/user", F_OK) < 0)
+		SKIP("no user namespaces");
+	fixture_make(&f);
+	specb_init(&b, f.root);
+	/* proc cannot be mounted fresh without a pid namespace of our own: bind the host's. */
+	add_mount(&b, "/proc", "bind", "/proc", "rbind");
+	add_mount(&b, "/tmp/sized", "tmpfs", "tmpfs", "size=1024k");
+	add_mount(&b, "/ro-host", "bind", pathf("%s", f.host), "rbind,ro");
+	b.root.readonly = true;
+	struct child_arg a = {.b = &b, .f = &f};
+	int st = run_child(userns_child, &a);
+	fixture_clean(&f);
+	ASSERT_EQ(st, 0);
+}
