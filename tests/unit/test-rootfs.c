@@ -39,6 +39,8 @@ struct specb {
 	Grpc__Linux lx;
 	Grpc__Mount m[MAXN];
 	Grpc__Mount *mp[MAXN];
+	char optbuf[MAXN][256];
+	char *optv[MAXN][MAXN];
 	Grpc__LinuxDevice d[MAXN];
 	Grpc__LinuxDevice *dp[MAXN];
 	Grpc__Linux__SysctlEntry s[MAXN];
@@ -72,9 +74,12 @@ static void add_mount(struct specb *b, const char *dest, const char *type, const
 	m->destination = (char *)dest;
 	m->type = (char *)type;
 	m->source = (char *)src;
-	m->options = calloc(MAXN, sizeof(char *));
-	char *copy = strdup(opts), *save = NULL;
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+	size_t i = b->spec.n_mounts;
+	m->options = b->optv[i];
+	snprintf(b->optbuf[i], sizeof(b->optbuf[i]), "%s", opts);
+	char *save = NULL;
+	for (char *t = strtok_r(b->optbuf[i], ",", &save); t && m->n_options < MAXN;
+	     t = strtok_r(NULL, ",", &save))
 		m->options[m->n_options++] = t;
 	b->mp[b->spec.n_mounts++] = m;
 }
