@@ -329,6 +329,7 @@ struct child_arg {
 	bool userns;
 	bool cgroup_v2;
 	const char *proc_file;
+	unsigned how;
 };
 
 static void full_child(void *p)
@@ -339,7 +340,7 @@ static void full_child(void *p)
 
 	ASSERT_EQ(unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWNET), 0);
 	must(rootfs_validate(c.spec, &err), "validate");
-	must(rootfs_prepare(&c, &err), "prepare");
+	must(rootfs_prepare_how(&c, a->how, &err), "prepare");
 	must(rootfs_pivot(&c, &err), "pivot");
 	must(rootfs_finish(&c, &err), "finish");
 
@@ -458,19 +459,30 @@ static void full_child(void *p)
 	ASSERT_EQ(errno, EROFS);
 }
 
-TEST(rootfs_full_container_view)
+static void full_view(unsigned how)
 {
 	struct fixture f;
 	struct specb b;
 	fixture_make(&f);
 	full_spec(&b, &f);
-	struct child_arg a = {.b = &b, .f = &f};
+	struct child_arg a = {.b = &b, .f = &f, .how = how};
 	int st = run_child(full_child, &a);
 	/* Nothing leaked onto the host. */
 	bool escaped = access("/tmp/escape-target", F_OK) == 0;
 	fixture_clean(&f);
 	ASSERT_EQ(st, 0);
 	ASSERT_FALSE(escaped);
+}
+
+TEST(rootfs_full_container_view)
+{
+	full_view(0);
+}
+
+/* The same container with every in-root lookup done by the fallback walk. */
+TEST(rootfs_full_container_view_fallback_walk)
+{
+	full_view(PATHSAFE_FORCE_WALK);
 }
 
 /* ---- refusals ---------------------------------------------------------------------------- */
@@ -805,4 +817,76 @@ TEST(rootfs_user_namespace_binds_devices)
 	int st = run_child(userns_child, &a);
 	fixture_clean(&f);
 	ASSERT_EQ(st, 0);
+}
+
+/* ---- rootfsPropagation ------------------------------------------------------------------- */
+
+/* The optional fields (shared:N, master:N) of the mountinfo line for "/". */
+static void root_tags(char *buf, size_t size)
+{
+	FILE *fp = fopen("/proc/self/mountinfo", "re");
+	ASSERT_NOT_NULL(fp);
+	char line[4096];
+	buf[0] = '\0';
+	while (fgets(line, sizeof(line), fp)) {
+		char mp[PATH_MAX], opt[256];
+		int n = 0;
+		if (sscanf(line, "%*d %*d %*s %*s %4095s %255s %n", mp, opt, &n) < 2 ||
+		    strcmp(mp, "/") != 0)
+			continue;
+		char *dash = strstr(line + n, "- ");
+		if (dash)
+			*dash = '\0';
+		snprintf(buf, size, "%s", line + n);
+	}
+	fclose(fp);
+}
+
+static void propagation_child(void *p)
+{
+	struct child_arg *a = p;
+	agent_error_t *err = NULL;
+	struct rootfs_ctx c = {.spec = &a->b->spec, .rootfs = a->f->root};
+	ASSERT_EQ(unshare(CLONE_NEWNS), 0);
+	must(rootfs_prepare(&c, &err), "prepare");
+	must(rootfs_pivot(&c, &err), "pivot");
+	must(rootfs_finish(&c, &err), "finish");
+	char tags[512], buf[64];
+	read_file("/ro-host/data", buf, sizeof(buf));
+	ASSERT_STREQ(buf, "from-host");
+	root_tags(tags, sizeof(tags));
+	const char *prop = a->b->lx.rootfspropagation;
+	if (strcmp(prop, "rprivate") == 0 && (strstr(tags, "shared:") || strstr(tags, "master:")))
+		FAIL("/ is not private: %s", tags);
+	if (strcmp(prop, "rshared") == 0 && !strstr(tags, "shared:"))
+		FAIL("/ is not shared: %s", tags);
+	if (strcmp(prop, "runbindable") == 0 && !strstr(tags, "unbindable"))
+		FAIL("/ is not unbindable: %s", tags);
+}
+
+TEST(rootfs_propagation_words)
+{
+	const char *words[] = {"rprivate", "rslave", "rshared", "private", "slave", "runbindable"};
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
+		struct fixture f;
+		struct specb b;
+		fixture_make(&f);
+		specb_init(&b, f.root);
+		add_mount(&b, "/proc", "proc", "proc", "");
+		add_mount(&b, "/ro-host", "bind", f.host, "rbind,ro");
+		b.lx.rootfspropagation = (char *)words[i];
+		struct child_arg a = {.b = &b, .f = &f};
+		int st = run_child(propagation_child, &a);
+		fixture_clean(&f);
+		if (st != 0)
+			FAIL("rootfsPropagation %s: child status %d", words[i], st);
+	}
+	/* Not a propagation word. */
+	struct specb b;
+	specb_init(&b, "/");
+	b.lx.rootfspropagation = "ro";
+	_cleanup_error_ agent_error_t *err = NULL;
+	struct rootfs_ctx c = {.spec = &b.spec, .rootfs = "/"};
+	ASSERT_EQ(rootfs_prepare(&c, &err), -EINVAL);
+	ASSERT_EQ(err->status, GRPC_INVALID_ARGUMENT);
 }
