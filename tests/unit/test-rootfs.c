@@ -890,3 +890,64 @@ TEST(rootfs_propagation_words)
 	ASSERT_EQ(rootfs_prepare(&c, &err), -EINVAL);
 	ASSERT_EQ(err->status, GRPC_INVALID_ARGUMENT);
 }
+
+/* ---- a /dev from the spec ---------------------------------------------------------------- */
+
+static void spec_dev_child(void *p)
+{
+	struct child_arg *a = p;
+	agent_error_t *err = NULL;
+	struct rootfs_ctx c = {.spec = &a->b->spec, .rootfs = a->f->root};
+	ASSERT_EQ(unshare(CLONE_NEWNS), 0);
+	must(rootfs_prepare(&c, &err), "prepare");
+	must(rootfs_pivot(&c, &err), "pivot");
+	must(rootfs_finish(&c, &err), "finish");
+	if (a->how) {
+		/* A bind-mounted /dev is left alone: nothing was created in it. */
+		ASSERT_EQ(access("/dev/null", F_OK), -1);
+		ASSERT_EQ(access("/dev/ptmx", F_OK), -1);
+		char buf[64];
+		read_file("/dev/data", buf, sizeof(buf));
+		ASSERT_STREQ(buf, "from-host");
+		return;
+	}
+	struct mi m = find_mount("/dev");
+	ASSERT_STREQ(m.fstype, "tmpfs");
+	ASSERT_TRUE(has_word(m.options, "ro"));
+	ASSERT_TRUE(has_word(m.superopts, "size=1024k"));
+	assert_chardev("/dev/null", 1, 3, 0666);
+	assert_chardev("/dev/mynull", 1, 3, 0640);
+	assert_link("/dev/ptmx", "pts/ptmx");
+	m = find_mount("/dev/pts");
+	ASSERT_STREQ(m.fstype, "devpts");
+	ASSERT_TRUE(has_word(m.superopts, "mode=600"));
+	assert_erofs_create("/dev/newfile");
+	ASSERT_EQ(fs_type("/dev/mqueue"), 0x19800202);
+}
+
+TEST(rootfs_spec_dev_readonly_and_bind)
+{
+	for (int bind = 0; bind < 2; bind++) {
+		struct fixture f;
+		struct specb b;
+		fixture_make(&f);
+		specb_init(&b, f.root);
+		add_mount(&b, "/proc", "proc", "proc", "");
+		if (bind) {
+			add_mount(&b, "/dev", "bind", f.host, "rbind");
+		} else {
+			add_mount(&b, "/dev", "tmpfs", "tmpfs",
+				  "nosuid,strictatime,mode=755,size=1024k,ro");
+			add_mount(&b, "/dev/pts", "devpts", "devpts",
+				  "nosuid,noexec,newinstance,ptmxmode=0666,mode=0600");
+			add_mount(&b, "/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev");
+		}
+		add_device(&b, "/dev/mynull", "c", 1, 3, 0640, 0, 0);
+		struct child_arg a = {.b = &b, .f = &f, .how = (unsigned)bind};
+		int st = run_child(spec_dev_child, &a);
+		bool host_touched = access(pathf("%s/null", f.host), F_OK) == 0;
+		fixture_clean(&f);
+		ASSERT_EQ(st, 0);
+		ASSERT_FALSE(host_touched);
+	}
+}
