@@ -28,9 +28,9 @@ struct mountinfo_entry {
 };
 
 /* Reads /proc/self/mountinfo whole (bounded) into *ret_buf; returns the length. */
-int mountinfo_read(char **ret_buf, agent_error_t **err);
+int rootfs_mountinfo_read(char **ret_buf, agent_error_t **err);
 /* Parses the line at *pos and advances; 1 = entry, 0 = end. Lines are modified. */
-int mountinfo_next(char **pos, struct mountinfo_entry *ret);
+int rootfs_mountinfo_next(char **pos, struct mountinfo_entry *ret);
 
 /* MS_NOSUID/NODEV/NOEXEC/RDONLY/atime flags of the mount holding path (statvfs). */
 unsigned long rootfs_mount_flags_of(const char *path);

@@ -23,7 +23,7 @@
 #define RAMFS_MAGIC_ 0x858458f6
 #define TMPFS_MAGIC_ 0x01021994
 
-int mountinfo_read(char **ret_buf, agent_error_t **err)
+int rootfs_mountinfo_read(char **ret_buf, agent_error_t **err)
 {
 	_cleanup_close_ int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -74,7 +74,7 @@ static void unescape(char *s)
 	*w = '\0';
 }
 
-int mountinfo_next(char **pos, struct mountinfo_entry *ret)
+int rootfs_mountinfo_next(char **pos, struct mountinfo_entry *ret)
 {
 	while (**pos) {
 		char *line = *pos;
@@ -182,14 +182,14 @@ const Grpc__Mount *rootfs_spec_mount(const Grpc__Spec *spec, const char *dest)
 static int make_parent_private(const char *rootfs, agent_error_t **err)
 {
 	_cleanup_free_ char *buf = NULL;
-	int r = mountinfo_read(&buf, err);
+	int r = rootfs_mountinfo_read(&buf, err);
 	if (r < 0)
 		return r;
 	char best[PATH_MAX] = "/";
 	size_t best_len = 0;
 	struct mountinfo_entry e;
 	char *pos = buf;
-	while (mountinfo_next(&pos, &e) == 1) {
+	while (rootfs_mountinfo_next(&pos, &e) == 1) {
 		size_t l = strlen(e.mountpoint);
 		if (strcmp(e.mountpoint, rootfs) != 0 && rootfs_path_under(rootfs, e.mountpoint) &&
 		    l > best_len && l < sizeof(best)) {
