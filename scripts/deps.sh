@@ -75,9 +75,9 @@ if [ ! -f "$deps/musl/lib/libseccomp.a" ]; then
 	work=$(mktemp -d)
 	chmod 777 "$work"
 	(cd "$work" && apt-get source -qq --download-only libseccomp >/dev/null 2>&1)
-	tarball=$(ls "$work"/libseccomp_*.orig.tar.gz | head -n1)
-	tar -C "$work" -xzf "$tarball"
-	srcdir=$(find "$work" -maxdepth 1 -type d -name 'libseccomp-*' | head -n1)
+	# dpkg-source applies Debian's patches (a newer syscall table, like the host's library).
+	srcdir="$work/libseccomp"
+	dpkg-source -q -x "$(ls "$work"/libseccomp_*.dsc | head -n1)" "$srcdir" >/dev/null 2>&1
 	(
 		cd "$srcdir"
 		CC=musl-gcc CFLAGS="-O2 -fPIC -ffunction-sections -fdata-sections -I$deps/musl/include" \

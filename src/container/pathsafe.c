@@ -201,7 +201,7 @@ static bool next_comp(const char **p, char comp[NAME_MAX + 1], int *ret_err)
 	return true;
 }
 
-int pathsafe_mkdir_p(int rootfd, const char *path, mode_t mode, unsigned how)
+static int mkdir_p(int rootfd, const char *path, mode_t mode, unsigned how, int *links)
 {
 	int fd = pathsafe_open(rootfd, path, O_PATH | O_DIRECTORY, how);
 	if (fd != -ENOENT)
@@ -222,15 +222,38 @@ int pathsafe_mkdir_p(int rootfd, const char *path, mode_t mode, unsigned how)
 	prefix[0] = '\0';
 	while (next_comp(&p, comp, &r)) {
 		size_t cl = strlen(comp);
+		size_t before = plen;
 		prefix[plen++] = '/';
 		memcpy(prefix + plen, comp, cl + 1);
 		plen += cl;
 		int nfd = pathsafe_open(rootfd, prefix, O_PATH | O_DIRECTORY, how);
 		if (nfd == -ENOENT && strcmp(comp, ".") != 0 && strcmp(comp, "..") != 0) {
 			/* parent is resolved inside the root and comp is one plain name. */
-			if (mkdirat(parent, comp, mode) < 0 && errno != EEXIST)
+			if (mkdirat(parent, comp, mode) == 0) {
+				nfd = pathsafe_open(rootfd, prefix, O_PATH | O_DIRECTORY, how);
+			} else if (errno == EEXIST) {
+				/* A dangling symlink: create what it points to, in the root. */
+				char target[PATH_MAX];
+				ssize_t n = readlinkat(parent, comp, target, sizeof(target) - 1);
+				if (n < 0)
+					return -ENOENT;
+				target[n] = '\0';
+				if (++*links > PATHSAFE_MAXLINKS)
+					return -ELOOP;
+				prefix[before] = '\0';
+				_cleanup_free_ char *np = malloc(PATHSAFE_BUF);
+				if (!np)
+					return -ENOMEM;
+				if (snprintf(np, PATHSAFE_BUF, "%s/%s/%s",
+					     target[0] == '/' ? "" : prefix, target,
+					     p) >= PATHSAFE_BUF)
+					return -ENAMETOOLONG;
+				if (strlen(np) >= PATH_MAX)
+					return -ENAMETOOLONG;
+				return mkdir_p(rootfd, np, mode, how, links);
+			} else {
 				return -errno;
-			nfd = pathsafe_open(rootfd, prefix, O_PATH | O_DIRECTORY, how);
+			}
 		}
 		if (nfd < 0)
 			return nfd;
@@ -240,6 +263,12 @@ int pathsafe_mkdir_p(int rootfd, const char *path, mode_t mode, unsigned how)
 	if (r < 0)
 		return r;
 	return TAKE_FD(parent);
+}
+
+int pathsafe_mkdir_p(int rootfd, const char *path, mode_t mode, unsigned how)
+{
+	int links = 0;
+	return mkdir_p(rootfd, path, mode, how, &links);
 }
 
 int pathsafe_create(int rootfd, const char *path, bool dir, unsigned how)

@@ -63,7 +63,7 @@ static int read_small(const char *path, char *buf, size_t size, agent_error_t **
 }
 
 static int bind_hierarchy(int rootfd, const char *dest, const struct mountinfo_entry *e,
-			  const char *ctrls, const char *cgpath, unsigned long flags,
+			  const char *ctrls, const char *cgpath, unsigned long flags, unsigned how,
 			  agent_error_t **err)
 {
 	char src[PATH_MAX], sub[PATH_MAX];
@@ -78,14 +78,14 @@ static int bind_hierarchy(int rootfd, const char *dest, const struct mountinfo_e
 	if (snprintf(sub, sizeof(sub), "%s/%s", dest, base) >= (int)sizeof(sub))
 		return agent_error_set(err, ENAMETOOLONG, "cgroup path too long");
 
-	_cleanup_close_ int fd = pathsafe_mkdir_p(rootfd, sub, 0755, 0);
+	_cleanup_close_ int fd = pathsafe_mkdir_p(rootfd, sub, 0755, how);
 	if (fd < 0)
 		return agent_error_setsys(err, -fd, "mount %s: create %s", dest, sub);
 	char tp[32];
 	pathsafe_proc_fd(fd, tp, sizeof(tp));
 	if (mount(src, tp, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return agent_error_setsys(err, errno, "mount %s: bind %s", dest, src);
-	_cleanup_close_ int nfd = pathsafe_open(rootfd, sub, O_PATH, 0);
+	_cleanup_close_ int nfd = pathsafe_open(rootfd, sub, O_PATH, how);
 	if (nfd < 0)
 		return agent_error_setsys(err, -nfd, "mount %s: reopen %s", dest, sub);
 	pathsafe_proc_fd(nfd, tp, sizeof(tp));
@@ -96,7 +96,7 @@ static int bind_hierarchy(int rootfd, const char *dest, const struct mountinfo_e
 
 	/* "cpu,cpuacct" is also reachable as "cpu" and "cpuacct". */
 	if (strchr(ctrls, ',')) {
-		_cleanup_close_ int dfd = pathsafe_open(rootfd, dest, O_PATH | O_DIRECTORY, 0);
+		_cleanup_close_ int dfd = pathsafe_open(rootfd, dest, O_PATH | O_DIRECTORY, how);
 		char name[NAME_MAX + 1];
 		const char *p = ctrls;
 		while (dfd >= 0 && *p) {
@@ -114,7 +114,8 @@ static int bind_hierarchy(int rootfd, const char *dest, const struct mountinfo_e
 	return 0;
 }
 
-static int mount_v1(int rootfd, const char *dest, unsigned long flags, agent_error_t **err)
+static int mount_v1(int rootfd, const char *dest, unsigned long flags, unsigned how,
+		    agent_error_t **err)
 {
 	_cleanup_free_ char *mi = NULL;
 	_cleanup_free_ char *cg = malloc(CGROUP_FILE_MAX);
@@ -123,13 +124,13 @@ static int mount_v1(int rootfd, const char *dest, unsigned long flags, agent_err
 	int r = read_small("/proc/self/cgroup", cg, CGROUP_FILE_MAX, err);
 	if (r < 0)
 		return r;
-	r = mountinfo_read(&mi, err);
+	r = rootfs_mountinfo_read(&mi, err);
 	if (r < 0)
 		return r;
 	struct mountinfo_entry hier[CGROUP_HIER_MAX], e;
 	size_t nh = 0;
 	char *pos = mi;
-	while (mountinfo_next(&pos, &e) == 1 && nh < CGROUP_HIER_MAX)
+	while (rootfs_mountinfo_next(&pos, &e) == 1 && nh < CGROUP_HIER_MAX)
 		if (strcmp(e.fstype, "cgroup") == 0)
 			hier[nh++] = e;
 
@@ -145,7 +146,7 @@ static int mount_v1(int rootfd, const char *dest, unsigned long flags, agent_err
 		for (size_t i = 0; i < nh; i++) {
 			if (!words_in(ctrls, hier[i].superopts))
 				continue;
-			r = bind_hierarchy(rootfd, dest, &hier[i], ctrls, path, flags, err);
+			r = bind_hierarchy(rootfd, dest, &hier[i], ctrls, path, flags, how, err);
 			if (r < 0)
 				return r;
 			break;
@@ -155,9 +156,9 @@ static int mount_v1(int rootfd, const char *dest, unsigned long flags, agent_err
 }
 
 int rootfs_mount_cgroup(const struct rootfs_ctx *c, int rootfd, const char *dest,
-			unsigned long flags, agent_error_t **err)
+			unsigned long flags, unsigned how, agent_error_t **err)
 {
-	_cleanup_close_ int fd = pathsafe_mkdir_p(rootfd, dest, 0755, 0);
+	_cleanup_close_ int fd = pathsafe_mkdir_p(rootfd, dest, 0755, how);
 	if (fd < 0)
 		return agent_error_setsys(err, -fd, "mount %s: target", dest);
 	char tp[32];
@@ -169,11 +170,11 @@ int rootfs_mount_cgroup(const struct rootfs_ctx *c, int rootfd, const char *dest
 	}
 	if (mount("tmpfs", tp, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
 		return agent_error_setsys(err, errno, "mount %s: tmpfs", dest);
-	int r = mount_v1(rootfd, dest, flags, err);
+	int r = mount_v1(rootfd, dest, flags, how, err);
 	if (r < 0)
 		return r;
 	if (flags & MS_RDONLY) {
-		_cleanup_close_ int nfd = pathsafe_open(rootfd, dest, O_PATH, 0);
+		_cleanup_close_ int nfd = pathsafe_open(rootfd, dest, O_PATH, how);
 		if (nfd < 0)
 			return agent_error_setsys(err, -nfd, "mount %s: reopen", dest);
 		pathsafe_proc_fd(nfd, tp, sizeof(tp));

@@ -14,6 +14,9 @@
 #define ROOTFS_MAX_PATHS 1024
 #define ROOTFS_MAX_SYSCTL 1024
 
+/* rootfs_prepare with pathsafe flags (PATHSAFE_FORCE_WALK lets tests run the fallback). */
+int rootfs_prepare_how(const struct rootfs_ctx *c, unsigned how, agent_error_t **err);
+
 /* One parsed line of /proc/self/mountinfo (pointers into the line, escapes decoded). */
 struct mountinfo_entry {
 	const char *root;
@@ -25,9 +28,9 @@ struct mountinfo_entry {
 };
 
 /* Reads /proc/self/mountinfo whole (bounded) into *ret_buf; returns the length. */
-int mountinfo_read(char **ret_buf, agent_error_t **err);
+int rootfs_mountinfo_read(char **ret_buf, agent_error_t **err);
 /* Parses the line at *pos and advances; 1 = entry, 0 = end. Lines are modified. */
-int mountinfo_next(char **pos, struct mountinfo_entry *ret);
+int rootfs_mountinfo_next(char **pos, struct mountinfo_entry *ret);
 
 /* MS_NOSUID/NODEV/NOEXEC/RDONLY/atime flags of the mount holding path (statvfs). */
 unsigned long rootfs_mount_flags_of(const char *path);
@@ -43,7 +46,7 @@ int rootfs_mount_one(const struct rootfs_ctx *c, int rootfd, const Grpc__Mount *
 		     agent_error_t **err);
 /* rootfs-cgroup.c: a "cgroup" typed mount on the already resolved target. */
 int rootfs_mount_cgroup(const struct rootfs_ctx *c, int rootfd, const char *dest,
-			unsigned long flags, agent_error_t **err);
+			unsigned long flags, unsigned how, agent_error_t **err);
 /* rootfs-dev.c: /dev tmpfs (unless the spec mounts /dev), pts, shm. Before spec mounts. */
 int rootfs_dev_mount(const struct rootfs_ctx *c, int rootfd, unsigned how, agent_error_t **err);
 /* rootfs-dev.c: pts/shm when the spec lacks them, device nodes, symlinks. After spec mounts. */

@@ -126,7 +126,7 @@ int rootfs_mount_one(const struct rootfs_ctx *c, int rootfd, const Grpc__Mount *
 		flags &= ~MS_RDONLY;
 
 	if (strcmp(type, "cgroup") == 0)
-		return rootfs_mount_cgroup(c, rootfd, dest, flags, err);
+		return rootfs_mount_cgroup(c, rootfd, dest, flags, how, err);
 
 	char src[PATH_MAX];
 	_cleanup_close_ int tfd = -1;

@@ -23,7 +23,7 @@
 #define RAMFS_MAGIC_ 0x858458f6
 #define TMPFS_MAGIC_ 0x01021994
 
-int mountinfo_read(char **ret_buf, agent_error_t **err)
+int rootfs_mountinfo_read(char **ret_buf, agent_error_t **err)
 {
 	_cleanup_close_ int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -74,7 +74,7 @@ static void unescape(char *s)
 	*w = '\0';
 }
 
-int mountinfo_next(char **pos, struct mountinfo_entry *ret)
+int rootfs_mountinfo_next(char **pos, struct mountinfo_entry *ret)
 {
 	while (**pos) {
 		char *line = *pos;
@@ -182,14 +182,14 @@ const Grpc__Mount *rootfs_spec_mount(const Grpc__Spec *spec, const char *dest)
 static int make_parent_private(const char *rootfs, agent_error_t **err)
 {
 	_cleanup_free_ char *buf = NULL;
-	int r = mountinfo_read(&buf, err);
+	int r = rootfs_mountinfo_read(&buf, err);
 	if (r < 0)
 		return r;
 	char best[PATH_MAX] = "/";
 	size_t best_len = 0;
 	struct mountinfo_entry e;
 	char *pos = buf;
-	while (mountinfo_next(&pos, &e) == 1) {
+	while (rootfs_mountinfo_next(&pos, &e) == 1) {
 		size_t l = strlen(e.mountpoint);
 		if (strcmp(e.mountpoint, rootfs) != 0 && rootfs_path_under(rootfs, e.mountpoint) &&
 		    l > best_len && l < sizeof(best)) {
@@ -223,12 +223,19 @@ static int root_propagation(const Grpc__Spec *spec, unsigned long *ret, agent_er
 
 int rootfs_prepare(const struct rootfs_ctx *c, agent_error_t **err)
 {
+	return rootfs_prepare_how(c, 0, err);
+}
+
+int rootfs_prepare_how(const struct rootfs_ctx *c, unsigned how, agent_error_t **err)
+{
 	const Grpc__Spec *spec = c->spec;
 	unsigned long prop;
 	int r = root_propagation(spec, &prop, err);
 	if (r < 0)
 		return r;
-	if (mount(NULL, "/", NULL, prop, NULL) < 0)
+	/* Nothing can be bound out of an unbindable tree: private until after pivot. */
+	unsigned long first = (prop & MS_UNBINDABLE) ? MS_PRIVATE | (prop & MS_REC) : prop;
+	if (mount(NULL, "/", NULL, first, NULL) < 0)
 		return agent_error_setsys(err, errno, "set propagation of /");
 	if (prop & MS_SHARED) {
 		r = make_parent_private(c->rootfs, err);
@@ -243,15 +250,34 @@ int rootfs_prepare(const struct rootfs_ctx *c, agent_error_t **err)
 	if (rootfd < 0)
 		return agent_error_setsys(err, errno, "open rootfs %s", c->rootfs);
 
-	r = rootfs_dev_mount(c, rootfd, 0, err);
+	r = rootfs_dev_mount(c, rootfd, how, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < spec->n_mounts; i++) {
-		r = rootfs_mount_one(c, rootfd, spec->mounts[i], 0, err);
+		r = rootfs_mount_one(c, rootfd, spec->mounts[i], how, err);
 		if (r < 0)
 			return r;
 	}
-	return rootfs_dev_populate(c, rootfd, 0, err);
+	return rootfs_dev_populate(c, rootfd, how, err);
+}
+
+/*
+ * An explicit rootfsPropagation is applied again to the new "/" once it is the
+ * root (the rootfs bind came from a private parent, so "rshared" needs this), never
+ * earlier, when the mount could still be shared with the host's.
+ */
+static int apply_root_propagation(const struct rootfs_ctx *c, agent_error_t **err)
+{
+	const Grpc__Linux *lx = c->spec->linux;
+	if (!lx || !lx->rootfspropagation || !*lx->rootfspropagation)
+		return 0;
+	unsigned long prop;
+	int r = root_propagation(c->spec, &prop, err);
+	if (r < 0)
+		return r;
+	if (mount(NULL, "/", NULL, prop, NULL) < 0)
+		return agent_error_setsys(err, errno, "set propagation of the new /");
+	return 0;
 }
 
 static bool root_is_initramfs(void)
@@ -277,7 +303,7 @@ int rootfs_pivot(const struct rootfs_ctx *c, agent_error_t **err)
 			return agent_error_setsys(err, errno, "chroot %s", c->rootfs);
 		if (chdir("/") < 0)
 			return agent_error_setsys(err, errno, "chdir /");
-		return 0;
+		return apply_root_propagation(c, err);
 	}
 	/* The old root now sits on top of "."; unmounts must not reach the host's. */
 	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
@@ -286,7 +312,7 @@ int rootfs_pivot(const struct rootfs_ctx *c, agent_error_t **err)
 		return agent_error_setsys(err, errno, "detach old root");
 	if (chdir("/") < 0)
 		return agent_error_setsys(err, errno, "chdir /");
-	return 0;
+	return apply_root_propagation(c, err);
 }
 
 static bool mount_has_word(const Grpc__Mount *m, const char *w)

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -201,4 +203,34 @@ TEST(caps_capset_beyond_permitted_fails)
 	ASSERT_NOT_NULL(err);
 	ASSERT_TRUE(strstr(err->msg, "capset") != NULL);
 	agent_error_free(err);
+}
+
+TEST(caps_last_cap_without_proc)
+{
+	need_root();
+	int expected = cap_last_cap();
+	/* Hide /proc/sys/kernel in a private mount namespace: the bounding set answers. */
+	if (unshare(CLONE_NEWNS) < 0)
+		SKIP("unshare(CLONE_NEWNS): %s", strerror(errno));
+	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ASSERT_EQ(mount("tmpfs", "/proc/sys/kernel", "tmpfs", 0, NULL), 0);
+	ASSERT_EQ(access("/proc/sys/kernel/cap_last_cap", F_OK), -1);
+	ASSERT_EQ(cap_last_cap(), expected);
+}
+
+TEST(caps_bounding_drop_needs_setpcap)
+{
+	need_root();
+	uint64_t all = status_caps("CapBnd");
+	struct cap_sets s = {.bounding = all, .effective = all & ~BIT(CAP_SETPCAP)};
+	s.permitted = s.effective;
+	agent_error_t *err = NULL;
+	ASSERT_EQ(cap_apply_sets(&s, &err), 0);
+	/* Without CAP_SETPCAP in effect the kernel refuses the drop, and we say which. */
+	s.bounding = all & ~BIT(CAP_SYS_ADMIN);
+	ASSERT_EQ(cap_apply_bounding(&s, &err), -EPERM);
+	ASSERT_NOT_NULL(err);
+	ASSERT_TRUE(strstr(err->msg, "CAP_SYS_ADMIN") != NULL);
+	agent_error_free(err);
+	ASSERT_EQ(status_caps("CapBnd"), all);
 }
