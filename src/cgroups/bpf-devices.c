@@ -92,8 +92,8 @@ static int build(const struct cg_dev_rule *rules, size_t n, struct prog *p)
 	k |= emit(p, BPF_ALU | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_2, 0, 0);
 	k |= emit(p, BPF_ALU | BPF_AND | BPF_K, BPF_REG_3, 0, 0, 0xffff);
 	k |= emit(p, BPF_ALU | BPF_RSH | BPF_K, BPF_REG_2, 0, 0, 16);
-	k |= emit(p, BPF_LDX | BPF_W | BPF_MEM, BPF_REG_4, BPF_REG_1, 0, 4);
-	k |= emit(p, BPF_LDX | BPF_W | BPF_MEM, BPF_REG_5, BPF_REG_1, 0, 8);
+	k |= emit(p, BPF_LDX | BPF_W | BPF_MEM, BPF_REG_4, BPF_REG_1, 4, 0);
+	k |= emit(p, BPF_LDX | BPF_W | BPF_MEM, BPF_REG_5, BPF_REG_1, 8, 0);
 	if (k)
 		return -ENOMEM;
 	/* Rules after an unconditional one would be unreachable, which the verifier refuses. */
@@ -174,7 +174,8 @@ int cg_bpf_devices_apply(const char *dir, const struct cg_dev_rule *rules, size_
 	attr.attach_type = BPF_CGROUP_DEVICE;
 	attr.attach_flags = BPF_F_ALLOW_MULTI;
 	if (sys_bpf(BPF_PROG_ATTACH, &attr) < 0)
-		return agent_error_setsys(err, errno, "attaching the device BPF program to %s", dir);
+		return agent_error_setsys(err, errno, "attaching the device BPF program to %s",
+					  dir);
 
 	if (*prog_fd >= 0) {
 		memset(&attr, 0, sizeof(attr));
@@ -186,8 +187,8 @@ int cg_bpf_devices_apply(const char *dir, const struct cg_dev_rule *rules, size_
 			/* Keep one program: take the new one off again. */
 			attr.attach_bpf_fd = (uint32_t)fd;
 			sys_bpf(BPF_PROG_DETACH, &attr);
-			return agent_error_setsys(err, e, "detaching the old device BPF program from %s",
-						  dir);
+			return agent_error_setsys(
+				err, e, "detaching the old device BPF program from %s", dir);
 		}
 		close(*prog_fd);
 	}

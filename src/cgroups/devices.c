@@ -12,17 +12,17 @@
 
 static const struct cg_dev_rule default_rules[] = {
 	{false, 'a', -1, -1, CG_DEV_RWM}, /* deny all */
-	{true, 'c', -1, -1, CG_DEV_M},	  /* mknod any char device */
-	{true, 'b', -1, -1, CG_DEV_M},	  /* mknod any block device */
-	{true, 'c', 1, 3, CG_DEV_RWM},	  /* /dev/null */
-	{true, 'c', 1, 5, CG_DEV_RWM},	  /* /dev/zero */
-	{true, 'c', 1, 7, CG_DEV_RWM},	  /* /dev/full */
-	{true, 'c', 5, 0, CG_DEV_RWM},	  /* /dev/tty */
-	{true, 'c', 1, 9, CG_DEV_RWM},	  /* /dev/urandom */
-	{true, 'c', 1, 8, CG_DEV_RWM},	  /* /dev/random */
-	{true, 'c', 5, 1, CG_DEV_RWM},	  /* /dev/console */
+	{true, 'c', -1, -1, CG_DEV_M}, /* mknod any char device */
+	{true, 'b', -1, -1, CG_DEV_M}, /* mknod any block device */
+	{true, 'c', 1, 3, CG_DEV_RWM}, /* /dev/null */
+	{true, 'c', 1, 5, CG_DEV_RWM}, /* /dev/zero */
+	{true, 'c', 1, 7, CG_DEV_RWM}, /* /dev/full */
+	{true, 'c', 5, 0, CG_DEV_RWM}, /* /dev/tty */
+	{true, 'c', 1, 9, CG_DEV_RWM}, /* /dev/urandom */
+	{true, 'c', 1, 8, CG_DEV_RWM}, /* /dev/random */
+	{true, 'c', 5, 1, CG_DEV_RWM}, /* /dev/console */
 	{true, 'c', 136, -1, CG_DEV_RWM}, /* /dev/pts/N */
-	{true, 'c', 5, 2, CG_DEV_RWM},	  /* /dev/ptmx */
+	{true, 'c', 5, 2, CG_DEV_RWM}, /* /dev/ptmx */
 	{true, 'c', 10, 200, CG_DEV_RWM}, /* /dev/net/tun */
 };
 

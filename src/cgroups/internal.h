@@ -56,23 +56,23 @@ extern const struct cgroup_ops cg_v2_ops;
 
 struct cgroup_manager {
 	bool v2;
-	char *unified;		   /* v2: the cgroup2 mount point */
-	char *v1_mnt[CG_V1_MAX];   /* v1: mount point per controller, NULL if absent */
+	char *unified; /* v2: the cgroup2 mount point */
+	char *v1_mnt[CG_V1_MAX]; /* v1: mount point per controller, NULL if absent */
 };
 
 struct cgroup {
 	struct cgroup_manager *m;
 	const struct cgroup_ops *ops;
-	char *path;		   /* "/a/b", validated */
-	char *v1_dir[CG_V1_MAX];   /* v1: full directory per controller */
-	char *v2_dir;		   /* v2: full directory */
-	int bpf_prog_fd;	   /* v2: attached device program, -1 if none */
+	char *path; /* "/a/b", validated */
+	char *v1_dir[CG_V1_MAX]; /* v1: full directory per controller */
+	char *v2_dir; /* v2: full directory */
+	int bpf_prog_fd; /* v2: attached device program, -1 if none */
 };
 
 struct cgroup_oom {
-	int fd;		  /* eventfd (v1) or inotify fd (v2) */
+	int fd; /* eventfd (v1) or inotify fd (v2) */
 	bool v2;
-	char *file;	  /* memory.oom_control or memory.events, full path */
+	char *file; /* memory.oom_control or memory.events, full path */
 	uint64_t last_kills;
 };
 
@@ -104,9 +104,9 @@ void cg_sleep_ms(unsigned ms);
 /* --- devices.c: the rule list (defaults + spec rules) ------------------------------------ */
 struct cg_dev_rule {
 	bool allow;
-	char type;	 /* 'a', 'b' or 'c' */
-	int64_t major;	 /* -1 = wildcard */
-	int64_t minor;	 /* -1 = wildcard */
+	char type; /* 'a', 'b' or 'c' */
+	int64_t major; /* -1 = wildcard */
+	int64_t minor; /* -1 = wildcard */
 	unsigned access; /* CG_DEV_R | CG_DEV_W | CG_DEV_M */
 };
 #define CG_DEV_R 1u

@@ -12,9 +12,9 @@
 #include "rpc/status.h"
 
 const char *const cg_v1_names[CG_V1_MAX] = {
-	[CG_CPU] = "cpu",	  [CG_CPUACCT] = "cpuacct",	  [CG_CPUSET] = "cpuset",
-	[CG_MEMORY] = "memory",	  [CG_DEVICES] = "devices",	  [CG_FREEZER] = "freezer",
-	[CG_BLKIO] = "blkio",	  [CG_PIDS] = "pids",		  [CG_HUGETLB] = "hugetlb",
+	[CG_CPU] = "cpu",	  [CG_CPUACCT] = "cpuacct",   [CG_CPUSET] = "cpuset",
+	[CG_MEMORY] = "memory",	  [CG_DEVICES] = "devices",   [CG_FREEZER] = "freezer",
+	[CG_BLKIO] = "blkio",	  [CG_PIDS] = "pids",	      [CG_HUGETLB] = "hugetlb",
 	[CG_NET_CLS] = "net_cls", [CG_NET_PRIO] = "net_prio", [CG_PERF_EVENT] = "perf_event",
 };
 

@@ -53,7 +53,8 @@ static int cpu_stats(struct cgroup *cg, Grpc__CgroupStats *out)
 		}
 		if (cg_read(acct, "cpuacct.stat", &stat) == 0) {
 			long tck = sysconf(_SC_CLK_TCK);
-			uint64_t user = 0, sys = 0, ns = tck > 0 ? 1000000000ull / (uint64_t)tck : 0;
+			uint64_t user = 0, sys = 0,
+				 ns = tck > 0 ? 1000000000ull / (uint64_t)tck : 0;
 			cg_kv_u64(stat, "user", &user);
 			cg_kv_u64(stat, "system", &sys);
 			u->usage_in_usermode = user * ns;
@@ -171,8 +172,8 @@ static int blkio_stats(const char *d, Grpc__CgroupStats *out)
 		return r;
 	if (b->n_io_serviced_recursive == 0) {
 		/* No CFQ statistics: the throttle files are what there is. */
-		r = blkio_file(d, "blkio.throttle.io_service_bytes",
-			       &b->io_service_bytes_recursive, &b->n_io_service_bytes_recursive);
+		r = blkio_file(d, "blkio.throttle.io_service_bytes", &b->io_service_bytes_recursive,
+			       &b->n_io_service_bytes_recursive);
 		if (r == 0)
 			r = blkio_file(d, "blkio.throttle.io_serviced", &b->io_serviced_recursive,
 				       &b->n_io_serviced_recursive);

@@ -91,7 +91,8 @@ static int apply_memory(struct cgroup *cg, const Grpc__LinuxMemory *mem, bool up
 	int r;
 
 	if (!update && d && cg_file_exists(d, "memory.kmem.limit_in_bytes")) {
-		/* Turns kernel memory accounting on (older kernels); newer ones refuse or ignore. */
+		/* Turns kernel memory accounting on (older kernels); newer ones refuse or ignore.
+		 */
 		if (cg_write(d, "memory.kmem.limit_in_bytes", "1", NULL) == 0)
 			cg_write(d, "memory.kmem.limit_in_bytes", "-1", NULL);
 	}
@@ -110,7 +111,8 @@ static int apply_memory(struct cgroup *cg, const Grpc__LinuxMemory *mem, bool up
 		uint64_t cur = 0;
 		r = cg_read_u64(d, "memory.memsw.limit_in_bytes", &cur);
 		if (r < 0)
-			return agent_error_setsys(err, -r, "read %s/memory.memsw.limit_in_bytes", d);
+			return agent_error_setsys(err, -r, "read %s/memory.memsw.limit_in_bytes",
+						  d);
 		bool swap_first = (uint64_t)mem->swap > cur;
 		if (swap_first) {
 			r = cg_writef(d, "memory.memsw.limit_in_bytes", err, "%" PRId64, mem->swap);
@@ -177,7 +179,8 @@ static int apply_cpu(struct cgroup *cg, const Grpc__LinuxCPU *cpu, agent_error_t
 			if (r < 0)
 				return r;
 		}
-		/* Spec 6.3: a cpus failure is not fatal (hot-plugged CPUs may not be online yet). */
+		/* Spec 6.3: a cpus failure is not fatal (hot-plugged CPUs may not be online yet).
+		 */
 		if (*cpu->cpus)
 			cg_write(cg->v1_dir[CG_CPUSET], "cpuset.cpus", cpu->cpus, NULL);
 	}
@@ -198,7 +201,8 @@ static int apply_cpu(struct cgroup *cg, const Grpc__LinuxCPU *cpu, agent_error_t
 			return r;
 	}
 	if (cpu->quota) {
-		r = cg_writef(d, "cpu.cfs_quota_us", err, "%" PRId64, cpu->quota > 0 ? cpu->quota : -1);
+		r = cg_writef(d, "cpu.cfs_quota_us", err, "%" PRId64,
+			      cpu->quota > 0 ? cpu->quota : -1);
 		if (r < 0)
 			return r;
 	}
@@ -219,7 +223,8 @@ static int apply_pids(struct cgroup *cg, const Grpc__LinuxPids *pids, bool updat
 		      agent_error_t **err)
 {
 	if (!pids) {
-		/* At create an absent limit means "max" (spec 6.1); skipped without the controller. */
+		/* At create an absent limit means "max" (spec 6.1); skipped without the controller.
+		 */
 		if (update || !cg->v1_dir[CG_PIDS])
 			return 0;
 		return cg_write(cg->v1_dir[CG_PIDS], "pids.max", "max", err);
@@ -270,8 +275,9 @@ static int apply_blkio(struct cgroup *cg, const Grpc__LinuxBlockIO *b, agent_err
 	}
 	for (size_t i = 0; i < b->n_weightdevice; i++) {
 		const Grpc__LinuxWeightDevice *w = b->weightdevice[i];
-		const char *f = cg_file_exists(d, "blkio.weight_device") ? "blkio.weight_device"
-									 : "blkio.bfq.weight_device";
+		const char *f = cg_file_exists(d, "blkio.weight_device")
+					? "blkio.weight_device"
+					: "blkio.bfq.weight_device";
 		if (w->weight) {
 			r = cg_writef(d, f, err, "%" PRId64 ":%" PRId64 " %u", w->major, w->minor,
 				      w->weight);
@@ -279,8 +285,9 @@ static int apply_blkio(struct cgroup *cg, const Grpc__LinuxBlockIO *b, agent_err
 				return r;
 		}
 		if (w->leafweight) {
-			r = cg_writef(d, "blkio.leaf_weight_device", err, "%" PRId64 ":%" PRId64 " %u",
-				      w->major, w->minor, w->leafweight);
+			r = cg_writef(d, "blkio.leaf_weight_device", err,
+				      "%" PRId64 ":%" PRId64 " %u", w->major, w->minor,
+				      w->leafweight);
 			if (r < 0)
 				return r;
 		}
@@ -348,7 +355,8 @@ static int write_dev_rule(const char *d, const struct cg_dev_rule *rule, agent_e
 	struct cg_dev_rule one = *rule;
 
 	/* The kernel reads any rule starting with 'a' as all devices: split partial ones. */
-	if (rule->type == 'a' && (rule->major >= 0 || rule->minor >= 0 || rule->access != CG_DEV_RWM)) {
+	if (rule->type == 'a' &&
+	    (rule->major >= 0 || rule->minor >= 0 || rule->access != CG_DEV_RWM)) {
 		one.type = 'c';
 		cg_dev_rule_format(&one, buf, sizeof(buf));
 		int r = cg_write(d, file, buf, err);

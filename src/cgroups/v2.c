@@ -34,8 +34,8 @@ static int need(const struct cgroup *cg, const char *ctrl, agent_error_t **err)
 {
 	if (available(cg, ctrl))
 		return 0;
-	return agent_error_set(err, EOPNOTSUPP, "cgroup controller %s is not available in %s",
-			       ctrl, cg->v2_dir);
+	return agent_error_set(err, EOPNOTSUPP, "cgroup controller %s is not available in %s", ctrl,
+			       cg->v2_dir);
 }
 
 static int enable_in(const char *dir, agent_error_t **err)
@@ -118,7 +118,8 @@ static int apply_memory(struct cgroup *cg, const Grpc__LinuxMemory *mem, agent_e
 			r = cg_write(d, "memory.swap.max", "max", err);
 		else if ((uint64_t)mem->swap < limit)
 			r = agent_error_set(err, EINVAL,
-					    "memory+swap limit %" PRId64 " is below the memory limit "
+					    "memory+swap limit %" PRId64
+					    " is below the memory limit "
 					    "%" PRIu64,
 					    mem->swap, limit);
 		else
@@ -151,7 +152,8 @@ static int apply_cpu(struct cgroup *cg, const Grpc__LinuxCPU *cpu, agent_error_t
 			if (r < 0)
 				return r;
 		}
-		/* Spec 6.3: a cpus failure is not fatal (hot-plugged CPUs may not be online yet). */
+		/* Spec 6.3: a cpus failure is not fatal (hot-plugged CPUs may not be online yet).
+		 */
 		if (*cpu->cpus)
 			cg_write(d, "cpuset.cpus", cpu->cpus, NULL);
 	}
@@ -193,7 +195,8 @@ static int apply_pids(struct cgroup *cg, const Grpc__LinuxPids *pids, bool updat
 		      agent_error_t **err)
 {
 	if (!pids) {
-		/* At create an absent limit means "max" (spec 6.1); skipped without the controller. */
+		/* At create an absent limit means "max" (spec 6.1); skipped without the controller.
+		 */
 		if (update || !available(cg, "pids"))
 			return 0;
 		return cg_write(cg->v2_dir, "pids.max", "max", err);
