@@ -167,7 +167,8 @@ static unsigned long long cpu_ticks(pid_t pid)
 	char *s = strrchr(buf, ')');
 	ASSERT_NOT_NULL(s);
 	unsigned long long ut = 0, st = 0;
-	/* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+	/* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime
+	 * stime */
 	ASSERT_EQ(sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st),
 		  2);
 	return ut + st;
@@ -259,8 +260,8 @@ TEST(v1_create_destroy)
 	struct cgroup_manager *m = v1();
 	struct cgroup *cg = mk(m, "cd/nested");
 	const char *p = cgroup_path(cg);
-	static const char *const mnts[] = {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids",
-					   "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/freezer",
+	static const char *const mnts[] = {"/sys/fs/cgroup/memory",  "/sys/fs/cgroup/pids",
+					   "/sys/fs/cgroup/cpu",     "/sys/fs/cgroup/freezer",
 					   "/sys/fs/cgroup/devices", "/sys/fs/cgroup/cpuset"};
 	for (size_t i = 0; i < 6; i++)
 		ASSERT_TRUE(exists(mnts[i], p));
@@ -295,8 +296,7 @@ TEST(v1_memory_limit)
 	ASSERT_EQ(atoll(readf("/sys/fs/cgroup/memory", p, "memory.limit_in_bytes")), 64 * MiB);
 	ASSERT_EQ(atoll(readf("/sys/fs/cgroup/memory", p, "memory.memsw.limit_in_bytes")),
 		  96 * MiB);
-	ASSERT_EQ(atoll(readf("/sys/fs/cgroup/memory", p, "memory.soft_limit_in_bytes")),
-		  32 * MiB);
+	ASSERT_EQ(atoll(readf("/sys/fs/cgroup/memory", p, "memory.soft_limit_in_bytes")), 32 * MiB);
 	ASSERT_EQ(atoll(readf("/sys/fs/cgroup/memory", p, "memory.swappiness")), 10);
 
 	/* Lower both: the limit must go down before memsw. */
@@ -315,8 +315,7 @@ TEST(v1_memory_limit)
 	ASSERT_EQ(atoll(readf("/sys/fs/cgroup/memory", p, "memory.limit_in_bytes")), 200 * MiB);
 	ASSERT_EQ(atoll(readf("/sys/fs/cgroup/memory", p, "memory.memsw.limit_in_bytes")),
 		  300 * MiB);
-	ASSERT_EQ(atoll(readf("/sys/fs/cgroup/memory", p, "memory.soft_limit_in_bytes")),
-		  32 * MiB);
+	ASSERT_EQ(atoll(readf("/sys/fs/cgroup/memory", p, "memory.soft_limit_in_bytes")), 32 * MiB);
 	destroy(cg);
 	cgroup_manager_free(m);
 }
@@ -409,8 +408,8 @@ TEST(v1_add_pid)
 	pid_t pid = spawn(do_pause, &go);
 	if (cgroup_add_pid(cg, pid, &err) < 0)
 		FAIL("add_pid: %s", err->msg);
-	ASSERT_TRUE(contains_pid(readf("/sys/fs/cgroup/memory", cgroup_path(cg), "cgroup.procs"),
-				 pid));
+	ASSERT_TRUE(
+		contains_pid(readf("/sys/fs/cgroup/memory", cgroup_path(cg), "cgroup.procs"), pid));
 	ASSERT_TRUE(contains_pid(readf("/sys/fs/cgroup/freezer", cgroup_path(cg), "cgroup.procs"),
 				 pid));
 	ASSERT_TRUE(
