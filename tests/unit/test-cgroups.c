@@ -259,7 +259,8 @@ TEST(v1_create_destroy)
 {
 	struct cgroup_manager *m = v1();
 	struct cgroup *cg = mk(m, "cd/nested");
-	const char *p = cgroup_path(cg);
+	char p[128];
+	snprintf(p, sizeof(p), "%s", cgroup_path(cg));
 	static const char *const mnts[] = {"/sys/fs/cgroup/memory",  "/sys/fs/cgroup/pids",
 					   "/sys/fs/cgroup/cpu",     "/sys/fs/cgroup/freezer",
 					   "/sys/fs/cgroup/devices", "/sys/fs/cgroup/cpuset"};
@@ -937,5 +938,49 @@ TEST(v2_oom_needs_memory)
 	apply_ok(cg, &res, false);
 	check_oom_fires(cg);
 	destroy(cg);
+	cgroup_manager_free(m);
+}
+
+static int count_fds(void)
+{
+	int n = 0;
+	for (int fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+static void full_cycle(struct cgroup_manager *m)
+{
+	agent_error_t *err = NULL;
+	struct cgroup *cg = mk(m, "fds");
+	Grpc__LinuxResources res = GRPC__LINUX_RESOURCES__INIT;
+	apply_ok(cg, &res, false);
+	apply_ok(cg, &res, false);
+	Grpc__CgroupStats st = GRPC__CGROUP_STATS__INIT;
+	if (cgroup_stats(cg, &st, &err) < 0)
+		FAIL("stats: %s", err->msg);
+	cgroup_stats_clear(&st);
+	struct cgroup_oom *o = NULL;
+	if (cgroup_oom_open(cg, &o, &err) == 0)
+		cgroup_oom_close(o);
+	err = agent_error_free(err);
+	destroy(cg);
+}
+
+TEST(v1_no_fd_leak)
+{
+	struct cgroup_manager *m = v1();
+	int before = count_fds();
+	full_cycle(m);
+	ASSERT_EQ(count_fds(), before);
+	cgroup_manager_free(m);
+}
+
+TEST(v2_no_fd_leak)
+{
+	struct cgroup_manager *m = v2();
+	int before = count_fds();
+	full_cycle(m);
+	ASSERT_EQ(count_fds(), before);
 	cgroup_manager_free(m);
 }
