@@ -984,3 +984,69 @@ TEST(v2_no_fd_leak)
 	ASSERT_EQ(count_fds(), before);
 	cgroup_manager_free(m);
 }
+
+/* --- mountinfo discovery ---------------------------------------------------------------- */
+
+#include "cgroups/internal.h"
+
+TEST(mountinfo_combined_and_separate)
+{
+	char text[] = "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+		      "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime shared:5 - cgroup cgroup "
+		      "rw,cpu,cpuacct\n"
+		      "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+		      "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup "
+		      "rw,xattr,name=systemd\n"
+		      "41 31 0:38 / /mnt/other\\040v2 rw,relatime - cgroup2 cgroup2 rw\n"
+		      "42 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n"
+		      "43 31 0:38 / /somewhere rw,relatime - cgroup2 cgroup2 rw\n";
+	char copy[sizeof(text)];
+	struct cgroup_manager *m = NULL;
+	agent_error_t *err = NULL;
+
+	memcpy(copy, text, sizeof(text));
+	ASSERT_EQ(cg_manager_from_mountinfo(copy, false, &m, &err), 0);
+	ASSERT_STREQ(m->v1_mnt[CG_CPU], "/sys/fs/cgroup/cpu");
+	ASSERT_STREQ(m->v1_mnt[CG_CPUACCT], "/sys/fs/cgroup/cpu");
+	ASSERT_STREQ(m->v1_mnt[CG_MEMORY], "/sys/fs/cgroup/memory");
+	ASSERT_NULL(m->v1_mnt[CG_PIDS]);
+	ASSERT_NULL(m->v1_mnt[CG_FREEZER]);
+	ASSERT_STREQ(m->unified, "/sys/fs/cgroup/unified");
+	cgroup_manager_free(m);
+
+	/* Without /sys/fs/cgroup(/unified), any cgroup2 mount; escapes decoded. */
+	char v2only[] = "41 31 0:38 / /mnt/other\\040v2 rw,relatime - cgroup2 cgroup2 rw\n";
+	ASSERT_EQ(cg_manager_from_mountinfo(v2only, true, &m, &err), 0);
+	ASSERT_STREQ(m->unified, "/mnt/other v2");
+	cgroup_manager_free(m);
+
+	char none[] = "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n";
+	ASSERT_EQ(cg_manager_from_mountinfo(none, true, &m, &err), -ENOENT);
+	agent_error_free(err);
+}
+
+/* A combined "cpu,cpuacct" hierarchy: one directory serves both controllers. */
+TEST(v1_combined_hierarchy)
+{
+	if (access("/sys/fs/cgroup/cpu/cpu.shares", F_OK) != 0)
+		SKIP("no cgroup v1 cpu hierarchy");
+	char text[] = "32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu,cpuacct\n";
+	struct cgroup_manager *m = NULL;
+	agent_error_t *err = NULL;
+	ASSERT_EQ(cg_manager_from_mountinfo(text, false, &m, &err), 0);
+	struct cgroup *cg = mk(m, "combined");
+	ASSERT_TRUE(exists("/sys/fs/cgroup/cpu", cgroup_path(cg)));
+	int go;
+	pid_t pid = spawn(do_pause, &go);
+	if (cgroup_add_pid(cg, pid, &err) < 0)
+		FAIL("add_pid: %s", err->msg);
+	ASSERT_TRUE(
+		contains_pid(readf("/sys/fs/cgroup/cpu", cgroup_path(cg), "cgroup.procs"), pid));
+	close(go);
+	reap(pid);
+	char p[128];
+	snprintf(p, sizeof(p), "%s", cgroup_path(cg));
+	destroy(cg);
+	ASSERT_FALSE(exists("/sys/fs/cgroup/cpu", p));
+	cgroup_manager_free(m);
+}
