@@ -53,6 +53,11 @@ const char *cgroup_path(const struct cgroup *cg);
  * update). A value the kernel refuses fails with the file and value named.
  * Validation failures (bad device type/access, swappiness > 100) are
  * -EINVAL with status INVALID_ARGUMENT, before anything is written.
+ * A resource requested for a controller that is not available fails with
+ * -EOPNOTSUPP naming the controller; the create-time defaults (kmem
+ * accounting, pids.max, v1 device whitelist) are skipped for absent
+ * controllers. v2 ignores what has no v2 file (swappiness, kernel memory,
+ * disableOOMKiller, realtime cpu).
  */
 int cgroup_apply(struct cgroup *cg, const Grpc__LinuxResources *res, bool update,
 		 agent_error_t **err);
@@ -95,6 +100,8 @@ void cgroup_stats_clear(Grpc__CgroupStats *s);
  * *ret_oom when a new OOM kill happened since the last check (v1: oom_kill
  * counter rose or under_oom; v2: oom_kill counter rose). -ENOENT from either means
  * the cgroup is gone. -EOPNOTSUPP when the memory controller is not available.
+ * On v1 the event comes just before the kill is counted, so after a wake-up
+ * cgroup_oom_check() may wait for the counter (at most ~100 ms).
  */
 struct cgroup_oom;
 int cgroup_oom_open(struct cgroup *cg, struct cgroup_oom **ret, agent_error_t **err);

@@ -76,6 +76,10 @@ struct cgroup_oom {
 	uint64_t last_kills;
 };
 
+/* Builds a manager from mountinfo text (modified in place); cgroup_manager_new's core. */
+int cg_manager_from_mountinfo(char *text, bool unified, struct cgroup_manager **ret,
+			      agent_error_t **err);
+
 /* --- util.c: cgroupfs files ------------------------------------------------------------- */
 int cg_path_validate(const char *path, agent_error_t **err);
 char *cg_join(const char *a, const char *b);

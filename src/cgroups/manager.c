@@ -98,7 +98,13 @@ int cgroup_manager_new(bool unified, struct cgroup_manager **ret, agent_error_t 
 	int r = cg_read("/proc/self/mountinfo", NULL, &text);
 	if (r < 0)
 		return agent_error_setsys(err, -r, "reading /proc/self/mountinfo");
+	return cg_manager_from_mountinfo(text, unified, ret, err);
+}
 
+int cg_manager_from_mountinfo(char *text, bool unified, struct cgroup_manager **ret,
+			      agent_error_t **err)
+{
+	int r;
 	struct cgroup_manager *m = calloc(1, sizeof(*m));
 	if (!m)
 		return agent_error_set(err, ENOMEM, "out of memory");

@@ -106,15 +106,25 @@ int cgroup_oom_check(struct cgroup_oom *o, bool *ret_oom)
 {
 	char buf[4096];
 	ssize_t n;
+	bool woke = false;
 
 	/* Drain: eventfd reads 8 bytes; inotify in batches. */
 	while ((n = read(o->fd, buf, sizeof(buf))) > 0)
-		;
+		woke = true;
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		return -errno;
 	uint64_t kills;
 	bool under;
 	int r = read_kills(o, &kills, &under);
+	/*
+	 * v1 signals when the cgroup goes OOM, just before the OOM killer
+	 * picks a victim and counts it: give the counter a moment (bounded).
+	 */
+	for (int i = 0; !o->v2 && woke && r == 0 && kills <= o->last_kills && !under && i < 100;
+	     i++) {
+		cg_sleep_ms(1);
+		r = read_kills(o, &kills, &under);
+	}
 	if (r < 0)
 		return r;
 	*ret_oom = kills > o->last_kills || under;

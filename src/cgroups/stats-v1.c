@@ -33,9 +33,7 @@ static int cpu_stats(struct cgroup *cg, Grpc__CgroupStats *out)
 	if (acct) {
 		Grpc__CpuUsage *u = cs->cpu_usage;
 		_cleanup_free_ char *percpu = NULL, *stat = NULL;
-		int r = cg_read_u64(acct, "cpuacct.usage", &u->total_usage);
-		if (r < 0)
-			return r;
+		cg_read_u64(acct, "cpuacct.usage", &u->total_usage);
 		if (cg_read(acct, "cpuacct.usage_percpu", &percpu) == 0) {
 			size_t n = 0;
 			for (const char *p = percpu; *p; p++)

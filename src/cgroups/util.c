@@ -222,9 +222,6 @@ int cg_mkdir_p(const char *mnt, const char *path, char ***created, size_t *n_cre
 
 static int push_pid(pid_t pid, pid_t **pids, size_t *n, size_t *cap)
 {
-	for (size_t i = 0; i < *n; i++)
-		if ((*pids)[i] == pid)
-			return 0;
 	if (*n >= CG_PIDS_MAX)
 		return -E2BIG;
 	if (*n == *cap) {

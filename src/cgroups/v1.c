@@ -106,7 +106,8 @@ static int apply_memory(struct cgroup *cg, const Grpc__LinuxMemory *mem, bool up
 	if (r < 0)
 		return r;
 
-	if (mem->swap > 0) {
+	/* Without swap accounting there is no memsw file: only the memory limit applies. */
+	if (mem->swap > 0 && cg_file_exists(d, "memory.memsw.limit_in_bytes")) {
 		/* memsw >= limit at every step: raise memsw first, lower limit first. */
 		uint64_t cur = 0;
 		r = cg_read_u64(d, "memory.memsw.limit_in_bytes", &cur);
