@@ -114,10 +114,11 @@ void rpc_exec_process(struct rpc_call *call, const ProtobufCMessage *req, void *
 	run_deferred(call, ctx, step_exec, req);
 }
 
-static void reply_result(struct rpc_call *call, int r, agent_error_t *err)
+/* Takes err by address: the call that fills it must run before it is read. */
+static void reply_result(struct rpc_call *call, int r, agent_error_t **err)
 {
 	if (r < 0)
-		rpc_reply_error(call, err);
+		rpc_reply_error(call, *err);
 	else
 		reply_empty(call);
 }
@@ -127,7 +128,7 @@ void rpc_remove_container(struct rpc_call *call, const ProtobufCMessage *req, vo
 	const Grpc__RemoveContainerRequest *r = (const void *)req;
 	agent_error_t *err = NULL;
 
-	reply_result(call, container_remove(ctx, r->container_id, &err), err);
+	reply_result(call, container_remove(ctx, r->container_id, &err), &err);
 }
 
 void rpc_signal_process(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
@@ -138,7 +139,7 @@ void rpc_signal_process(struct rpc_call *call, const ProtobufCMessage *req, void
 	reply_result(call,
 		     container_signal(ctx, r->container_id, r->exec_id,
 				      r->signal > 1024 ? -1 : (int)r->signal, &err),
-		     err);
+		     &err);
 }
 
 void rpc_pause_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
@@ -146,7 +147,7 @@ void rpc_pause_container(struct rpc_call *call, const ProtobufCMessage *req, voi
 	const Grpc__PauseContainerRequest *r = (const void *)req;
 	agent_error_t *err = NULL;
 
-	reply_result(call, container_pause(ctx, r->container_id, true, &err), err);
+	reply_result(call, container_pause(ctx, r->container_id, true, &err), &err);
 }
 
 void rpc_resume_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
@@ -154,7 +155,7 @@ void rpc_resume_container(struct rpc_call *call, const ProtobufCMessage *req, vo
 	const Grpc__ResumeContainerRequest *r = (const void *)req;
 	agent_error_t *err = NULL;
 
-	reply_result(call, container_pause(ctx, r->container_id, false, &err), err);
+	reply_result(call, container_pause(ctx, r->container_id, false, &err), &err);
 }
 
 void rpc_update_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
@@ -162,7 +163,7 @@ void rpc_update_container(struct rpc_call *call, const ProtobufCMessage *req, vo
 	const Grpc__UpdateContainerRequest *r = (const void *)req;
 	agent_error_t *err = NULL;
 
-	reply_result(call, container_update(ctx, r->container_id, r->resources, &err), err);
+	reply_result(call, container_update(ctx, r->container_id, r->resources, &err), &err);
 }
 
 void rpc_stats_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)

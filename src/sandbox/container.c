@@ -529,10 +529,16 @@ int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, cont
 	r = process_validate(req->process, "process", err);
 	if (r < 0)
 		return r;
-	for (p = c->procs; p; p = p->next)
-		if (strcmp(p->exec_id, req->exec_id) == 0)
+	for (p = c->procs; p; p = p->next) {
+		if (strcmp(p->exec_id, req->exec_id) != 0)
+			continue;
+		if (!p->waited || p->init)
 			return agent_error_set_status(err, GRPC_ALREADY_EXISTS, EEXIST,
 						      "exec_id '%s' already exists", req->exec_id);
+		/* Waited for already: its id is free again, and its leftovers go now. */
+		process_discard(p);
+		break;
+	}
 	if (c->n_procs >= PROCESSES_MAX)
 		return agent_error_set_status(err, GRPC_RESOURCE_EXHAUSTED, ENOSPC,
 					      "too many processes in container %s", c->id);

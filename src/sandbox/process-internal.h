@@ -9,6 +9,8 @@ struct process *process_new(struct container *c, const char *exec_id, bool init,
 void process_link(struct container *c, struct process *p);
 /* Frees a process that was unlinked (or never linked). */
 void process_destroy(struct process *p);
+/* Unlinks and frees now (not from inside one of its callbacks). */
+void process_discard(struct process *p);
 /* Pipes or a pty; child[] gets the container's ends (close them after the fork). */
 int process_stdio_new(struct process *p, struct loop *loop, int32_t pipe_size, int child[3],
 		      agent_error_t **err);

@@ -221,6 +221,12 @@ static void on_reap_timer(struct loop_timer *t, void *data)
 	process_destroy(p);
 }
 
+void process_discard(struct process *p)
+{
+	process_unlink(p);
+	process_destroy(p);
+}
+
 static void on_linger_timeout(struct loop_timer *t, void *data)
 {
 	struct process *p = data;

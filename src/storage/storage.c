@@ -57,7 +57,7 @@ static int split_options(const Grpc__Storage *s, long *fsgid, long *mode, char *
 		}
 		words[n++] = s->options[i];
 		continue;
-bad:
+	bad:
 		free(words);
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
 					      "storage %s: bad option \"%s\"", s->mount_point, o);
@@ -104,7 +104,7 @@ static int driver_local(const Grpc__Storage *s, char **ret_cleanup, agent_error_
 
 static int driver_ephemeral(const Grpc__Storage *s, char **ret_cleanup, agent_error_t **err)
 {
-	struct mount_opts mo = { 0 };
+	struct mount_opts mo = {0};
 	char **words = NULL;
 	size_t n = 0;
 	long fsgid, mode;
@@ -142,14 +142,15 @@ static const struct {
 	const char *name;
 	storage_driver_fn fn;
 } drivers[] = {
-	{ "local", driver_local },
-	{ "ephemeral", driver_ephemeral },
+	{"local", driver_local},
+	{"ephemeral", driver_ephemeral},
 };
 
 /* Upstream's drivers that later work brings (issue: storage and devices). */
-static const char *const later_drivers[] = { "blk",	 "mmioblk",	   "scsi",
-					     "nvdimm",	 "virtio-fs",	   "overlayfs",
-					     "watchable-bind", "image_guest_pull", "blk-ccw" };
+static const char *const later_drivers[] = {
+	"blk",	     "mmioblk",	  "scsi",	    "nvdimm",
+	"virtio-fs", "overlayfs", "watchable-bind", "image_guest_pull",
+	"blk-ccw"};
 
 static struct storage_entry *find(struct storage_table *t, const char *mp)
 {
@@ -180,10 +181,11 @@ static int storage_add_one(struct storage_table *t, const Grpc__Storage *s, agen
 	int r;
 
 	if (!path_clean_under_root(s->mount_point))
-		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
-					      "storage mount_point \"%s\" must be a clean path under "
-					      "%s",
-					      s->mount_point, STORAGE_ROOT);
+		return agent_error_set_status(
+			err, GRPC_INVALID_ARGUMENT, EINVAL,
+			"storage mount_point \"%s\" must be a clean path under "
+			"%s",
+			s->mount_point, STORAGE_ROOT);
 	e = find(t, s->mount_point);
 	if (e) {
 		e->refs++;

@@ -316,8 +316,13 @@ int ctr_signal(struct ctr_env *e, const char *cid, const char *eid, int sig)
 	req.container_id = (char *)cid;
 	req.exec_id = (char *)eid;
 	req.signal = sig;
-	return ctr_call(e, "SignalProcess", &req.base, &google__protobuf__empty__descriptor, NULL,
-			NULL);
+	char *msg = NULL;
+	int code = ctr_call(e, "SignalProcess", &req.base, &google__protobuf__empty__descriptor,
+			    NULL, &msg);
+	if (code)
+		fprintf(stderr, "SignalProcess %s/%s %d: code %d: %s\n", cid, eid, sig, code, msg);
+	free(msg);
+	return code;
 }
 
 int ctr_wait(struct ctr_env *e, const char *cid, const char *eid)

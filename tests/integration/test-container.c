@@ -51,8 +51,8 @@ TEST_TIMEOUT(create_start_report, 60)
 	assert_value(out, "cwd", "/");
 	assert_value(out, "no_new_privs", "0");
 	/* The default set above: CHOWN..AUDIT_WRITE. */
-	assert_value(out, "cap_bnd", "00000000200035fb");
-	assert_value(out, "cap_eff", "00000000200035fb");
+	assert_value(out, "cap_bnd", "00000000a80425fb");
+	assert_value(out, "cap_eff", "00000000a80425fb");
 	ASSERT_NOT_NULL(strstr(out, "mount=/proc proc"));
 	ASSERT_EQ(ctr_remove(&e, "c1"), 0);
 	struct stat st;
