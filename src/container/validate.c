@@ -35,7 +35,8 @@ bool container_id_valid(const char *id)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = id[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		bool alnum =
+			(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 
 		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
 			return false;
@@ -147,9 +148,9 @@ static int validate_root(const Grpc__Spec *spec, agent_error_t **err)
 
 static int validate_sysctl(const Grpc__Linux *lx, const bool ns[NS_COUNT], agent_error_t **err)
 {
-	static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-						"kernel.sem",	 "kernel.shmall", "kernel.shmmax",
-						"kernel.shmmni", "kernel.shm_rmid_forced" };
+	static const char *const ipc_keys[] = {
+		"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+		"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
 
 	if (lx->n_sysctl > COUNT_MAX)
 		return INVALID(err, "linux.sysctl: more than %d entries", COUNT_MAX);
@@ -167,10 +168,11 @@ static int validate_sysctl(const Grpc__Linux *lx, const bool ns[NS_COUNT], agent
 		if (!strcmp(k, "kernel.domainname"))
 			ok = ns[NS_UTS];
 		if (!ok)
-			return INVALID(err,
-				       "linux.sysctl: Sysctl config contains invalid settings: \"%s\" "
-				       "(not allowed, or its namespace is not in the spec)",
-				       k);
+			return INVALID(
+				err,
+				"linux.sysctl: Sysctl config contains invalid settings: \"%s\" "
+				"(not allowed, or its namespace is not in the spec)",
+				k);
 	}
 	return 0;
 }
@@ -178,7 +180,7 @@ static int validate_sysctl(const Grpc__Linux *lx, const bool ns[NS_COUNT], agent
 int spec_validate(const Grpc__Spec *spec, agent_error_t **err)
 {
 	const Grpc__Linux *lx;
-	bool ns[NS_COUNT] = { false };
+	bool ns[NS_COUNT] = {false};
 	int r;
 
 	if (!spec)
@@ -204,7 +206,8 @@ int spec_validate(const Grpc__Spec *spec, agent_error_t **err)
 		int t = ns_type_from_oci(n->type);
 
 		if (t < 0)
-			return INVALID(err, "linux.namespaces[%zu].type: invalid namespace type \"%s\"",
+			return INVALID(err,
+				       "linux.namespaces[%zu].type: invalid namespace type \"%s\"",
 				       i, n->type);
 		if (ns[t])
 			return INVALID(err, "linux.namespaces[%zu]: %s listed twice", i, n->type);

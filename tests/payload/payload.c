@@ -145,7 +145,7 @@ static void report(void)
 	}
 	if (f)
 		fclose(f);
-	static const char *const nss[] = { "cgroup", "ipc", "mnt", "net", "pid", "user", "uts" };
+	static const char *const nss[] = {"cgroup", "ipc", "mnt", "net", "pid", "user", "uts"};
 	for (size_t i = 0; i < sizeof(nss) / sizeof(nss[0]); i++) {
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/self/ns/%s", nss[i]);
@@ -186,7 +186,7 @@ static void write_pattern(int fd, long long n)
 
 static void sleep_s(double s)
 {
-	struct timespec ts = { (time_t)s, (long)((s - (time_t)s) * 1e9) };
+	struct timespec ts = {(time_t)s, (long)((s - (time_t)s) * 1e9)};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
