@@ -47,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		loop_free(l);
 		return 0;
 	}
-	sandbox_init(&sb, l, NULL);
+	struct sandbox_options so = {.inert = true};
+	sandbox_init(&sb, l, NULL, &so);
 	agent_service_init(&agent_svc, &sb);
 	rpc_server_add_service(srv, &health_service);
 	rpc_server_add_service(srv, &agent_svc);

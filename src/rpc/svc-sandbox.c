@@ -35,6 +35,10 @@ void rpc_destroy_sandbox(struct rpc_call *call, const ProtobufCMessage *req, voi
 	struct sandbox *sb = ctx;
 	agent_error_t *err = NULL;
 
+	if (sb->opts.inert) {
+		rpc_reply_status(call, 7, "this sandbox is inert");
+		return;
+	}
 	if (sandbox_destroy(sb, &err) < 0) {
 		rpc_reply_error(call, err);
 		return;

@@ -338,6 +338,8 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 	char cgpath[4096];
 	int pid_fd, r;
 
+	if (sb->opts.inert)
+		return agent_error_set(err, EPERM, "this sandbox is inert");
 	if (!container_id_valid(req->container_id))
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
 					      "invalid container id \"%s\"", req->container_id);

@@ -155,6 +155,8 @@ int sandbox_create(struct sandbox *sb, const Grpc__CreateSandboxRequest *req, ag
 {
 	int r;
 
+	if (sb->opts.inert)
+		return agent_error_set(err, EPERM, "this sandbox is inert");
 	if (req->n_kernel_modules > 0)
 		return agent_error_set_status(err, GRPC_UNIMPLEMENTED, EOPNOTSUPP,
 					      "kernel_modules are not supported yet");

@@ -22,6 +22,7 @@ struct container;
 struct sandbox_options {
 	bool cgroup_v2; /* agent.unified_cgroup_hierarchy */
 	int32_t pipe_size; /* agent.container_pipe_size, 0 = kernel default */
+	bool inert; /* fuzzing: methods that change the guest refuse (EPERM) */
 };
 
 struct sandbox {
