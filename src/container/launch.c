@@ -257,9 +257,11 @@ int launch_new(struct loop *loop, const struct launch_config *cfg, launch_fn don
 
 	if (cfg->cg) {
 		r = cgroup_add_pid(cfg->cg, pid, err);
-		if (r >= 0 && cfg->apply_resources && cfg->spec->linux &&
-		    cfg->spec->linux->resources)
-			r = cgroup_apply(cfg->cg, cfg->spec->linux->resources, false, err);
+		/* Even without resources: the defaults (device whitelist, pids) apply. */
+		if (r >= 0 && cfg->apply_resources)
+			r = cgroup_apply(cfg->cg,
+					 cfg->spec->linux ? cfg->spec->linux->resources : NULL,
+					 false, err);
 		if (r < 0)
 			goto fail_child;
 	}

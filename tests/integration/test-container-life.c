@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Container life-cycle edge cases and resources: OOM events, pause/resume,
+ * stats, updates, stdin and terminals, seccomp, exec into a dead container,
+ * and a create/remove loop that must leak nothing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctr.h"
+#include "harness.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void must(int code, const char *what)
+{
+	if (code != 0)
+		FAIL("%s: code %d", what, code);
+}
+
+static void create_start(struct ctr_env *e, const char *cid, Grpc__Spec *spec)
+{
+	char *msg = NULL;
+	int code = ctr_create(e, cid, spec, &msg);
+	if (code)
+		FAIL("create %s: %d %s", cid, code, msg);
+	free(msg);
+	code = ctr_start(e, cid, &msg);
+	if (code)
+		FAIL("start %s: %d %s", cid, code, msg);
+	free(msg);
+}
+
+TEST_TIMEOUT(oom_event_v1, 90)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	if (access("/sys/fs/cgroup/memory/memory.oom_control", F_OK) < 0)
+		SKIP("no v1 memory controller here");
+	const char *args[] = { "alloc", "256", NULL };
+	struct ctr_spec *s = ctr_spec_new(&e, "oom1", args);
+	ctr_spec_set_memory(s, 32 << 20);
+	create_start(&e, "oom1", ctr_spec_get(s));
+
+	Grpc__GetOOMEventRequest req = GRPC__GET_OOMEVENT_REQUEST__INIT;
+	Grpc__OOMEvent *ev = NULL;
+	must(ctr_call(&e, "GetOOMEvent", &req.base, &grpc__oomevent__descriptor,
+		      (ProtobufCMessage **)&ev, NULL),
+	     "GetOOMEvent");
+	ASSERT_TRUE(strcmp(ev->container_id, "oom1") == 0);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+	ASSERT_EQ(ctr_wait(&e, "oom1", "oom1"), 128 + SIGKILL);
+	must(ctr_remove(&e, "oom1"), "remove");
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+static Grpc__StatsContainerResponse *stats(struct ctr_env *e, const char *cid)
+{
+	Grpc__StatsContainerRequest req = GRPC__STATS_CONTAINER_REQUEST__INIT;
+	Grpc__StatsContainerResponse *resp = NULL;
+
+	req.container_id = (char *)cid;
+	must(ctr_call(e, "StatsContainer", &req.base, &grpc__stats_container_response__descriptor,
+		      (ProtobufCMessage **)&resp, NULL),
+	     "StatsContainer");
+	return resp;
+}
+
+static int pause_resume(struct ctr_env *e, const char *method, const char *cid)
+{
+	Grpc__PauseContainerRequest req = GRPC__PAUSE_CONTAINER_REQUEST__INIT;
+	req.container_id = (char *)cid;
+	return ctr_call(e, method, &req.base, &google__protobuf__empty__descriptor, NULL, NULL);
+}
+
+TEST_TIMEOUT(pause_resume_stats_update, 90)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = { "sleep", "60", NULL };
+	struct ctr_spec *s = ctr_spec_new(&e, "p1", args);
+	create_start(&e, "p1", ctr_spec_get(s));
+
+	Grpc__StatsContainerResponse *st = stats(&e, "p1");
+	ASSERT_NOT_NULL(st->cgroup_stats);
+	ASSERT_NOT_NULL(st->cgroup_stats->pids_stats);
+	ASSERT_EQ(st->cgroup_stats->pids_stats->current, 1);
+	ASSERT_NOT_NULL(st->cgroup_stats->memory_stats);
+	protobuf_c_message_free_unpacked(&st->base, NULL);
+
+	must(pause_resume(&e, "PauseContainer", "p1"), "pause");
+	char path[256], buf[64] = "";
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/freezer%s/p1/freezer.state", e.cgparent);
+	FILE *f = fopen(path, "r");
+	ASSERT_NOT_NULL(f);
+	ASSERT_NOT_NULL(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	ASSERT_TRUE(strncmp(buf, "FROZEN", 6) == 0);
+	ASSERT_EQ(pause_resume(&e, "PauseContainer", "p1"), 9); /* already paused */
+	must(pause_resume(&e, "ResumeContainer", "p1"), "resume");
+	ASSERT_EQ(pause_resume(&e, "ResumeContainer", "p1"), 9);
+	ASSERT_EQ(pause_resume(&e, "PauseContainer", "nope"), 3);
+
+	/* UpdateContainer: a memory limit lands in the cgroup. */
+	Grpc__UpdateContainerRequest ur = GRPC__UPDATE_CONTAINER_REQUEST__INIT;
+	Grpc__LinuxResources res = GRPC__LINUX_RESOURCES__INIT;
+	Grpc__LinuxMemory mem = GRPC__LINUX_MEMORY__INIT;
+	mem.limit = 100 << 20;
+	res.memory = &mem;
+	ur.container_id = "p1";
+	ur.resources = &res;
+	must(ctr_call(&e, "UpdateContainer", &ur.base, &google__protobuf__empty__descriptor, NULL,
+		      NULL),
+	     "UpdateContainer");
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/memory%s/p1/memory.limit_in_bytes",
+		 e.cgparent);
+	f = fopen(path, "r");
+	ASSERT_NOT_NULL(f);
+	ASSERT_NOT_NULL(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	ASSERT_EQ(atoll(buf), 100 << 20);
+
+	must(ctr_signal(&e, "p1", "", SIGKILL), "kill");
+	ASSERT_EQ(ctr_wait(&e, "p1", "p1"), 128 + SIGKILL);
+	must(ctr_remove(&e, "p1"), "remove");
+	struct stat sb;
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/memory%s/p1", e.cgparent);
+	ASSERT_TRUE(stat(path, &sb) < 0 && errno == ENOENT);
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+static int write_stdin(struct ctr_env *e, const char *cid, const char *eid, const char *data)
+{
+	Grpc__WriteStreamRequest req = GRPC__WRITE_STREAM_REQUEST__INIT;
+	Grpc__WriteStreamResponse *resp = NULL;
+	req.container_id = (char *)cid;
+	req.exec_id = (char *)eid;
+	req.data.data = (uint8_t *)data;
+	req.data.len = strlen(data);
+	int code = ctr_call(e, "WriteStdin", &req.base, &grpc__write_stream_response__descriptor,
+			    (ProtobufCMessage **)&resp, NULL);
+	if (code == 0) {
+		ASSERT_EQ(resp->len, strlen(data));
+		protobuf_c_message_free_unpacked(&resp->base, NULL);
+	}
+	return code;
+}
+
+TEST_TIMEOUT(stdin_and_close_stdin, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = { "cat", NULL };
+	struct ctr_spec *s = ctr_spec_new(&e, "i1", args);
+	create_start(&e, "i1", ctr_spec_get(s));
+	must(write_stdin(&e, "i1", "i1", "line one\n"), "WriteStdin");
+	must(write_stdin(&e, "i1", "i1", "line two\n"), "WriteStdin");
+	Grpc__CloseStdinRequest cr = GRPC__CLOSE_STDIN_REQUEST__INIT;
+	cr.container_id = "i1";
+	cr.exec_id = "i1";
+	must(ctr_call(&e, "CloseStdin", &cr.base, &google__protobuf__empty__descriptor, NULL, NULL),
+	     "CloseStdin");
+	char *out = ctr_read_all(&e, "i1", "i1", false, NULL);
+	ASSERT_TRUE(strcmp(out, "line one\nline two\n") == 0);
+	ASSERT_EQ(ctr_wait(&e, "i1", "i1"), 0);
+	free(out);
+	must(ctr_remove(&e, "i1"), "remove");
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(terminal_and_resize, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = { "report", NULL };
+	struct ctr_spec *s = ctr_spec_new(&e, "t1", args);
+	Grpc__Spec *spec = ctr_spec_get(s);
+	spec->process->terminal = true;
+	must(ctr_create(&e, "t1", spec, NULL), "create");
+	Grpc__TtyWinResizeRequest rr = GRPC__TTY_WIN_RESIZE_REQUEST__INIT;
+	rr.container_id = "t1";
+	rr.exec_id = "t1";
+	rr.row = 40;
+	rr.column = 120;
+	must(ctr_call(&e, "TtyWinResize", &rr.base, &google__protobuf__empty__descriptor, NULL,
+		      NULL),
+	     "TtyWinResize");
+	must(ctr_start(&e, "t1", NULL), "start");
+	char *out = ctr_read_all(&e, "t1", "t1", false, NULL);
+	ASSERT_EQ(ctr_wait(&e, "t1", "t1"), 0);
+	ASSERT_NOT_NULL(strstr(out, "tty=1"));
+	ASSERT_NOT_NULL(strstr(out, "stdin_is=chr"));
+	free(out);
+	/* No terminal: resize answers UNAVAILABLE. */
+	const char *a2[] = { "sleep", "30", NULL };
+	struct ctr_spec *s2 = ctr_spec_new(&e, "t2", a2);
+	create_start(&e, "t2", ctr_spec_get(s2));
+	rr.container_id = rr.exec_id = "t2";
+	ASSERT_EQ(ctr_call(&e, "TtyWinResize", &rr.base, &google__protobuf__empty__descriptor, NULL,
+			   NULL),
+		  14);
+	must(ctr_remove(&e, "t1"), "remove");
+	must(ctr_remove(&e, "t2"), "remove");
+	ctr_spec_free(s);
+	ctr_spec_free(s2);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(seccomp_from_the_spec, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = { "syscall-getcwd", "--", "report", NULL };
+	struct ctr_spec *s = ctr_spec_new(&e, "s1", args);
+	Grpc__Spec *spec = ctr_spec_get(s);
+	Grpc__LinuxSeccomp sc = GRPC__LINUX_SECCOMP__INIT;
+	Grpc__LinuxSyscall sys = GRPC__LINUX_SYSCALL__INIT;
+	Grpc__LinuxSyscall *sysp = &sys;
+	char *names[] = { "getcwd" };
+	sc.defaultaction = "SCMP_ACT_ALLOW";
+	sys.names = names;
+	sys.n_names = 1;
+	sys.action = "SCMP_ACT_ERRNO";
+	sys.errno_ret_case = GRPC__LINUX_SYSCALL__ERRNO_RET_ERRNORET;
+	sys.errnoret = 42;
+	sc.syscalls = &sysp;
+	sc.n_syscalls = 1;
+	spec->linux->seccomp = &sc;
+	spec->process->nonewprivileges = true;
+	int code;
+	char *out = ctr_run(&e, "s1", spec, &code);
+	ASSERT_EQ(code, 0);
+	ASSERT_NOT_NULL(strstr(out, "getcwd=errno 42"));
+	ASSERT_NOT_NULL(strstr(out, "seccomp=2"));
+	free(out);
+	must(ctr_remove(&e, "s1"), "remove");
+	/* A bad action is INVALID_ARGUMENT before anything is made. */
+	sys.action = "SCMP_ACT_NOPE";
+	char *msg = NULL;
+	ASSERT_EQ(ctr_create(&e, "s2", spec, &msg), 3);
+	ASSERT_NOT_NULL(strstr(msg, "action"));
+	free(msg);
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(exec_into_a_dead_container_fails_at_once, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = { "exit", "0", NULL };
+	struct ctr_spec *s = ctr_spec_new(&e, "d1", args);
+	create_start(&e, "d1", ctr_spec_get(s));
+	ASSERT_EQ(ctr_wait(&e, "d1", "d1"), 0);
+	Grpc__Process *p = ctr_process_new((const char *[]){ "report", NULL });
+	char *msg = NULL;
+	double t0 = now_s();
+	ASSERT_NE(ctr_exec(&e, "d1", "x", p, &msg), 0);
+	ASSERT_TRUE(now_s() - t0 < 3);
+	ASSERT_NOT_NULL(msg);
+	free(msg);
+	/* Unknown container. */
+	ASSERT_NE(ctr_exec(&e, "nope", "x", p, NULL), 0);
+	ctr_process_free(p);
+	must(ctr_remove(&e, "d1"), "remove");
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+static int count_lines(const char *path, const char *needle)
+{
+	char line[4096];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		n += !needle || strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+TEST_TIMEOUT(create_remove_loop_leaks_nothing, 600)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = { "sleep", "60", NULL };
+	int rounds = getenv("CTR_LOOP_ROUNDS") ? atoi(getenv("CTR_LOOP_ROUNDS")) : 200;
+	char cid[32];
+
+	/* Warm up once so lazily made things (the cgroup manager) exist. */
+	struct ctr_spec *w = ctr_spec_new(&e, "warm", args);
+	create_start(&e, "warm", ctr_spec_get(w));
+	must(ctr_remove(&e, "warm"), "remove");
+	ctr_spec_free(w);
+	int fds0 = itest_fd_count_settled(e.agent.pid);
+	int mounts0 = count_lines("/proc/self/mountinfo", NULL);
+
+	for (int i = 0; i < rounds; i++) {
+		snprintf(cid, sizeof(cid), "loop%d", i);
+		struct ctr_spec *s = ctr_spec_new(&e, cid, args);
+		create_start(&e, cid, ctr_spec_get(s));
+		if (i % 2) {
+			/* As the runtime does: kill all, wait, remove. */
+			must(ctr_signal(&e, cid, "", SIGKILL), "kill");
+			ASSERT_EQ(ctr_wait(&e, cid, cid), 128 + SIGKILL);
+		}
+		must(ctr_remove(&e, cid), "remove while running");
+		ctr_spec_free(s);
+	}
+	usleep(200 * 1000);
+	ASSERT_EQ(itest_fd_count_settled(e.agent.pid), fds0);
+	ASSERT_EQ(count_lines("/proc/self/mountinfo", NULL), mounts0);
+	char path[256];
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/memory%s", e.cgparent);
+	struct stat sb;
+	for (int i = 0; i < rounds; i++) {
+		char p2[300];
+		snprintf(p2, sizeof(p2), "%s/loop%d", path, i);
+		ASSERT_TRUE(stat(p2, &sb) < 0);
+	}
+	/* No process left behind: the agent's only children are gone. */
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "test -z \"$(pgrep -P %d)\"", (int)e.agent.pid);
+	ASSERT_EQ(system(cmd), 0);
+	ctr_env_teardown(&e);
+}
+
+/* A device node in the container that the device cgroup must deny (v1 rules, v2 eBPF). */
+static void device_rules(bool v2)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, v2);
+	const char *args[] = { "report", "--", "open", "/dev/null", "--", "open",
+			       "/dev/loop-control", NULL };
+	struct ctr_spec *s = ctr_spec_new(&e, "v2c", args);
+	/* /dev/loop-control inside the container: a device node the cgroup must deny. */
+	Grpc__LinuxDevice dev = GRPC__LINUX_DEVICE__INIT, *devp = &dev;
+	dev.path = "/dev/loop-control";
+	dev.type = "c";
+	dev.major = 10;
+	dev.minor = 237;
+	dev.filemode = 0666;
+	ctr_spec_get(s)->linux->devices = &devp;
+	ctr_spec_get(s)->linux->n_devices = 1;
+	int code;
+	char *out = ctr_run(&e, "v2c", ctr_spec_get(s), &code);
+	ASSERT_EQ(code, 0);
+	/* v2: its own cgroup namespace, the container sees itself at the root. */
+	if (v2)
+		ASSERT_NOT_NULL(strstr(out, "cgroup=0::/\n"));
+	ASSERT_NOT_NULL(strstr(out, "open /dev/null=ok"));
+	ASSERT_NOT_NULL(strstr(out, "open /dev/loop-control=errno 1"));
+	free(out);
+	must(ctr_remove(&e, "v2c"), "remove");
+	char path[256];
+	struct stat sb;
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s%s/v2c", v2 ? "" : "/devices", e.cgparent);
+	ASSERT_TRUE(stat(path, &sb) < 0);
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+	(void)count_lines;
+}
+
+TEST_TIMEOUT(device_rules_v1, 90)
+{
+	device_rules(false);
+}
+
+TEST_TIMEOUT(device_rules_v2, 90)
+{
+	device_rules(true);
+}
