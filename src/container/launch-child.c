@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "container/caps.h"
+#include "container/hooks.h"
 #include "container/procenv.h"
 #include "container/rlimits.h"
 #include "container/rootfs.h"
@@ -50,6 +51,28 @@ _noreturn_ static void child_fail_err(int sock, agent_error_t *err, const char *
 	sync_send(sock, SYNC_ERROR, err && err->errnum ? err->errnum : EIO,
 		  err && err->msg ? err->msg : what);
 	_exit(127);
+}
+
+/* Runs one kind of hook in the child; failures are only reported as log lines (spec 6.2). */
+static void run_child_hooks(int sock, const struct launch_config *cfg, Grpc__Hook **hooks, size_t n,
+			    const char *kind)
+{
+	char *state;
+
+	if (n == 0)
+		return;
+	state = oci_state_json(cfg->id, "created", getpid(), cfg->bundle, cfg->spec);
+	for (size_t i = 0; i < n; i++) {
+		agent_error_t *err = NULL;
+		char line[SYNC_TEXT_MAX];
+
+		if (hook_run(hooks[i], state, &err) < 0) {
+			snprintf(line, sizeof(line), "%s hook failed: %s", kind, err->msg);
+			sync_send(sock, SYNC_LOG, 0, line);
+			agent_error_free(err);
+		}
+	}
+	free(state);
 }
 
 static void reset_signals(void)
@@ -230,8 +253,13 @@ _noreturn_ void launch_child_main(const struct launch_child_args *a, int sock)
 			.cgroup_v2 = cfg->cgroup_v2,
 		};
 		if (flags & CLONE_NEWNS) {
-			if (rootfs_prepare(&rc, &err) < 0 || rootfs_pivot(&rc, &err) < 0 ||
-			    rootfs_finish(&rc, &err) < 0)
+			if (rootfs_prepare(&rc, &err) < 0)
+				child_fail_err(sock, err, "rootfs");
+			if (cfg->spec->hooks)
+				run_child_hooks(sock, cfg, cfg->spec->hooks->createcontainer,
+						cfg->spec->hooks->n_createcontainer,
+						"createContainer");
+			if (rootfs_pivot(&rc, &err) < 0 || rootfs_finish(&rc, &err) < 0)
 				child_fail_err(sock, err, "rootfs");
 		} else if (chroot(rc.rootfs) < 0) {
 			child_fail(sock, errno, "chroot %s", rc.rootfs);
@@ -270,6 +298,9 @@ _noreturn_ void launch_child_main(const struct launch_child_args *a, int sock)
 			_exit(127);
 		if (sync_expect(sock, SYNC_START, &m) < 0)
 			_exit(127);
+		if (cfg->spec->hooks)
+			run_child_hooks(sock, cfg, cfg->spec->hooks->startcontainer,
+					cfg->spec->hooks->n_startcontainer, "startContainer");
 	}
 	if (sc && p->nonewprivileges && seccomp_load_oci(sc, &err) < 0)
 		child_fail_err(sock, err, "seccomp");

@@ -23,6 +23,8 @@
 #include "oci.pb-c.h"
 
 struct launch_config {
+	const char *id; /* container id, for the OCI state given to hooks */
+	const char *bundle; /* bundle directory, likewise */
 	const Grpc__Spec *spec; /* the container's spec (root.path = the bundle rootfs) */
 	const Grpc__Process *process; /* what to run: spec->process for the init */
 	bool init; /* init: rootfs set-up, parked until launch_start() */

@@ -15,6 +15,7 @@
 
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "container/hooks.h"
 #include "container/validate.h"
 #include "rpc/status.h"
 #include "sandbox/process-internal.h"
@@ -99,6 +100,30 @@ static void oom_watch(struct container *c)
 		c->oom = cgroup_oom_close(c->oom);
 }
 
+/* --- hooks ----------------------------------------------------------------------------- */
+
+/* Agent-side hooks (prestart, poststart, poststop): failures are logged, never fatal. */
+static void run_hooks(struct container *c, Grpc__Hook **hooks, size_t n, const char *kind)
+{
+	char *state;
+
+	if (n == 0)
+		return;
+	state = oci_state_json(c->id, container_status_name(c->status), c->init ? c->init->pid : 0,
+			       c->bundle, c->spec);
+	for (size_t i = 0; i < n; i++) {
+		agent_error_t *err = NULL;
+
+		if (hook_run(hooks[i], state, &err) < 0) {
+			log_write(LOG_LEVEL_WARN, "sandbox",
+				  LOG_FIELDS({"container-id", c->id}, {"hook", kind}),
+				  "hook failed: %s", err->msg);
+			agent_error_free(err);
+		}
+	}
+	free(state);
+}
+
 /* --- teardown -------------------------------------------------------------------------- */
 
 static void container_teardown(struct container *c)
@@ -112,6 +137,8 @@ static void container_teardown(struct container *c)
 		if (p->pid > 0 && !p->exited)
 			kill(p->pid, SIGKILL);
 	c->status = CONTAINER_STOPPED;
+	if (c->spec && c->spec->hooks && c->bundle)
+		run_hooks(c, c->spec->hooks->poststop, c->spec->hooks->n_poststop, "poststop");
 	if (c->cg) {
 		if (cgroup_signal_all(c->cg, SIGKILL, &err) < 0 ||
 		    cgroup_destroy(c->cg, &err) < 0) {
@@ -191,7 +218,9 @@ static int adjust_namespaces(struct sandbox *sb, Grpc__Spec *spec, bool sandbox_
 			char *dup = strdup(shared);
 			if (!dup)
 				return agent_error_set(err, ENOMEM, "out of memory");
-			free(ns->path);
+			/* An absent string is protobuf-c's shared default: not ours to free. */
+			if (ns->path != protobuf_c_empty_string)
+				free(ns->path);
 			ns->path = dup;
 		}
 	}
@@ -310,6 +339,9 @@ static void create_finish(struct create_ctx *cc, int r, agent_error_t *err)
 		if (sb->sandbox_pidns_fd < 0 && c->ns_fds[NS_PID] >= 0)
 			sb->sandbox_pidns_fd = fcntl(c->ns_fds[NS_PID], F_DUPFD_CLOEXEC, 3);
 		c->status = CONTAINER_CREATED;
+		if (c->spec->hooks)
+			run_hooks(c, c->spec->hooks->prestart, c->spec->hooks->n_prestart,
+				  "prestart");
 	}
 	cc->done(r, err, cc->ctx);
 	free(cc);
@@ -372,6 +404,14 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 		r = agent_error_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
+	/* The sandbox's guest hooks, for specs without hooks of their own (spec 4.2 step 9). */
+	if (!c->spec->hooks && sb->guest_hooks) {
+		c->spec->hooks = message_dup(&sb->guest_hooks->base, &grpc__hooks__descriptor);
+		if (!c->spec->hooks) {
+			r = agent_error_set(err, ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
 	r = adjust_namespaces(sb, c->spec, req->sandbox_pidns, &pid_fd, err);
 	if (r < 0)
 		goto fail;
@@ -399,6 +439,8 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 	if (r < 0)
 		goto fail;
 
+	lc.id = c->id;
+	lc.bundle = c->bundle;
 	lc.spec = c->spec;
 	lc.process = c->spec->process;
 	for (int t = 0; t < NS_COUNT; t++)
@@ -441,9 +483,12 @@ static void on_init_started(struct launch *l, int r, agent_error_t *err, void *d
 
 	if (c->init)
 		c->init->launch = launch_free(c->init->launch, false);
-	if (r == 0)
+	if (r == 0) {
 		c->status = CONTAINER_RUNNING;
-	else if (err && !err->status)
+		if (c->spec->hooks)
+			run_hooks(c, c->spec->hooks->poststart, c->spec->hooks->n_poststart,
+				  "poststart");
+	} else if (err && !err->status)
 		err->status = GRPC_INTERNAL;
 	cc->done(r, err, cc->ctx);
 	free(cc);
@@ -567,6 +612,8 @@ int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, cont
 	r = process_stdio_new(p, sb->loop, sb->opts.pipe_size, child, err);
 	if (r < 0)
 		goto fail;
+	lc.id = c->id;
+	lc.bundle = c->bundle;
 	lc.spec = c->spec;
 	lc.process = ec->merged;
 	memcpy(lc.join_fds, c->ns_fds, sizeof(lc.join_fds));

@@ -3,6 +3,7 @@
  * CreateSandbox's duties (spec 4.1): the run directory, the shared IPC and UTS
  * namespaces every container of the pod joins, and the pod's DNS.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -22,12 +23,13 @@
 
 static int bind_file(const char *src, const char *dst, agent_error_t **err)
 {
-	int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	int fd;
 
+	umount2(dst, MNT_DETACH); /* a previous CreateSandbox's */
+	fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return agent_error_setsys(err, errno, "creating %s", dst);
 	close(fd);
-	umount2(dst, MNT_DETACH); /* a previous CreateSandbox's */
 	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
 		return agent_error_setsys(err, errno, "binding %s on %s", src, dst);
 	return 0;
@@ -151,6 +153,69 @@ static int setup_dns(char **lines, size_t n, agent_error_t **err)
 	return 0;
 }
 
+#define GUEST_HOOKS_MAX 64
+
+/* <dir>/<kind>/<file>: each executable regular file (not a symlink) is a hook. */
+static int scan_hook_dir(const char *dir, const char *kind, Grpc__Hook ***ret, size_t *ret_n)
+{
+	char path[4096];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, kind);
+	d = opendir(path);
+	if (!d)
+		return 0; /* missing directories are fine */
+	while ((e = readdir(d)) && *ret_n < GUEST_HOOKS_MAX) {
+		char file[4096];
+		struct stat st;
+
+		if (e->d_name[0] == '.')
+			continue;
+		if (snprintf(file, sizeof(file), "%s/%s", path, e->d_name) >= (int)sizeof(file) ||
+		    lstat(file, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+			continue;
+		Grpc__Hook **hooks = realloc(*ret, (*ret_n + 1) * sizeof(*hooks));
+		Grpc__Hook *h = calloc(1, sizeof(*h));
+		char **args = calloc(2, sizeof(char *));
+		if (hooks)
+			*ret = hooks;
+		if (!hooks || !h || !args) {
+			free(h);
+			free(args);
+			break;
+		}
+		grpc__hook__init(h);
+		h->path = strdup(file);
+		args[0] = strdup(e->d_name);
+		args[1] = strdup(kind);
+		h->args = args;
+		h->n_args = 2;
+		(*ret)[(*ret_n)++] = h;
+	}
+	closedir(d);
+	return 0;
+}
+
+static void load_guest_hooks(struct sandbox *sb, const char *dir)
+{
+	Grpc__Hooks *h;
+
+	if (sb->guest_hooks)
+		grpc__hooks__free_unpacked(sb->guest_hooks, NULL);
+	sb->guest_hooks = NULL;
+	if (!dir[0])
+		return;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return;
+	grpc__hooks__init(h);
+	scan_hook_dir(dir, "prestart", &h->prestart, &h->n_prestart);
+	scan_hook_dir(dir, "poststart", &h->poststart, &h->n_poststart);
+	scan_hook_dir(dir, "poststop", &h->poststop, &h->n_poststop);
+	sb->guest_hooks = h;
+}
+
 int sandbox_create(struct sandbox *sb, const Grpc__CreateSandboxRequest *req, agent_error_t **err)
 {
 	int r;
@@ -163,6 +228,12 @@ int sandbox_create(struct sandbox *sb, const Grpc__CreateSandboxRequest *req, ag
 	if (strlen(req->hostname) > 64)
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
 					      "hostname longer than 64 bytes");
+	/* Every storage is checked before anything changes. */
+	for (size_t i = 0; i < req->n_storages; i++) {
+		r = storage_validate(req->storages[i], err);
+		if (r < 0)
+			return agent_error_wrap(err, "storages[%zu]", i);
+	}
 	if (sb->n_containers == 0) {
 		/* A fresh start, but never through a mount point below it. */
 		rm_rf(SANDBOX_RUN_DIR);
@@ -200,6 +271,7 @@ int sandbox_create(struct sandbox *sb, const Grpc__CreateSandboxRequest *req, ag
 		sb->n_sandbox_storages += n;
 		free(points);
 	}
+	load_guest_hooks(sb, req->guest_hook_path);
 	sb->created = true;
 	return 0;
 }

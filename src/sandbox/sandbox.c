@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sandbox/container.h"
+#include "oci.pb-c.h"
 
 void sandbox_init(struct sandbox *sb, struct loop *loop, struct reaper *reaper,
 		  const struct sandbox_options *opts)
@@ -28,6 +29,8 @@ void sandbox_release(struct sandbox *sb)
 	sb->cgm = cgroup_manager_free(sb->cgm);
 	sb->self_pidns_fd = safe_close(sb->self_pidns_fd);
 	sb->sandbox_pidns_fd = safe_close(sb->sandbox_pidns_fd);
+	if (sb->guest_hooks)
+		grpc__hooks__free_unpacked(sb->guest_hooks, NULL);
 	free(sb->id);
 	free(sb->hostname);
 	free(sb->shared_ipc_ns);

@@ -38,6 +38,7 @@ struct sandbox {
 	int self_pidns_fd; /* the agent's own pid namespace */
 	int sandbox_pidns_fd; /* the first container's pid namespace, -1 until known */
 	char *shared_ipc_ns, *shared_uts_ns; /* bind-mounted namespace paths, or NULL */
+	struct Grpc__Hooks *guest_hooks; /* from CreateSandbox guest_hook_path, or NULL */
 	struct storage_table storages;
 	char **sandbox_storages; /* mount points CreateSandbox added */
 	size_t n_sandbox_storages;

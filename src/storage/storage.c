@@ -174,35 +174,45 @@ static void entry_free(struct storage_table *t, struct storage_entry *e)
 	free(e);
 }
 
+static storage_driver_fn driver_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(drivers); i++)
+		if (strcmp(drivers[i].name, name) == 0)
+			return drivers[i].fn;
+	return NULL;
+}
+
+int storage_validate(const Grpc__Storage *s, agent_error_t **err)
+{
+	if (!path_clean_under_root(s->mount_point))
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "storage mount_point \"%s\" must be a clean path "
+					      "under %s",
+					      s->mount_point, STORAGE_ROOT);
+	if (driver_find(s->driver))
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(later_drivers); i++)
+		if (strcmp(later_drivers[i], s->driver) == 0)
+			return agent_error_set_status(err, GRPC_UNIMPLEMENTED, EOPNOTSUPP,
+						      "storage driver %s is not supported yet",
+						      s->driver);
+	return agent_error_set_status(err, GRPC_INTERNAL, ENOENT,
+				      "Failed to find the storage handler %s", s->driver);
+}
+
 static int storage_add_one(struct storage_table *t, const Grpc__Storage *s, agent_error_t **err)
 {
-	storage_driver_fn fn = NULL;
+	storage_driver_fn fn = driver_find(s->driver);
 	struct storage_entry *e;
 	int r;
 
-	if (!path_clean_under_root(s->mount_point))
-		return agent_error_set_status(
-			err, GRPC_INVALID_ARGUMENT, EINVAL,
-			"storage mount_point \"%s\" must be a clean path under "
-			"%s",
-			s->mount_point, STORAGE_ROOT);
+	r = storage_validate(s, err);
+	if (r < 0)
+		return r;
 	e = find(t, s->mount_point);
 	if (e) {
 		e->refs++;
 		return 0;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(drivers); i++)
-		if (strcmp(drivers[i].name, s->driver) == 0)
-			fn = drivers[i].fn;
-	if (!fn) {
-		for (size_t i = 0; i < ARRAY_SIZE(later_drivers); i++)
-			if (strcmp(later_drivers[i], s->driver) == 0)
-				return agent_error_set_status(err, GRPC_UNIMPLEMENTED, EOPNOTSUPP,
-							      "storage driver %s is not supported "
-							      "yet",
-							      s->driver);
-		return agent_error_set_status(err, GRPC_INTERNAL, ENOENT,
-					      "Failed to find the storage handler %s", s->driver);
 	}
 	if (t->n >= STORAGES_MAX)
 		return agent_error_set_status(err, GRPC_RESOURCE_EXHAUSTED, ENOSPC,

@@ -39,6 +39,8 @@ struct storage_table {
  */
 int storages_add(struct storage_table *t, Grpc__Storage **st, size_t n, char ***ret_points,
 		 size_t *ret_n, agent_error_t **err);
+/* The mount point's shape and a known driver; touches nothing. */
+int storage_validate(const Grpc__Storage *s, agent_error_t **err);
 /* Drops one reference on each; frees the array. */
 void storages_release(struct storage_table *t, char **points, size_t n);
 void storage_table_release(struct storage_table *t);

@@ -49,7 +49,7 @@ TEST_TIMEOUT(oom_event_v1, 90)
 	ctr_env_setup(&e, false);
 	if (access("/sys/fs/cgroup/memory/memory.oom_control", F_OK) < 0)
 		SKIP("no v1 memory controller here");
-	const char *args[] = { "alloc", "256", NULL };
+	const char *args[] = {"alloc", "256", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "oom1", args);
 	ctr_spec_set_memory(s, 32 << 20);
 	create_start(&e, "oom1", ctr_spec_get(s));
@@ -90,7 +90,7 @@ TEST_TIMEOUT(pause_resume_stats_update, 90)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *args[] = { "sleep", "60", NULL };
+	const char *args[] = {"sleep", "60", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "p1", args);
 	create_start(&e, "p1", ctr_spec_get(s));
 
@@ -164,7 +164,7 @@ TEST_TIMEOUT(stdin_and_close_stdin, 60)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *args[] = { "cat", NULL };
+	const char *args[] = {"cat", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "i1", args);
 	create_start(&e, "i1", ctr_spec_get(s));
 	must(write_stdin(&e, "i1", "i1", "line one\n"), "WriteStdin");
@@ -187,7 +187,7 @@ TEST_TIMEOUT(terminal_and_resize, 60)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *args[] = { "report", NULL };
+	const char *args[] = {"report", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "t1", args);
 	Grpc__Spec *spec = ctr_spec_get(s);
 	spec->process->terminal = true;
@@ -207,7 +207,7 @@ TEST_TIMEOUT(terminal_and_resize, 60)
 	ASSERT_NOT_NULL(strstr(out, "stdin_is=chr"));
 	free(out);
 	/* No terminal: resize answers UNAVAILABLE. */
-	const char *a2[] = { "sleep", "30", NULL };
+	const char *a2[] = {"sleep", "30", NULL};
 	struct ctr_spec *s2 = ctr_spec_new(&e, "t2", a2);
 	create_start(&e, "t2", ctr_spec_get(s2));
 	rr.container_id = rr.exec_id = "t2";
@@ -225,13 +225,13 @@ TEST_TIMEOUT(seccomp_from_the_spec, 60)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *args[] = { "syscall-getcwd", "--", "report", NULL };
+	const char *args[] = {"syscall-getcwd", "--", "report", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "s1", args);
 	Grpc__Spec *spec = ctr_spec_get(s);
 	Grpc__LinuxSeccomp sc = GRPC__LINUX_SECCOMP__INIT;
 	Grpc__LinuxSyscall sys = GRPC__LINUX_SYSCALL__INIT;
 	Grpc__LinuxSyscall *sysp = &sys;
-	char *names[] = { "getcwd" };
+	char *names[] = {"getcwd"};
 	sc.defaultaction = "SCMP_ACT_ALLOW";
 	sys.names = names;
 	sys.n_names = 1;
@@ -263,11 +263,11 @@ TEST_TIMEOUT(exec_into_a_dead_container_fails_at_once, 60)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *args[] = { "exit", "0", NULL };
+	const char *args[] = {"exit", "0", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "d1", args);
 	create_start(&e, "d1", ctr_spec_get(s));
 	ASSERT_EQ(ctr_wait(&e, "d1", "d1"), 0);
-	Grpc__Process *p = ctr_process_new((const char *[]){ "report", NULL });
+	Grpc__Process *p = ctr_process_new((const char *[]){"report", NULL});
 	char *msg = NULL;
 	double t0 = now_s();
 	ASSERT_NE(ctr_exec(&e, "d1", "x", p, &msg), 0);
@@ -298,7 +298,7 @@ TEST_TIMEOUT(create_remove_loop_leaks_nothing, 600)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *args[] = { "sleep", "60", NULL };
+	const char *args[] = {"sleep", "60", NULL};
 	int rounds = getenv("CTR_LOOP_ROUNDS") ? atoi(getenv("CTR_LOOP_ROUNDS")) : 200;
 	char cid[32];
 
@@ -345,8 +345,8 @@ static void device_rules(bool v2)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, v2);
-	const char *args[] = { "report", "--", "open", "/dev/null", "--", "open",
-			       "/dev/loop-control", NULL };
+	const char *args[] = {
+		"report", "--", "open", "/dev/null", "--", "open", "/dev/loop-control", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "v2c", args);
 	/* /dev/loop-control inside the container: a device node the cgroup must deny. */
 	Grpc__LinuxDevice dev = GRPC__LINUX_DEVICE__INIT, *devp = &dev;
