@@ -33,6 +33,8 @@ static struct stdio_req *pop(struct stdio_stream *s)
 	struct stdio_req *r = s->first;
 
 	if (r) {
+		if (r->write_fn)
+			s->bytes_queued -= r->len;
 		s->first = r->next;
 		if (!s->first)
 			s->last = NULL;
@@ -177,6 +179,8 @@ static int enqueue(struct stdio_stream *s, struct stdio_req *r, struct stdio_req
 		free(r);
 		return agent_error_set(err, EBUSY, "too many calls waiting on this stream");
 	}
+	if (r->write_fn)
+		s->bytes_queued += r->len;
 	if (s->last)
 		s->last->next = r;
 	else
@@ -219,6 +223,12 @@ int stdio_write(struct stdio_stream *s, const void *data, size_t len, stdio_writ
 {
 	struct stdio_req *r = calloc(1, sizeof(*r));
 
+	if (s->bytes_queued + len > STDIO_WRITE_QUEUED_MAX) {
+		free(r);
+		return agent_error_set_status(err, 8 /* RESOURCE_EXHAUSTED */, ENOBUFS,
+					      "more than %d bytes already wait for this stdin",
+					      STDIO_WRITE_QUEUED_MAX);
+	}
 	if (!r || (len && !(r->buf = malloc(len)))) {
 		free(r);
 		return agent_error_set(err, ENOMEM, "out of memory");
@@ -242,6 +252,8 @@ void stdio_cancel(struct stdio_stream *s, struct stdio_req *req)
 		if (s->last == req)
 			s->last = prev;
 		s->n_queued--;
+		if (req->write_fn)
+			s->bytes_queued -= req->len;
 		free(req->buf);
 		free(req);
 		break;

@@ -27,6 +27,7 @@
 #define STDIO_DRAIN_MS 500
 #define STDIO_READ_MAX (1024 * 1024) /* bytes per ReadStdout reply */
 #define STDIO_QUEUE_MAX 64 /* waiting calls per stream */
+#define STDIO_WRITE_QUEUED_MAX (16 * 1024 * 1024) /* stdin bytes waiting per stream */
 
 struct stdio_req;
 /* data/len valid only during the call; len 0 = EOF. r < 0: error (err owned by the callee). */
@@ -43,6 +44,7 @@ struct stdio_stream {
 	struct loop_timer *drain;
 	struct stdio_req *first, *last;
 	size_t n_queued;
+	size_t bytes_queued; /* stdin: bytes of waiting writes */
 };
 
 void stdio_stream_init(struct stdio_stream *s, struct loop *loop, int fd, bool out, bool is_pty);

@@ -385,3 +385,89 @@ TEST_TIMEOUT(device_rules_v2, 90)
 {
 	device_rules(true);
 }
+
+TEST_TIMEOUT(kill_during_create, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = {"sleep", "30", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "k1", args);
+	Grpc__Spec *spec = ctr_spec_get(s);
+	/* A createContainer hook that takes its time keeps the create in flight. */
+	Grpc__Hooks hooks = GRPC__HOOKS__INIT;
+	Grpc__Hook slow = GRPC__HOOK__INIT, *slowp = &slow;
+	char *hargs[] = {"sh", "-c", "sleep 3"};
+	slow.path = "/bin/sh";
+	slow.args = hargs;
+	slow.n_args = 3;
+	hooks.createcontainer = &slowp;
+	hooks.n_createcontainer = 1;
+	spec->hooks = &hooks;
+
+	Grpc__CreateContainerRequest req = GRPC__CREATE_CONTAINER_REQUEST__INIT;
+	req.container_id = req.exec_id = "k1";
+	req.oci = spec;
+	size_t len = protobuf_c_message_get_packed_size(&req.base);
+	uint8_t *buf = malloc(len);
+	protobuf_c_message_pack(&req.base, buf);
+	uint32_t stream;
+	agent_error_t *err = NULL;
+	ASSERT_EQ(ttrpc_client_send(e.c, "grpc.AgentService", "CreateContainer", buf, len, 0, NULL,
+				    0, &stream, &err),
+		  0);
+	free(buf);
+	usleep(300 * 1000);
+	/* Other calls are served meanwhile; removing a container being made is refused. */
+	ASSERT_EQ(ctr_remove(&e, "k1"), 9);
+	double t0 = now_s();
+	must(ctr_signal(&e, "k1", "", SIGKILL), "kill all during create");
+	struct ttrpc_reply r = {0};
+	ASSERT_EQ(ttrpc_client_recv(e.c, stream, 10000, &r, &err), 0);
+	ASSERT_NE(r.code, 0); /* the create failed: its process was killed */
+	ASSERT_TRUE(now_s() - t0 < 2.5);
+	ttrpc_reply_clear(&r);
+	/* Nothing is left: the id is free again and works. */
+	struct stat sb;
+	ASSERT_TRUE(stat("/run/kata-containers/k1", &sb) < 0);
+	spec->hooks = NULL;
+	create_start(&e, "k1", spec);
+	must(ctr_remove(&e, "k1"), "remove");
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+static long agent_rss_kib(pid_t pid)
+{
+	return itest_rss_kib(pid);
+}
+
+TEST_TIMEOUT(unread_output_applies_back_pressure, 90)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const long long total = 64LL << 20;
+	char n[32];
+	snprintf(n, sizeof(n), "%lld", total);
+	const char *args[] = {"write-stdout", n, NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "bp", args);
+	long rss0 = agent_rss_kib(e.agent.pid);
+	create_start(&e, "bp", ctr_spec_get(s));
+	sleep(1);
+	/* Nobody reads: the writer is blocked on a full pipe, the agent holds nothing. */
+	Grpc__StatsContainerRequest sreq = GRPC__STATS_CONTAINER_REQUEST__INIT;
+	sreq.container_id = "bp";
+	must(ctr_call(&e, "StatsContainer", &sreq.base, &grpc__stats_container_response__descriptor,
+		      NULL, NULL),
+	     "stats");
+	ASSERT_TRUE(agent_rss_kib(e.agent.pid) - rss0 < 4096);
+	size_t got = 0;
+	char *out = ctr_read_all(&e, "bp", "bp", false, &got);
+	ASSERT_EQ(got, (size_t)total);
+	ASSERT_TRUE(memcmp(out, "0123456789abcdef0123", 20) == 0);
+	ASSERT_EQ(ctr_wait(&e, "bp", "bp"), 0);
+	ASSERT_TRUE(agent_rss_kib(e.agent.pid) - rss0 < 8192);
+	free(out);
+	must(ctr_remove(&e, "bp"), "remove");
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
