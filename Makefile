@@ -164,7 +164,7 @@ static-check: $(O)/kata-agent
 	@! ldd $< >/dev/null 2>&1 || { ldd $<; echo "kata-agent has dynamic deps"; exit 1; }
 	@echo "static-check: $< is static, $$(stat -c %s $<) bytes"
 
-demo: all
+demo: all $(PAYLOAD)
 	tools/demo.sh $(O)
 
 bench: all $(BENCH_BINS)
