@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "container/caps.h"
@@ -230,6 +231,8 @@ _noreturn_ void launch_child_main(const struct launch_child_args *a, int sock)
 		snprintf(v, sizeof(v), "%lld", (long long)p->oomscoreadj);
 		write_proc_self(sock, "/proc/self/oom_score_adj", v);
 	}
+	if (cfg->nofile.rlim_max)
+		setrlimit(RLIMIT_NOFILE, &cfg->nofile);
 	if (rlimits_apply(p, &err) < 0)
 		child_fail_err(sock, err, "rlimits");
 	/* Not dumpable while setting up: /proc/self stays root-owned and unreadable. */

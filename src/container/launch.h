@@ -14,6 +14,7 @@
 #define AGENT_CONTAINER_LAUNCH_H
 
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "base/error.h"
@@ -37,6 +38,7 @@ struct launch_config {
 	bool cgroup_v2;
 	int stdio[3]; /* the child's ends: stdin, stdout, stderr (the pty slave thrice) */
 	bool tty;
+	struct rlimit nofile; /* RLIMIT_NOFILE before the spec's rlimits (rlim_max 0: keep) */
 };
 
 struct launch;

@@ -451,6 +451,7 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 	lc.cgroup_v2 = cgroup_manager_is_v2(cgm);
 	memcpy(lc.stdio, child, sizeof(child));
 	lc.tty = p->tty;
+	lc.nofile = sb->child_nofile;
 	cc->c = c;
 	cc->done = done;
 	cc->ctx = ctx;
@@ -622,6 +623,7 @@ int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, cont
 	lc.cgroup_v2 = sb->cgm && cgroup_manager_is_v2(sb->cgm);
 	memcpy(lc.stdio, child, sizeof(child));
 	lc.tty = p->tty;
+	lc.nofile = sb->child_nofile;
 	ec->p = p;
 	ec->done = done;
 	ec->ctx = ctx;

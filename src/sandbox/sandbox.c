@@ -17,6 +17,14 @@ void sandbox_init(struct sandbox *sb, struct loop *loop, struct reaper *reaper,
 		sb->opts = *opts;
 	sb->self_pidns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 	sb->sandbox_pidns_fd = -1;
+	/*
+	 * The agent holds a few fds per container (pinned namespaces, stdio): raise its own
+	 * limit, and give containers the limit the agent was started with.
+	 */
+	getrlimit(RLIMIT_NOFILE, &sb->child_nofile);
+	struct rlimit raised = sb->child_nofile;
+	raised.rlim_cur = raised.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &raised);
 	oom_queue_init(&sb->oom);
 }
 

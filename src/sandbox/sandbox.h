@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
 #include "cgroups/cgroups.h"
 #include "loop/loop.h"
@@ -42,6 +43,7 @@ struct sandbox {
 	struct storage_table storages;
 	char **sandbox_storages; /* mount points CreateSandbox added */
 	size_t n_sandbox_storages;
+	struct rlimit child_nofile; /* RLIMIT_NOFILE as the agent got it: what containers get */
 	bool created;
 };
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +55,13 @@ TEST_TIMEOUT(create_start_report, 60)
 	assert_value(out, "cap_bnd", "00000000a80425fb");
 	assert_value(out, "cap_eff", "00000000a80425fb");
 	ASSERT_NOT_NULL(strstr(out, "mount=/proc proc"));
+	/* The agent raises its own fd limit; containers get the one it was started with. */
+	struct rlimit rl;
+	char want[64];
+	getrlimit(RLIMIT_NOFILE, &rl);
+	snprintf(want, sizeof(want), "%llu:%llu", (unsigned long long)rl.rlim_cur,
+		 (unsigned long long)rl.rlim_max);
+	assert_value(out, "rlimit.NOFILE", want);
 	ASSERT_EQ(ctr_remove(&e, "c1"), 0);
 	struct stat st;
 	ASSERT_TRUE(stat("/run/kata-containers/c1", &st) < 0 && errno == ENOENT);
