@@ -5,6 +5,7 @@
  * back-pressure, EOF, the drain window after exit). CloseStdin, TtyWinResize.
  */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "agent.pb-c.h"
 #include "google/protobuf/empty.pb-c.h"
@@ -163,6 +164,9 @@ void rpc_close_stdin(struct rpc_call *call, const ProtobufCMessage *req, void *c
 		rpc_reply_error(call, err);
 		return;
 	}
+	/* A terminal has no end of input but its EOF character (canonical mode reads it so). */
+	if (p->tty && p->in.fd >= 0 && write(p->in.fd, "\x04", 1) < 0)
+		(void)0;
 	stdio_stream_close(&p->in);
 	rpc_reply(call, &e.base);
 }
