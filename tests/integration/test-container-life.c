@@ -67,6 +67,38 @@ TEST_TIMEOUT(oom_event_v1, 90)
 	ctr_env_teardown(&e);
 }
 
+TEST_TIMEOUT(oom_event_v2, 90)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, true);
+	char ctrls[256] = "";
+	FILE *f = fopen("/sys/fs/cgroup/cgroup.controllers", "r");
+	if (f) {
+		if (!fgets(ctrls, sizeof(ctrls), f))
+			ctrls[0] = '\0';
+		fclose(f);
+	}
+	if (!strstr(ctrls, "memory")) {
+		ctr_env_teardown(&e);
+		SKIP("the memory controller is not available on cgroup v2 here (bound to v1)");
+	}
+	const char *args[] = {"alloc", "256", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "oom2", args);
+	ctr_spec_set_memory(s, 32 << 20);
+	create_start(&e, "oom2", ctr_spec_get(s));
+	Grpc__GetOOMEventRequest req = GRPC__GET_OOMEVENT_REQUEST__INIT;
+	Grpc__OOMEvent *ev = NULL;
+	must(ctr_call(&e, "GetOOMEvent", &req.base, &grpc__oomevent__descriptor,
+		      (ProtobufCMessage **)&ev, NULL),
+	     "GetOOMEvent");
+	ASSERT_TRUE(strcmp(ev->container_id, "oom2") == 0);
+	protobuf_c_message_free_unpacked(&ev->base, NULL);
+	ASSERT_EQ(ctr_wait(&e, "oom2", "oom2"), 128 + SIGKILL);
+	must(ctr_remove(&e, "oom2"), "remove");
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
 static Grpc__StatsContainerResponse *stats(struct ctr_env *e, const char *cid)
 {
 	Grpc__StatsContainerRequest req = GRPC__STATS_CONTAINER_REQUEST__INIT;
@@ -468,6 +500,29 @@ TEST_TIMEOUT(unread_output_applies_back_pressure, 90)
 	ASSERT_TRUE(agent_rss_kib(e.agent.pid) - rss0 < 8192);
 	free(out);
 	must(ctr_remove(&e, "bp"), "remove");
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(terminal_stdin_and_eof, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = {"cat", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "t3", args);
+	ctr_spec_get(s)->process->terminal = true;
+	create_start(&e, "t3", ctr_spec_get(s));
+	must(write_stdin(&e, "t3", "t3", "typed\n"), "WriteStdin");
+	Grpc__CloseStdinRequest cr = GRPC__CLOSE_STDIN_REQUEST__INIT;
+	cr.container_id = cr.exec_id = "t3";
+	must(ctr_call(&e, "CloseStdin", &cr.base, &google__protobuf__empty__descriptor, NULL, NULL),
+	     "CloseStdin");
+	/* cat saw end of input and exited; its output (and the terminal's echo) came through. */
+	ASSERT_EQ(ctr_wait(&e, "t3", "t3"), 0);
+	char *out = ctr_read_all(&e, "t3", "t3", false, NULL);
+	ASSERT_NOT_NULL(strstr(out, "typed"));
+	free(out);
+	must(ctr_remove(&e, "t3"), "remove");
 	ctr_spec_free(s);
 	ctr_env_teardown(&e);
 }
