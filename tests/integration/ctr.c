@@ -54,6 +54,11 @@ static void write_text(const char *path, const char *text)
 
 void ctr_env_setup(struct ctr_env *e, bool v2)
 {
+	ctr_env_setup_cmdline(e, v2, "");
+}
+
+void ctr_env_setup_cmdline(struct ctr_env *e, bool v2, const char *extra)
+{
 	char path[256];
 
 	memset(e, 0, sizeof(*e));
@@ -86,12 +91,13 @@ void ctr_env_setup(struct ctr_env *e, bool v2)
 	write_text(path, "none\n");
 	snprintf(e->cgparent, sizeof(e->cgparent), "/kata-itest-%d", (int)getpid());
 
-	const char *args[] = {"--cmdline-file", NULL, NULL};
-	char cmdline[128];
-	snprintf(cmdline, sizeof(cmdline), "%s/cmdline-v2", e->rootfs);
-	write_text(cmdline, "agent.unified_cgroup_hierarchy=1\n");
-	args[1] = cmdline;
-	itest_agent_start(&e->agent, NULL, v2 ? args : NULL);
+	/* The kernel command line the agent reads (a file of this namespace's /run). */
+	const char *args[] = {"--cmdline-file", "/run/agent-cmdline", NULL};
+	char line[512];
+	snprintf(line, sizeof(line), "%s %s\n", v2 ? "agent.unified_cgroup_hierarchy=1" : "",
+		 extra);
+	write_text(args[1], line);
+	itest_agent_start(&e->agent, NULL, args);
 	int fd = itest_connect(&e->agent);
 	e->c = ttrpc_client_new(fd);
 	ASSERT_NOT_NULL(e->c);

@@ -25,6 +25,8 @@ struct ctr_env {
 
 /* Private mounts, a tmpfs /run, a payload rootfs, the agent started (v2: cgroup2 mode). */
 void ctr_env_setup(struct ctr_env *e, bool v2);
+/* The same with kernel command line options for the agent (one line). */
+void ctr_env_setup_cmdline(struct ctr_env *e, bool v2, const char *cmdline);
 void ctr_env_teardown(struct ctr_env *e);
 
 /* A spec owned by the test: args are payload subcommands ("report", ...). */

@@ -264,3 +264,19 @@ TEST_TIMEOUT(bad_spec_leaves_nothing_behind, 60)
 	ctr_spec_free(s);
 	ctr_env_teardown(&e);
 }
+
+TEST_TIMEOUT(container_pipe_size_option, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup_cmdline(&e, false, "agent.container_pipe_size=1048576");
+	const char *args[] = {"pipe-size", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "ps", args);
+	int code;
+	char *out = ctr_run(&e, "ps", ctr_spec_get(s), &code);
+	ASSERT_EQ(code, 0);
+	assert_value(out, "pipe_size", "1048576");
+	free(out);
+	ASSERT_EQ(ctr_remove(&e, "ps"), 0);
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}

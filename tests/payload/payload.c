@@ -286,6 +286,8 @@ static int step(char **argv, int i)
 	} else if (!strcmp(cmd, "kill-self")) {
 		fflush(stdout);
 		kill(getpid(), atoi(need(argv, i++, cmd)));
+	} else if (!strcmp(cmd, "pipe-size")) {
+		printf("pipe_size=%d\n", fcntl(1, F_GETPIPE_SZ));
 	} else if (!strcmp(cmd, "signals")) {
 		status_line("SigIgn", "sigign");
 		status_line("SigCgt", "sigcgt");
