@@ -67,6 +67,36 @@ static void write_done(struct stdio_req *req, int r, agent_error_t *err, void *c
 	free(sc);
 }
 
+/* The call's record, with its cancel hook; NULL after answering RESOURCE_EXHAUSTED. */
+static struct stream_call *stream_call_new(struct rpc_call *call, struct process *p,
+					   struct stdio_stream *s)
+{
+	struct stream_call *sc = calloc(1, sizeof(*sc));
+
+	if (!sc) {
+		rpc_reply_status(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return NULL;
+	}
+	sc->call = call;
+	sc->p = p;
+	sc->s = s;
+	rpc_call_set_cancel(call, stream_cancelled, sc);
+	return sc;
+}
+
+/* After stdio_read/stdio_write: rr < 0 failed now, 1 answered already (sc is gone), 0 waits. */
+static void stream_call_queued(struct stream_call *sc, int rr, struct stdio_req *q,
+			       agent_error_t *err)
+{
+	if (rr < 0) {
+		rpc_call_set_cancel(sc->call, NULL, NULL);
+		rpc_reply_error(sc->call, err);
+		free(sc);
+	} else if (rr == 0) {
+		sc->req = q;
+	}
+}
+
 static void read_stream(struct rpc_call *call, const ProtobufCMessage *req, void *ctx,
 			bool err_stream)
 {
@@ -79,25 +109,13 @@ static void read_stream(struct rpc_call *call, const ProtobufCMessage *req, void
 		rpc_reply_error(call, err);
 		return;
 	}
-	sc = calloc(1, sizeof(*sc));
-	if (!sc) {
-		rpc_reply_status(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
-		return;
-	}
-	sc->call = call;
-	sc->p = p;
 	/* A terminal has one stream: both methods read the pty master. */
-	sc->s = err_stream && !p->tty ? &p->err : &p->out;
-	rpc_call_set_cancel(call, stream_cancelled, sc);
+	sc = stream_call_new(call, p, err_stream && !p->tty ? &p->err : &p->out);
+	if (!sc)
+		return;
 	struct stdio_req *q = NULL;
 	int rr = stdio_read(sc->s, r->len, read_done, sc, &q, &err);
-	if (rr < 0) {
-		rpc_call_set_cancel(call, NULL, NULL);
-		free(sc);
-		rpc_reply_error(call, err);
-	} else if (rr == 0) {
-		sc->req = q; /* when 1, sc is gone: the call was answered */
-	}
+	stream_call_queued(sc, rr, q, err);
 }
 
 void rpc_read_stdout(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
@@ -133,24 +151,12 @@ void rpc_write_stdin(struct rpc_call *call, const ProtobufCMessage *req, void *c
 		rpc_reply_status(call, GRPC_INTERNAL, "Cannot get writer");
 		return;
 	}
-	sc = calloc(1, sizeof(*sc));
-	if (!sc) {
-		rpc_reply_status(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+	sc = stream_call_new(call, p, &p->in);
+	if (!sc)
 		return;
-	}
-	sc->call = call;
-	sc->p = p;
-	sc->s = &p->in;
-	rpc_call_set_cancel(call, stream_cancelled, sc);
 	struct stdio_req *q = NULL;
 	int rr = stdio_write(sc->s, r->data.data, r->data.len, write_done, sc, &q, &err);
-	if (rr < 0) {
-		rpc_call_set_cancel(call, NULL, NULL);
-		free(sc);
-		rpc_reply_error(call, err);
-	} else if (rr == 0) {
-		sc->req = q;
-	}
+	stream_call_queued(sc, rr, q, err);
 }
 
 void rpc_close_stdin(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)

@@ -182,6 +182,36 @@ static void container_free(struct container *c)
 	free(c);
 }
 
+/* --- launching ------------------------------------------------------------------------- */
+
+/*
+ * Fills what every launch of container c shares, launches p with the child's
+ * stdio ends (closed here in any case), and hands its pid to THE reaper.
+ */
+static int launch_process(struct container *c, struct process *p, struct launch_config *lc,
+			  int child[3], launch_fn fn, void *data, agent_error_t **err)
+{
+	struct sandbox *sb = c->sb;
+	int r;
+
+	lc->id = c->id;
+	lc->bundle = c->bundle;
+	lc->spec = c->spec;
+	lc->self_pidns_fd = sb->self_pidns_fd;
+	lc->cg = c->cg;
+	lc->cgroup_v2 = sb->cgm && cgroup_manager_is_v2(sb->cgm);
+	memcpy(lc->stdio, child, sizeof(lc->stdio));
+	lc->tty = p->tty;
+	lc->nofile = sb->child_nofile;
+	r = launch_new(sb->loop, lc, fn, data, &p->launch, err);
+	process_stdio_child_close(child);
+	if (r < 0)
+		return r;
+	p->pid = launch_pid(p->launch);
+	reaper_watch(sb->reaper, p->pid, process_on_exit, p);
+	return 0;
+}
+
 /* --- create ---------------------------------------------------------------------------- */
 
 struct create_ctx {
@@ -439,28 +469,16 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 	if (r < 0)
 		goto fail;
 
-	lc.id = c->id;
-	lc.bundle = c->bundle;
-	lc.spec = c->spec;
 	lc.process = c->spec->process;
 	for (int t = 0; t < NS_COUNT; t++)
 		lc.join_fds[t] = -1;
 	lc.join_fds[NS_PID] = pid_fd;
-	lc.self_pidns_fd = sb->self_pidns_fd;
-	lc.cg = c->cg;
-	lc.cgroup_v2 = cgroup_manager_is_v2(cgm);
-	memcpy(lc.stdio, child, sizeof(child));
-	lc.tty = p->tty;
-	lc.nofile = sb->child_nofile;
 	cc->c = c;
 	cc->done = done;
 	cc->ctx = ctx;
-	r = launch_new(sb->loop, &lc, on_init_parked, cc, &p->launch, err);
-	process_stdio_child_close(child);
+	r = launch_process(c, p, &lc, child, on_init_parked, cc, err);
 	if (r < 0)
 		goto fail;
-	p->pid = launch_pid(p->launch);
-	reaper_watch(sb->reaper, p->pid, process_on_exit, p);
 	c->status = CONTAINER_CREATED;
 	container_link(sb, c);
 	return 0;
@@ -613,27 +631,15 @@ int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, cont
 	r = process_stdio_new(p, sb->loop, sb->opts.pipe_size, child, err);
 	if (r < 0)
 		goto fail;
-	lc.id = c->id;
-	lc.bundle = c->bundle;
-	lc.spec = c->spec;
 	lc.process = ec->merged;
 	memcpy(lc.join_fds, c->ns_fds, sizeof(lc.join_fds));
-	lc.self_pidns_fd = sb->self_pidns_fd;
-	lc.cg = c->cg;
-	lc.cgroup_v2 = sb->cgm && cgroup_manager_is_v2(sb->cgm);
-	memcpy(lc.stdio, child, sizeof(child));
-	lc.tty = p->tty;
-	lc.nofile = sb->child_nofile;
 	ec->p = p;
 	ec->done = done;
 	ec->ctx = ctx;
-	r = launch_new(sb->loop, &lc, on_exec_done, ec, &p->launch, err);
-	process_stdio_child_close(child);
+	r = launch_process(c, p, &lc, child, on_exec_done, ec, err);
 	if (r < 0)
 		goto fail;
-	p->pid = launch_pid(p->launch);
 	process_link(c, p);
-	reaper_watch(sb->reaper, p->pid, process_on_exit, p);
 	return 0;
 fail:
 	if (err && *err && !(*err)->status)
