@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "init/init.h"
+#include "transport/address.h"
 
 extern char **environ;
 
@@ -40,6 +42,66 @@ static void log_announce(struct agent *agent)
 		log_warn("config", "%s", agent->cfg.warnings[i]);
 }
 
+static void log_lines(enum log_level level, const char *what, const char *lines)
+{
+	for (const char *p = lines; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		int len = nl ? (int)(nl - p) : (int)strlen(p);
+		log_write(level, "init", NULL, 0, "%s: %.*s", what, len, p);
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+/* The port the boot modules bring appears a moment after they load: wait for it. */
+static void wait_for_serial_port(const struct agent *agent)
+{
+	struct address addr;
+	agent_error_t *err = NULL;
+	uint64_t deadline = loop_now_ms() + MAX(agent->cfg.hotplug_timeout_ms, 10000);
+
+	if (address_parse(agent->cfg.server_addr, &addr, &err) < 0 || addr.kind != ADDRESS_SERIAL) {
+		agent_error_free(err);
+		return;
+	}
+	for (;;) {
+		int fd = address_open_serial(&addr, "/sys", &err);
+		if (fd >= 0) {
+			close(fd);
+			return;
+		}
+		if (loop_now_ms() >= deadline) {
+			log_error("init", "serial port %s: %s", addr.path, err->msg);
+			agent_error_free(err);
+			return;
+		}
+		err = agent_error_free(err);
+		usleep(20 * 1000);
+	}
+}
+
+/* PID 1's duties after the configuration is known (spec 3.2, 3.3); failures are logged. */
+static void init_duties(struct agent *agent, const char *early_errors)
+{
+	char *errors = NULL;
+	agent_error_t *err = NULL;
+
+	log_lines(LOG_LEVEL_CRITICAL, "early mount", early_errors);
+	if (init_load_modules(INIT_BOOT_MODULES, &errors) > 0)
+		log_lines(LOG_LEVEL_ERROR, "boot modules", errors);
+	free(errors);
+	errors = NULL;
+	if (init_mount_cgroups(agent->cfg.unified_cgroup_hierarchy, &err) < 0) {
+		log_lines(LOG_LEVEL_ERROR, "cgroups", err->msg);
+		err = agent_error_free(err);
+	}
+	init_finish(&errors);
+	log_lines(LOG_LEVEL_WARN, "init", errors);
+	free(errors);
+	if (agent->cfg.dev_mode)
+		init_core_pattern();
+	wait_for_serial_port(agent);
+}
+
 int main(int argc, char **argv)
 {
 	static struct agent agent; /* lives for the whole process; see agent.h */
@@ -47,6 +109,10 @@ int main(int argc, char **argv)
 
 	agent.start_ms = loop_now_ms();
 	agent.init_mode = getpid() == 1;
+	/* PID 1 reads its configuration from /proc/cmdline: /proc comes first. */
+	char *early_errors = NULL;
+	if (agent.init_mode)
+		init_early_mounts(&early_errors);
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
@@ -65,14 +131,17 @@ int main(int argc, char **argv)
 		logger_set_fd(&agent.logger, lfd, true);
 	log_install(&agent.logger);
 	log_announce(&agent);
+	if (agent.init_mode)
+		init_duties(&agent, early_errors);
+	free(early_errors);
 
 	if (agent_start(&agent, &err) < 0) {
 		log_write(LOG_LEVEL_CRITICAL, "root", NULL, 0, "cannot start: %s", err->msg);
-		if (agent.init_mode && agent.loop) {
-			/* PID 1 must not exit (the kernel would panic): keep reaping orphans, with
-			 * the failure in the log, until the VM is stopped from outside. */
-			for (;;)
-				(void)loop_run(agent.loop);
+		if (agent.init_mode) {
+			/* PID 1 must not exit (the kernel would panic): power the VM off instead.
+			 */
+			logger_drain(&agent.logger, 1000);
+			init_poweroff();
 		}
 		agent_stop(&agent);
 		logger_release(&agent.logger);
@@ -88,6 +157,10 @@ int main(int argc, char **argv)
 		log_error("root", "event loop failed: %s", strerror(-r));
 	log_info("root", "kata-agent shutdown complete");
 	agent_stop(&agent);
+	if (agent.init_mode) {
+		logger_drain(&agent.logger, 1000);
+		init_poweroff();
+	}
 	logger_release(&agent.logger);
 	agent_config_release(&agent.cfg);
 	return r < 0 ? 1 : 0;

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include "init/console.h"
 #include "rpc/services.h"
 #include "transport/address.h"
 
@@ -71,6 +72,36 @@ static int start_server(struct agent *agent, agent_error_t **err)
 	return rpc_server_add_listener(agent->server, fd, err);
 }
 
+/* agent.debug_console: problems are logged, the agent serves anyway. */
+static void start_debug_console(struct agent *agent)
+{
+	agent_error_t *err = NULL;
+	int r;
+
+	if (!agent->cfg.debug_console)
+		return;
+	if (agent->cfg.debug_console_vport > 0) {
+		struct address a = {
+			.kind = ADDRESS_VSOCK,
+			.cid = (uint32_t)-1,
+			.port = (uint32_t)agent->cfg.debug_console_vport,
+		};
+		int fd = address_listen(&a, &err);
+		r = fd < 0 ? fd
+			   : debug_console_start_listener(agent->loop, &agent->reaper, fd,
+							  &agent->console, &err);
+		if (r >= 0)
+			log_info("console", "debug console on vsock port %u", a.port);
+	} else {
+		r = debug_console_start_tty(agent->loop, &agent->reaper, "/dev/console",
+					    &agent->console, &err);
+	}
+	if (r < 0) {
+		log_error("console", "debug console: %s", err->msg);
+		agent_error_free(err);
+	}
+}
+
 int agent_start(struct agent *agent, agent_error_t **err)
 {
 	int r;
@@ -108,6 +139,7 @@ int agent_start(struct agent *agent, agent_error_t **err)
 	/* Children that exited before the signalfd existed. */
 	reaper_reap(&agent->reaper);
 
+	start_debug_console(agent);
 	return start_server(agent, err);
 }
 
@@ -115,6 +147,7 @@ void agent_stop(struct agent *agent)
 {
 	agent->server = rpc_server_free(agent->server);
 	sandbox_release(&agent->sandbox);
+	agent->console = debug_console_stop(agent->console);
 	agent_logport_stop(agent);
 	agent->logger_io = loop_io_del(agent->loop, agent->logger_io);
 	logger_drain(&agent->logger, 1000);

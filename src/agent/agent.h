@@ -18,6 +18,7 @@
 #include "sandbox/sandbox.h"
 
 struct log_port;
+struct debug_console;
 
 struct agent {
 	struct agent_config cfg;
@@ -29,6 +30,7 @@ struct agent {
 	struct rpc_server *server;
 	struct rpc_service agent_service;
 	struct sandbox sandbox;
+	struct debug_console *console; /* agent.debug_console, or NULL */
 	bool init_mode; /* we are PID 1 */
 	uint64_t start_ms;
 };
