@@ -471,8 +471,9 @@ static int crun_run(struct bench *b, const char *cid, bool detach, const char *e
 {
 	char *fg[] = {"crun", "--cgroup-manager=cgroupfs", "run", "-b", b->bundle, (char *)cid,
 		      NULL};
-	char *bg[] = {"crun", "--cgroup-manager=cgroupfs", "run", "-d", "-b", b->bundle,
-		      (char *)cid, NULL};
+	char *bg[] = {
+		"crun", "--cgroup-manager=cgroupfs", "run", "-d", "-b", b->bundle, (char *)cid,
+		NULL};
 	return run(detach ? bg : fg, errpath);
 }
 
@@ -699,8 +700,7 @@ static void bench_throughput(struct bench *b)
 		a[i] = agent_throughput(b, lens[i]);
 	printf("stdout throughput (%lld MiB, median of %d): agent %.0f MB/s (len 1 MiB), "
 	       "pipe-to-socket peer %.0f MB/s, ratio %.2fx (goal >= %.1fx)\n",
-	       THROUGHPUT_BYTES >> 20, THROUGHPUT_ROUNDS, a[0], peer, a[0] / peer,
-	       GOAL_THROUGHPUT);
+	       THROUGHPUT_BYTES >> 20, THROUGHPUT_ROUNDS, a[0], peer, a[0] / peer, GOAL_THROUGHPUT);
 	printf("stdout throughput, smaller reads: agent %.0f MB/s (len 64 KiB, ratio %.2fx), "
 	       "%.0f MB/s (len 32 KiB as a shim's 32 KiB copy buffer, ratio %.2fx)\n",
 	       a[1], a[1] / peer, a[2], a[2] / peer);
