@@ -398,8 +398,9 @@ static void agent_remove(struct bench *b, const char *cid)
 	call(b, "RemoveContainer", &req.base, &google__protobuf__empty__descriptor, NULL);
 }
 
-/* ReadStdout with len per call until EOF; returns the byte count. */
-static long long agent_read_all(struct bench *b, const char *cid, const char *eid, uint32_t len)
+/* ReadStdout with len per call until EOF; returns the byte count, *calls the replies read. */
+static long long agent_read_all(struct bench *b, const char *cid, const char *eid, uint32_t len,
+				long *calls)
 {
 	long long total = 0;
 
@@ -414,6 +415,8 @@ static long long agent_read_all(struct bench *b, const char *cid, const char *ei
 		     (ProtobufCMessage **)&resp);
 		size_t n = resp->data.len;
 		protobuf_c_message_free_unpacked(&resp->base, NULL);
+		if (calls)
+			(*calls)++;
 		if (n == 0)
 			return total;
 		total += n;
@@ -581,7 +584,7 @@ static void bench_exec(struct bench *b, int rounds, bool peer)
 		req.process = &p;
 		double t0 = now_s();
 		call(b, "ExecProcess", &req.base, &google__protobuf__empty__descriptor, NULL);
-		agent_read_all(b, "ax", eid, 65536);
+		agent_read_all(b, "ax", eid, 65536, NULL);
 		check_exit("agent exec", agent_wait(b, "ax", eid));
 		ta[i] = (now_s() - t0) * 1000;
 		if (!peer)
@@ -605,9 +608,10 @@ static void bench_exec(struct bench *b, int rounds, bool peer)
 	free(tp);
 }
 
-/* MB/s of the agent's ReadStdout with len bytes per call. */
-static double agent_throughput(struct bench *b, uint32_t len)
+/* MB/s of the agent's ReadStdout with len bytes per call; *avg_kib the mean reply size. */
+static double agent_throughput(struct bench *b, uint32_t len, double *avg_kib)
 {
+	long calls = 0;
 	double t[THROUGHPUT_ROUNDS];
 	char size[32], cid[32];
 	char *args[] = {"/bin/payload", "write-stdout", size, NULL};
@@ -617,13 +621,14 @@ static double agent_throughput(struct bench *b, uint32_t len)
 		snprintf(cid, sizeof(cid), "t%u-%d", len, i);
 		agent_create_start(b, cid, args, 3);
 		double t0 = now_s();
-		long long n = agent_read_all(b, cid, cid, len);
+		long long n = agent_read_all(b, cid, cid, len, &calls);
 		t[i] = now_s() - t0;
 		check_exit("agent writer", agent_wait(b, cid, cid));
 		agent_remove(b, cid);
 		if (n != THROUGHPUT_BYTES)
 			die("agent stdout: short read (%s)", cid);
 	}
+	*avg_kib = THROUGHPUT_BYTES * (double)THROUGHPUT_ROUNDS / calls / 1024;
 	return THROUGHPUT_BYTES / 1e6 / median(t, THROUGHPUT_ROUNDS);
 }
 
@@ -690,20 +695,22 @@ static double peer_copy_once(struct bench *b)
 static void bench_throughput(struct bench *b)
 {
 	static const uint32_t lens[] = {1024 * 1024, 65536, 32768};
-	double t[THROUGHPUT_ROUNDS], a[3];
+	double t[THROUGHPUT_ROUNDS], a[3], kib[3];
 
 	for (int i = 0; i < THROUGHPUT_ROUNDS; i++)
 		if ((t[i] = peer_copy_once(b)) < 0)
 			die("%s", "the pipe-to-socket peer did not copy everything");
 	double peer = THROUGHPUT_BYTES / 1e6 / median(t, THROUGHPUT_ROUNDS);
 	for (int i = 0; i < 3; i++)
-		a[i] = agent_throughput(b, lens[i]);
+		a[i] = agent_throughput(b, lens[i], &kib[i]);
 	printf("stdout throughput (%lld MiB, median of %d): agent %.0f MB/s (len 1 MiB), "
 	       "pipe-to-socket peer %.0f MB/s, ratio %.2fx (goal >= %.1fx)\n",
 	       THROUGHPUT_BYTES >> 20, THROUGHPUT_ROUNDS, a[0], peer, a[0] / peer, GOAL_THROUGHPUT);
-	printf("stdout throughput, smaller reads: agent %.0f MB/s (len 64 KiB, ratio %.2fx), "
-	       "%.0f MB/s (len 32 KiB as a shim's 32 KiB copy buffer, ratio %.2fx)\n",
-	       a[1], a[1] / peer, a[2], a[2] / peer);
+	/* 32 KiB: the buffer the Kata shim copies container output with. */
+	printf("stdout throughput, other read sizes: agent %.0f MB/s (len 64 KiB, ratio %.2fx), "
+	       "%.0f MB/s (len 32 KiB, ratio %.2fx); mean reply %.0f / %.0f / %.0f KiB "
+	       "(len 1 MiB / 64 KiB / 32 KiB)\n",
+	       a[1], a[1] / peer, a[2], a[2] / peer, kib[0], kib[1], kib[2]);
 }
 
 int main(int argc, char **argv)
