@@ -167,7 +167,7 @@ static-check: $(O)/kata-agent
 demo: all $(PAYLOAD)
 	tools/demo.sh $(O)
 
-bench: all $(BENCH_BINS)
+bench: all $(BENCH_BINS) $(PAYLOAD)
 	bench/run.sh $(O)
 
 format:
