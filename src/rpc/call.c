@@ -10,41 +10,76 @@
 #include "rpc/conn.h"
 
 /* Packs {status, payload} into a ttrpc.Response and queues it. */
+static size_t varint_size(size_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static uint8_t *put_varint(uint8_t *p, size_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/*
+ * The ttRPC Response {status = 1, payload = 2} is written by hand straight into
+ * the frame, with the reply message packed in place: one copy of the data, the
+ * one protobuf-c makes (same bytes as packing the envelope).
+ */
 static void send_response(struct rpc_conn *c, uint32_t stream_id, int code, const char *msg,
-			  const uint8_t *payload, size_t len)
+			  const ProtobufCMessage *reply)
 {
 	Google__Rpc__Status st = GOOGLE__RPC__STATUS__INIT;
-	Ttrpc__Response resp = TTRPC__RESPONSE__INIT;
+	size_t st_sz, reply_sz = 0, sz;
+	struct rpc_outbuf *b;
+	uint8_t *p;
 
 	st.code = code;
 	st.message = (char *)(msg ? msg : "");
-	resp.status = &st;
-	if (code == GRPC_OK && len) {
-		resp.payload.data = (uint8_t *)payload;
-		resp.payload.len = len;
+	st_sz = google__rpc__status__get_packed_size(&st);
+	sz = 1 + varint_size(st_sz) + st_sz;
+	if (code == GRPC_OK && reply) {
+		reply_sz = protobuf_c_message_get_packed_size(reply);
+		if (reply_sz)
+			sz += 1 + varint_size(reply_sz) + reply_sz;
 	}
-	size_t sz = ttrpc__response__get_packed_size(&resp);
 	if (sz > TTRPC_MAX_PAYLOAD) {
 		char m[128];
 		snprintf(m, sizeof(m), "reply of %zu bytes exceeds the maximum message size of %u",
 			 sz, TTRPC_MAX_PAYLOAD);
 		log_error("rpc", "stream %u: %s", stream_id, m);
-		send_response(c, stream_id, GRPC_INVALID_ARGUMENT, m, NULL, 0);
+		send_response(c, stream_id, GRPC_INVALID_ARGUMENT, m, NULL);
 		return;
 	}
-	uint8_t *buf = malloc(sz ? sz : 1);
-	if (!buf) {
+	b = conn_frame_new(c, sz, &p);
+	if (!b) {
 		log_error("rpc", "out of memory packing a reply on stream %u", stream_id);
 		return;
 	}
-	ttrpc__response__pack(&resp, buf);
-	conn_send_frame(c, stream_id, buf, sz);
-	free(buf);
+	*p++ = 0x0a; /* field 1, length-delimited */
+	p = put_varint(p, st_sz);
+	p += google__rpc__status__pack(&st, p);
+	if (reply_sz) {
+		*p++ = 0x12; /* field 2, length-delimited */
+		p = put_varint(p, reply_sz);
+		protobuf_c_message_pack(reply, p);
+	}
+	conn_send_built(c, stream_id, b);
 }
 
 void call_send_status(struct rpc_conn *c, uint32_t stream_id, int code, const char *msg)
 {
-	send_response(c, stream_id, code, msg, NULL, 0);
+	send_response(c, stream_id, code, msg, NULL);
 }
 
 static struct rpc_call *call_free(struct rpc_call *call)
@@ -77,29 +112,20 @@ static void call_detach(struct rpc_call *call)
 	c->srv->stats.calls_in_flight--;
 }
 
-static void call_finish(struct rpc_call *call, int code, const char *msg, const uint8_t *payload,
-			size_t len)
+static void call_finish(struct rpc_call *call, int code, const char *msg,
+			const ProtobufCMessage *reply)
 {
 	struct rpc_conn *c = call->conn;
 	uint32_t sid = call->stream_id;
 
 	call_detach(call);
 	call_free(call);
-	send_response(c, sid, code, msg, payload, len);
+	send_response(c, sid, code, msg, reply);
 }
 
 void rpc_reply(struct rpc_call *call, const ProtobufCMessage *resp)
 {
-	size_t sz = protobuf_c_message_get_packed_size(resp);
-	uint8_t *buf = malloc(sz ? sz : 1);
-	if (!buf) {
-		call_finish(call, GRPC_RESOURCE_EXHAUSTED, "out of memory packing the reply", NULL,
-			    0);
-		return;
-	}
-	protobuf_c_message_pack(resp, buf);
-	call_finish(call, GRPC_OK, NULL, buf, sz);
-	free(buf);
+	call_finish(call, GRPC_OK, NULL, resp);
 }
 
 void rpc_reply_status(struct rpc_call *call, int code, const char *fmt, ...)
@@ -110,7 +136,7 @@ void rpc_reply_status(struct rpc_call *call, int code, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	call_finish(call, code, msg ? msg : fmt, NULL, 0);
+	call_finish(call, code, msg ? msg : fmt, NULL);
 	free(msg);
 }
 
@@ -121,7 +147,7 @@ void rpc_reply_error(struct rpc_call *call, agent_error_t *err)
 	log_write(LOG_LEVEL_ERROR, "rpc",
 		  LOG_FIELDS({"method", rpc_call_method(call)}, {"code", rpc_status_name(code)}),
 		  "%s", msg);
-	call_finish(call, code, msg, NULL, 0);
+	call_finish(call, code, msg, NULL);
 	agent_error_free(err);
 }
 
@@ -155,7 +181,7 @@ static void call_cancel(struct rpc_call *call, bool answer)
 		fn(call, call->cancel_data);
 	}
 	if (answer) {
-		call_finish(call, GRPC_DEADLINE_EXCEEDED, "timeout", NULL, 0);
+		call_finish(call, GRPC_DEADLINE_EXCEEDED, "timeout", NULL);
 	} else {
 		call_detach(call);
 		call_free(call);

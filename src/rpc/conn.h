@@ -10,6 +10,7 @@
 struct rpc_outbuf {
 	struct rpc_outbuf *next;
 	size_t len, off;
+	size_t cap; /* bytes of data[] allocated */
 	uint8_t data[];
 };
 
@@ -25,6 +26,7 @@ struct rpc_conn {
 	struct frame_decoder dec;
 	struct rpc_outbuf *out_head, *out_tail;
 	size_t out_bytes;
+	struct rpc_outbuf *spare; /* the last sent frame buffer, kept for the next reply */
 	struct rpc_call *calls; /* open calls, newest first */
 	unsigned n_calls;
 	struct rpc_call *dispatching; /* the call whose handler is running */
@@ -57,6 +59,9 @@ struct rpc_server {
 };
 
 /* server.c */
+/* A frame whose payload (len bytes at *ret_payload) the caller fills, then conn_send_built. */
+struct rpc_outbuf *conn_frame_new(struct rpc_conn *c, size_t len, uint8_t **ret_payload);
+void conn_send_built(struct rpc_conn *c, uint32_t stream_id, struct rpc_outbuf *b);
 void conn_send_frame(struct rpc_conn *c, uint32_t stream_id, const uint8_t *payload, size_t len);
 void conn_close(struct rpc_conn *c);
 

@@ -92,6 +92,24 @@ static void on_io(struct loop_io *io, int fd, uint32_t events, void *data)
 	stream_pump(data);
 }
 
+/*
+ * One read, then more while the pipe has data and the reply has room: the
+ * writer refills a small pipe meanwhile, and every reply saved is a round trip.
+ * A later EOF or error is left for the next read to find.
+ */
+static ssize_t read_available(int fd, unsigned char *p, size_t len)
+{
+	ssize_t n = read(fd, p, len);
+
+	while (n > 0 && (size_t)n < len) {
+		ssize_t more = read(fd, p + n, len - n);
+		if (more <= 0)
+			break;
+		n += more;
+	}
+	return n;
+}
+
 /* Serves the head of the queue as far as the fd allows, then waits for the fd. */
 static void stream_pump(struct stdio_stream *s)
 {
@@ -99,22 +117,19 @@ static void stream_pump(struct stdio_stream *s)
 		struct stdio_req *r = s->first;
 
 		if (s->out) {
-			unsigned char buf[64 * 1024];
-			unsigned char *p = r->len <= sizeof(buf) ? buf : malloc(r->len);
+			/*
+			 * At most a pipe's default capacity per reply, from a buffer on the
+			 * stack: no large allocation (and its page faults) per call.
+			 */
+			unsigned char p[STDIO_REPLY_MAX];
 			ssize_t n = 0;
 
-			if (!p) {
-				req_fail(pop(s), ENOMEM, "out of memory");
-				continue;
-			}
 			if (!s->eof && s->fd >= 0)
-				n = read(s->fd, p, r->len);
+				n = read_available(s->fd, p, MIN(r->len, sizeof(p)));
 			/* A pty master reads EIO once the last slave fd closed: that is its EOF. */
 			if (n < 0 && (errno == EIO || errno == EBADF))
 				n = 0;
 			if (n < 0 && errno == EAGAIN) {
-				if (p != buf)
-					free(p);
 				if (s->exited && !s->drain)
 					s->drain = loop_timer_add(s->loop,
 								  loop_now_ms() + STDIO_DRAIN_MS,
@@ -123,8 +138,6 @@ static void stream_pump(struct stdio_stream *s)
 			}
 			if (n < 0) {
 				int e = errno;
-				if (p != buf)
-					free(p);
 				req_fail(pop(s), e, "reading the stream");
 				continue;
 			}
@@ -133,8 +146,6 @@ static void stream_pump(struct stdio_stream *s)
 			s->drain = loop_timer_cancel(s->loop, s->drain);
 			pop(s);
 			r->read_fn(r, 0, NULL, p, n, r->ctx);
-			if (p != buf)
-				free(p);
 			free(r);
 			continue;
 		}

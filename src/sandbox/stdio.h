@@ -25,7 +25,8 @@
 #include "loop/loop.h"
 
 #define STDIO_DRAIN_MS 500
-#define STDIO_READ_MAX (1024 * 1024) /* bytes per ReadStdout reply */
+#define STDIO_READ_MAX (1024 * 1024) /* a ReadStdout len above this is cut to it */
+#define STDIO_REPLY_MAX (128 * 1024) /* bytes per ReadStdout reply */
 #define STDIO_QUEUE_MAX 64 /* waiting calls per stream */
 #define STDIO_WRITE_QUEUED_MAX (16 * 1024 * 1024) /* stdin bytes waiting per stream */
 
