@@ -10,6 +10,7 @@
 
 #include "init/console.h"
 #include "rpc/services.h"
+#include "trace/trace.h"
 #include "transport/address.h"
 
 static void on_sigchld(const struct signalfd_siginfo *si, void *data)
@@ -53,6 +54,16 @@ static int start_server(struct agent *agent, agent_error_t **err)
 	if (r < 0)
 		return agent_error_set(err, -r, "cannot create the server");
 	agent_service_init(&agent->agent_service, &agent->sandbox);
+	if (agent->cfg.tracing) {
+		agent_error_t *terr = NULL;
+		if (tracer_new(agent->loop, agent->cfg.trace_addr, &agent->tracer, &terr) < 0) {
+			log_error("trace", "tracing off: %s", terr->msg);
+			agent_error_free(terr);
+		} else {
+			rpc_server_set_tracer(agent->server, agent->tracer);
+			log_info("trace", "spans go to %s", agent->cfg.trace_addr);
+		}
+	}
 	if (rpc_server_add_service(agent->server, &health_service) < 0 ||
 	    rpc_server_add_service(agent->server, &agent->agent_service) < 0)
 		return agent_error_set(err, ENOMEM, "cannot register services");
@@ -146,6 +157,7 @@ int agent_start(struct agent *agent, agent_error_t **err)
 void agent_stop(struct agent *agent)
 {
 	agent->server = rpc_server_free(agent->server);
+	agent->tracer = tracer_free(agent->tracer);
 	sandbox_release(&agent->sandbox);
 	agent->console = debug_console_stop(agent->console);
 	agent_logport_stop(agent);

@@ -19,6 +19,7 @@
 
 struct log_port;
 struct debug_console;
+struct tracer;
 
 struct agent {
 	struct agent_config cfg;
@@ -31,6 +32,7 @@ struct agent {
 	struct rpc_service agent_service;
 	struct sandbox sandbox;
 	struct debug_console *console; /* agent.debug_console, or NULL */
+	struct tracer *tracer; /* agent.trace, or NULL */
 	bool init_mode; /* we are PID 1 */
 	uint64_t start_ms;
 };

@@ -25,6 +25,7 @@ void agent_config_init(struct agent_config *c)
 	memset(c, 0, sizeof(*c));
 	c->log_level = LOG_LEVEL_INFO;
 	c->server_addr = strdup(CONFIG_DEFAULT_SERVER_ADDR);
+	c->trace_addr = strdup(CONFIG_DEFAULT_TRACE_ADDR);
 	c->hotplug_timeout_ms = CONFIG_DEFAULT_HOTPLUG_TIMEOUT_MS;
 	c->cdh_api_timeout_ms = CONFIG_DEFAULT_CDH_API_TIMEOUT_MS;
 	c->image_pull_timeout_ms = CONFIG_DEFAULT_IMAGE_PULL_TIMEOUT_MS;
@@ -39,6 +40,7 @@ void agent_config_init(struct agent_config *c)
 void agent_config_release(struct agent_config *c)
 {
 	free(c->server_addr);
+	free(c->trace_addr);
 	free(c->config_file);
 	free(c->https_proxy);
 	free(c->no_proxy);
@@ -377,6 +379,7 @@ char *agent_config_to_json(const struct agent_config *c)
 	json_num(&sb, "debug_console_vport", c->debug_console_vport);
 	json_num(&sb, "log_vport", c->log_vport);
 	json_str(&sb, "server_addr", c->server_addr);
+	json_str(&sb, "trace_addr", c->trace_addr);
 	json_unum(&sb, "hotplug_timeout_ms", c->hotplug_timeout_ms);
 	json_bool(&sb, "unified_cgroup_hierarchy", c->unified_cgroup_hierarchy);
 	json_num(&sb, "container_pipe_size", c->container_pipe_size);

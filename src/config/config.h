@@ -18,6 +18,7 @@
 #include "config/duration.h"
 
 #define CONFIG_DEFAULT_SERVER_ADDR "vsock://-1:1024"
+#define CONFIG_DEFAULT_TRACE_ADDR "vsock://2:10240"
 #define CONFIG_DEFAULT_CMDLINE_PATH "/proc/cmdline"
 #define CONFIG_DEFAULT_HOTPLUG_TIMEOUT_MS 3000
 #define CONFIG_DEFAULT_CDH_API_TIMEOUT_MS (50 * 1000)
@@ -38,6 +39,7 @@ struct agent_config {
 	int32_t debug_console_vport; /* 0 = /dev/console; 1024 and 1025 refused */
 	int32_t log_vport; /* 0 = stderr */
 	char *server_addr; /* default vsock://-1:1024 */
+	char *trace_addr; /* where spans go with agent.trace; default vsock://2:10240 (the host) */
 	uint64_t hotplug_timeout_ms; /* default 3000 */
 	bool unified_cgroup_hierarchy; /* default false (cgroups v1) */
 	int32_t container_pipe_size; /* 0 = kernel default */

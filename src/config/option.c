@@ -35,6 +35,7 @@ static const struct option_def options[] = {
 	{"agent.container_pipe_size", "container_pipe_size", OPT_PIPE_SIZE, F(container_pipe_size),
 	 NULL},
 	{"agent.trace", "tracing", OPT_BOOL, F(tracing), NULL},
+	{"agent.trace_addr", "trace_addr", OPT_ADDRESS, F(trace_addr), NULL},
 	{"agent.passfd_listener_port", "passfd_listener_port", OPT_PORT, F(passfd_listener_port),
 	 NULL},
 	{"agent.config_file", NULL, OPT_CONFIG_FILE, F(config_file), NULL},

@@ -118,6 +118,9 @@ static void call_finish(struct rpc_call *call, int code, const char *msg,
 	struct rpc_conn *c = call->conn;
 	uint32_t sid = call->stream_id;
 
+	if (c->srv->tracer)
+		tracer_span_end(c->srv->tracer, &call->span, code);
+
 	call_detach(call);
 	call_free(call);
 	send_response(c, sid, code, msg, reply);
@@ -317,6 +320,9 @@ void call_handle_request(struct rpc_conn *c, const struct ttrpc_header *h, const
 	call->req = req;
 	call->envelope = env;
 	call->timeout_nano = env->timeout_nano;
+	if (c->srv->tracer)
+		tracer_span_start(c->srv->tracer, &call->span, m->name,
+				  rpc_call_metadata(call, "traceparent"));
 	call->next = c->calls;
 	if (c->calls)
 		c->calls->prev = call;

@@ -5,6 +5,7 @@
 
 #include "rpc/frame.h"
 #include "rpc/server.h"
+#include "trace/trace.h"
 #include "ttrpc.pb-c.h"
 
 struct rpc_outbuf {
@@ -45,6 +46,7 @@ struct rpc_call {
 	struct loop_timer *deadline;
 	rpc_cancel_fn cancel;
 	void *cancel_data;
+	struct span span; /* when the server traces */
 };
 
 struct rpc_server {
@@ -56,6 +58,7 @@ struct rpc_server {
 	const struct rpc_service **services;
 	size_t n_services;
 	struct rpc_stats stats;
+	struct tracer *tracer; /* agent.trace, or NULL */
 };
 
 /* server.c */

@@ -402,3 +402,8 @@ int rpc_server_add_stream(struct rpc_server *srv, int fd, bool serial, agent_err
 	}
 	return 0;
 }
+
+void rpc_server_set_tracer(struct rpc_server *srv, struct tracer *t)
+{
+	srv->tracer = t;
+}

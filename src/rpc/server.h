@@ -62,6 +62,9 @@ int rpc_server_add_listener(struct rpc_server *srv, int listen_fd, agent_error_t
 int rpc_server_add_stream(struct rpc_server *srv, int fd, bool serial, agent_error_t **err);
 void rpc_server_get_stats(const struct rpc_server *srv, struct rpc_stats *ret);
 
+struct tracer;
+/* Every call from now on gets a span (agent.trace). NULL turns it off. */
+void rpc_server_set_tracer(struct rpc_server *srv, struct tracer *t);
 void rpc_reply(struct rpc_call *call, const ProtobufCMessage *resp);
 void rpc_reply_status(struct rpc_call *call, int code, const char *fmt, ...) _printf_(3, 4);
 /* Maps err to a status, logs it once with the method, answers, and frees err. */
