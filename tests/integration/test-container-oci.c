@@ -798,17 +798,9 @@ static bool kernel_allows_userns(void)
 TEST_TIMEOUT(user_namespace_with_mappings, 60)
 {
 	/*
-	 * Two agent bugs (see the report) make this fail:
-	 * 1. src/sandbox/container.c makes the bundle /run/kata-containers/<cid> mode 0700,
-	 *    so the init, already host uid 100000 in its user namespace, cannot reach
-	 *    <bundle>/rootfs: "bind rootfs /run/kata-containers/us/rootfs: Permission denied".
-	 * 2. src/container/launch.c unshares the pid namespace in the agent before the
-	 *    init creates its user namespace, so the pid namespace belongs to the initial
-	 *    user namespace and mounting proc from inside fails: "mount /proc: proc on /proc:
-	 *    Operation not permitted" (the kernel needs CAP_SYS_ADMIN over the pid ns's owner).
+	 * The init's pid namespace belongs to its user namespace (made after it), so it
+	 * can mount its own /proc; the bundle is reachable by its mapped root.
 	 */
-	SKIP("BUG: user namespace containers fail: bundle dir 0700 and pid namespace made "
-	     "before the user namespace, see report");
 	struct ctr_env e;
 	ctr_env_setup(&e, false);
 	if (access("/proc/self/ns/user", F_OK) < 0 || !kernel_allows_userns())
