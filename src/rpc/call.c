@@ -126,6 +126,64 @@ static void call_finish(struct rpc_call *call, int code, const char *msg,
 	send_response(c, sid, code, msg, reply);
 }
 
+/* Room in front of the data: frame header, Response.status (empty), Response.payload and the
+ * reply's own field, each tag plus at most 5 bytes of length. */
+#define BYTES_REPLY_ROOM (TTRPC_HEADER_SIZE + 2 + 6 + 6)
+
+uint8_t *rpc_reply_bytes_begin(struct rpc_call *call, size_t max, struct rpc_bytes_reply **ret)
+{
+	uint8_t *p;
+	struct rpc_outbuf *b =
+		conn_frame_new(call->conn, BYTES_REPLY_ROOM - TTRPC_HEADER_SIZE + max, &p);
+
+	if (!b)
+		return NULL;
+	*ret = (struct rpc_bytes_reply *)b;
+	return b->data + BYTES_REPLY_ROOM;
+}
+
+void rpc_reply_bytes_abort(struct rpc_call *call, struct rpc_bytes_reply *br)
+{
+	free(br);
+}
+
+static uint8_t *put_varint_back(uint8_t *end, size_t v)
+{
+	uint8_t tmp[10];
+	size_t n = put_varint(tmp, v) - tmp;
+
+	memcpy(end - n, tmp, n);
+	return end - n;
+}
+
+void rpc_reply_bytes_end(struct rpc_call *call, struct rpc_bytes_reply *br, uint32_t field,
+			 size_t n)
+{
+	struct rpc_outbuf *b = (struct rpc_outbuf *)br;
+	struct rpc_conn *c = call->conn;
+	uint32_t sid = call->stream_id;
+	uint8_t *data = b->data + BYTES_REPLY_ROOM, *p = data;
+	size_t inner = 0;
+
+	if (c->srv->tracer)
+		tracer_span_end(c->srv->tracer, &call->span, GRPC_OK);
+	call_detach(call);
+	call_free(call);
+	/* Written backwards in front of the data: the message, then the envelope. */
+	if (n) {
+		p = put_varint_back(p, n);
+		*--p = (uint8_t)(field << 3 | 2);
+		inner = (size_t)(data - p) + n;
+		p = put_varint_back(p, inner);
+		*--p = 0x12; /* Response.payload */
+	}
+	*--p = 0x00; /* Response.status: OK, no message */
+	*--p = 0x0a;
+	b->off = (size_t)(p - b->data) - TTRPC_HEADER_SIZE;
+	b->len = BYTES_REPLY_ROOM + n;
+	conn_send_built(c, sid, b);
+}
+
 void rpc_reply(struct rpc_call *call, const ProtobufCMessage *resp)
 {
 	call_finish(call, GRPC_OK, NULL, resp);

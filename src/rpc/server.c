@@ -207,16 +207,17 @@ void conn_send_frame(struct rpc_conn *c, uint32_t stream_id, const uint8_t *payl
 
 void conn_send_built(struct rpc_conn *c, uint32_t stream_id, struct rpc_outbuf *b)
 {
-	struct ttrpc_header h = {.length = b->len - TTRPC_HEADER_SIZE,
+	/* The frame starts at b->off: a reply built backwards leaves room in front. */
+	struct ttrpc_header h = {.length = b->len - b->off - TTRPC_HEADER_SIZE,
 				 .stream_id = stream_id,
 				 .type = TTRPC_TYPE_RESPONSE};
-	ttrpc_header_encode(&h, b->data);
+	ttrpc_header_encode(&h, b->data + b->off);
 	if (c->out_tail)
 		c->out_tail->next = b;
 	else
 		c->out_head = b;
 	c->out_tail = b;
-	c->out_bytes += b->len;
+	c->out_bytes += b->len - b->off;
 
 	int r = conn_flush(c);
 	if (r < 0 && !c->serial) {

@@ -65,6 +65,17 @@ void rpc_server_get_stats(const struct rpc_server *srv, struct rpc_stats *ret);
 struct tracer;
 /* Every call from now on gets a span (agent.trace). NULL turns it off. */
 void rpc_server_set_tracer(struct rpc_server *srv, struct tracer *t);
+/*
+ * A reply that is one bytes field (ReadStdout's data): the caller reads its
+ * data straight into the frame. begin gives room for at most max bytes (NULL
+ * on ENOMEM); end sends n of them as field `field` of the reply message; abort
+ * drops the room (the call is then answered some other way).
+ */
+struct rpc_bytes_reply;
+uint8_t *rpc_reply_bytes_begin(struct rpc_call *call, size_t max, struct rpc_bytes_reply **ret);
+void rpc_reply_bytes_end(struct rpc_call *call, struct rpc_bytes_reply *br, uint32_t field,
+			 size_t n);
+void rpc_reply_bytes_abort(struct rpc_call *call, struct rpc_bytes_reply *br);
 void rpc_reply(struct rpc_call *call, const ProtobufCMessage *resp);
 void rpc_reply_status(struct rpc_call *call, int code, const char *fmt, ...) _printf_(3, 4);
 /* Maps err to a status, logs it once with the method, answers, and frees err. */

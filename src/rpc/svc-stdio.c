@@ -19,6 +19,8 @@ struct stream_call {
 	struct stdio_stream *s;
 	struct stdio_req *req;
 	struct process *p;
+	struct rpc_bytes_reply *br; /* a read's reply frame, once the stream asked for it */
+	unsigned char *buf;
 };
 
 static void stream_cancelled(struct rpc_call *call, void *data)
@@ -27,6 +29,8 @@ static void stream_cancelled(struct rpc_call *call, void *data)
 
 	if (sc->req)
 		stdio_cancel(sc->s, sc->req);
+	if (sc->br)
+		rpc_reply_bytes_abort(call, sc->br);
 	free(sc);
 }
 
@@ -38,12 +42,19 @@ static void read_done(struct stdio_req *req, int r, agent_error_t *err, const vo
 	struct process *p = sc->p;
 
 	rpc_call_set_cancel(sc->call, NULL, NULL);
-	if (r < 0) {
-		rpc_reply_error(sc->call, err);
+	if (r >= 0 && sc->br && data == sc->buf) {
+		/* Read straight into the reply frame: no copy left to make. */
+		rpc_reply_bytes_end(sc->call, sc->br, 1 /* ReadStreamResponse.data */, len);
 	} else {
-		resp.data.data = (uint8_t *)data;
-		resp.data.len = len;
-		rpc_reply(sc->call, &resp.base);
+		if (sc->br)
+			rpc_reply_bytes_abort(sc->call, sc->br);
+		if (r < 0) {
+			rpc_reply_error(sc->call, err);
+		} else {
+			resp.data.data = (uint8_t *)data;
+			resp.data.len = len;
+			rpc_reply(sc->call, &resp.base);
+		}
 	}
 	free(sc);
 	/* A waited process goes once its output reached EOF (the free runs from a timer). */
@@ -97,6 +108,14 @@ static void stream_call_queued(struct stream_call *sc, int rr, struct stdio_req 
 	}
 }
 
+static unsigned char *reply_buf(size_t max, void *ctx)
+{
+	struct stream_call *sc = ctx;
+
+	sc->buf = rpc_reply_bytes_begin(sc->call, max, &sc->br);
+	return sc->buf;
+}
+
 static void read_stream(struct rpc_call *call, const ProtobufCMessage *req, void *ctx,
 			bool err_stream)
 {
@@ -114,7 +133,7 @@ static void read_stream(struct rpc_call *call, const ProtobufCMessage *req, void
 	if (!sc)
 		return;
 	struct stdio_req *q = NULL;
-	int rr = stdio_read(sc->s, r->len, read_done, sc, &q, &err);
+	int rr = stdio_read(sc->s, r->len, read_done, reply_buf, sc, &q, &err);
 	stream_call_queued(sc, rr, q, err);
 }
 

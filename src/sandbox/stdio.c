@@ -11,6 +11,9 @@ struct stdio_req {
 	size_t done; /* write: bytes written so far */
 	unsigned char *buf; /* write: the data */
 	stdio_read_fn read_fn;
+	stdio_buf_fn buf_fn;
+	unsigned char *ext; /* the caller's buffer, once asked for */
+	size_t ext_max;
 	stdio_write_fn write_fn;
 	void *ctx;
 };
@@ -121,11 +124,20 @@ static void stream_pump(struct stdio_stream *s)
 			 * At most a pipe's default capacity per reply, from a buffer on the
 			 * stack: no large allocation (and its page faults) per call.
 			 */
-			unsigned char p[STDIO_REPLY_MAX];
+			unsigned char stack[STDIO_REPLY_MAX], *p = stack;
+			size_t max = MIN(r->len, sizeof(stack));
 			ssize_t n = 0;
 
+			if (r->buf_fn && !r->ext) {
+				r->ext_max = MIN(r->len, (size_t)STDIO_EXT_MAX);
+				r->ext = r->buf_fn(r->ext_max, r->ctx);
+			}
+			if (r->ext) {
+				p = r->ext;
+				max = r->ext_max;
+			}
 			if (!s->eof && s->fd >= 0)
-				n = read_available(s->fd, p, MIN(r->len, sizeof(p)));
+				n = read_available(s->fd, p, max);
 			/* A pty master reads EIO once the last slave fd closed: that is its EOF. */
 			if (n < 0 && (errno == EIO || errno == EBADF))
 				n = 0;
@@ -210,7 +222,7 @@ static int enqueue(struct stdio_stream *s, struct stdio_req *r, struct stdio_req
 	return 1;
 }
 
-int stdio_read(struct stdio_stream *s, size_t len, stdio_read_fn fn, void *ctx,
+int stdio_read(struct stdio_stream *s, size_t len, stdio_read_fn fn, stdio_buf_fn buf_fn, void *ctx,
 	       struct stdio_req **ret, agent_error_t **err)
 {
 	struct stdio_req *r = calloc(1, sizeof(*r));
@@ -219,6 +231,7 @@ int stdio_read(struct stdio_stream *s, size_t len, stdio_read_fn fn, void *ctx,
 		return agent_error_set(err, ENOMEM, "out of memory");
 	r->len = MIN(len, (size_t)STDIO_READ_MAX);
 	r->read_fn = fn;
+	r->buf_fn = buf_fn;
 	r->ctx = ctx;
 	if (r->len == 0) {
 		/* len 0 reads nothing: an empty reply, as upstream. */

@@ -26,7 +26,8 @@
 
 #define STDIO_DRAIN_MS 500
 #define STDIO_READ_MAX (1024 * 1024) /* a ReadStdout len above this is cut to it */
-#define STDIO_REPLY_MAX (128 * 1024) /* bytes per ReadStdout reply */
+#define STDIO_REPLY_MAX (128 * 1024) /* bytes per reply read on the stack */
+#define STDIO_EXT_MAX (256 * 1024) /* bytes per reply read into a caller's buffer */
 #define STDIO_QUEUE_MAX 64 /* waiting calls per stream */
 #define STDIO_WRITE_QUEUED_MAX (16 * 1024 * 1024) /* stdin bytes waiting per stream */
 
@@ -34,6 +35,11 @@ struct stdio_req;
 /* data/len valid only during the call; len 0 = EOF. r < 0: error (err owned by the callee). */
 typedef void (*stdio_read_fn)(struct stdio_req *req, int r, agent_error_t *err, const void *data,
 			      size_t len, void *ctx);
+/*
+ * Optional: where a read lands (e.g. straight in the reply frame), at most max
+ * bytes; NULL means the stream's own buffer. Asked once per call.
+ */
+typedef unsigned char *(*stdio_buf_fn)(size_t max, void *ctx);
 /* Write completion: r = bytes written (the whole request) or negative. */
 typedef void (*stdio_write_fn)(struct stdio_req *req, int r, agent_error_t *err, void *ctx);
 
@@ -60,7 +66,7 @@ void stdio_stream_close(struct stdio_stream *s);
  * Queues a read of at most len bytes. fn runs once: maybe before this returns,
  * which then returns 1 and leaves *ret alone; 0 when queued (*ret set).
  */
-int stdio_read(struct stdio_stream *s, size_t len, stdio_read_fn fn, void *ctx,
+int stdio_read(struct stdio_stream *s, size_t len, stdio_read_fn fn, stdio_buf_fn buf_fn, void *ctx,
 	       struct stdio_req **ret, agent_error_t **err);
 /* Queues a write of the whole buffer (copied). fn runs once; returns as stdio_read. */
 int stdio_write(struct stdio_stream *s, const void *data, size_t len, stdio_write_fn fn, void *ctx,
