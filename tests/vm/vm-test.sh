@@ -23,7 +23,7 @@ POWEROFF_TIMEOUT=30 # s, DestroySandbox to QEMU's exit
 CID=c1              # the container
 
 STEPS=(boot check create_sandbox create_container start_container read_output exec_process
-	signal_kill remove_container destroy_sandbox poweroff)
+	exec_namespaces exec_cgroup signal_kill remove_container destroy_sandbox poweroff console_clean)
 
 W=$(mktemp -d /tmp/kata-vm-test.XXXXXX)
 CONSOLE=$W/console.log
@@ -52,7 +52,7 @@ OUT=
 ctl_show() {
 	local t=$1
 	shift
-	echo "  \$ kata-agent-ctl --timeout $t $*"
+	echo "  \$ kata-agent-ctl --timeout $t $(printf '%q ' "$@")"
 	OUT=$(ctl "$t" "$@" 2>&1)
 	local rc=$?
 	[ -z "$OUT" ] || sed 's/^/    /' <<<"$OUT"
@@ -114,6 +114,7 @@ step_boot() {
 		-device virtserialport,bus=vser0.0,chardev=agent,name=agent.channel.0 \
 		>"$W/qemu.log" 2>&1 &
 	QEMU_PID=$!
+	watch_ready &
 	for _ in $(seq 100); do
 		[ -S "$SOCK" ] && return 0
 		kill -0 "$QEMU_PID" 2>/dev/null || break
@@ -124,6 +125,19 @@ step_boot() {
 }
 
 qemu_alive() { kill -0 "$QEMU_PID" 2>/dev/null; }
+
+# Notes (host clock) when the agent's readiness line reaches the console: the Check retries
+# below only see it to within their 1 s deadline.
+watch_ready() {
+	local end=$(($(now_ms) + BOOT_TIMEOUT * 1000))
+	while [ "$(now_ms)" -lt "$end" ]; do
+		if grep -q '"msg":"agent ready after' "$CONSOLE" 2>/dev/null; then
+			since "$T_QEMU" >"$W/ready-ms"
+			return
+		fi
+		sleep 0.05
+	done
+}
 
 # --- the steps -------------------------------------------------------------------------------
 step_check() {
@@ -137,7 +151,11 @@ step_check() {
 			say "  first good Check after $(ms_to_s "$BOOT_MS") s from QEMU start ($tries tries): $(tr -d ' \n' <<<"$OUT")"
 			local ready
 			ready=$(grep -o '"msg":"agent ready after [0-9]* ms"' "$CONSOLE" | head -n1)
-			[ -z "$ready" ] || say "  console: $ready"
+			[ -z "$ready" ] || say "  console: $ready (of the agent's own clock)"
+			sleep 0.1 # let the watcher note it
+			[ ! -s "$W/ready-ms" ] || READY_MS=$(cat "$W/ready-ms")
+			[ -z "${READY_MS:-}" ] ||
+				say "  readiness line on the console $(ms_to_s "$READY_MS") s after QEMU start"
 			return 0
 		fi
 		sleep 0.2
@@ -169,6 +187,8 @@ write_spec() {
   "hostname": "vm-ctr",
   "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
   "linux": {
+    "cgroupsPath": "/vm-test/c1",
+    "resources": {"memory": {"limit": 67108864}, "pids": {"limit": 64}},
     "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}]
   }
 }
@@ -192,13 +212,24 @@ step_read_output() {
 	while [ "$(now_ms)" -lt "$deadline" ]; do
 		chunk=$(ctl 20 read-stdout "$CID" "$CID" 65536 2>&1) || fail "read-stdout: $chunk" || return 1
 		printf '%s\n' "$chunk" >>"$W/$CID.out"
-		if grep -q "hello from the VM" "$W/$CID.out" && grep -qi '^capbnd' "$W/$CID.out"; then
+		if grep -q "hello from the VM" "$W/$CID.out" && grep -qi '^capamb' "$W/$CID.out"; then
 			sed 's/^/    /' "$W/$CID.out"
-			return 0
+			check_caps "$W/$CID.out"
+			return
 		fi
 	done
 	sed 's/^/    /' "$W/$CID.out"
 	fail "no 'hello from the VM' and capability lines within 30 s"
+}
+
+# The spec grants CHOWN DAC_OVERRIDE KILL SETGID SETUID NET_BIND_SERVICE: bits 0 1 5 6 7 10.
+check_caps() {
+	local want=00000000000004e3 f
+	for f in CapBnd CapPrm CapEff; do
+		grep -qx "$f:[[:space:]]*$want" "$1" || fail "$f is not $want" || return 1
+	done
+	grep -qx "CapInh:[[:space:]]*0000000000000000" "$1" || fail "CapInh is not empty" || return 1
+	grep -qx "CapAmb:[[:space:]]*0000000000000000" "$1" || fail "CapAmb is not empty"
 }
 
 step_exec_process() {
@@ -207,6 +238,33 @@ step_exec_process() {
 	grep -qx exec-ok <<<"$OUT" || fail "exec output is '$OUT', not 'exec-ok'" || return 1
 	ctl_show 20 wait "$CID" e1 || return 1
 	[ "$OUT" = 0 ] || fail "exec exit status $OUT, expected 0"
+}
+
+# An exec joins the container's namespaces: the pod's shared UTS namespace (so the sandbox's
+# hostname: the spec's hostname applies only to a new UTS namespace, never in a pod), and the
+# container's PID namespace, whose PID 1 is its init (sh, or sleep once sh exec'd its last
+# command), not the agent.
+step_exec_namespaces() {
+	ctl_show 20 exec "$CID" e2 -- sh -c 'hostname; echo "pid1=$(cat /proc/1/comm)"' || return 1
+	ctl_show 20 read-stdout "$CID" e2 --all || return 1
+	local got=$OUT
+	ctl_show 20 wait "$CID" e2 || return 1
+	[ "$OUT" = 0 ] || fail "exec exit status $OUT, expected 0" || return 1
+	grep -qx vm-pod <<<"$got" || fail "hostname is not the sandbox's vm-pod" || return 1
+	grep -Eqx 'pid1=(sh|sleep)' <<<"$got" || fail "PID 1 of the container is not its init"
+}
+
+# The container lives in its cgroupsPath, in the hierarchies the agent mounted at boot.
+step_exec_cgroup() {
+	ctl_show 20 exec "$CID" e3 -- cat /proc/self/cgroup || return 1
+	ctl_show 20 read-stdout "$CID" e3 --all || return 1
+	local got=$OUT
+	ctl_show 20 wait "$CID" e3 || return 1
+	[ "$OUT" = 0 ] || fail "exec exit status $OUT, expected 0" || return 1
+	grep -Eq '^[0-9]+:([^:]*,)?memory(,[^:]*)?:/vm-test/c1$|^0::/vm-test/c1$' <<<"$got" ||
+		fail "the exec is not in the memory cgroup /vm-test/c1" || return 1
+	grep -Eq '^[0-9]+:([^:]*,)?pids(,[^:]*)?:/vm-test/c1$|^0::/vm-test/c1$' <<<"$got" ||
+		fail "the exec is not in the pids cgroup /vm-test/c1"
 }
 
 step_signal_kill() {
@@ -241,6 +299,21 @@ step_poweroff() {
 		return 1
 	fi
 	grep -q 'reboot: Power down' "$CONSOLE" || say "  (no 'reboot: Power down' on the console: quiet)"
+}
+
+# The console: the agent ran as PID 1, reported no error, and the kernel did not complain.
+step_console_clean() {
+	local bad
+	grep -q '"msg":"announce".*"pid":"1"' "$CONSOLE" || fail "no announce line from PID 1" || return 1
+	bad=$(grep -E '"level":"(ERRO|CRIT)"|Kernel panic|Oops|BUG:|WARNING:|insmod .* failed' "$CONSOLE")
+	[ -z "$bad" ] || {
+		cut -c1-400 <<<"$bad" | sed 's/^/    /' >&2
+		fail "errors on the console"
+		return 1
+	}
+	local warn
+	warn=$(grep -c '"level":"WARN"' "$CONSOLE")
+	say "  $(grep -c '^{' "$CONSOLE") agent log lines, $warn warnings, no errors"
 }
 
 # --- the runner ------------------------------------------------------------------------------
@@ -286,6 +359,7 @@ for s in "${STEPS[@]}"; do
 		printf 'vm-test:   %-18s %s\n' "$s" "${RES[$s]}"
 	fi
 done
+[ -z "${READY_MS:-}" ] || say "boot: QEMU start to the agent's readiness line $(ms_to_s "$READY_MS") s"
 [ -z "${BOOT_MS:-}" ] || say "boot: QEMU start to first good Check $(ms_to_s "$BOOT_MS") s"
 if [ "$RESULT" != PASS ]; then
 	echo
