@@ -56,8 +56,9 @@ for tool in apt-get apt-cache dpkg-deb depmod modprobe cpio xz; do
 	command -v "$tool" >/dev/null || die "'$tool' is missing: run 'make deps'"
 done
 busybox=$(command -v busybox || true)
-[ -n "$busybox" ] && file -L "$busybox" | grep -q 'statically linked' ||
+if [ -z "$busybox" ] || ! file -L "$busybox" | grep -q 'statically linked'; then
 	die "a static busybox is missing: run 'make deps' (package busybox-static)"
+fi
 [ "$(id -u)" = 0 ] || die "must run as root (the image needs a /dev/console device node)"
 
 guest=$O/guest
@@ -69,11 +70,13 @@ cache=$guest/cache
 # --- the kernel package --------------------------------------------------------------------
 # linux-image-amd64 is a meta package: the real one is its versioned dependency.
 pkg=$(apt-cache depends "$KERNEL_META" 2>/dev/null |
-	awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
+	awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }' || true)
 [ -n "$pkg" ] || die "cannot resolve $KERNEL_META to a versioned kernel package" \
 	"(is the apt cache current? try 'apt-get update')"
-version=$(apt-cache policy "$pkg" | awk '$1 == "Candidate:" { print $2 }')
-[ -n "$version" ] && [ "$version" != "(none)" ] || die "no candidate version for $pkg"
+version=$(apt-cache policy "$pkg" 2>/dev/null | awk '$1 == "Candidate:" { print $2 }' || true)
+if [ -z "$version" ] || [ "$version" = "(none)" ]; then
+	die "no candidate version for $pkg"
+fi
 deb=$cache/${pkg}_${version//:/%3a}_amd64.deb
 if [ ! -s "$deb" ]; then
 	log "downloading $pkg $version"
@@ -85,7 +88,7 @@ if [ ! -s "$deb" ]; then
 		rm -rf "$dl"
 		die "apt-get download $pkg=$version failed (network? apt sources? see above)"
 	fi
-	got=$(ls "$dl"/*.deb 2>/dev/null | head -n1)
+	got=$(ls "$dl"/*.deb 2>/dev/null | head -n1 || true)
 	[ -n "$got" ] || {
 		cat "$dl/log" >&2
 		rm -rf "$dl"

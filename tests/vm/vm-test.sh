@@ -32,7 +32,7 @@ QEMU_PID=
 T_QEMU=
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-since() { echo $((($(now_ms) - $1))); }
+since() { echo $(($(now_ms) - $1)); }
 ms_to_s() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
 say() { echo "vm-test: $*"; }
 fail() {
