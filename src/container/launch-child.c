@@ -207,6 +207,36 @@ static void set_credentials(int sock, const Grpc__Process *p, bool in_userns)
 		child_fail(sock, errno, "setresuid(%u)", (unsigned)uid);
 }
 
+/*
+ * A new pid namespace owned by our new user namespace: unshare it and fork; the
+ * grandchild is the container init. The child tells the agent the init's pid
+ * and exits (the agent, a subreaper or PID 1, inherits the init); the init
+ * goes on only once that message is out, so the agent hears it first.
+ */
+static void fork_pid_namespace_init(int sock)
+{
+	int gate[2];
+	pid_t pid;
+	char c;
+
+	if (unshare(CLONE_NEWPID) < 0)
+		child_fail(sock, errno, "creating the pid namespace");
+	if (pipe2(gate, O_CLOEXEC) < 0)
+		child_fail(sock, errno, "pipe");
+	pid = fork();
+	if (pid < 0)
+		child_fail(sock, errno, "forking the container init");
+	if (pid > 0) {
+		sync_send(sock, SYNC_PID, pid, NULL);
+		_exit(0);
+	}
+	close(gate[1]);
+	/* EOF once the parent is gone, and with it its message is out. */
+	while (read(gate[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(gate[0]);
+}
+
 _noreturn_ void launch_child_main(const struct launch_child_args *a, int sock)
 {
 	const struct launch_config *cfg = a->cfg;
@@ -233,6 +263,8 @@ _noreturn_ void launch_child_main(const struct launch_child_args *a, int sock)
 	}
 	if (cfg->nofile.rlim_max)
 		setrlimit(RLIMIT_NOFILE, &cfg->nofile);
+	/* The agent's own core limit is 0 outside devmode: containers get the boot one back. */
+	(void)setrlimit(RLIMIT_CORE, &cfg->core);
 	if (rlimits_apply(p, &err) < 0)
 		child_fail_err(sock, err, "rlimits");
 	/* Not dumpable while setting up: /proc/self stays root-owned and unreadable. */
@@ -241,6 +273,8 @@ _noreturn_ void launch_child_main(const struct launch_child_args *a, int sock)
 	join_namespaces(sock, a);
 	if (a->new_user)
 		become_userns_root(sock, a);
+	if (a->pid_after_user)
+		fork_pid_namespace_init(sock);
 	flags = new_namespace_flags(a);
 	if (flags && unshare(flags) < 0)
 		child_fail(sock, errno, "creating namespaces (flags 0x%x)", flags);

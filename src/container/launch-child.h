@@ -9,6 +9,7 @@ struct launch_child_args {
 	const struct launch_config *cfg;
 	int join_fds[NS_COUNT]; /* every namespace to join, -1 = none */
 	bool new_user; /* unshare a user namespace, the agent writes the maps */
+	bool pid_after_user; /* new pid namespace owned by the new user namespace: fork again */
 };
 
 _noreturn_ void launch_child_main(const struct launch_child_args *a, int sock);

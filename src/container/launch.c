@@ -103,6 +103,12 @@ static void launch_on_sock(struct loop_io *io, int fd, uint32_t events, void *da
 		return;
 	}
 	switch (m.step) {
+	case SYNC_PID:
+		if (l->state == LAUNCH_SETUP && l->init && m.errnum > 0) {
+			l->pid = m.errnum;
+			return;
+		}
+		break;
 	case SYNC_LOG:
 		log_write(LOG_LEVEL_INFO, "container", LOG_FIELDS({"action", "child process log"}),
 			  "%s", m.text);
@@ -225,6 +231,13 @@ int launch_new(struct loop *loop, const struct launch_config *cfg, launch_fn don
 			goto fail;
 		}
 		switched = true;
+	} else if (new_pid && new_user) {
+		/*
+		 * The pid namespace must belong to the new user namespace (or the init
+		 * cannot mount its /proc): the child makes it after the user namespace
+		 * and forks the init, which then reports its pid (SYNC_PID).
+		 */
+		args.pid_after_user = true;
 	} else if (new_pid) {
 		if (unshare(CLONE_NEWPID) < 0) {
 			r = agent_error_setsys(err, errno, "creating a pid namespace");

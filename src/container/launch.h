@@ -39,6 +39,7 @@ struct launch_config {
 	int stdio[3]; /* the child's ends: stdin, stdout, stderr (the pty slave thrice) */
 	bool tty;
 	struct rlimit nofile; /* RLIMIT_NOFILE before the spec's rlimits (rlim_max 0: keep) */
+	struct rlimit core; /* RLIMIT_CORE likewise, best effort */
 };
 
 struct launch;

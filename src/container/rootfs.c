@@ -290,6 +290,10 @@ static bool root_is_initramfs(void)
 
 int rootfs_pivot(const struct rootfs_ctx *c, agent_error_t **err)
 {
+	/* The old root, to reach it under the new one after pivot_root (see below). */
+	_cleanup_close_ int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (oldroot < 0)
+		return agent_error_setsys(err, errno, "open /");
 	if (chdir(c->rootfs) < 0)
 		return agent_error_setsys(err, errno, "chdir %s", c->rootfs);
 	if (syscall(SYS_pivot_root, ".", ".") < 0) {
@@ -305,7 +309,15 @@ int rootfs_pivot(const struct rootfs_ctx *c, agent_error_t **err)
 			return agent_error_setsys(err, errno, "chdir /");
 		return apply_root_propagation(c, err);
 	}
-	/* The old root now sits on top of "."; unmounts must not reach the host's. */
+	/*
+	 * The old root now sits on top of the new one. A lookup of "." from a working
+	 * directory on the new root stays on the new root (mount(2) does not cross to
+	 * the mount stacked on top), so "." is taken from the old root's own fd: only
+	 * the old tree becomes rslave (its unmounts must not reach the host's), and
+	 * the propagation of the container's own mounts ("rshared" ...) is kept.
+	 */
+	if (fchdir(oldroot) < 0)
+		return agent_error_setsys(err, errno, "fchdir to the old root");
 	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
 		return agent_error_setsys(err, errno, "make old root rslave");
 	if (umount2(".", MNT_DETACH) < 0)

@@ -62,7 +62,7 @@ const char *sync_step_name(uint32_t step)
 	static const char *const names[] = {
 		[SYNC_GO] = "go",	[SYNC_USERNS] = "userns", [SYNC_MAPS_DONE] = "maps-done",
 		[SYNC_READY] = "ready", [SYNC_START] = "start",	  [SYNC_ERROR] = "error",
-		[SYNC_LOG] = "log",
+		[SYNC_LOG] = "log",	[SYNC_PID] = "pid",
 	};
 	return step < sizeof(names) / sizeof(names[0]) && names[step] ? names[step] : "unknown";
 }

@@ -18,6 +18,7 @@ enum sync_step {
 	SYNC_START = 5, /* agent -> child: StartContainer, exec now */
 	SYNC_ERROR = 6, /* child -> agent: set-up failed (errnum + text); the child exits */
 	SYNC_LOG = 7, /* child -> agent: a log line */
+	SYNC_PID = 8, /* child -> agent: the init is this pid (errnum); the child exits */
 };
 
 #define SYNC_TEXT_MAX 2048

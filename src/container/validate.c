@@ -81,13 +81,9 @@ int process_validate(const Grpc__Process *p, const char *field, agent_error_t **
 	if (p->n_env > COUNT_MAX)
 		return INVALID(err, "%s.env: more than %d entries", field, COUNT_MAX);
 	bytes = 0;
-	for (size_t i = 0; i < p->n_env; i++) {
-		const char *eq = strchr(p->env[i], '=');
-
+	/* Entries without "=" or with an empty key are ignored later (spec 6.2), not refused. */
+	for (size_t i = 0; i < p->n_env; i++)
 		bytes += strlen(p->env[i]) + 1;
-		if (!eq || eq == p->env[i])
-			return INVALID(err, "%s.env[%zu]: not KEY=VALUE", field, i);
-	}
 	if (bytes > ENV_BYTES_MAX)
 		return INVALID(err, "%s.env: more than %d bytes", field, ENV_BYTES_MAX);
 	if (p->cwd[0] && p->cwd[0] != '/')

@@ -188,8 +188,22 @@ static void container_free(struct container *c)
  * Fills what every launch of container c shares, launches p with the child's
  * stdio ends (closed here in any case), and hands its pid to THE reaper.
  */
+static int launch_start_process(struct container *c, struct process *p, struct launch_config *lc,
+				int child[3], launch_fn fn, void *data, agent_error_t **err);
+
 static int launch_process(struct container *c, struct process *p, struct launch_config *lc,
 			  int child[3], launch_fn fn, void *data, agent_error_t **err)
+{
+	int r = launch_start_process(c, p, lc, child, fn, data, err);
+
+	/* An init's pid is final only when it is parked (see on_init_parked). */
+	if (r >= 0 && !lc->init)
+		reaper_watch(c->sb->reaper, p->pid, process_on_exit, p);
+	return r;
+}
+
+static int launch_start_process(struct container *c, struct process *p, struct launch_config *lc,
+				int child[3], launch_fn fn, void *data, agent_error_t **err)
 {
 	struct sandbox *sb = c->sb;
 	int r;
@@ -203,12 +217,12 @@ static int launch_process(struct container *c, struct process *p, struct launch_
 	memcpy(lc->stdio, child, sizeof(lc->stdio));
 	lc->tty = p->tty;
 	lc->nofile = sb->child_nofile;
+	lc->core = sb->child_core;
 	r = launch_new(sb->loop, lc, fn, data, &p->launch, err);
 	process_stdio_child_close(child);
 	if (r < 0)
 		return r;
 	p->pid = launch_pid(p->launch);
-	reaper_watch(sb->reaper, p->pid, process_on_exit, p);
 	return 0;
 }
 
@@ -305,7 +319,7 @@ static int setup_bundle(struct container *c, agent_error_t **err)
 		c->bundle = NULL;
 		return r;
 	}
-	r = mkdir_p(c->bundle, 0700);
+	r = mkdir_p(c->bundle, 0755);
 	if (r < 0)
 		return agent_error_setsys(err, -r, "creating %s", c->bundle);
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", c->bundle);
@@ -384,6 +398,11 @@ static void on_init_parked(struct launch *l, int r, agent_error_t *err, void *da
 	if (r < 0) {
 		cc->c->init->launch = launch_free(cc->c->init->launch, true);
 		agent_error_wrap(&err, "creating container %s", cc->c->id);
+	} else {
+		/* In a pid namespace of a new user namespace the init is a grandchild. */
+		struct process *init = cc->c->init;
+		init->pid = launch_pid(l);
+		reaper_watch(cc->c->sb->reaper, init->pid, process_on_exit, init);
 	}
 	create_finish(cc, r, err);
 }

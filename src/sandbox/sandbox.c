@@ -22,6 +22,7 @@ void sandbox_init(struct sandbox *sb, struct loop *loop, struct reaper *reaper,
 	 * limit, and give containers the limit the agent was started with.
 	 */
 	getrlimit(RLIMIT_NOFILE, &sb->child_nofile);
+	getrlimit(RLIMIT_CORE, &sb->child_core);
 	struct rlimit raised = sb->child_nofile;
 	raised.rlim_cur = raised.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &raised);

@@ -44,6 +44,7 @@ struct sandbox {
 	char **sandbox_storages; /* mount points CreateSandbox added */
 	size_t n_sandbox_storages;
 	struct rlimit child_nofile; /* RLIMIT_NOFILE as the agent got it: what containers get */
+	struct rlimit child_core; /* RLIMIT_CORE likewise (the agent's own is 0 outside devmode) */
 	bool created;
 };
 
