@@ -29,6 +29,7 @@ W=$(mktemp -d /tmp/kata-vm-test.XXXXXX)
 CONSOLE=$W/console.log
 SOCK=$W/agent.sock
 QEMU_PID=
+WATCH_PID=
 T_QEMU=
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -60,6 +61,7 @@ ctl_show() {
 }
 
 cleanup() {
+	[ -z "$WATCH_PID" ] || kill "$WATCH_PID" 2>/dev/null
 	if [ -n "$QEMU_PID" ] && kill -0 "$QEMU_PID" 2>/dev/null; then
 		kill "$QEMU_PID" 2>/dev/null
 		for _ in $(seq 20); do kill -0 "$QEMU_PID" 2>/dev/null || break; sleep 0.1; done
@@ -115,6 +117,7 @@ step_boot() {
 		>"$W/qemu.log" 2>&1 &
 	QEMU_PID=$!
 	watch_ready &
+	WATCH_PID=$!
 	for _ in $(seq 100); do
 		[ -S "$SOCK" ] && return 0
 		kill -0 "$QEMU_PID" 2>/dev/null || break
