@@ -7,6 +7,8 @@
 #   make demo    the main job: start the agent on a local socket and drive it
 #   make bench   figures against peers measured in the same run
 #   make fuzz    run every libFuzzer harness for FUZZ_SECONDS each
+#   make initrd  the guest: Debian's kernel as a PVH vmlinux and an initramfs, in $(O)/guest/
+#   make vm-test boot that guest under QEMU and drive the agent as PID 1 (tests/vm/vm-test.sh)
 
 SAN ?= 0
 DEPS ?= $(CURDIR)/.deps
@@ -74,7 +76,7 @@ HOST_CFLAGS := $(COMMON_CFLAGS) $(SANFLAGS)
 AGENT_CFLAGS := $(COMMON_CFLAGS) $(SANFLAGS) $(AGENT_ISYS)
 
 .PHONY: all deps check check-unit check-integration san demo bench fuzz fuzz-build format \
-	format-check clean static-check
+	format-check clean static-check initrd vm-test
 .SECONDARY:
 
 all: $(O)/kata-agent $(O)/kata-agent-ctl
@@ -169,6 +171,15 @@ demo: all $(PAYLOAD)
 
 bench: all $(BENCH_BINS) $(PAYLOAD)
 	bench/run.sh $(O)
+
+# --- the guest image and the VM end-to-end test ------------------------------------------------
+# INITRD_FLAGS=--shell-init: /init is a busybox script that prepares the guest and execs the agent.
+INITRD_FLAGS ?=
+initrd: $(O)/kata-agent
+	tools/mkinitrd.sh $(INITRD_FLAGS) $(O)
+
+vm-test: initrd $(O)/kata-agent-ctl
+	tests/vm/vm-test.sh $(O)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,0 +1,379 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# End-to-end test of the agent as PID 1 of a real VM: boots the guest built by
+# tools/mkinitrd.sh (make initrd) under QEMU and drives the agent from the host with
+# kata-agent-ctl over a virtio-serial port: health, a sandbox, a busybox container, its
+# output, an exec, signals, removal, and the power-off that follows DestroySandbox.
+#
+# Usage: tests/vm/vm-test.sh [BUILD_DIR]          (default: build)
+# Environment: VM_ACCEL=tcg|kvm (default: kvm only with kvm_intel/kvm_amd loaded),
+#              VM_MEM (default 512M), VM_KEEP=1 keeps the work directory,
+#              VM_CMDLINE_EXTRA appended to the kernel command line.
+#
+# Pass/fail is judged by the agent's answers and the console log, never by QEMU's exit
+# status (QEMU exits 0 on a guest panic too). To add a step: write a function step_NAME
+# that returns non-zero on failure (use `fail MSG`), and list it in STEPS below.
+set -uo pipefail
+
+O=${1:-build}
+GUEST=$O/guest
+CTL=$O/kata-agent-ctl
+BOOT_TIMEOUT=90     # s, QEMU start to the first good Check
+POWEROFF_TIMEOUT=30 # s, DestroySandbox to QEMU's exit
+CID=c1              # the container
+
+STEPS=(boot check create_sandbox create_container start_container read_output exec_process
+	exec_namespaces exec_cgroup signal_kill remove_container destroy_sandbox poweroff console_clean)
+
+W=$(mktemp -d /tmp/kata-vm-test.XXXXXX)
+CONSOLE=$W/console.log
+SOCK=$W/agent.sock
+QEMU_PID=
+WATCH_PID=
+T_QEMU=
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+since() { echo $(($(now_ms) - $1)); }
+ms_to_s() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
+say() { echo "vm-test: $*"; }
+fail() {
+	echo "vm-test:   FAIL: $*" >&2
+	return 1
+}
+
+# kata-agent-ctl against the VM's agent; the first argument is the per-call timeout (s).
+ctl() {
+	local t=$1
+	shift
+	"$CTL" --addr "serial://$SOCK" --timeout "$t" "$@"
+}
+
+# Runs ctl, shows the command and its output (indented), keeps the output in $OUT.
+OUT=
+ctl_show() {
+	local t=$1
+	shift
+	echo "  \$ kata-agent-ctl --timeout $t $(printf '%q ' "$@")"
+	OUT=$(ctl "$t" "$@" 2>&1)
+	local rc=$?
+	[ -z "$OUT" ] || sed 's/^/    /' <<<"$OUT"
+	return $rc
+}
+
+cleanup() {
+	[ -z "$WATCH_PID" ] || kill "$WATCH_PID" 2>/dev/null
+	if [ -n "$QEMU_PID" ] && kill -0 "$QEMU_PID" 2>/dev/null; then
+		kill "$QEMU_PID" 2>/dev/null
+		for _ in $(seq 20); do kill -0 "$QEMU_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$QEMU_PID" 2>/dev/null
+		wait "$QEMU_PID" 2>/dev/null
+	fi
+	if [ "${VM_KEEP:-0}" = 1 ] || [ "${RESULT:-FAIL}" != PASS ]; then
+		say "work directory kept: $W (console log: $CONSOLE)"
+	else
+		rm -rf "$W"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- the VM ----------------------------------------------------------------------------------
+pick_accel() {
+	if [ -n "${VM_ACCEL:-}" ]; then
+		echo "$VM_ACCEL"
+	elif [ -c /dev/kvm ] && { [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; }; then
+		echo kvm # kvm_pvm (nested paravirtual) hangs Debian's kernel: TCG there
+	else
+		echo tcg
+	fi
+}
+
+# The guest TSC runs at the host's rate under TCG; microvm cannot always calibrate it.
+host_khz() {
+	awk -F: '/^cpu MHz/ { printf "%d\n", $2 * 1000; exit }' /proc/cpuinfo
+}
+
+step_boot() {
+	local accel cpu khz append
+	accel=$(pick_accel)
+	cpu=max
+	[ "$accel" = kvm ] && cpu=host
+	khz=$(host_khz)
+	append="console=ttyS0 panic=-1 quiet rdinit=/init agent.log=debug"
+	append+=" agent.server_addr=serial:///dev/virtio-ports/agent.channel.0 agent.debug_console"
+	[ -n "$khz" ] && append+=" tsc_early_khz=$khz"
+	append+=" ${VM_CMDLINE_EXTRA:-}"
+	say "  machine microvm, accel $accel, cpu $cpu, memory ${VM_MEM:-512M}, kernel $(cat "$GUEST/kernel-version")"
+	say "  cmdline: $append"
+	T_QEMU=$(now_ms)
+	qemu-system-x86_64 -M microvm,accel="$accel" -cpu "$cpu" -m "${VM_MEM:-512M}" -smp 1 \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-global virtio-mmio.force-legacy=false \
+		-serial "file:$CONSOLE" \
+		-kernel "$GUEST/vmlinux" -initrd "$GUEST/initrd.cpio" -append "$append" \
+		-device virtio-serial-device,id=vser0 \
+		-chardev "socket,id=agent,path=$SOCK,server=on,wait=off" \
+		-device virtserialport,bus=vser0.0,chardev=agent,name=agent.channel.0 \
+		>"$W/qemu.log" 2>&1 &
+	QEMU_PID=$!
+	watch_ready &
+	WATCH_PID=$!
+	for _ in $(seq 100); do
+		[ -S "$SOCK" ] && return 0
+		kill -0 "$QEMU_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$W/qemu.log" >&2
+	fail "QEMU did not create $SOCK"
+}
+
+qemu_alive() { kill -0 "$QEMU_PID" 2>/dev/null; }
+
+# Notes (host clock) when the agent's readiness line reaches the console: the Check retries
+# below only see it to within their 1 s deadline.
+watch_ready() {
+	local end=$(($(now_ms) + BOOT_TIMEOUT * 1000))
+	while [ "$(now_ms)" -lt "$end" ]; do
+		if grep -q '"msg":"agent ready after' "$CONSOLE" 2>/dev/null; then
+			since "$T_QEMU" >"$W/ready-ms"
+			return
+		fi
+		sleep 0.05
+	done
+}
+
+# --- the steps -------------------------------------------------------------------------------
+step_check() {
+	local deadline=$(($(now_ms) + BOOT_TIMEOUT * 1000)) tries=0
+	while [ "$(now_ms)" -lt "$deadline" ]; do
+		qemu_alive || fail "QEMU exited during boot" || return 1
+		tries=$((tries + 1))
+		# A short deadline: a Check sent before the agent listens goes unanswered.
+		if OUT=$(ctl 1 check 2>&1) && grep -q SERVING <<<"$OUT"; then
+			BOOT_MS=$(since "$T_QEMU")
+			say "  first good Check after $(ms_to_s "$BOOT_MS") s from QEMU start ($tries tries): $(tr -d ' \n' <<<"$OUT")"
+			local ready
+			ready=$(grep -o '"msg":"agent ready after [0-9]* ms"' "$CONSOLE" | head -n1)
+			[ -z "$ready" ] || say "  console: $ready (of the agent's own clock)"
+			sleep 0.1 # let the watcher note it
+			[ ! -s "$W/ready-ms" ] || READY_MS=$(cat "$W/ready-ms")
+			[ -z "${READY_MS:-}" ] ||
+				say "  readiness line on the console $(ms_to_s "$READY_MS") s after QEMU start"
+			return 0
+		fi
+		sleep 0.2
+	done
+	fail "no good Check within $BOOT_TIMEOUT s (last answer: $OUT)"
+}
+
+step_create_sandbox() {
+	ctl_show 20 create-sandbox --hostname vm-pod
+}
+
+write_spec() {
+	cat >"$W/config.json" <<'JSON'
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "user": {"uid": 0, "gid": 0},
+    "args": ["sh", "-c", "echo hello from the VM; cat /proc/self/status | grep -i ^cap; sleep 30"],
+    "env": ["PATH=/bin", "HOME=/"],
+    "cwd": "/",
+    "capabilities": {
+      "bounding": ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_SETGID"],
+      "effective": ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_SETGID"],
+      "permitted": ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_SETGID"]
+    },
+    "noNewPrivileges": true
+  },
+  "root": {"path": "/containers/busybox/rootfs", "readonly": false},
+  "hostname": "vm-ctr",
+  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+  "linux": {
+    "cgroupsPath": "/vm-test/c1",
+    "resources": {"memory": {"limit": 67108864}, "pids": {"limit": 64}},
+    "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}]
+  }
+}
+JSON
+}
+
+# root.path is absolute: kata-agent-ctl passes it on unchanged, a GUEST path.
+step_create_container() {
+	write_spec
+	ctl_show 30 create-container --id "$CID" --spec "$W/config.json"
+}
+
+step_start_container() {
+	ctl_show 20 start-container "$CID"
+}
+
+# Reads the container's stdout until the greeting shows up (each read blocks for new data).
+step_read_output() {
+	local deadline=$(($(now_ms) + 30000)) chunk
+	: >"$W/$CID.out"
+	while [ "$(now_ms)" -lt "$deadline" ]; do
+		chunk=$(ctl 20 read-stdout "$CID" "$CID" 65536 2>&1) || fail "read-stdout: $chunk" || return 1
+		printf '%s\n' "$chunk" >>"$W/$CID.out"
+		if grep -q "hello from the VM" "$W/$CID.out" && grep -qi '^capamb' "$W/$CID.out"; then
+			sed 's/^/    /' "$W/$CID.out"
+			check_caps "$W/$CID.out"
+			return
+		fi
+	done
+	sed 's/^/    /' "$W/$CID.out"
+	fail "no 'hello from the VM' and capability lines within 30 s"
+}
+
+# The spec grants CHOWN DAC_OVERRIDE KILL SETGID SETUID NET_BIND_SERVICE: bits 0 1 5 6 7 10.
+check_caps() {
+	local want=00000000000004e3 f
+	for f in CapBnd CapPrm CapEff; do
+		grep -qx "$f:[[:space:]]*$want" "$1" || fail "$f is not $want" || return 1
+	done
+	grep -qx "CapInh:[[:space:]]*0000000000000000" "$1" || fail "CapInh is not empty" || return 1
+	grep -qx "CapAmb:[[:space:]]*0000000000000000" "$1" || fail "CapAmb is not empty"
+}
+
+step_exec_process() {
+	ctl_show 20 exec "$CID" e1 -- echo exec-ok || return 1
+	ctl_show 20 read-stdout "$CID" e1 --all || return 1
+	grep -qx exec-ok <<<"$OUT" || fail "exec output is '$OUT', not 'exec-ok'" || return 1
+	ctl_show 20 wait "$CID" e1 || return 1
+	[ "$OUT" = 0 ] || fail "exec exit status $OUT, expected 0"
+}
+
+# An exec joins the container's namespaces: the pod's shared UTS namespace (so the sandbox's
+# hostname: the spec's hostname applies only to a new UTS namespace, never in a pod), and the
+# container's PID namespace, whose PID 1 is its init (sh, or sleep once sh exec'd its last
+# command), not the agent.
+step_exec_namespaces() {
+	ctl_show 20 exec "$CID" e2 -- sh -c 'hostname; echo "pid1=$(cat /proc/1/comm)"' || return 1
+	ctl_show 20 read-stdout "$CID" e2 --all || return 1
+	local got=$OUT
+	ctl_show 20 wait "$CID" e2 || return 1
+	[ "$OUT" = 0 ] || fail "exec exit status $OUT, expected 0" || return 1
+	grep -qx vm-pod <<<"$got" || fail "hostname is not the sandbox's vm-pod" || return 1
+	grep -Eqx 'pid1=(sh|sleep)' <<<"$got" || fail "PID 1 of the container is not its init"
+}
+
+# The container lives in its cgroupsPath, in the hierarchies the agent mounted at boot.
+step_exec_cgroup() {
+	ctl_show 20 exec "$CID" e3 -- cat /proc/self/cgroup || return 1
+	ctl_show 20 read-stdout "$CID" e3 --all || return 1
+	local got=$OUT
+	ctl_show 20 wait "$CID" e3 || return 1
+	[ "$OUT" = 0 ] || fail "exec exit status $OUT, expected 0" || return 1
+	if [ "$got" = "0::/" ]; then
+		# cgroup v2 (agent.unified_cgroup_hierarchy=1): the container has its own cgroup
+		# namespace, rooted at its cgroup, so the path cannot be seen from inside.
+		say "  cgroup v2 with a cgroup namespace: the container sees itself at its root"
+		return 0
+	fi
+	grep -Eq '^[0-9]+:([^:]*,)?memory(,[^:]*)?:/vm-test/c1$|^0::/vm-test/c1$' <<<"$got" ||
+		fail "the exec is not in the memory cgroup /vm-test/c1" || return 1
+	grep -Eq '^[0-9]+:([^:]*,)?pids(,[^:]*)?:/vm-test/c1$|^0::/vm-test/c1$' <<<"$got" ||
+		fail "the exec is not in the pids cgroup /vm-test/c1"
+}
+
+step_signal_kill() {
+	ctl_show 20 signal "$CID" KILL || return 1
+	ctl_show 20 wait "$CID" || return 1
+	[ "$OUT" = 137 ] || fail "container exit status $OUT, expected 137"
+}
+
+step_remove_container() {
+	ctl_show 20 remove-container "$CID"
+}
+
+step_destroy_sandbox() {
+	T_DESTROY=$(now_ms)
+	ctl_show 20 destroy-sandbox
+}
+
+# The agent powers the VM off after DestroySandbox: QEMU must exit by itself, cleanly.
+step_poweroff() {
+	local deadline=$((T_DESTROY + POWEROFF_TIMEOUT * 1000))
+	while qemu_alive && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.1; done
+	if qemu_alive; then
+		fail "QEMU still running $POWEROFF_TIMEOUT s after DestroySandbox"
+		return 1
+	fi
+	wait "$QEMU_PID" 2>/dev/null
+	QEMU_PID=
+	say "  QEMU exited $(ms_to_s "$(since "$T_DESTROY")") s after DestroySandbox"
+	if grep -qE 'Kernel panic|Attempted to kill init' "$CONSOLE"; then
+		grep -E 'Kernel panic|Attempted to kill init' "$CONSOLE" | head -n3 >&2
+		fail "the guest panicked instead of powering off"
+		return 1
+	fi
+	grep -q 'reboot: Power down' "$CONSOLE" || say "  (no 'reboot: Power down' on the console: quiet)"
+}
+
+# The console: the agent ran as PID 1, reported no error, and the kernel did not complain.
+step_console_clean() {
+	local bad
+	grep -q '"msg":"announce".*"pid":"1"' "$CONSOLE" || fail "no announce line from PID 1" || return 1
+	bad=$(grep -E '"level":"(ERRO|CRIT)"|Kernel panic|Oops|BUG:|WARNING:|insmod .* failed' "$CONSOLE")
+	[ -z "$bad" ] || {
+		cut -c1-400 <<<"$bad" | sed 's/^/    /' >&2
+		fail "errors on the console"
+		return 1
+	}
+	local warn
+	warn=$(grep -c '"level":"WARN"' "$CONSOLE")
+	say "  $(grep -c '^{' "$CONSOLE") agent log lines, $warn warnings, no errors"
+}
+
+# --- the runner ------------------------------------------------------------------------------
+[ -x "$CTL" ] || {
+	echo "vm-test: $CTL missing: run make" >&2
+	exit 1
+}
+for f in vmlinux initrd.cpio kernel-version; do
+	[ -f "$GUEST/$f" ] || {
+		echo "vm-test: $GUEST/$f missing: run make initrd" >&2
+		exit 1
+	}
+done
+command -v qemu-system-x86_64 >/dev/null || {
+	echo "vm-test: qemu-system-x86_64 missing: run make deps" >&2
+	exit 1
+}
+
+declare -A RES=() TIME=()
+RESULT=PASS
+for s in "${STEPS[@]}"; do
+	if [ "$RESULT" != PASS ]; then
+		RES[$s]=SKIP
+		continue
+	fi
+	say "== $s"
+	t=$(now_ms)
+	if "step_$s"; then
+		RES[$s]=PASS
+	else
+		RES[$s]=FAIL
+		RESULT=FAIL
+	fi
+	TIME[$s]=$(since "$t")
+done
+
+echo
+say "summary:"
+for s in "${STEPS[@]}"; do
+	if [ -n "${TIME[$s]:-}" ]; then
+		printf 'vm-test:   %-18s %s  %8s s\n' "$s" "${RES[$s]}" "$(ms_to_s "${TIME[$s]}")"
+	else
+		printf 'vm-test:   %-18s %s\n' "$s" "${RES[$s]}"
+	fi
+done
+[ -z "${READY_MS:-}" ] || say "boot: QEMU start to the agent's readiness line $(ms_to_s "$READY_MS") s"
+[ -z "${BOOT_MS:-}" ] || say "boot: QEMU start to first good Check $(ms_to_s "$BOOT_MS") s"
+if [ "$RESULT" != PASS ]; then
+	echo
+	say "console log tail ($CONSOLE):"
+	tail -n 60 "$CONSOLE" | sed 's/^/  | /'
+fi
+say "$RESULT"
+[ "$RESULT" = PASS ]
