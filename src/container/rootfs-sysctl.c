@@ -14,12 +14,14 @@ static int write_sysctl(const char *key, const char *value, agent_error_t **err)
 {
 	char path[PATH_MAX];
 	/* rootfs_validate refuses these already; never write outside /proc/sys. */
-	if (!*key || strchr(key, '/') || strstr(key, ".."))
+	bool slashes = strchr(key, '/') != NULL;
+
+	if (!*key || key[0] == '/' || strstr(key, "..") || strstr(key, "//"))
 		return agent_error_set(err, EINVAL, "invalid sysctl key \"%s\"", key);
 	int n = snprintf(path, sizeof(path), "/proc/sys/%s", key);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return agent_error_set(err, ENAMETOOLONG, "sysctl %s: key too long", key);
-	for (char *p = path + strlen("/proc/sys/"); *p; p++)
+	for (char *p = path + strlen("/proc/sys/"); *p && !slashes; p++)
 		if (*p == '.')
 			*p = '/';
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -55,12 +55,16 @@ static int check_device(const Grpc__LinuxDevice *dv, agent_error_t **err)
 
 static int check_sysctl(const char *key, agent_error_t **err)
 {
-	if (!*key || strchr(key, '/'))
+	/* As sysctl(8): "a.b.c", or "a/b/c" where a component may hold a dot (eth0.100). */
+	char sep = strchr(key, '/') ? '/' : '.';
+
+	if (!*key)
 		return INVALID(err, "invalid sysctl key \"%s\"", key);
-	/* An empty component covers "..", a leading or a trailing dot. */
+	/* An empty component covers "..", "//", a leading or a trailing separator. */
 	for (const char *s = key;;) {
-		const char *e = strchrnul(s, '.');
-		if (e == s)
+		const char *e = strchrnul(s, sep);
+		if (e == s || (e - s == 1 && s[0] == '.') ||
+		    (e - s == 2 && s[0] == '.' && s[1] == '.'))
 			return INVALID(err, "invalid sysctl key \"%s\"", key);
 		if (!*e)
 			break;

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Spec validation (spec 6.1). Everything here only reads the spec and the
- * filesystem: a spec that fails leaves nothing behind because nothing was made.
+ * Spec checks run before anything is created (spec 6.1). Every failure is
+ * -EINVAL with status INVALID_ARGUMENT and a message that starts with the
+ * field it is about, indexes included ("process.rlimits[0].type: ...").
+ * Every count and length a client controls is bounded here, so later stages
+ * can rely on it.
  */
 #include "container/validate.h"
 
+#include <errno.h>
 #include <limits.h>
-#include <regex.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,27 +21,32 @@
 #include "container/rlimits.h"
 #include "container/rootfs.h"
 #include "container/seccomp.h"
-#include "rpc/status.h"
 
-#define ID_MAX 128
-#define COUNT_MAX 1024
-#define PATH_LEN_MAX 4096
-#define ENV_BYTES_MAX (128 * 1024)
-#define ARGS_BYTES_MAX (128 * 1024)
+#define STATUS_INVALID_ARGUMENT 3 /* google.rpc INVALID_ARGUMENT */
 
-#define INVALID(err, ...) agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL, __VA_ARGS__)
+#define MAX_ITEMS 1024 /* mounts, namespaces, devices, env, args, rlimits, ... */
+#define MAX_PATH 4096 /* any path */
+#define MAX_STR 4096 /* any other single string */
+#define MAX_ENV_TOTAL (128 * 1024)
+#define MAX_ARGS_TOTAL (128 * 1024)
+#define MAX_GIDS 65536 /* NGROUPS_MAX of the kernel */
+#define MAX_CAP_NAME 64
+#define MAX_HOSTNAME 64 /* HOST_NAME_MAX */
+#define MAX_ID 128
+
+#define invalid(err, ...) agent_error_set_status(err, STATUS_INVALID_ARGUMENT, EINVAL, __VA_ARGS__)
 
 bool container_id_valid(const char *id)
 {
-	size_t n = id ? strlen(id) : 0;
-
-	if (n < 2 || n > ID_MAX)
+	if (!id)
+		return false;
+	size_t n = strnlen(id, MAX_ID + 1);
+	if (n < 2 || n > MAX_ID)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		char c = id[i];
+		unsigned char c = (unsigned char)id[i];
 		bool alnum =
 			(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-
 		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
 			return false;
 	}
@@ -46,213 +55,530 @@ bool container_id_valid(const char *id)
 
 bool exec_id_valid(const char *id)
 {
-	size_t n = id ? strlen(id) : 0;
-
-	if (n == 0 || n > ID_MAX || !strcmp(id, ".") || !strcmp(id, ".."))
+	if (!id)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (id[i] == '/' || (unsigned char)id[i] < 0x20 || id[i] == 0x7f)
+	size_t n = strnlen(id, MAX_ID + 1);
+	if (n < 1 || n > MAX_ID)
+		return false;
+	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)id[i];
+		if (c == '/' || c < 0x20 || c == 0x7f)
 			return false;
+	}
 	return true;
 }
 
-static bool has_dotdot(const char *p)
+static int check_count(size_t n, size_t max, const char *field, agent_error_t **err)
 {
-	for (const char *c = p; (c = strstr(c, "..")); c += 2)
-		if ((c == p || c[-1] == '/') && (c[2] == '/' || c[2] == '\0'))
+	if (n > max)
+		return invalid(err, "%s: too many entries (%zu, at most %zu)", field, n, max);
+	return 0;
+}
+
+/* Length of s, or -EINVAL naming field when it exceeds max. */
+static int check_len(const char *s, size_t max, const char *field, agent_error_t **err)
+{
+	size_t n = strnlen(s, max + 1);
+	if (n > max)
+		return invalid(err, "%s: longer than %zu bytes", field, max);
+	return (int)n;
+}
+
+/*
+ * The shape upstream checks with the regex ".*_u:.*_r:.*_t:s[0-9]|1[0-5].*",
+ * searched unanchored: "_u:", then "_r:", then "_t:s" and a digit, in that order
+ * (the second alternative, "1" and a digit 0-5 anywhere, is kept as upstream has it).
+ */
+static bool selinux_label_shape_ok(const char *s)
+{
+	const char *u = strstr(s, "_u:");
+	const char *r = u ? strstr(u + 3, "_r:") : NULL;
+	for (const char *t = r ? strstr(r + 3, "_t:s") : NULL; t; t = strstr(t + 1, "_t:s"))
+		if (t[4] >= '0' && t[4] <= '9')
+			return true;
+	for (const char *p = s; (p = strchr(p, '1')) != NULL; p++)
+		if (p[1] >= '0' && p[1] <= '5')
 			return true;
 	return false;
 }
 
+static int check_label(const char *label, const char *field, agent_error_t **err)
+{
+	if (!label[0])
+		return 0;
+	int r = check_len(label, MAX_STR, field, err);
+	if (r < 0)
+		return r;
+	if (!selinux_label_shape_ok(label))
+		return invalid(err, "%s: invalid SELinux label \"%s\"", field, label);
+	return 0;
+}
+
+static int check_env(const Grpc__Process *p, const char *field, agent_error_t **err)
+{
+	int r = check_count(p->n_env, MAX_ITEMS, field, err);
+	if (r < 0)
+		return r;
+	size_t total = 0;
+	for (size_t i = 0; i < p->n_env; i++) {
+		/* Protobuf strings cannot carry a NUL to C: strlen ends at the first. */
+		const char *e = p->env[i];
+		size_t n = strnlen(e, MAX_ENV_TOTAL + 1);
+		total += n + 1;
+		if (total > MAX_ENV_TOTAL)
+			return invalid(err, "%s: environment larger than %d bytes", field,
+				       MAX_ENV_TOTAL);
+		/* Entries without '=' or with an empty key are ignored, as upstream (spec 6.2). */
+	}
+	return 0;
+}
+
+static int check_args(const Grpc__Process *p, const char *field, agent_error_t **err)
+{
+	if (p->n_args == 0)
+		return invalid(err, "%s: must not be empty", field);
+	int r = check_count(p->n_args, MAX_ITEMS, field, err);
+	if (r < 0)
+		return r;
+	if (!p->args[0][0])
+		return invalid(err, "%s[0]: empty program name", field);
+	size_t total = 0;
+	for (size_t i = 0; i < p->n_args; i++) {
+		total += strnlen(p->args[i], MAX_ARGS_TOTAL + 1) + 1;
+		if (total > MAX_ARGS_TOTAL)
+			return invalid(err, "%s: arguments larger than %d bytes", field,
+				       MAX_ARGS_TOTAL);
+	}
+	return 0;
+}
+
+static int check_rlimits(const Grpc__Process *p, const char *field, agent_error_t **err)
+{
+	int r = check_count(p->n_rlimits, MAX_ITEMS, field, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		const Grpc__POSIXRlimit *l = p->rlimits[i];
+		if (rlimit_from_name(l->type) < 0)
+			return invalid(err, "%s[%zu].type: unknown rlimit \"%.64s\"", field, i,
+				       l->type);
+		if (l->soft > l->hard)
+			return invalid(err, "%s[%zu]: soft limit %llu above hard limit %llu", field,
+				       i, (unsigned long long)l->soft, (unsigned long long)l->hard);
+	}
+	return 0;
+}
+
+static int check_cap_set(char **names, size_t n, const char *field, const char *set,
+			 agent_error_t **err)
+{
+	char f[128];
+	snprintf(f, sizeof(f), "%s.capabilities.%s", field, set);
+	int r = check_count(n, MAX_ITEMS, f, err);
+	if (r < 0)
+		return r;
+	/* Unknown names are skipped when applied (spec 6.2); only the size is checked. */
+	for (size_t i = 0; i < n; i++) {
+		snprintf(f, sizeof(f), "%s.capabilities.%s[%zu]", field, set, i);
+		r = check_len(names[i], MAX_CAP_NAME, f, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int check_caps(const Grpc__LinuxCapabilities *c, const char *field, agent_error_t **err)
+{
+	int r;
+	if ((r = check_cap_set(c->bounding, c->n_bounding, field, "bounding", err)) < 0 ||
+	    (r = check_cap_set(c->effective, c->n_effective, field, "effective", err)) < 0 ||
+	    (r = check_cap_set(c->inheritable, c->n_inheritable, field, "inheritable", err)) < 0 ||
+	    (r = check_cap_set(c->permitted, c->n_permitted, field, "permitted", err)) < 0 ||
+	    (r = check_cap_set(c->ambient, c->n_ambient, field, "ambient", err)) < 0)
+		return r;
+	return 0;
+}
+
 int process_validate(const Grpc__Process *p, const char *field, agent_error_t **err)
 {
-	size_t bytes = 0;
+	char f[96];
+	int r;
 
+	if (!field)
+		field = "process";
 	if (!p)
-		return INVALID(err, "%s: missing", field);
-	if (p->n_args == 0 || !p->args[0][0])
-		return INVALID(err, "%s.args: must name a program", field);
-	if (p->n_args > COUNT_MAX)
-		return INVALID(err, "%s.args: more than %d entries", field, COUNT_MAX);
-	for (size_t i = 0; i < p->n_args; i++)
-		bytes += strlen(p->args[i]) + 1;
-	if (bytes > ARGS_BYTES_MAX)
-		return INVALID(err, "%s.args: more than %d bytes", field, ARGS_BYTES_MAX);
-	if (p->n_env > COUNT_MAX)
-		return INVALID(err, "%s.env: more than %d entries", field, COUNT_MAX);
-	bytes = 0;
-	/* Entries without "=" or with an empty key are ignored later (spec 6.2), not refused. */
-	for (size_t i = 0; i < p->n_env; i++)
-		bytes += strlen(p->env[i]) + 1;
-	if (bytes > ENV_BYTES_MAX)
-		return INVALID(err, "%s.env: more than %d bytes", field, ENV_BYTES_MAX);
-	if (p->cwd[0] && p->cwd[0] != '/')
-		return INVALID(err, "%s.cwd: \"%s\" is not absolute", field, p->cwd);
-	if (strlen(p->cwd) > PATH_LEN_MAX)
-		return INVALID(err, "%s.cwd: too long", field);
-	if (p->n_rlimits > COUNT_MAX)
-		return INVALID(err, "%s.rlimits: more than %d entries", field, COUNT_MAX);
-	for (size_t i = 0; i < p->n_rlimits; i++) {
-		const Grpc__POSIXRlimit *rl = p->rlimits[i];
+		return invalid(err, "%s: missing", field);
 
-		if (rlimit_from_name(rl->type) < 0)
-			return INVALID(err, "%s.rlimits[%zu].type: unknown rlimit \"%s\"", field, i,
-				       rl->type);
-		if (rl->soft > rl->hard)
-			return INVALID(err, "%s.rlimits[%zu]: soft limit above the hard one", field,
-				       i);
+	snprintf(f, sizeof(f), "%s.args", field);
+	if ((r = check_args(p, f, err)) < 0)
+		return r;
+	snprintf(f, sizeof(f), "%s.env", field);
+	if ((r = check_env(p, f, err)) < 0)
+		return r;
+	if (p->cwd[0]) {
+		snprintf(f, sizeof(f), "%s.cwd", field);
+		if ((r = check_len(p->cwd, MAX_PATH, f, err)) < 0)
+			return r;
+		if (p->cwd[0] != '/')
+			return invalid(err, "%s: \"%s\" is not an absolute path", f, p->cwd);
 	}
-	if (p->user && p->user->n_additionalgids > 65536)
-		return INVALID(err, "%s.user.additionalGids: too many", field);
+	snprintf(f, sizeof(f), "%s.rlimits", field);
+	if ((r = check_rlimits(p, f, err)) < 0)
+		return r;
+	if (p->user) {
+		snprintf(f, sizeof(f), "%s.user.additionalGids", field);
+		if ((r = check_count(p->user->n_additionalgids, MAX_GIDS, f, err)) < 0)
+			return r;
+	}
+	if (p->capabilities && (r = check_caps(p->capabilities, field, err)) < 0)
+		return r;
+	snprintf(f, sizeof(f), "%s.selinuxLabel", field);
+	if ((r = check_label(p->selinuxlabel, f, err)) < 0)
+		return r;
+	if (p->oomscoreadj < -1000 || p->oomscoreadj > 1000)
+		return invalid(err, "%s.oomScoreAdj: %lld outside [-1000, 1000]", field,
+			       (long long)p->oomscoreadj);
 	return 0;
 }
 
-static bool label_valid(const char *label)
+/* Absolute, no "//", no trailing '/', no "." or ".." component. */
+static bool path_lexically_clean(const char *p)
 {
-	regex_t re;
-	bool ok;
-
-	if (regcomp(&re, "^.*_u:.*_r:.*_t:s[0-9]|1[0-5].*$", REG_EXTENDED | REG_NOSUB) != 0)
+	if (p[0] != '/')
 		return false;
-	ok = regexec(&re, label, 0, NULL, 0) == 0;
-	regfree(&re);
-	return ok;
+	if (strcmp(p, "/") == 0)
+		return true;
+	for (const char *c = p; *c;) {
+		/* c points at a '/': look at the component after it. */
+		const char *s = c + 1;
+		const char *e = strchrnul(s, '/');
+		size_t n = (size_t)(e - s);
+		if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+			return false;
+		c = e;
+	}
+	return true;
 }
 
-static int validate_root(const Grpc__Spec *spec, agent_error_t **err)
+static int check_root(const Grpc__Spec *spec, agent_error_t **err)
 {
-	char real[PATH_MAX];
-	struct stat st;
-	const char *path;
-
 	if (!spec->root || !spec->root->path[0])
-		return INVALID(err, "root.path: missing");
-	path = spec->root->path;
+		return invalid(err, "root.path: missing");
+	const char *path = spec->root->path;
+	int r = check_len(path, MAX_PATH, "root.path", err);
+	if (r < 0)
+		return r;
 	if (path[0] != '/')
-		return INVALID(err, "root.path: \"%s\" is not absolute", path);
-	if (strlen(path) > PATH_LEN_MAX)
-		return INVALID(err, "root.path: too long");
-	if (!realpath(path, real))
-		return INVALID(err, "root.path: \"%s\": %s", path, strerror(errno));
+		return invalid(err, "root.path: \"%s\" is not an absolute path", path);
+	if (!path_lexically_clean(path))
+		return invalid(err, "root.path: \"%s\" is not canonical", path);
+	_cleanup_free_ char *real = realpath(path, NULL);
+	if (!real)
+		return invalid(err, "root.path: \"%s\": %s", path,
+			       errno == ENOENT ? "does not exist" : "cannot be resolved");
 	if (strcmp(real, path) != 0)
-		return INVALID(err, "root.path: \"%s\" is not canonical (it is \"%s\")", path,
+		return invalid(err, "root.path: \"%s\" is not canonical (resolves to \"%s\")", path,
 			       real);
+	struct stat st;
 	if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode))
-		return INVALID(err, "root.path: \"%s\" is not a directory", path);
+		return invalid(err, "root.path: \"%s\" is not a directory", path);
 	return 0;
 }
 
-static int validate_sysctl(const Grpc__Linux *lx, const bool ns[NS_COUNT], agent_error_t **err)
+static int check_namespaces(const Grpc__Linux *l, bool have[NS_COUNT], agent_error_t **err)
 {
-	static const char *const ipc_keys[] = {
-		"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
-		"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
-
-	if (lx->n_sysctl > COUNT_MAX)
-		return INVALID(err, "linux.sysctl: more than %d entries", COUNT_MAX);
-	for (size_t i = 0; i < lx->n_sysctl; i++) {
-		const char *k = lx->sysctl[i]->key;
-		bool ok = false;
-
-		for (size_t j = 0; j < ARRAY_SIZE(ipc_keys); j++)
-			if (!strcmp(k, ipc_keys[j]))
-				ok = ns[NS_IPC];
-		if (!strncmp(k, "fs.mqueue.", 10))
-			ok = ns[NS_IPC];
-		if (!strncmp(k, "net.", 4))
-			ok = true;
-		if (!strcmp(k, "kernel.domainname"))
-			ok = ns[NS_UTS];
-		if (!ok)
-			return INVALID(
-				err,
-				"linux.sysctl: Sysctl config contains invalid settings: \"%s\" "
-				"(not allowed, or its namespace is not in the spec)",
-				k);
+	int r = check_count(l->n_namespaces, MAX_ITEMS, "linux.namespaces", err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < l->n_namespaces; i++) {
+		const Grpc__LinuxNamespace *ns = l->namespaces[i];
+		int t = ns_type_from_oci(ns->type);
+		if (t < 0)
+			return invalid(err,
+				       "linux.namespaces[%zu].type: unknown namespace \"%.64s\"", i,
+				       ns->type);
+		if (have[t])
+			return invalid(err, "linux.namespaces[%zu].type: \"%s\" listed twice", i,
+				       ns->type);
+		have[t] = true;
+		if (strnlen(ns->path, MAX_PATH + 1) > MAX_PATH)
+			return invalid(err, "linux.namespaces[%zu].path: longer than %d bytes", i,
+				       MAX_PATH);
 	}
+	return 0;
+}
+
+static bool has_mapping(Grpc__LinuxIDMapping **m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (m[i]->size > 0)
+			return true;
+	return false;
+}
+
+static int check_userns(const Grpc__Linux *l, const bool have[NS_COUNT], agent_error_t **err)
+{
+	int r;
+	if ((r = check_count(l->n_uidmappings, MAX_ITEMS, "linux.uidMappings", err)) < 0 ||
+	    (r = check_count(l->n_gidmappings, MAX_ITEMS, "linux.gidMappings", err)) < 0)
+		return r;
+	if (!have[NS_USER]) {
+		if (l->n_uidmappings > 0)
+			return invalid(err, "linux.uidMappings: set without a user namespace");
+		if (l->n_gidmappings > 0)
+			return invalid(err, "linux.gidMappings: set without a user namespace");
+		return 0;
+	}
+	if (access("/proc/self/ns/user", F_OK) < 0)
+		return invalid(err, "linux.namespaces: user namespaces are not supported by the "
+				    "kernel");
+	if (!has_mapping(l->uidmappings, l->n_uidmappings))
+		return invalid(err,
+			       "linux.uidMappings: a user namespace needs a mapping of size > 0");
+	if (!has_mapping(l->gidmappings, l->n_gidmappings))
+		return invalid(err,
+			       "linux.gidMappings: a user namespace needs a mapping of size > 0");
+	return 0;
+}
+
+/* sysctl keys name a /proc/sys path with '.' or '/' between components. */
+static bool sysctl_key_is(const char *key, const char *name)
+{
+	for (; *key && *name; key++, name++) {
+		char k = *key == '/' ? '.' : *key;
+		if (k != *name)
+			return false;
+	}
+	return *key == *name;
+}
+
+static bool sysctl_key_has_prefix(const char *key, const char *prefix)
+{
+	for (; *prefix; key++, prefix++) {
+		char k = *key == '/' ? '.' : *key;
+		if (k != *prefix)
+			return false;
+	}
+	return true;
+}
+
+static bool sysctl_key_clean(const char *key)
+{
+	/* No empty component: rules out "..", "//", leading or trailing separators. */
+	if (!key[0])
+		return false;
+	bool empty = true;
+	for (const char *c = key; *c; c++) {
+		if (*c == '.' || *c == '/') {
+			if (empty)
+				return false;
+			empty = true;
+		} else {
+			empty = false;
+		}
+	}
+	return !empty;
+}
+
+static const char *const sysctl_ipc_keys[] = {
+	"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+	"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+};
+
+static int check_sysctl_key(const char *key, const bool have[NS_COUNT], agent_error_t **err)
+{
+	for (size_t i = 0; i < sizeof(sysctl_ipc_keys) / sizeof(sysctl_ipc_keys[0]); i++) {
+		if (sysctl_key_is(key, sysctl_ipc_keys[i])) {
+			if (!have[NS_IPC])
+				return invalid(err, "linux.sysctl[%s]: needs an ipc namespace",
+					       key);
+			return 0;
+		}
+	}
+	if (sysctl_key_has_prefix(key, "fs.mqueue.")) {
+		if (!have[NS_IPC])
+			return invalid(err, "linux.sysctl[%s]: needs an ipc namespace", key);
+		return 0;
+	}
+	if (sysctl_key_has_prefix(key, "net."))
+		return 0;
+	if (sysctl_key_is(key, "kernel.domainname")) {
+		if (!have[NS_UTS])
+			return invalid(err, "linux.sysctl[%s]: needs a uts namespace", key);
+		return 0;
+	}
+	if (sysctl_key_is(key, "kernel.hostname"))
+		return invalid(err, "linux.sysctl[%s]: not allowed, use the hostname field", key);
+	return invalid(err, "linux.sysctl[%s]: Sysctl config contains invalid settings: %s", key,
+		       key);
+}
+
+static int check_sysctl(const Grpc__Linux *l, const bool have[NS_COUNT], agent_error_t **err)
+{
+	int r = check_count(l->n_sysctl, MAX_ITEMS, "linux.sysctl", err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < l->n_sysctl; i++) {
+		const char *key = l->sysctl[i]->key;
+		if (strnlen(key, 256 + 1) > 256)
+			return invalid(err, "linux.sysctl: key longer than 256 bytes");
+		if (!sysctl_key_clean(key))
+			return invalid(err, "linux.sysctl[%s]: malformed key", key);
+		if (strnlen(l->sysctl[i]->value, MAX_STR + 1) > MAX_STR)
+			return invalid(err, "linux.sysctl[%s]: value longer than %d bytes", key,
+				       MAX_STR);
+		if ((r = check_sysctl_key(key, have, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int check_path_list(char **paths, size_t n, const char *field, agent_error_t **err)
+{
+	int r = check_count(n, MAX_ITEMS, field, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if (strnlen(paths[i], MAX_PATH + 1) > MAX_PATH)
+			return invalid(err, "%s[%zu]: longer than %d bytes", field, i, MAX_PATH);
+	return 0;
+}
+
+static int check_devices(const Grpc__Linux *l, agent_error_t **err)
+{
+	int r = check_count(l->n_devices, MAX_ITEMS, "linux.devices", err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < l->n_devices; i++) {
+		const Grpc__LinuxDevice *d = l->devices[i];
+		const char *t = d->type;
+		if (!(t[0] && !t[1] && strchr("cbup", t[0])))
+			return invalid(err,
+				       "linux.devices[%zu].type: unknown device type \"%.16s\"", i,
+				       t);
+		if (!d->path[0])
+			return invalid(err, "linux.devices[%zu].path: missing", i);
+		if (strnlen(d->path, MAX_PATH + 1) > MAX_PATH)
+			return invalid(err, "linux.devices[%zu].path: longer than %d bytes", i,
+				       MAX_PATH);
+	}
+	return 0;
+}
+
+static int check_mounts(const Grpc__Spec *spec, agent_error_t **err)
+{
+	int r = check_count(spec->n_mounts, MAX_ITEMS, "mounts", err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const Grpc__Mount *m = spec->mounts[i];
+		if (strnlen(m->destination, MAX_PATH + 1) > MAX_PATH ||
+		    strnlen(m->source, MAX_PATH + 1) > MAX_PATH)
+			return invalid(err, "mounts[%zu]: path longer than %d bytes", i, MAX_PATH);
+		if (m->n_options > MAX_ITEMS)
+			return invalid(err,
+				       "mounts[%zu].options: too many entries (%zu, at most %d)", i,
+				       m->n_options, MAX_ITEMS);
+	}
+	return 0;
+}
+
+static int check_hook_list(Grpc__Hook **hooks, size_t n, const char *name, agent_error_t **err)
+{
+	if (n > MAX_ITEMS)
+		return invalid(err, "hooks.%s: too many entries (%zu, at most %d)", name, n,
+			       MAX_ITEMS);
+	for (size_t i = 0; i < n; i++) {
+		const Grpc__Hook *h = hooks[i];
+		if (h->path[0] != '/')
+			return invalid(err, "hooks.%s[%zu].path: \"%.64s\" is not an absolute path",
+				       name, i, h->path);
+		if (strnlen(h->path, MAX_PATH + 1) > MAX_PATH)
+			return invalid(err, "hooks.%s[%zu].path: longer than %d bytes", name, i,
+				       MAX_PATH);
+		if (h->n_args > MAX_ITEMS || h->n_env > MAX_ITEMS)
+			return invalid(err, "hooks.%s[%zu]: too many args or env entries", name, i);
+		if (h->timeout < 0)
+			return invalid(err, "hooks.%s[%zu].timeout: negative", name, i);
+	}
+	return 0;
+}
+
+static int check_hooks(const Grpc__Hooks *h, agent_error_t **err)
+{
+	int r;
+	if (!h)
+		return 0;
+	if ((r = check_hook_list(h->prestart, h->n_prestart, "prestart", err)) < 0 ||
+	    (r = check_hook_list(h->poststart, h->n_poststart, "poststart", err)) < 0 ||
+	    (r = check_hook_list(h->poststop, h->n_poststop, "poststop", err)) < 0 ||
+	    (r = check_hook_list(h->createruntime, h->n_createruntime, "createRuntime", err)) < 0 ||
+	    (r = check_hook_list(h->createcontainer, h->n_createcontainer, "createContainer",
+				 err)) < 0 ||
+	    (r = check_hook_list(h->startcontainer, h->n_startcontainer, "startContainer", err)) <
+		    0)
+		return r;
 	return 0;
 }
 
 int spec_validate(const Grpc__Spec *spec, agent_error_t **err)
 {
-	const Grpc__Linux *lx;
-	bool ns[NS_COUNT] = {false};
+	bool have[NS_COUNT] = {false};
 	int r;
 
 	if (!spec)
-		return INVALID(err, "missing OCI spec");
-	lx = spec->linux;
-	if (!lx)
-		return INVALID(err, "linux: Spec does not contain linux field");
+		return invalid(err, "spec: missing");
+	const Grpc__Linux *l = spec->linux;
+	if (!l)
+		return invalid(err, "linux: missing");
 	if (!spec->process)
-		return INVALID(err, "process: missing");
-	r = process_validate(spec->process, "process", err);
-	if (r < 0)
+		return invalid(err, "process: missing");
+	if ((r = process_validate(spec->process, "process", err)) < 0)
 		return r;
 	if (!spec->process->capabilities)
-		return INVALID(err, "process.capabilities: missing process capabilities");
-	r = validate_root(spec, err);
-	if (r < 0)
+		return invalid(err, "process.capabilities: missing process capabilities");
+	if ((r = check_root(spec, err)) < 0)
+		return r;
+	if ((r = check_namespaces(l, have, err)) < 0)
+		return r;
+	if (spec->hostname[0]) {
+		if (strnlen(spec->hostname, MAX_HOSTNAME + 1) > MAX_HOSTNAME)
+			return invalid(err, "hostname: longer than %d bytes", MAX_HOSTNAME);
+		if (!have[NS_UTS])
+			return invalid(err, "hostname: set without a uts namespace in "
+					    "linux.namespaces");
+	}
+	if ((r = check_userns(l, have, err)) < 0)
+		return r;
+	if (have[NS_CGROUP] && access("/proc/self/ns/cgroup", F_OK) < 0)
+		return invalid(err, "linux.namespaces: cgroup namespaces are not supported by the "
+				    "kernel");
+	if ((r = check_path_list(l->maskedpaths, l->n_maskedpaths, "linux.maskedPaths", err)) < 0 ||
+	    (r = check_path_list(l->readonlypaths, l->n_readonlypaths, "linux.readonlyPaths",
+				 err)) < 0)
+		return r;
+	if (l->n_maskedpaths > 0 && !have[NS_MNT])
+		return invalid(err, "linux.maskedPaths: set without a mount namespace");
+	if (l->n_readonlypaths > 0 && !have[NS_MNT])
+		return invalid(err, "linux.readonlyPaths: set without a mount namespace");
+	if ((r = check_sysctl(l, have, err)) < 0)
+		return r;
+	if ((r = check_label(l->mountlabel, "linux.mountLabel", err)) < 0)
+		return r;
+	if ((r = check_devices(l, err)) < 0)
+		return r;
+	if (strnlen(l->cgroupspath, MAX_PATH + 1) > MAX_PATH)
+		return invalid(err, "linux.cgroupsPath: longer than %d bytes", MAX_PATH);
+	if ((r = check_mounts(spec, err)) < 0)
+		return r;
+	if ((r = check_hooks(spec->hooks, err)) < 0)
 		return r;
 
-	if (lx->n_namespaces > NS_COUNT)
-		return INVALID(err, "linux.namespaces: more than %d entries", NS_COUNT);
-	for (size_t i = 0; i < lx->n_namespaces; i++) {
-		const Grpc__LinuxNamespace *n = lx->namespaces[i];
-		int t = ns_type_from_oci(n->type);
-
-		if (t < 0)
-			return INVALID(err,
-				       "linux.namespaces[%zu].type: invalid namespace type \"%s\"",
-				       i, n->type);
-		if (ns[t])
-			return INVALID(err, "linux.namespaces[%zu]: %s listed twice", i, n->type);
-		ns[t] = true;
-		if (n->path[0] && (n->path[0] != '/' || strlen(n->path) > PATH_LEN_MAX))
-			return INVALID(err, "linux.namespaces[%zu].path: \"%s\" is not absolute", i,
-				       n->path);
-	}
-	if (spec->hostname[0] && !ns[NS_UTS])
-		return INVALID(err, "hostname: needs a uts namespace");
-	if (strlen(spec->hostname) > 64)
-		return INVALID(err, "hostname: longer than 64 bytes");
-	if ((lx->n_maskedpaths || lx->n_readonlypaths) && !ns[NS_MNT])
-		return INVALID(err, "linux.maskedPaths/readonlyPaths: need a mount namespace");
-	if (ns[NS_USER]) {
-		if (access("/proc/self/ns/user", F_OK) < 0)
-			return INVALID(err, "linux.namespaces: user namespaces are not supported");
-		bool u = false, g = false;
-		for (size_t i = 0; i < lx->n_uidmappings; i++)
-			u |= lx->uidmappings[i]->size > 0;
-		for (size_t i = 0; i < lx->n_gidmappings; i++)
-			g |= lx->gidmappings[i]->size > 0;
-		if (!u || !g)
-			return INVALID(err,
-				       "linux.uidMappings/gidMappings: a user namespace needs both "
-				       "maps");
-		if (lx->n_uidmappings > 340 || lx->n_gidmappings > 340)
-			return INVALID(err, "linux.uidMappings/gidMappings: too many entries");
-	} else if (lx->n_uidmappings || lx->n_gidmappings) {
-		return INVALID(err, "linux.uidMappings/gidMappings: set without a user namespace");
-	}
-	if (ns[NS_CGROUP] && access("/proc/self/ns/cgroup", F_OK) < 0)
-		return INVALID(err, "linux.namespaces: cgroup namespaces are not supported");
-	r = validate_sysctl(lx, ns, err);
-	if (r < 0)
+	if (l->seccomp && (r = seccomp_validate(l->seccomp, err)) < 0)
 		return r;
-	if (spec->process->selinuxlabel[0] && !label_valid(spec->process->selinuxlabel))
-		return INVALID(err, "process.selinuxLabel: \"%s\" is not a label",
-			       spec->process->selinuxlabel);
-	if (lx->mountlabel[0] && !label_valid(lx->mountlabel))
-		return INVALID(err, "linux.mountLabel: \"%s\" is not a label", lx->mountlabel);
-	if (lx->cgroupspath[0] &&
-	    (strlen(lx->cgroupspath) > PATH_LEN_MAX || has_dotdot(lx->cgroupspath)))
-		return INVALID(err, "linux.cgroupsPath: \"%s\" is not allowed", lx->cgroupspath);
-	if (lx->seccomp && (r = seccomp_validate(lx->seccomp, err)) < 0)
+	if (l->resources && (r = cgroup_resources_validate(l->resources, err)) < 0)
 		return r;
-	if ((r = rootfs_validate(spec, err)) < 0)
-		return r;
-	if (lx->resources && (r = cgroup_resources_validate(lx->resources, err)) < 0)
-		return r;
-	return 0;
+	return rootfs_validate(spec, err);
 }
