@@ -168,6 +168,10 @@ static-check: $(O)/kata-agent
 
 demo: all $(PAYLOAD)
 	tools/demo.sh $(O)
+	@if [ "$$(id -u)" = 0 ] && command -v qemu-system-x86_64 >/dev/null; then \
+		echo; echo "== the same agent as PID 1 of a VM (Debian's kernel under QEMU): a pod"; \
+		$(MAKE) --no-print-directory vm-test; \
+	fi
 
 bench: all $(BENCH_BINS) $(PAYLOAD)
 	bench/run.sh $(O)
