@@ -22,8 +22,9 @@ BOOT_TIMEOUT=90     # s, QEMU start to the first good Check
 POWEROFF_TIMEOUT=30 # s, DestroySandbox to QEMU's exit
 CID=c1              # the container
 
-STEPS=(boot check create_sandbox create_container start_container read_output exec_process
-	exec_namespaces exec_cgroup signal_kill remove_container destroy_sandbox poweroff console_clean)
+STEPS=(boot check debug_console create_sandbox create_container start_container read_output
+	exec_process exec_namespaces exec_cgroup signal_kill remove_container destroy_sandbox poweroff
+	console_clean)
 
 W=$(mktemp -d /tmp/kata-vm-test.XXXXXX)
 CONSOLE=$W/console.log
@@ -109,7 +110,8 @@ step_boot() {
 	qemu-system-x86_64 -M microvm,accel="$accel" -cpu "$cpu" -m "${VM_MEM:-512M}" -smp 1 \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-global virtio-mmio.force-legacy=false \
-		-serial "file:$CONSOLE" \
+		-chardev "socket,id=con,path=$W/console.sock,server=on,wait=off,logfile=$CONSOLE" \
+		-serial chardev:con \
 		-kernel "$GUEST/vmlinux" -initrd "$GUEST/initrd.cpio" -append "$append" \
 		-device virtio-serial-device,id=vser0 \
 		-chardev "socket,id=agent,path=$SOCK,server=on,wait=off" \
@@ -247,6 +249,21 @@ step_exec_process() {
 # hostname: the spec's hostname applies only to a new UTS namespace, never in a pod), and the
 # container's PID namespace, whose PID 1 is its init (sh, or sleep once sh exec'd its last
 # command), not the agent.
+# agent.debug_console: a shell on the serial console; type into it, read its answer in the log.
+step_debug_console() {
+	local i
+	for i in $(seq 50); do
+		printf 'echo CONSOLE-$((6*7))\n' |
+			socat -t 1 - "UNIX-CONNECT:$W/console.sock" >/dev/null 2>&1
+		if grep -q 'CONSOLE-42' "$CONSOLE"; then
+			echo "  the debug console shell answered on the serial console"
+			return 0
+		fi
+		sleep 0.2
+	done
+	fail "no answer from the debug console shell"
+}
+
 step_exec_namespaces() {
 	ctl_show 20 exec "$CID" e2 -- sh -c 'hostname; echo "pid1=$(cat /proc/1/comm)"' || return 1
 	ctl_show 20 read-stdout "$CID" e2 --all || return 1
