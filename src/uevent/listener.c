@@ -27,7 +27,7 @@ struct uevent_waiter {
 	struct uevent_waiter *prev, *next;
 	uint64_t id;
 	uint64_t checked; /* last dispatch round that looked at this waiter */
-	bool ready;	  /* found at once: ev holds the event, timer fires now */
+	bool ready; /* found at once: ev holds the event, timer fires now */
 	struct loop_timer *timer;
 	uint64_t timeout_ms;
 	uevent_wait_fn fn;
@@ -213,8 +213,7 @@ static int copy_match(struct uevent_waiter *w, const struct uevent_match *m)
 	r |= copy_str(&c->devpath, w->devpath, sizeof(w->devpath), m->devpath);
 	r |= copy_str(&c->devpath_prefix, w->prefix, sizeof(w->prefix), m->devpath_prefix);
 	r |= copy_str(&c->devpath_suffix, w->suffix, sizeof(w->suffix), m->devpath_suffix);
-	r |= copy_str(&c->devpath_contains, w->contains, sizeof(w->contains),
-		      m->devpath_contains);
+	r |= copy_str(&c->devpath_contains, w->contains, sizeof(w->contains), m->devpath_contains);
 	r |= copy_str(&c->devname, w->devname, sizeof(w->devname), m->devname);
 	r |= copy_str(&c->arg, w->arg, sizeof(w->arg), m->arg);
 	return r ? -EINVAL : 0;

@@ -33,11 +33,11 @@ enum {
 };
 
 struct uevent_stats {
-	uint64_t received;	 /* datagrams read */
-	uint64_t accepted;	 /* parsed kernel events */
+	uint64_t received; /* datagrams read */
+	uint64_t accepted; /* parsed kernel events */
 	uint64_t dropped_sender; /* not from the kernel (sender port != 0) */
-	uint64_t dropped_parse;	 /* malformed or truncated */
-	uint64_t overflows;	 /* ENOBUFS: events lost, waiters re-checked against sysfs */
+	uint64_t dropped_parse; /* malformed or truncated */
+	uint64_t overflows; /* ENOBUFS: events lost, waiters re-checked against sysfs */
 	uint64_t waits_fired;
 	uint64_t waits_timed_out;
 	uint64_t memory_onlined;
@@ -80,7 +80,8 @@ int uevent_wait(struct uevent_listener *l, const struct uevent_match *m, uint64_
 		uevent_wait_fn fn, void *userdata, struct uevent_waiter **ret_waiter,
 		agent_error_t **err);
 
-/* Drops a pending wait (its client went away); the callback will not run. NULL-safe. Returns NULL. */
+/* Drops a pending wait (its client went away); the callback will not run. NULL-safe. Returns NULL.
+ */
 struct uevent_waiter *uevent_wait_cancel(struct uevent_listener *l, struct uevent_waiter *w);
 
 unsigned uevent_listener_pending(const struct uevent_listener *l);

@@ -203,8 +203,8 @@ int uevent_parse(const void *buf, size_t len, struct uevent *ret, agent_error_t 
 		const char *eq = memchr(f, '=', flen);
 		if (!eq || eq == f)
 			return agent_error_set(err, EINVAL, "uevent field is not KEY=VALUE");
-		int r = uevent_set_pair(&ev, f, (size_t)(eq - f), eq + 1, flen - (size_t)(eq - f) - 1,
-					&seen, err);
+		int r = uevent_set_pair(&ev, f, (size_t)(eq - f), eq + 1,
+					flen - (size_t)(eq - f) - 1, &seen, err);
 		if (r < 0)
 			return r;
 	}

@@ -34,9 +34,9 @@ enum uevent_action {
 };
 #define UEVENT_ACTION_BIT(a) (1u << (a))
 /* What an action mask of 0 means: every action that says "the device is there". */
-#define UEVENT_ACTIONS_PRESENT                                                                   \
-	(UEVENT_ACTION_BIT(UEVENT_ACTION_ADD) | UEVENT_ACTION_BIT(UEVENT_ACTION_CHANGE) |        \
-	 UEVENT_ACTION_BIT(UEVENT_ACTION_MOVE) | UEVENT_ACTION_BIT(UEVENT_ACTION_ONLINE) |       \
+#define UEVENT_ACTIONS_PRESENT                                                             \
+	(UEVENT_ACTION_BIT(UEVENT_ACTION_ADD) | UEVENT_ACTION_BIT(UEVENT_ACTION_CHANGE) |  \
+	 UEVENT_ACTION_BIT(UEVENT_ACTION_MOVE) | UEVENT_ACTION_BIT(UEVENT_ACTION_ONLINE) | \
 	 UEVENT_ACTION_BIT(UEVENT_ACTION_BIND))
 
 struct uevent {
@@ -48,8 +48,8 @@ struct uevent {
 	char interface[UEVENT_WORD_MAX]; /* network interface name, "" if none */
 	char driver[UEVENT_WORD_MAX];
 	uint64_t seqnum; /* 0 for an event read from sysfs */
-	int major;	 /* -1 when absent */
-	int minor;	 /* -1 when absent */
+	int major; /* -1 when absent */
+	int minor; /* -1 when absent */
 	bool synthesized; /* built from sysfs (device already present), not received */
 };
 
@@ -80,15 +80,15 @@ typedef bool (*uevent_match_fn)(const struct uevent_match *m, const struct ueven
  */
 struct uevent_match {
 	const char *what; /* names the device in errors ("virtio-blk disk at PCI path 02/01") */
-	const char *subsystem;	      /* exact */
-	const char *devpath;	      /* exact */
-	const char *devpath_prefix;   /* DEVPATH starts with */
-	const char *devpath_suffix;   /* DEVPATH ends with */
+	const char *subsystem; /* exact */
+	const char *devpath; /* exact */
+	const char *devpath_prefix; /* DEVPATH starts with */
+	const char *devpath_suffix; /* DEVPATH ends with */
 	const char *devpath_contains; /* DEVPATH contains */
-	const char *devname;	      /* exact, relative to /dev */
-	unsigned actions;	      /* UEVENT_ACTION_BIT() mask; 0 = UEVENT_ACTIONS_PRESENT */
-	bool need_devname;	      /* DEVNAME must be non-empty */
-	bool need_interface;	      /* INTERFACE must be non-empty */
+	const char *devname; /* exact, relative to /dev */
+	unsigned actions; /* UEVENT_ACTION_BIT() mask; 0 = UEVENT_ACTIONS_PRESENT */
+	bool need_devname; /* DEVNAME must be non-empty */
+	bool need_interface; /* INTERFACE must be non-empty */
 	/* Extra test, run last; it sees the (copied) match, so it can read arg and the strings. */
 	uevent_match_fn fn;
 	const char *arg; /* free-form string for fn */
