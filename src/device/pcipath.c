@@ -267,8 +267,10 @@ int pci_path_resolve(const char *sysroot, const struct pci_path *p, struct pci_s
 	struct pci_sysfs_path out;
 	memset(&out, 0, sizeof(out));
 	int r = pci_root_bus_path(sysroot, p->root_complex, out.rootbus, sizeof(out.rootbus), err);
-	if (r < 0)
-		return agent_error_wrap(err, "PCI path %s", text);
+	if (r < 0) {
+		agent_error_wrap(err, "PCI path %s", text);
+		return r;
+	}
 
 	char bus[8];
 	snprintf(bus, sizeof(bus), "0000:%02x", p->root_complex);
@@ -291,8 +293,10 @@ int pci_path_resolve(const char *sysroot, const struct pci_path *p, struct pci_s
 					       "PCI path %s: bridge %s (segment %u) not found",
 					       text, out.relpath, i + 1);
 		r = next_bus(bridge, bus, err);
-		if (r < 0)
-			return agent_error_wrap(err, "PCI path %s, segment %u", text, i + 1);
+		if (r < 0) {
+			agent_error_wrap(err, "PCI path %s, segment %u", text, i + 1);
+			return r;
+		}
 	}
 	if (snprintf(out.devpath, sizeof(out.devpath), "%s%s", out.rootbus, out.relpath) >=
 	    (int)sizeof(out.devpath))

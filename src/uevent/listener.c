@@ -240,8 +240,10 @@ int uevent_wait(struct uevent_listener *l, const struct uevent_match *m, uint64_
 	w->timeout_ms = timeout_ms;
 
 	int r = uevent_find(l, &w->m, &w->ev, err);
-	if (r < 0)
-		return agent_error_wrap(err, "looking for %s", w->desc);
+	if (r < 0) {
+		agent_error_wrap(err, "looking for %s", w->desc);
+		return r;
+	}
 	w->ready = r > 0;
 	uint64_t deadline = w->ready ? loop_now_ms() : loop_now_ms() + timeout_ms;
 	w->timer = loop_timer_add(l->loop, deadline, on_timer, w);

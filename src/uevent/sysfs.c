@@ -71,8 +71,10 @@ int uevent_from_sysfs(const char *sysroot, const char *devpath, struct uevent *r
 			return agent_error_set(err, EINVAL, "%s: line is not KEY=VALUE", path);
 		r = uevent_set_pair(&ev, line, (size_t)(eq - line), eq + 1,
 				    llen - (size_t)(eq - line) - 1, &seen, err);
-		if (r < 0)
-			return agent_error_wrap(err, "%s", path);
+		if (r < 0) {
+			agent_error_wrap(err, "%s", path);
+			return r;
+		}
 	}
 
 	/* The uevent file has neither SUBSYSTEM nor DEVPATH: they come from the tree. */
