@@ -10,6 +10,7 @@
 
 #include "init/console.h"
 #include "rpc/services.h"
+#include "uevent/listener.h"
 #include "trace/trace.h"
 #include "transport/address.h"
 
@@ -124,8 +125,17 @@ int agent_start(struct agent *agent, agent_error_t **err)
 	struct sandbox_options so = {
 		.cgroup_v2 = agent->cfg.unified_cgroup_hierarchy,
 		.pipe_size = agent->cfg.container_pipe_size,
+		.hotplug_timeout_ms = agent->cfg.hotplug_timeout_ms,
 	};
 	sandbox_init(&agent->sandbox, agent->loop, &agent->reaper, &so);
+	/* Devices are seen from now on, and looked up in sysfs for what came before (spec 3.8). */
+	agent_error_t *uerr = NULL;
+	if (uevent_listener_new(agent->loop, NULL,
+				agent->init_mode ? UEVENT_LISTENER_ONLINE_MEMORY : 0,
+				&agent->sandbox.uevents, &uerr) < 0) {
+		log_warn("uevent", "no uevent listener: %s", uerr->msg);
+		agent_error_free(uerr);
+	}
 
 	if (agent->cfg.log_vport > 0) {
 		r = agent_logport_start(agent, agent->cfg.log_vport, err);

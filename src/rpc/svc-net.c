@@ -11,10 +11,15 @@
 #include <strings.h>
 
 #include "agent.pb-c.h"
+#include "base/log.h"
 #include "base/strbuf.h"
 #include "google/protobuf/empty.pb-c.h"
 #include "net/net.h"
+#include "device/devmatch.h"
+#include "device/pcipath.h"
 #include "rpc/agent-handlers.h"
+#include "sandbox/sandbox.h"
+#include "uevent/listener.h"
 
 static Types__IPFamily family_of(int af)
 {
@@ -438,9 +443,8 @@ static bool ipv6_disabled(const char *ifname)
  * validated whole first; a failure midway names the step and the steps already done.
  * The reply is the interface as the kernel now reports it.
  */
-void rpc_update_interface(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+static void update_interface_now(struct rpc_call *call, const Types__Interface *in)
 {
-	const Types__Interface *in = ((const Grpc__UpdateInterfaceRequest *)req)->interface;
 	struct want_addr want[MAX_IFACE_ADDRS];
 	uint8_t mac[32];
 	size_t mac_len = 0;
@@ -596,4 +600,110 @@ fail:
 out:
 	strbuf_release(&done);
 	net_links_free(links, n_links);
+}
+
+/* --- devicePath: wait for the hot-plugged NIC (spec 4.14) ---------------------------------- */
+
+struct iface_wait {
+	struct rpc_call *call;
+	struct sandbox *sb;
+	Types__Interface *in; /* our copy: the request is gone when the device comes */
+	struct uevent_waiter *w;
+};
+
+static void iface_wait_free(struct iface_wait *iw)
+{
+	types__interface__free_unpacked(iw->in, NULL);
+	free(iw);
+}
+
+static void iface_wait_cancelled(struct rpc_call *call, void *data)
+{
+	struct iface_wait *iw = data;
+
+	uevent_wait_cancel(iw->sb->uevents, iw->w);
+	iface_wait_free(iw);
+}
+
+static void iface_device_ready(const struct uevent *ev, agent_error_t *err, void *data)
+{
+	struct iface_wait *iw = data;
+
+	rpc_call_set_cancel(iw->call, NULL, NULL);
+	if (!ev) {
+		rpc_reply_error(iw->call, err);
+		iface_wait_free(iw);
+		return;
+	}
+	/* The NIC is there: give it the wanted MAC (best effort), then the usual update. */
+	uint8_t mac[32];
+	size_t mac_len = 0;
+	unsigned idx = ev->interface[0] ? if_nametoindex(ev->interface) : 0;
+	if (idx && iw->in->hwaddr && *iw->in->hwaddr &&
+	    net_parse_mac(iw->in->hwaddr, mac, sizeof(mac), &mac_len) == 0) {
+		agent_error_t *merr = NULL;
+		if (net_link_set_mac((int)idx, mac, mac_len, &merr) < 0) {
+			log_warn("net", "setting %s on %s: %s", iw->in->hwaddr, ev->interface,
+				 merr->msg);
+			agent_error_free(merr);
+		}
+	}
+	update_interface_now(iw->call, iw->in);
+	iface_wait_free(iw);
+}
+
+void rpc_update_interface(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Types__Interface *in = ((const Grpc__UpdateInterfaceRequest *)req)->interface;
+	struct sandbox *sb = ctx;
+	agent_error_t *err = NULL;
+	struct pci_path pp;
+	struct pci_sysfs_path sp;
+	struct dev_match d;
+	struct iface_wait *iw;
+
+	if (!in || !in->devicepath || !*in->devicepath) {
+		update_interface_now(call, in);
+		return;
+	}
+	if (!sb->uevents) {
+		rpc_reply_status(
+			call, GRPC_UNAVAILABLE,
+			"update interface: no uevent listener to wait for devicePath %.64s",
+			in->devicepath);
+		return;
+	}
+	if (pci_path_parse(in->devicepath, &pp, &err) < 0 ||
+	    pci_path_resolve(NULL, &pp, &sp, &err) < 0 ||
+	    dev_match_net_pci(&d, &sp, in->devicepath, &err) < 0) {
+		if (!err->status && err->errnum == EINVAL)
+			err->status = GRPC_INVALID_ARGUMENT;
+		agent_error_wrap(&err, "update interface: devicePath");
+		rpc_reply_error(call, err);
+		return;
+	}
+	iw = calloc(1, sizeof(*iw));
+	if (iw) {
+		size_t len = types__interface__get_packed_size(in);
+		uint8_t *buf = malloc(len ? len : 1);
+		if (buf) {
+			types__interface__pack(in, buf);
+			iw->in = types__interface__unpack(NULL, len, buf);
+		}
+		free(buf);
+	}
+	if (!iw || !iw->in) {
+		free(iw);
+		rpc_reply_status(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	iw->call = call;
+	iw->sb = sb;
+	if (uevent_wait(sb->uevents, &d.m, sb->opts.hotplug_timeout_ms, iface_device_ready, iw,
+			&iw->w, &err) < 0) {
+		iface_wait_free(iw);
+		rpc_reply_error(call, err);
+		return;
+	}
+	rpc_call_set_cancel(call, iface_wait_cancelled, iw);
 }

@@ -6,6 +6,7 @@
 
 #include "sandbox/container.h"
 #include "oci.pb-c.h"
+#include "uevent/listener.h"
 
 void sandbox_init(struct sandbox *sb, struct loop *loop, struct reaper *reaper,
 		  const struct sandbox_options *opts)
@@ -36,6 +37,7 @@ void sandbox_release(struct sandbox *sb)
 	storages_release(&sb->storages, sb->sandbox_storages, sb->n_sandbox_storages);
 	storage_table_release(&sb->storages);
 	sb->cgm = cgroup_manager_free(sb->cgm);
+	sb->uevents = uevent_listener_free(sb->uevents);
 	sb->self_pidns_fd = safe_close(sb->self_pidns_fd);
 	sb->sandbox_pidns_fd = safe_close(sb->sandbox_pidns_fd);
 	if (sb->guest_hooks)

@@ -17,6 +17,7 @@
 #include "storage/storage.h"
 
 struct container;
+struct uevent_listener;
 
 #define SANDBOX_RUN_DIR "/run/kata-containers"
 
@@ -24,6 +25,7 @@ struct sandbox_options {
 	bool cgroup_v2; /* agent.unified_cgroup_hierarchy */
 	int32_t pipe_size; /* agent.container_pipe_size, 0 = kernel default */
 	bool inert; /* fuzzing: methods that change the guest refuse (EPERM) */
+	uint64_t hotplug_timeout_ms; /* agent.hotplug_timeout: how long a device is waited for */
 };
 
 struct sandbox {
@@ -40,6 +42,7 @@ struct sandbox {
 	int sandbox_pidns_fd; /* the first container's pid namespace, -1 until known */
 	char *shared_ipc_ns, *shared_uts_ns; /* bind-mounted namespace paths, or NULL */
 	struct Grpc__Hooks *guest_hooks; /* from CreateSandbox guest_hook_path, or NULL */
+	struct uevent_listener *uevents; /* devices seen and waited for; NULL if unavailable */
 	struct storage_table storages;
 	char **sandbox_storages; /* mount points CreateSandbox added */
 	size_t n_sandbox_storages;

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Waiting for hot-plugged devices: UpdateInterface with a devicePath whose
+ * NIC never comes fails within agent.hotplug_timeout with DEADLINE_EXCEEDED
+ * naming it, and other calls are served meanwhile.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.pb-c.h"
+#include "harness.h"
+#include "itest.h"
+#include "ttrpc-client.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+TEST_TIMEOUT(device_path_that_never_comes_times_out, 60)
+{
+	struct stat st;
+	if (stat("/sys/devices/pci0000:00", &st) < 0)
+		SKIP("no PCI root bus in this machine's sysfs");
+	char path[128];
+	snprintf(path, sizeof(path), "/tmp/hotplug-%d.cmdline", (int)getpid());
+	FILE *f = fopen(path, "w");
+	ASSERT_NOT_NULL(f);
+	fputs("agent.hotplug_timeout=700ms\n", f);
+	fclose(f);
+	const char *args[] = {"--cmdline-file", path, NULL};
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, args);
+	struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+
+	/* Slot 1f on the root bus: nothing there, nothing will come. */
+	Grpc__UpdateInterfaceRequest req = GRPC__UPDATE_INTERFACE_REQUEST__INIT;
+	Types__Interface in = TYPES__INTERFACE__INIT;
+	in.name = "eth9";
+	in.hwaddr = "02:00:00:00:00:09";
+	in.devicepath = "1f";
+	req.interface = &in;
+	size_t len = protobuf_c_message_get_packed_size(&req.base);
+	uint8_t *buf = malloc(len);
+	protobuf_c_message_pack(&req.base, buf);
+	uint32_t sid;
+	agent_error_t *err = NULL;
+	double t0 = now_s();
+	ASSERT_EQ(ttrpc_client_send(c, "grpc.AgentService", "UpdateInterface", buf, len, 0, NULL, 0,
+				    &sid, &err),
+		  0);
+	free(buf);
+	/* Served while the wait goes on. */
+	itest_check_serving(c);
+	ASSERT_TRUE(now_s() - t0 < 0.5);
+	struct ttrpc_reply r = {0};
+	ASSERT_EQ(ttrpc_client_recv(c, sid, 5000, &r, &err), 0);
+	double took = now_s() - t0;
+	ASSERT_EQ(r.code, 4); /* DEADLINE_EXCEEDED */
+	ASSERT_NOT_NULL(strstr(r.message, "1f"));
+	ASSERT_TRUE(took > 0.6 && took < 3);
+	ttrpc_reply_clear(&r);
+
+	/* A malformed path is refused at once. */
+	in.devicepath = "zz/99";
+	len = protobuf_c_message_get_packed_size(&req.base);
+	buf = malloc(len);
+	protobuf_c_message_pack(&req.base, buf);
+	ASSERT_EQ(ttrpc_client_call(c, "grpc.AgentService", "UpdateInterface", buf, len, 0, NULL, 0,
+				    &r, &err),
+		  0);
+	free(buf);
+	ASSERT_EQ(r.code, 3);
+	ttrpc_reply_clear(&r);
+	c = ttrpc_client_free(c);
+	itest_agent_stop(&a);
+	unlink(path);
+}
