@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Guest-wide methods: decode, refuse in an inert sandbox what would change the
+ * guest, call src/guest/, map the error. Input errors keep INVALID_ARGUMENT;
+ * any other failure is INTERNAL, as upstream answers them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.pb-c.h"
+#include "csi.pb-c.h"
+#include "google/protobuf/empty.pb-c.h"
+#include "guest/guest.h"
+#include "rpc/agent-handlers.h"
+#include "rpc/status.h"
+#include "sandbox/sandbox.h"
+
+static void reply_err(struct rpc_call *call, agent_error_t *err)
+{
+	if (err && err->status == 0)
+		err->status = GRPC_INTERNAL;
+	rpc_reply_error(call, err);
+}
+
+static void reply_empty(struct rpc_call *call)
+{
+	Google__Protobuf__Empty empty = GOOGLE__PROTOBUF__EMPTY__INIT;
+	rpc_reply(call, &empty.base);
+}
+
+/* Methods that change the guest are refused in an inert (fuzzing) sandbox. */
+static bool refuse_inert(struct rpc_call *call, const struct sandbox *sb)
+{
+	if (!sb->opts.inert)
+		return false;
+	rpc_reply_status(call, GRPC_PERMISSION_DENIED, "this sandbox is inert");
+	return true;
+}
+
+void rpc_set_guest_date_time(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__SetGuestDateTimeRequest *r = (const Grpc__SetGuestDateTimeRequest *)req;
+	agent_error_t *err = NULL;
+
+	if (refuse_inert(call, ctx))
+		return;
+	if (guest_set_time(r->sec, r->usec, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	reply_empty(call);
+}
+
+void rpc_reseed_random_dev(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__ReseedRandomDevRequest *r = (const Grpc__ReseedRandomDevRequest *)req;
+	agent_error_t *err = NULL;
+
+	if (refuse_inert(call, ctx))
+		return;
+	if (guest_reseed_random("/dev/random", r->data.data, r->data.len, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	reply_empty(call);
+}
+
+void rpc_get_guest_details(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__GuestDetailsRequest *r = (const Grpc__GuestDetailsRequest *)req;
+	Grpc__GuestDetailsResponse resp = GRPC__GUEST_DETAILS_RESPONSE__INIT;
+	Grpc__AgentDetails details = GRPC__AGENT_DETAILS__INIT;
+	static char *const storage_handlers[] = {"ephemeral", "local"};
+	agent_error_t *err = NULL;
+
+	if (r->mem_block_size &&
+	    guest_mem_block_size(GUEST_SYSFS_MEMORY, &resp.mem_block_size_bytes, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	bool probe = false;
+	if (r->mem_hotplug_probe &&
+	    guest_mem_probe_supported(GUEST_SYSFS_MEMORY, &probe, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	resp.support_mem_hotplug_probe = probe;
+	details.version = (char *)AGENT_VERSION;
+	details.init_daemon = getpid() == 1;
+	details.n_storage_handlers = sizeof(storage_handlers) / sizeof(storage_handlers[0]);
+	details.storage_handlers = (char **)storage_handlers;
+	/* Seccomp filters are built and loaded by src/container/seccomp.c. */
+	details.supports_seccomp = true;
+	resp.agent_details = &details;
+	rpc_reply(call, &resp.base);
+}
+
+void rpc_mem_hotplug_by_probe(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__MemHotplugByProbeRequest *r = (const Grpc__MemHotplugByProbeRequest *)req;
+	agent_error_t *err = NULL;
+
+	if (refuse_inert(call, ctx))
+		return;
+	if (guest_mem_probe(GUEST_SYSFS_MEMORY, r->memhotplugprobeaddr, r->n_memhotplugprobeaddr,
+			    &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	reply_empty(call);
+}
