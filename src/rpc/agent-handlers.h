@@ -35,5 +35,6 @@ void rpc_set_guest_date_time(struct rpc_call *call, const ProtobufCMessage *req,
 void rpc_reseed_random_dev(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_get_guest_details(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_mem_hotplug_by_probe(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_copy_file(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 
 #endif

@@ -48,7 +48,7 @@ static const struct rpc_method agent_methods[] = {
 	{.name = "GetGuestDetails", .fn = rpc_get_guest_details, .quiet = false},
 	{.name = "MemHotplugByProbe", .fn = rpc_mem_hotplug_by_probe, .quiet = false},
 	{.name = "SetGuestDateTime", .fn = rpc_set_guest_date_time, .quiet = false},
-	{.name = "CopyFile", .fn = NULL, .quiet = false},
+	{.name = "CopyFile", .fn = rpc_copy_file, .quiet = false},
 	{.name = "GetDiagnosticData", .fn = NULL, .quiet = false},
 	{.name = "AddSwap", .fn = NULL, .quiet = false},
 	{.name = "AddSwapPath", .fn = NULL, .quiet = false},

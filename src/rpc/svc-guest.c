@@ -111,3 +111,26 @@ void rpc_mem_hotplug_by_probe(struct rpc_call *call, const ProtobufCMessage *req
 	}
 	reply_empty(call);
 }
+
+void rpc_copy_file(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__CopyFileRequest *r = (const Grpc__CopyFileRequest *)req;
+	agent_error_t *err = NULL;
+
+	if (refuse_inert(call, ctx))
+		return;
+	struct guest_copy c = {.path = r->path,
+			       .file_size = r->file_size,
+			       .file_mode = r->file_mode,
+			       .dir_mode = r->dir_mode,
+			       .uid = r->uid,
+			       .gid = r->gid,
+			       .offset = r->offset,
+			       .data = r->data.data,
+			       .len = r->data.len};
+	if (guest_copy_file(GUEST_COPY_ROOT, &c, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	reply_empty(call);
+}
