@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The guest-wide methods through the real agent on a unix socket. */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "agent.pb-c.h"
+#include "csi.pb-c.h"
+#include "google/protobuf/empty.pb-c.h"
+#include "harness.h"
+#include "itest.h"
+#include "ttrpc-client.h"
+
+struct reply {
+	ProtobufCMessage *msg;
+	int32_t code;
+	char *text;
+};
+
+static struct reply call(struct ttrpc_client *c, const char *method, const ProtobufCMessage *req,
+			 const ProtobufCMessageDescriptor *desc)
+{
+	struct reply r = {0};
+	_cleanup_error_ agent_error_t *err = NULL;
+	if (ttrpc_client_call_msg(c, "grpc.AgentService", method, req,
+				  desc ? desc : &google__protobuf__empty__descriptor, &r.msg,
+				  &r.code, &r.text, 10ll * 1000 * 1000 * 1000, &err) < 0)
+		FAIL("%s: %s", method, err->msg);
+	return r;
+}
+
+static void reply_free(struct reply *r)
+{
+	if (r->msg)
+		protobuf_c_message_free_unpacked(r->msg, NULL);
+	free(r->text);
+}
+
+static void expect_ok(struct ttrpc_client *c, const char *method, const ProtobufCMessage *req)
+{
+	struct reply r = call(c, method, req, NULL);
+	if (r.code != 0)
+		FAIL("%s answered %d: %s", method, r.code, r.text);
+	reply_free(&r);
+}
+
+static void expect_code(struct ttrpc_client *c, const char *method, const ProtobufCMessage *req,
+			int code, const char *substr)
+{
+	struct reply r = call(c, method, req, NULL);
+	if (r.code != code || !strstr(r.text, substr))
+		FAIL("%s answered %d \"%s\", expected %d with \"%s\"", method, r.code, r.text, code,
+		     substr);
+	reply_free(&r);
+}
+
+TEST(get_guest_details)
+{
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, NULL);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	Grpc__GuestDetailsRequest req = GRPC__GUEST_DETAILS_REQUEST__INIT;
+	req.mem_block_size = true;
+	req.mem_hotplug_probe = true;
+	struct reply r =
+		call(c, "GetGuestDetails", &req.base, &grpc__guest_details_response__descriptor);
+	ASSERT_EQ(r.code, 0);
+	Grpc__GuestDetailsResponse *d = (Grpc__GuestDetailsResponse *)r.msg;
+	unsigned long long bs = 0;
+	FILE *f = fopen("/sys/devices/system/memory/block_size_bytes", "re");
+	if (f) {
+		ASSERT_EQ(fscanf(f, "%llx", &bs), 1);
+		fclose(f);
+	}
+	ASSERT_EQ(d->mem_block_size_bytes, bs);
+	ASSERT_EQ(d->support_mem_hotplug_probe,
+		  access("/sys/devices/system/memory/probe", F_OK) == 0);
+	ASSERT_NOT_NULL(d->agent_details);
+	ASSERT_STREQ(d->agent_details->version, AGENT_VERSION);
+	ASSERT_FALSE(d->agent_details->init_daemon);
+	ASSERT_TRUE(d->agent_details->supports_seccomp);
+	ASSERT_EQ(d->agent_details->n_storage_handlers, 2);
+	ASSERT_STREQ(d->agent_details->storage_handlers[0], "ephemeral");
+	ASSERT_EQ(d->agent_details->n_device_handlers, 0);
+	reply_free(&r);
+	/* Nothing asked: no block size. */
+	req.mem_block_size = false;
+	r = call(c, "GetGuestDetails", &req.base, &grpc__guest_details_response__descriptor);
+	ASSERT_EQ(((Grpc__GuestDetailsResponse *)r.msg)->mem_block_size_bytes, 0);
+	reply_free(&r);
+	itest_agent_stop(&a);
+}
+
+TEST(set_guest_date_time_to_now)
+{
+	struct itest_agent a;
+	struct timeval before, after;
+	itest_agent_start(&a, NULL, NULL);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	Grpc__SetGuestDateTimeRequest req = GRPC__SET_GUEST_DATE_TIME_REQUEST__INIT;
+	/* The clock is set to what it already reads: forward by 0 s, give or take a call. */
+	ASSERT_EQ(gettimeofday(&before, NULL), 0);
+	req.sec = before.tv_sec;
+	req.usec = before.tv_usec;
+	expect_ok(c, "SetGuestDateTime", &req.base);
+	ASSERT_EQ(gettimeofday(&after, NULL), 0);
+	double d = (double)(after.tv_sec - before.tv_sec) +
+		   (double)(after.tv_usec - before.tv_usec) / 1e6;
+	ASSERT_TRUE(d >= 0 && d < 1.0);
+	req.usec = 1000000;
+	expect_code(c, "SetGuestDateTime", &req.base, 3, "Usec");
+	req.usec = 0;
+	req.sec = -5;
+	expect_code(c, "SetGuestDateTime", &req.base, 3, "Sec");
+	itest_agent_stop(&a);
+}
+
+TEST(reseed_random_dev)
+{
+	struct itest_agent a;
+	unsigned char data[512];
+	itest_agent_start(&a, NULL, NULL);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	FILE *f = fopen("/dev/urandom", "re");
+	ASSERT_NOT_NULL(f);
+	ASSERT_EQ(fread(data, 1, sizeof(data), f), sizeof(data));
+	fclose(f);
+	Grpc__ReseedRandomDevRequest req = GRPC__RESEED_RANDOM_DEV_REQUEST__INIT;
+	req.data.data = data;
+	req.data.len = sizeof(data);
+	expect_ok(c, "ReseedRandomDev", &req.base);
+	req.data.len = 0;
+	expect_code(c, "ReseedRandomDev", &req.base, 3, "missing entropy data");
+	itest_agent_stop(&a);
+}
+
+#define SHARED "/run/kata-containers/shared/containers"
+
+TEST(copy_file_into_the_shared_directory)
+{
+	/* The agent's root is fixed: give it a /run of its own. */
+	if (unshare(CLONE_NEWNS) < 0)
+		SKIP("cannot make a mount namespace: %s", strerror(errno));
+	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ASSERT_EQ(mount("tmpfs", "/run", "tmpfs", 0, "mode=755"), 0);
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, NULL);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+
+	/* 2.5 chunks of 1 MiB, as the runtime sends them. */
+	size_t size = (5u << 20) / 2;
+	unsigned char *all = malloc(size);
+	ASSERT_NOT_NULL(all);
+	for (size_t i = 0; i < size; i++)
+		all[i] = (unsigned char)(i * 31 + (i >> 12));
+	const char *path = SHARED "/sbx-ctr/rootfs/etc/config.bin";
+	for (size_t off = 0; off < size; off += 1u << 20) {
+		Grpc__CopyFileRequest req = GRPC__COPY_FILE_REQUEST__INIT;
+		req.path = (char *)path;
+		req.file_size = (int64_t)size;
+		req.file_mode = S_IFREG | 0600;
+		req.dir_mode = 0750;
+		req.uid = 123;
+		req.gid = 456;
+		req.offset = (int64_t)off;
+		req.data.data = all + off;
+		req.data.len = MIN(size - off, 1u << 20);
+		expect_ok(c, "CopyFile", &req.base);
+		ASSERT_EQ(access(path, F_OK) == 0, off + req.data.len == size);
+	}
+	struct stat st;
+	ASSERT_EQ(stat(path, &st), 0);
+	ASSERT_EQ(st.st_size, (off_t)size);
+	ASSERT_EQ(st.st_mode, S_IFREG | 0600);
+	ASSERT_EQ(st.st_uid, 123);
+	ASSERT_EQ(st.st_gid, 456);
+	unsigned char *got = malloc(size);
+	ASSERT_NOT_NULL(got);
+	FILE *f = fopen(path, "re");
+	ASSERT_NOT_NULL(f);
+	ASSERT_EQ(fread(got, 1, size, f), size);
+	fclose(f);
+	ASSERT_TRUE(memcmp(got, all, size) == 0);
+	free(got);
+	free(all);
+
+	/* A symlink and a directory entry. */
+	Grpc__CopyFileRequest l = GRPC__COPY_FILE_REQUEST__INIT;
+	l.path = (char *)SHARED "/sbx-ctr/rootfs/etc/link";
+	l.file_mode = S_IFLNK | 0777;
+	l.uid = l.gid = -1;
+	l.data.data = (uint8_t *)"config.bin";
+	l.data.len = strlen("config.bin");
+	expect_ok(c, "CopyFile", &l.base);
+	char target[64] = "";
+	ASSERT_EQ(readlink(l.path, target, sizeof(target) - 1), (ssize_t)strlen("config.bin"));
+	ASSERT_STREQ(target, "config.bin");
+	Grpc__CopyFileRequest d = GRPC__COPY_FILE_REQUEST__INIT;
+	d.path = (char *)SHARED "/sbx-ctr/rootfs/data";
+	d.file_mode = S_IFDIR | 0711;
+	d.uid = d.gid = -1;
+	expect_ok(c, "CopyFile", &d.base);
+	ASSERT_EQ(stat(d.path, &st), 0);
+	ASSERT_EQ(st.st_mode, S_IFDIR | 0711);
+
+	/* Escapes: outside the root, "..", and a symlinked directory. */
+	Grpc__CopyFileRequest bad = GRPC__COPY_FILE_REQUEST__INIT;
+	bad.file_mode = S_IFREG | 0644;
+	bad.uid = bad.gid = -1;
+	bad.file_size = 1;
+	bad.data.data = (uint8_t *)"x";
+	bad.data.len = 1;
+	bad.path = (char *)"/run/evil";
+	expect_code(c, "CopyFile", &bad.base, 3, "path");
+	bad.path = (char *)SHARED "/../evil";
+	expect_code(c, "CopyFile", &bad.base, 3, "path");
+	ASSERT_EQ(symlink("/run", SHARED "/escape"), 0);
+	bad.path = (char *)SHARED "/escape/evil";
+	expect_code(c, "CopyFile", &bad.base, 3, "symlinks are not followed");
+	ASSERT_TRUE(access("/run/evil", F_OK) < 0);
+	itest_agent_stop(&a);
+}
