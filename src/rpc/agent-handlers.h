@@ -36,5 +36,6 @@ void rpc_reseed_random_dev(struct rpc_call *call, const ProtobufCMessage *req, v
 void rpc_get_guest_details(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_mem_hotplug_by_probe(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_copy_file(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_get_metrics(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 
 #endif

@@ -38,7 +38,7 @@ static const struct rpc_method agent_methods[] = {
 	{.name = "GetIPTables", .fn = rpc_get_iptables, .quiet = false},
 	{.name = "SetIPTables", .fn = rpc_set_iptables, .quiet = false},
 	/* observability */
-	{.name = "GetMetrics", .fn = NULL, .quiet = false},
+	{.name = "GetMetrics", .fn = rpc_get_metrics, .quiet = false},
 	{.name = "GetOOMEvent", .fn = rpc_get_oom_event, .quiet = true},
 	/* sandbox and guest */
 	{.name = "CreateSandbox", .fn = rpc_create_sandbox, .quiet = false},

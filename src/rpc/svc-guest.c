@@ -134,3 +134,18 @@ void rpc_copy_file(struct rpc_call *call, const ProtobufCMessage *req, void *ctx
 	}
 	reply_empty(call);
 }
+
+void rpc_get_metrics(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	Grpc__Metrics resp = GRPC__METRICS__INIT;
+	agent_error_t *err = NULL;
+	char *text = NULL;
+
+	if (guest_metrics("/proc", &text, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	resp.metrics = text;
+	rpc_reply(call, &resp.base);
+	free(text);
+}

@@ -226,3 +226,33 @@ TEST(copy_file_into_the_shared_directory)
 	ASSERT_TRUE(access("/run/evil", F_OK) < 0);
 	itest_agent_stop(&a);
 }
+
+TEST(get_metrics)
+{
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, NULL);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	Grpc__GetMetricsRequest req = GRPC__GET_METRICS_REQUEST__INIT;
+	struct reply r = call(c, "GetMetrics", &req.base, &grpc__metrics__descriptor);
+	ASSERT_EQ(r.code, 0);
+	const char *m = ((Grpc__Metrics *)r.msg)->metrics;
+	ASSERT_TRUE(strstr(m, "# TYPE kata_agent_threads gauge\n"));
+	const char *t = strstr(m, "\nkata_agent_threads ");
+	ASSERT_NOT_NULL(t);
+	ASSERT_EQ(strtol(t + strlen("\nkata_agent_threads "), NULL, 10), 1);
+	/* The agent's own fds: the figure the test sees from outside, give or take the scrape. */
+	const char *f = strstr(m, "\nkata_agent_open_fds ");
+	ASSERT_NOT_NULL(f);
+	long fds = strtol(f + strlen("\nkata_agent_open_fds "), NULL, 10);
+	int seen = itest_fd_count(a.pid);
+	ASSERT_TRUE(fds >= seen - 2 && fds <= seen + 2);
+	const char *rss = strstr(m, "\nkata_agent_resident_memory_bytes ");
+	ASSERT_NOT_NULL(rss);
+	long long bytes = strtoll(rss + strlen("\nkata_agent_resident_memory_bytes "), NULL, 10);
+	long kib = itest_rss_kib(a.pid);
+	ASSERT_TRUE(bytes > 0 && bytes / 1024 < kib * 2 + 1024);
+	ASSERT_TRUE(strstr(m, "\nkata_guest_meminfo_bytes{item=\"MemTotal\"} "));
+	ASSERT_TRUE(strstr(m, "\nkata_guest_load{item=\"load1\"} "));
+	reply_free(&r);
+	itest_agent_stop(&a);
+}
