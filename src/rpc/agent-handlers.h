@@ -37,5 +37,9 @@ void rpc_get_guest_details(struct rpc_call *call, const ProtobufCMessage *req, v
 void rpc_mem_hotplug_by_probe(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_copy_file(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_get_metrics(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_add_swap(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_add_swap_path(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_get_volume_stats(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_resize_volume(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 
 #endif

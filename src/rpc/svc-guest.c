@@ -5,6 +5,7 @@
  * any other failure is INTERNAL, as upstream answers them.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -148,4 +149,71 @@ void rpc_get_metrics(struct rpc_call *call, const ProtobufCMessage *req, void *c
 	resp.metrics = text;
 	rpc_reply(call, &resp.base);
 	free(text);
+}
+
+void rpc_add_swap_path(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__AddSwapPathRequest *r = (const Grpc__AddSwapPathRequest *)req;
+	agent_error_t *err = NULL;
+
+	if (refuse_inert(call, ctx))
+		return;
+	if (guest_swapon(r->path, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	reply_empty(call);
+}
+
+/* The disk is looked up as it is now: the runtime hot-plugs it before this call. */
+void rpc_add_swap(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__AddSwapRequest *r = (const Grpc__AddSwapRequest *)req;
+	agent_error_t *err = NULL;
+	char dev[PATH_MAX];
+
+	if (refuse_inert(call, ctx))
+		return;
+	if (guest_pci_block_dev("/sys/devices", r->pcipath, r->n_pcipath, dev, sizeof(dev), &err) <
+		    0 ||
+	    guest_swapon(dev, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	reply_empty(call);
+}
+
+void rpc_get_volume_stats(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__VolumeStatsRequest *r = (const Grpc__VolumeStatsRequest *)req;
+	Grpc__VolumeStatsResponse resp = GRPC__VOLUME_STATS_RESPONSE__INIT;
+	Grpc__VolumeUsage bytes = GRPC__VOLUME_USAGE__INIT, inodes = GRPC__VOLUME_USAGE__INIT;
+	Grpc__VolumeCondition cond = GRPC__VOLUME_CONDITION__INIT;
+	Grpc__VolumeUsage *usage[] = {&bytes, &inodes};
+	struct guest_volume_usage u;
+	agent_error_t *err = NULL;
+
+	if (guest_volume_stats(GUEST_VOLUME_ROOT, r->volume_guest_path, &u, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	bytes.unit = GRPC__VOLUME_USAGE__UNIT__BYTES;
+	bytes.total = u.bytes_total;
+	bytes.available = u.bytes_available;
+	bytes.used = u.bytes_used;
+	inodes.unit = GRPC__VOLUME_USAGE__UNIT__INODES;
+	inodes.total = u.inodes_total;
+	inodes.available = u.inodes_available;
+	inodes.used = u.inodes_used;
+	cond.abnormal = false;
+	cond.message = (char *)"OK";
+	resp.usage = usage;
+	resp.n_usage = 2;
+	resp.volume_condition = &cond;
+	rpc_reply(call, &resp.base);
+}
+
+void rpc_resize_volume(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	rpc_reply_status(call, GRPC_UNIMPLEMENTED, "ResizeVolume is not supported (as upstream)");
 }

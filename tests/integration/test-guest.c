@@ -142,13 +142,18 @@ TEST(reseed_random_dev)
 
 #define SHARED "/run/kata-containers/shared/containers"
 
-TEST(copy_file_into_the_shared_directory)
+/* The agent's paths are fixed: give it a /run of its own (a tmpfs in a mount namespace). */
+static void private_run(void)
 {
-	/* The agent's root is fixed: give it a /run of its own. */
 	if (unshare(CLONE_NEWNS) < 0)
 		SKIP("cannot make a mount namespace: %s", strerror(errno));
 	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
 	ASSERT_EQ(mount("tmpfs", "/run", "tmpfs", 0, "mode=755"), 0);
+}
+
+TEST(copy_file_into_the_shared_directory)
+{
+	private_run();
 	struct itest_agent a;
 	itest_agent_start(&a, NULL, NULL);
 	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
@@ -254,5 +259,44 @@ TEST(get_metrics)
 	ASSERT_TRUE(strstr(m, "\nkata_guest_meminfo_bytes{item=\"MemTotal\"} "));
 	ASSERT_TRUE(strstr(m, "\nkata_guest_load{item=\"load1\"} "));
 	reply_free(&r);
+	itest_agent_stop(&a);
+}
+
+TEST(volume_stats_and_resize)
+{
+	private_run();
+	ASSERT_EQ(mkdir("/run/kata-containers", 0755), 0);
+	ASSERT_EQ(mkdir("/run/kata-containers/vol", 0755), 0);
+	ASSERT_EQ(mount("tmpfs", "/run/kata-containers/vol", "tmpfs", 0, "size=8m,nr_inodes=1000"),
+		  0);
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, NULL);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	Grpc__VolumeStatsRequest req = GRPC__VOLUME_STATS_REQUEST__INIT;
+	req.volume_guest_path = (char *)"/run/kata-containers/vol";
+	struct reply r =
+		call(c, "GetVolumeStats", &req.base, &grpc__volume_stats_response__descriptor);
+	if (r.code != 0)
+		FAIL("GetVolumeStats: %d %s", r.code, r.text);
+	Grpc__VolumeStatsResponse *v = (Grpc__VolumeStatsResponse *)r.msg;
+	ASSERT_EQ(v->n_usage, 2);
+	ASSERT_EQ(v->usage[0]->unit, GRPC__VOLUME_USAGE__UNIT__BYTES);
+	ASSERT_EQ(v->usage[0]->total, 8u << 20);
+	ASSERT_EQ(v->usage[0]->used, 0);
+	ASSERT_EQ(v->usage[1]->unit, GRPC__VOLUME_USAGE__UNIT__INODES);
+	ASSERT_EQ(v->usage[1]->total, 1000);
+	ASSERT_EQ(v->usage[1]->used + v->usage[1]->available, 1000);
+	ASSERT_NOT_NULL(v->volume_condition);
+	ASSERT_FALSE(v->volume_condition->abnormal);
+	ASSERT_STREQ(v->volume_condition->message, "OK");
+	reply_free(&r);
+	req.volume_guest_path = (char *)"/etc";
+	expect_code(c, "GetVolumeStats", &req.base, 3, "volume_guest_path");
+	req.volume_guest_path = (char *)"/run/kata-containers/missing";
+	expect_code(c, "GetVolumeStats", &req.base, 13, "missing");
+	Grpc__ResizeVolumeRequest rz = GRPC__RESIZE_VOLUME_REQUEST__INIT;
+	rz.volume_guest_path = (char *)"/run/kata-containers/vol";
+	rz.size = 1 << 20;
+	expect_code(c, "ResizeVolume", &rz.base, 12, "not supported");
 	itest_agent_stop(&a);
 }
