@@ -82,6 +82,19 @@ int guest_online_memory(const char *memdir, unsigned *ret_n, agent_error_t **err
 /* Number of CPUs a list such as "0-3,5" names; -EINVAL when it does not parse. */
 int guest_cpu_list_count(const char *list);
 
+/* sharemounts.c: stat() each mount point in mountinfo at or below prefix. */
+int guest_stat_share_mounts(const char *mountinfo, const char *prefix, unsigned *ret_n,
+			    agent_error_t **err);
+
+/* diag.c */
+#define GUEST_DIAG_MAX 4096
+struct Grpc__Spec;
+/* The first GUEST_DIAG_MAX bytes of the source of the mount at the spec's
+ * terminationMessagePath; "" when that file does not exist. */
+int guest_termination_log(const struct Grpc__Spec *spec, char **ret, agent_error_t **err);
+/* A copy of data with NUL bytes and invalid UTF-8 replaced by U+FFFD. */
+int guest_utf8_lossy(const void *data, size_t n, char **ret);
+
 /* metrics.c: Prometheus text about the agent process and the guest (malloc'd). */
 #define GUEST_METRICS_MAX (1u << 20)
 int guest_metrics(const char *procdir, char **ret, agent_error_t **err);

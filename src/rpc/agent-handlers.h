@@ -41,5 +41,10 @@ void rpc_add_swap(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
 void rpc_add_swap_path(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_get_volume_stats(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_resize_volume(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_online_cpu_mem(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_remove_stale_virtiofs_share_mounts(struct rpc_call *call, const ProtobufCMessage *req,
+					    void *ctx);
+void rpc_get_diagnostic_data(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_mem_agent_set(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 
 #endif

@@ -43,21 +43,23 @@ static const struct rpc_method agent_methods[] = {
 	/* sandbox and guest */
 	{.name = "CreateSandbox", .fn = rpc_create_sandbox, .quiet = false},
 	{.name = "DestroySandbox", .fn = rpc_destroy_sandbox, .quiet = false},
-	{.name = "OnlineCPUMem", .fn = NULL, .quiet = false},
+	{.name = "OnlineCPUMem", .fn = rpc_online_cpu_mem, .quiet = false},
 	{.name = "ReseedRandomDev", .fn = rpc_reseed_random_dev, .quiet = false},
 	{.name = "GetGuestDetails", .fn = rpc_get_guest_details, .quiet = false},
 	{.name = "MemHotplugByProbe", .fn = rpc_mem_hotplug_by_probe, .quiet = false},
 	{.name = "SetGuestDateTime", .fn = rpc_set_guest_date_time, .quiet = false},
 	{.name = "CopyFile", .fn = rpc_copy_file, .quiet = false},
-	{.name = "GetDiagnosticData", .fn = NULL, .quiet = false},
+	{.name = "GetDiagnosticData", .fn = rpc_get_diagnostic_data, .quiet = false},
 	{.name = "AddSwap", .fn = rpc_add_swap, .quiet = false},
 	{.name = "AddSwapPath", .fn = rpc_add_swap_path, .quiet = false},
 	{.name = "GetVolumeStats", .fn = rpc_get_volume_stats, .quiet = false},
 	{.name = "ResizeVolume", .fn = rpc_resize_volume, .quiet = false},
-	{.name = "RemoveStaleVirtiofsShareMounts", .fn = NULL, .quiet = false},
+	{.name = "RemoveStaleVirtiofsShareMounts",
+	 .fn = rpc_remove_stale_virtiofs_share_mounts,
+	 .quiet = false},
 	{.name = "SetPolicy", .absent = true}, /* policy engine: not in this build */
-	{.name = "MemAgentMemcgSet", .fn = NULL, .quiet = true},
-	{.name = "MemAgentCompactSet", .fn = NULL, .quiet = true},
+	{.name = "MemAgentMemcgSet", .fn = rpc_mem_agent_set, .quiet = true},
+	{.name = "MemAgentCompactSet", .fn = rpc_mem_agent_set, .quiet = true},
 };
 
 const struct rpc_method *agent_service_methods(size_t *ret_n)

@@ -16,6 +16,7 @@
 #include "guest/guest.h"
 #include "rpc/agent-handlers.h"
 #include "rpc/status.h"
+#include "sandbox/container.h"
 #include "sandbox/sandbox.h"
 
 static void reply_err(struct rpc_call *call, agent_error_t *err)
@@ -216,4 +217,66 @@ void rpc_get_volume_stats(struct rpc_call *call, const ProtobufCMessage *req, vo
 void rpc_resize_volume(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
 {
 	rpc_reply_status(call, GRPC_UNIMPLEMENTED, "ResizeVolume is not supported (as upstream)");
+}
+
+void rpc_online_cpu_mem(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__OnlineCPUMemRequest *r = (const Grpc__OnlineCPUMemRequest *)req;
+	agent_error_t *err = NULL;
+
+	if (refuse_inert(call, ctx))
+		return;
+	/* wait is ignored: this is always synchronous. */
+	if (guest_online_cpus(GUEST_SYSFS_CPU, r->nb_cpus, &err) < 0 ||
+	    (!r->cpu_only && guest_online_memory(GUEST_SYSFS_MEMORY, NULL, &err) < 0)) {
+		reply_err(call, err);
+		return;
+	}
+	reply_empty(call);
+}
+
+void rpc_remove_stale_virtiofs_share_mounts(struct rpc_call *call, const ProtobufCMessage *req,
+					    void *ctx)
+{
+	agent_error_t *err = NULL;
+
+	if (guest_stat_share_mounts("/proc/self/mountinfo", GUEST_COPY_ROOT, NULL, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	reply_empty(call);
+}
+
+void rpc_get_diagnostic_data(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__GetDiagnosticDataRequest *r = (const Grpc__GetDiagnosticDataRequest *)req;
+	Grpc__GetDiagnosticDataResponse resp = GRPC__GET_DIAGNOSTIC_DATA_RESPONSE__INIT;
+	agent_error_t *err = NULL;
+	char *data = NULL;
+
+	if (strcmp(r->log_type, "termination_log") != 0) {
+		rpc_reply_status(call, GRPC_INVALID_ARGUMENT,
+				 "unsupported diagnostic log_type: %.64s", r->log_type);
+		return;
+	}
+	struct container *c = container_find(ctx, r->container_id);
+	if (!c) {
+		rpc_reply_status(call, GRPC_INTERNAL, "container %.128s not found",
+				 r->container_id);
+		return;
+	}
+	if (guest_termination_log(c->spec, &data, &err) < 0) {
+		agent_error_wrap(&err, "termination log of %s", r->container_id);
+		reply_err(call, err);
+		return;
+	}
+	resp.data = data;
+	rpc_reply(call, &resp.base);
+	free(data);
+}
+
+/* The memory-reclaim helper is not built in: as upstream when it was not enabled. */
+void rpc_mem_agent_set(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	rpc_reply_status(call, GRPC_INTERNAL, "mem-agent is disabled");
 }

@@ -13,6 +13,7 @@
 #include "agent.pb-c.h"
 #include "csi.pb-c.h"
 #include "google/protobuf/empty.pb-c.h"
+#include "guest/guest.h"
 #include "harness.h"
 #include "itest.h"
 #include "ttrpc-client.h"
@@ -298,5 +299,63 @@ TEST(volume_stats_and_resize)
 	rz.volume_guest_path = (char *)"/run/kata-containers/vol";
 	rz.size = 1 << 20;
 	expect_code(c, "ResizeVolume", &rz.base, 12, "not supported");
+	itest_agent_stop(&a);
+}
+
+TEST(cpu_mem_share_mounts_diagnostics_mem_agent)
+{
+	struct itest_agent a;
+	char list[256] = "";
+	itest_agent_start(&a, NULL, NULL);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	/* As many CPUs as are online: nothing to do, and nothing is changed on this host. */
+	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
+	ASSERT_NOT_NULL(f);
+	ASSERT_NOT_NULL(fgets(list, sizeof(list), f));
+	fclose(f);
+	Grpc__OnlineCPUMemRequest on = GRPC__ONLINE_CPUMEM_REQUEST__INIT;
+	list[strcspn(list, "\n")] = '\0';
+	int online = guest_cpu_list_count(list);
+	ASSERT_TRUE(online >= 1);
+	on.nb_cpus = (uint32_t)online;
+	on.cpu_only = true;
+	expect_ok(c, "OnlineCPUMem", &on.base);
+	on.nb_cpus = 100000;
+	expect_code(c, "OnlineCPUMem", &on.base, 3, "nb_cpus");
+
+	Grpc__RemoveStaleVirtiofsShareMountsRequest rs =
+		GRPC__REMOVE_STALE_VIRTIOFS_SHARE_MOUNTS_REQUEST__INIT;
+	expect_ok(c, "RemoveStaleVirtiofsShareMounts", &rs.base);
+
+	Grpc__GetDiagnosticDataRequest dg = GRPC__GET_DIAGNOSTIC_DATA_REQUEST__INIT;
+	dg.log_type = (char *)"kernel_log";
+	dg.container_id = (char *)"c1";
+	expect_code(c, "GetDiagnosticData", &dg.base, 3, "unsupported diagnostic log_type");
+	dg.log_type = (char *)"termination_log";
+	expect_code(c, "GetDiagnosticData", &dg.base, 13, "not found");
+
+	Grpc__MemAgentMemcgConfig mc = GRPC__MEM_AGENT_MEMCG_CONFIG__INIT;
+	expect_code(c, "MemAgentMemcgSet", &mc.base, 13, "mem-agent is disabled");
+	Grpc__MemAgentCompactConfig cc = GRPC__MEM_AGENT_COMPACT_CONFIG__INIT;
+	expect_code(c, "MemAgentCompactSet", &cc.base, 13, "mem-agent is disabled");
+
+	/* AddSwapPath of something that is not a swap area: refused by the kernel. */
+	Grpc__AddSwapPathRequest sp = GRPC__ADD_SWAP_PATH_REQUEST__INIT;
+	sp.path = (char *)"/dev/null";
+	expect_code(c, "AddSwapPath", &sp.base, 13, "swapon /dev/null");
+	sp.path = (char *)"relative";
+	expect_code(c, "AddSwapPath", &sp.base, 3, "path");
+	Grpc__AddSwapRequest sw = GRPC__ADD_SWAP_REQUEST__INIT;
+	uint32_t slots[] = {0x1f};
+	sw.pcipath = slots;
+	sw.n_pcipath = 1;
+	expect_code(c, "AddSwap", &sw.base, 13, "PCIPath");
+	Grpc__MemHotplugByProbeRequest mp = GRPC__MEM_HOTPLUG_BY_PROBE_REQUEST__INIT;
+	if (access("/sys/devices/system/memory/probe", F_OK) < 0) {
+		uint64_t addr = 0x100000000ull;
+		mp.memhotplugprobeaddr = &addr;
+		mp.n_memhotplugprobeaddr = 1;
+		expect_code(c, "MemHotplugByProbe", &mp.base, 13, "probe");
+	}
 	itest_agent_stop(&a);
 }
