@@ -53,7 +53,7 @@ GEN_H := $(GEN_C:.c=.h)
 LIB_SRCS := $(sort $(wildcard src/base/*.c src/loop/*.c src/rpc/*.c src/config/*.c \
 	src/transport/*.c src/agent/*.c src/sandbox/*.c src/net/*.c src/cgroups/*.c \
 	src/container/*.c src/storage/*.c src/init/*.c src/trace/*.c \
-	src/uevent/*.c src/device/*.c))
+	src/uevent/*.c src/device/*.c src/guest/*.c))
 CLIENT_SRCS := $(sort $(wildcard tools/lib/*.c))
 CTL_SRCS := $(sort $(wildcard tools/ctl/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))

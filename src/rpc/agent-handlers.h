@@ -30,5 +30,21 @@ void rpc_close_stdin(struct rpc_call *call, const ProtobufCMessage *req, void *c
 void rpc_tty_win_resize(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_create_sandbox(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_destroy_sandbox(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+/* guest (svc-guest.c) */
+void rpc_set_guest_date_time(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_reseed_random_dev(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_get_guest_details(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_mem_hotplug_by_probe(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_copy_file(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_get_metrics(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_add_swap(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_add_swap_path(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_get_volume_stats(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_resize_volume(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_online_cpu_mem(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_remove_stale_virtiofs_share_mounts(struct rpc_call *call, const ProtobufCMessage *req,
+					    void *ctx);
+void rpc_get_diagnostic_data(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+void rpc_mem_agent_set(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 
 #endif

@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Guest-wide methods: decode, refuse in an inert sandbox what would change the
+ * guest, call src/guest/, map the error. Input errors keep INVALID_ARGUMENT;
+ * any other failure is INTERNAL, as upstream answers them.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.pb-c.h"
+#include "csi.pb-c.h"
+#include "google/protobuf/empty.pb-c.h"
+#include "guest/guest.h"
+#include "rpc/agent-handlers.h"
+#include "rpc/status.h"
+#include "sandbox/container.h"
+#include "sandbox/sandbox.h"
+
+static void reply_err(struct rpc_call *call, agent_error_t *err)
+{
+	if (err && err->status == 0)
+		err->status = GRPC_INTERNAL;
+	rpc_reply_error(call, err);
+}
+
+static void reply_empty(struct rpc_call *call)
+{
+	Google__Protobuf__Empty empty = GOOGLE__PROTOBUF__EMPTY__INIT;
+	rpc_reply(call, &empty.base);
+}
+
+/* Methods that change the guest are refused in an inert (fuzzing) sandbox. */
+static bool refuse_inert(struct rpc_call *call, const struct sandbox *sb)
+{
+	if (!sb->opts.inert)
+		return false;
+	rpc_reply_status(call, GRPC_PERMISSION_DENIED, "this sandbox is inert");
+	return true;
+}
+
+void rpc_set_guest_date_time(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__SetGuestDateTimeRequest *r = (const Grpc__SetGuestDateTimeRequest *)req;
+	agent_error_t *err = NULL;
+
+	if (refuse_inert(call, ctx))
+		return;
+	if (guest_set_time(r->sec, r->usec, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	reply_empty(call);
+}
+
+void rpc_reseed_random_dev(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__ReseedRandomDevRequest *r = (const Grpc__ReseedRandomDevRequest *)req;
+	agent_error_t *err = NULL;
+
+	if (refuse_inert(call, ctx))
+		return;
+	if (guest_reseed_random("/dev/random", r->data.data, r->data.len, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	reply_empty(call);
+}
+
+void rpc_get_guest_details(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__GuestDetailsRequest *r = (const Grpc__GuestDetailsRequest *)req;
+	Grpc__GuestDetailsResponse resp = GRPC__GUEST_DETAILS_RESPONSE__INIT;
+	Grpc__AgentDetails details = GRPC__AGENT_DETAILS__INIT;
+	static char *const storage_handlers[] = {"ephemeral", "local"};
+	agent_error_t *err = NULL;
+
+	if (r->mem_block_size &&
+	    guest_mem_block_size(GUEST_SYSFS_MEMORY, &resp.mem_block_size_bytes, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	bool probe = false;
+	if (r->mem_hotplug_probe &&
+	    guest_mem_probe_supported(GUEST_SYSFS_MEMORY, &probe, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	resp.support_mem_hotplug_probe = probe;
+	details.version = (char *)AGENT_VERSION;
+	details.init_daemon = getpid() == 1;
+	details.n_storage_handlers = sizeof(storage_handlers) / sizeof(storage_handlers[0]);
+	details.storage_handlers = (char **)storage_handlers;
+	/* Seccomp filters are built and loaded by src/container/seccomp.c. */
+	details.supports_seccomp = true;
+	resp.agent_details = &details;
+	rpc_reply(call, &resp.base);
+}
+
+void rpc_mem_hotplug_by_probe(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__MemHotplugByProbeRequest *r = (const Grpc__MemHotplugByProbeRequest *)req;
+	agent_error_t *err = NULL;
+
+	if (refuse_inert(call, ctx))
+		return;
+	if (guest_mem_probe(GUEST_SYSFS_MEMORY, r->memhotplugprobeaddr, r->n_memhotplugprobeaddr,
+			    &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	reply_empty(call);
+}
+
+void rpc_copy_file(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__CopyFileRequest *r = (const Grpc__CopyFileRequest *)req;
+	agent_error_t *err = NULL;
+
+	if (refuse_inert(call, ctx))
+		return;
+	struct guest_copy c = {.path = r->path,
+			       .file_size = r->file_size,
+			       .file_mode = r->file_mode,
+			       .dir_mode = r->dir_mode,
+			       .uid = r->uid,
+			       .gid = r->gid,
+			       .offset = r->offset,
+			       .data = r->data.data,
+			       .len = r->data.len};
+	if (guest_copy_file(GUEST_COPY_ROOT, &c, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	reply_empty(call);
+}
+
+void rpc_get_metrics(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	Grpc__Metrics resp = GRPC__METRICS__INIT;
+	agent_error_t *err = NULL;
+	char *text = NULL;
+
+	if (guest_metrics("/proc", &text, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	resp.metrics = text;
+	rpc_reply(call, &resp.base);
+	free(text);
+}
+
+void rpc_add_swap_path(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__AddSwapPathRequest *r = (const Grpc__AddSwapPathRequest *)req;
+	agent_error_t *err = NULL;
+
+	if (refuse_inert(call, ctx))
+		return;
+	if (guest_swapon(r->path, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	reply_empty(call);
+}
+
+/* The disk is looked up as it is now: the runtime hot-plugs it before this call. */
+void rpc_add_swap(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__AddSwapRequest *r = (const Grpc__AddSwapRequest *)req;
+	agent_error_t *err = NULL;
+	char dev[PATH_MAX];
+
+	if (refuse_inert(call, ctx))
+		return;
+	if (guest_pci_block_dev("/sys/devices", r->pcipath, r->n_pcipath, dev, sizeof(dev), &err) <
+		    0 ||
+	    guest_swapon(dev, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	reply_empty(call);
+}
+
+void rpc_get_volume_stats(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__VolumeStatsRequest *r = (const Grpc__VolumeStatsRequest *)req;
+	Grpc__VolumeStatsResponse resp = GRPC__VOLUME_STATS_RESPONSE__INIT;
+	Grpc__VolumeUsage bytes = GRPC__VOLUME_USAGE__INIT, inodes = GRPC__VOLUME_USAGE__INIT;
+	Grpc__VolumeCondition cond = GRPC__VOLUME_CONDITION__INIT;
+	Grpc__VolumeUsage *usage[] = {&bytes, &inodes};
+	struct guest_volume_usage u;
+	agent_error_t *err = NULL;
+
+	if (guest_volume_stats(GUEST_VOLUME_ROOT, r->volume_guest_path, &u, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	bytes.unit = GRPC__VOLUME_USAGE__UNIT__BYTES;
+	bytes.total = u.bytes_total;
+	bytes.available = u.bytes_available;
+	bytes.used = u.bytes_used;
+	inodes.unit = GRPC__VOLUME_USAGE__UNIT__INODES;
+	inodes.total = u.inodes_total;
+	inodes.available = u.inodes_available;
+	inodes.used = u.inodes_used;
+	cond.abnormal = false;
+	cond.message = (char *)"OK";
+	resp.usage = usage;
+	resp.n_usage = 2;
+	resp.volume_condition = &cond;
+	rpc_reply(call, &resp.base);
+}
+
+void rpc_resize_volume(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	rpc_reply_status(call, GRPC_UNIMPLEMENTED, "ResizeVolume is not supported (as upstream)");
+}
+
+void rpc_online_cpu_mem(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__OnlineCPUMemRequest *r = (const Grpc__OnlineCPUMemRequest *)req;
+	agent_error_t *err = NULL;
+
+	if (refuse_inert(call, ctx))
+		return;
+	/* wait is ignored: this is always synchronous. */
+	if (guest_online_cpus(GUEST_SYSFS_CPU, r->nb_cpus, &err) < 0 ||
+	    (!r->cpu_only && guest_online_memory(GUEST_SYSFS_MEMORY, NULL, &err) < 0)) {
+		reply_err(call, err);
+		return;
+	}
+	reply_empty(call);
+}
+
+void rpc_remove_stale_virtiofs_share_mounts(struct rpc_call *call, const ProtobufCMessage *req,
+					    void *ctx)
+{
+	agent_error_t *err = NULL;
+
+	if (guest_stat_share_mounts("/proc/self/mountinfo", GUEST_COPY_ROOT, NULL, &err) < 0) {
+		reply_err(call, err);
+		return;
+	}
+	reply_empty(call);
+}
+
+void rpc_get_diagnostic_data(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	const Grpc__GetDiagnosticDataRequest *r = (const Grpc__GetDiagnosticDataRequest *)req;
+	Grpc__GetDiagnosticDataResponse resp = GRPC__GET_DIAGNOSTIC_DATA_RESPONSE__INIT;
+	agent_error_t *err = NULL;
+	char *data = NULL;
+
+	if (strcmp(r->log_type, "termination_log") != 0) {
+		rpc_reply_status(call, GRPC_INVALID_ARGUMENT,
+				 "unsupported diagnostic log_type: %.64s", r->log_type);
+		return;
+	}
+	struct container *c = container_find(ctx, r->container_id);
+	if (!c) {
+		rpc_reply_status(call, GRPC_INTERNAL, "container %.128s not found",
+				 r->container_id);
+		return;
+	}
+	if (guest_termination_log(c->spec, &data, &err) < 0) {
+		agent_error_wrap(&err, "termination log of %s", r->container_id);
+		reply_err(call, err);
+		return;
+	}
+	resp.data = data;
+	rpc_reply(call, &resp.base);
+	free(data);
+}
+
+/* The memory-reclaim helper is not built in: as upstream when it was not enabled. */
+void rpc_mem_agent_set(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
+{
+	rpc_reply_status(call, GRPC_INTERNAL, "mem-agent is disabled");
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Swap (src/guest/swap.c) and volume usage (src/guest/volume.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/swap.h>
+#include <unistd.h>
+
+#include "base/fsutil.h"
+#include "guest/guest.h"
+#include "harness.h"
+#include "rpc/status.h"
+
+static bool in_proc_swaps(const char *path)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/swaps", "re");
+	ASSERT_NOT_NULL(f);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, path, strlen(path)) == 0 && line[strlen(path)] == ' ')
+			found = true;
+	fclose(f);
+	return found;
+}
+
+TEST(mkswap_then_swapon_a_file)
+{
+	char dir[64] = "/var/tmp/test-swap-XXXXXX", path[128];
+	ASSERT_NOT_NULL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/swapfile", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ASSERT_GE(fd, 0);
+	/* Swap files must not have holes: write the zeros. */
+	static char zero[1 << 20];
+	for (int i = 0; i < 16; i++)
+		ASSERT_EQ(write(fd, zero, sizeof(zero)), (ssize_t)sizeof(zero));
+	agent_error_t *err = NULL;
+	if (guest_mkswap(fd, 16u << 20, &err) < 0)
+		FAIL("%s", err->msg);
+	close(fd);
+	/* blkid, when present, recognises what we wrote. */
+	if (access("/usr/sbin/blkid", X_OK) == 0 || access("/sbin/blkid", X_OK) == 0) {
+		char cmd[256], out[64] = "";
+		snprintf(cmd, sizeof(cmd), "blkid -p -o value -s TYPE %s", path);
+		FILE *p = popen(cmd, "r");
+		ASSERT_NOT_NULL(p);
+		if (!fgets(out, sizeof(out), p))
+			out[0] = '\0';
+		pclose(p);
+		ASSERT_STREQ(out, "swap\n");
+	}
+	int r = guest_swapon(path, &err);
+	if (r < 0) {
+		rm_rf(dir);
+		if (r == -EINVAL || r == -EPERM || r == -ENOSYS)
+			SKIP("swapon refused here: %s", err->msg);
+		FAIL("%s", err->msg);
+	}
+	bool active = in_proc_swaps(path);
+	ASSERT_EQ(swapoff(path), 0);
+	rm_rf(dir);
+	ASSERT_TRUE(active);
+}
+
+TEST(swap_input_is_checked)
+{
+	agent_error_t *err = NULL;
+	ASSERT_EQ(guest_swapon("relative/file", &err), -EINVAL);
+	ASSERT_EQ(rpc_status_from_error(err), GRPC_INVALID_ARGUMENT);
+	err = agent_error_free(err);
+	ASSERT_EQ(guest_swapon("/a/../etc/shadow", &err), -EINVAL);
+	err = agent_error_free(err);
+	/* Not a swap area: swapon refuses, and says so. */
+	ASSERT_TRUE(guest_swapon("/dev/null", &err) < 0);
+	ASSERT_TRUE(strstr(err->msg, "swapon /dev/null"));
+	err = agent_error_free(err);
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	ASSERT_EQ(guest_mkswap(fd, 4096, &err), -EINVAL);
+	close(fd);
+	agent_error_free(err);
+}
+
+static void mkdirs(const char *top, const char *rel)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", top, rel);
+	ASSERT_EQ(mkdir_p(path, 0755), 0);
+}
+
+TEST(pci_path_to_block_device)
+{
+	char top[64] = "/tmp/test-pci-XXXXXX", dev[64];
+	agent_error_t *err = NULL;
+	ASSERT_NOT_NULL(mkdtemp(top));
+	mkdirs(top, "pci0000:00/0000:00:02.0/virtio1/block/vda");
+	mkdirs(top, "pci0000:00/0000:00:03.1/virtio2/block/vdx"); /* function 1: not it */
+	mkdirs(top, "pci0000:00/0000:00:05.0/0000:01:03.0/virtio4/block/vdc");
+	mkdirs(top, "pci0000:00/0000:00:05.0/pci_bus/0000:01");
+	uint32_t p1[] = {2};
+	ASSERT_EQ(guest_pci_block_dev(top, p1, 1, dev, sizeof(dev), &err), 0);
+	ASSERT_STREQ(dev, "/dev/vda");
+	uint32_t p2[] = {5, 3};
+	ASSERT_EQ(guest_pci_block_dev(top, p2, 2, dev, sizeof(dev), &err), 0);
+	ASSERT_STREQ(dev, "/dev/vdc");
+	uint32_t p3[] = {3};
+	ASSERT_EQ(guest_pci_block_dev(top, p3, 1, dev, sizeof(dev), &err), -ENOENT);
+	err = agent_error_free(err);
+	uint32_t p4[] = {5}; /* a bridge: no disk of its own */
+	ASSERT_EQ(guest_pci_block_dev(top, p4, 1, dev, sizeof(dev), &err), -ENOENT);
+	err = agent_error_free(err);
+	uint32_t p5[] = {0x20};
+	ASSERT_EQ(guest_pci_block_dev(top, p5, 1, dev, sizeof(dev), &err), -EINVAL);
+	err = agent_error_free(err);
+	ASSERT_EQ(guest_pci_block_dev(top, p5, 0, dev, sizeof(dev), &err), -EINVAL);
+	agent_error_free(err);
+	rm_rf(top);
+}
+
+TEST(volume_stats_match_statvfs)
+{
+	char top[64] = "/tmp/test-vol-XXXXXX", path[128];
+	struct guest_volume_usage u;
+	struct statvfs sv;
+	agent_error_t *err = NULL;
+	ASSERT_NOT_NULL(mkdtemp(top));
+	snprintf(path, sizeof(path), "%s/vol", top);
+	ASSERT_EQ(mkdir(path, 0755), 0);
+	ASSERT_EQ(guest_volume_stats(top, path, &u, &err), 0);
+	ASSERT_EQ(statvfs(path, &sv), 0);
+	ASSERT_EQ(u.bytes_total, (uint64_t)sv.f_blocks * sv.f_frsize);
+	ASSERT_EQ(u.inodes_total, sv.f_files);
+	ASSERT_EQ(u.bytes_used, u.bytes_total - u.bytes_available);
+	ASSERT_EQ(u.inodes_used, u.inodes_total - u.inodes_available);
+	ASSERT_TRUE(u.bytes_available > 0 && u.bytes_available <= u.bytes_total);
+	/* Outside the root, "..", missing. */
+	ASSERT_EQ(guest_volume_stats(top, "/etc", &u, &err), -EINVAL);
+	ASSERT_EQ(rpc_status_from_error(err), GRPC_INVALID_ARGUMENT);
+	err = agent_error_free(err);
+	snprintf(path, sizeof(path), "%s/../etc", top);
+	ASSERT_EQ(guest_volume_stats(top, path, &u, &err), -EINVAL);
+	err = agent_error_free(err);
+	snprintf(path, sizeof(path), "%s/missing", top);
+	ASSERT_EQ(guest_volume_stats(top, path, &u, &err), -ENOENT);
+	agent_error_free(err);
+	rm_rf(top);
+}
