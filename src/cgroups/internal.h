@@ -153,4 +153,7 @@ int cg_stats_v2(struct cgroup *cg, Grpc__CgroupStats *out, agent_error_t **err);
 bool cg_hugepage_size_valid(const char *s);
 uint64_t cg_shares_to_weight(uint64_t shares);
 
+/* out->cpu_stats with its usage and throttling parts, zeroed; NULL on ENOMEM. */
+Grpc__CpuStats *cg_cpu_stats_new(Grpc__CgroupStats *out);
+
 #endif

@@ -166,3 +166,21 @@ int cg_blkio_add(Grpc__BlkioStatsEntry ***v, size_t *n, uint64_t major, uint64_t
 	(*v)[(*n)++] = e;
 	return 0;
 }
+
+Grpc__CpuStats *cg_cpu_stats_new(Grpc__CgroupStats *out)
+{
+	Grpc__CpuStats *cs = malloc(sizeof(*cs));
+
+	if (!cs)
+		return NULL;
+	grpc__cpu_stats__init(cs);
+	/* Owned by out from here: cgroup_stats_clear frees what was made, also on failure. */
+	out->cpu_stats = cs;
+	cs->cpu_usage = malloc(sizeof(*cs->cpu_usage));
+	cs->throttling_data = malloc(sizeof(*cs->throttling_data));
+	if (!cs->cpu_usage || !cs->throttling_data)
+		return NULL;
+	grpc__cpu_usage__init(cs->cpu_usage);
+	grpc__throttling_data__init(cs->throttling_data);
+	return cs;
+}

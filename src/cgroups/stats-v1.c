@@ -18,17 +18,9 @@ static int cpu_stats(struct cgroup *cg, Grpc__CgroupStats *out)
 	const char *acct = cg->v1_dir[CG_CPUACCT], *cpu = cg->v1_dir[CG_CPU];
 	if (!acct && !cpu)
 		return 0;
-	Grpc__CpuStats *cs = malloc(sizeof(*cs));
+	Grpc__CpuStats *cs = cg_cpu_stats_new(out);
 	if (!cs)
 		return -ENOMEM;
-	grpc__cpu_stats__init(cs);
-	out->cpu_stats = cs;
-	cs->cpu_usage = malloc(sizeof(*cs->cpu_usage));
-	cs->throttling_data = malloc(sizeof(*cs->throttling_data));
-	if (!cs->cpu_usage || !cs->throttling_data)
-		return -ENOMEM;
-	grpc__cpu_usage__init(cs->cpu_usage);
-	grpc__throttling_data__init(cs->throttling_data);
 
 	if (acct) {
 		Grpc__CpuUsage *u = cs->cpu_usage;

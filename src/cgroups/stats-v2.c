@@ -41,17 +41,9 @@ static int cpu_stats(const char *d, Grpc__CgroupStats *out)
 	int r = cg_read(d, "cpu.stat", &s);
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
-	Grpc__CpuStats *cs = malloc(sizeof(*cs));
+	Grpc__CpuStats *cs = cg_cpu_stats_new(out);
 	if (!cs)
 		return -ENOMEM;
-	grpc__cpu_stats__init(cs);
-	out->cpu_stats = cs;
-	cs->cpu_usage = malloc(sizeof(*cs->cpu_usage));
-	cs->throttling_data = malloc(sizeof(*cs->throttling_data));
-	if (!cs->cpu_usage || !cs->throttling_data)
-		return -ENOMEM;
-	grpc__cpu_usage__init(cs->cpu_usage);
-	grpc__throttling_data__init(cs->throttling_data);
 	cs->cpu_usage->total_usage = kv_or0(s, "usage_usec") * 1000;
 	cs->cpu_usage->usage_in_usermode = kv_or0(s, "user_usec") * 1000;
 	cs->cpu_usage->usage_in_kernelmode = kv_or0(s, "system_usec") * 1000;
