@@ -17,6 +17,7 @@
 #include "base/log.h"
 #include "container/hooks.h"
 #include "container/validate.h"
+#include "sandbox/devwait.h"
 #include "rpc/status.h"
 #include "sandbox/process-internal.h"
 #include "sandbox/sandbox.h"
@@ -100,6 +101,20 @@ static void oom_watch(struct container *c)
 		c->oom = cgroup_oom_close(c->oom);
 }
 
+struct create_ctx {
+	struct container *c;
+	container_done_fn done;
+	void *ctx;
+	Grpc__CreateContainerRequest *req; /* our copy, while devices are waited for */
+};
+
+static void create_ctx_free(struct create_ctx *cc)
+{
+	if (cc && cc->req)
+		grpc__create_container_request__free_unpacked(cc->req, NULL);
+	free(cc);
+}
+
 /* --- hooks ----------------------------------------------------------------------------- */
 
 /* Agent-side hooks (prestart, poststart, poststop): failures are logged, never fatal. */
@@ -133,6 +148,19 @@ static void container_teardown(struct container *c)
 	char path[4096];
 
 	c->destroying = true;
+	if (c->devwait) {
+		/* Removed while waiting for its devices: the create is answered now. */
+		struct create_ctx *cc = c->pending_create;
+		agent_error_t *cerr = NULL;
+		devwait_cancel(c->devwait);
+		c->devwait = NULL;
+		agent_error_set_status(&cerr, GRPC_ABORTED, ECANCELED,
+				       "container %s was removed while waiting for its devices",
+				       c->id);
+		cc->done(-ECANCELED, cerr, cc->ctx);
+		create_ctx_free(cc);
+	}
+	c->pending_create = NULL;
 	for (p = c->procs; p; p = p->next)
 		if (p->pid > 0 && !p->exited)
 			kill(p->pid, SIGKILL);
@@ -228,12 +256,6 @@ static int launch_start_process(struct container *c, struct process *p, struct l
 
 /* --- create ---------------------------------------------------------------------------- */
 
-struct create_ctx {
-	struct container *c;
-	container_done_fn done;
-	void *ctx;
-};
-
 static bool spec_has_ns(const Grpc__Spec *spec, enum ns_type t)
 {
 	const Grpc__Linux *lx = spec->linux;
@@ -273,7 +295,7 @@ static int adjust_namespaces(struct sandbox *sb, Grpc__Spec *spec, bool sandbox_
 			*ret_pid_fd = sb->sandbox_pidns_fd;
 			return 0;
 		}
-		if (sb->n_containers > 0)
+		if (sb->n_containers > 1) /* others than this one (linked already) */
 			return agent_error_set_status(err, GRPC_FAILED_PRECONDITION, ENOENT,
 						      "Sandbox does not have sandbox_pidns");
 	}
@@ -372,6 +394,7 @@ static void create_finish(struct create_ctx *cc, int r, agent_error_t *err)
 	struct container *c = cc->c;
 	struct sandbox *sb = c->sb;
 
+	c->pending_create = NULL;
 	if (r < 0) {
 		container_unlink(sb, c);
 		container_teardown(c);
@@ -388,7 +411,7 @@ static void create_finish(struct create_ctx *cc, int r, agent_error_t *err)
 				  "prestart");
 	}
 	cc->done(r, err, cc->ctx);
-	free(cc);
+	create_ctx_free(cc);
 }
 
 static void on_init_parked(struct launch *l, int r, agent_error_t *err, void *data)
@@ -407,17 +430,71 @@ static void on_init_parked(struct launch *l, int r, agent_error_t *err, void *da
 	create_finish(cc, r, err);
 }
 
-int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req,
-		     container_done_fn done, void *ctx, agent_error_t **err)
+/* Everything after the devices are there: namespaces, storages, bundle, cgroup, the init. */
+static int create_continue(struct create_ctx *cc, char *const *devs, agent_error_t **err)
 {
+	struct container *c = cc->c;
+	struct sandbox *sb = c->sb;
+	const Grpc__CreateContainerRequest *req = cc->req;
 	struct launch_config lc = {.init = true, .apply_resources = true};
 	struct cgroup_manager *cgm;
-	struct create_ctx *cc = NULL;
-	struct container *c;
 	struct process *p;
 	int child[3] = {-1, -1, -1};
 	char cgpath[4096];
 	int pid_fd, r;
+
+	r = sandbox_cgroups(sb, &cgm, err);
+	if (r < 0)
+		return r;
+	r = adjust_namespaces(sb, c->spec, req->sandbox_pidns, &pid_fd, err);
+	if (r < 0)
+		return r;
+	r = cgroup_path_for(c, cgpath, sizeof(cgpath), err);
+	if (r < 0)
+		return r;
+	r = storages_add(&sb->storages, req->storages, req->n_storages, devs, c->id, &c->storages,
+			 &c->n_storages, err);
+	if (r < 0)
+		return r;
+	r = setup_bundle(c, err);
+	if (r < 0)
+		return r;
+	r = cgroup_create(cgm, cgpath, &c->cg, err);
+	if (r < 0)
+		return r;
+	p = process_new(c, c->id, true, c->spec->process->terminal);
+	if (!p)
+		return agent_error_set(err, ENOMEM, "out of memory");
+	process_link(c, p);
+	r = process_stdio_new(p, sb->loop, sb->opts.pipe_size, child, err);
+	if (r < 0)
+		return r;
+	lc.process = c->spec->process;
+	for (int t = 0; t < NS_COUNT; t++)
+		lc.join_fds[t] = -1;
+	lc.join_fds[NS_PID] = pid_fd;
+	return launch_process(c, p, &lc, child, on_init_parked, cc, err);
+}
+
+static void on_devices(int r, agent_error_t *err, char *const *devs, void *data)
+{
+	struct create_ctx *cc = data;
+
+	cc->c->devwait = NULL;
+	if (r >= 0)
+		r = create_continue(cc, devs, &err);
+	if (r < 0) {
+		agent_error_wrap(&err, "creating container %s", cc->c->id);
+		create_finish(cc, r, err);
+	}
+}
+
+int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req,
+		     container_done_fn done, void *ctx, agent_error_t **err)
+{
+	struct create_ctx *cc = NULL;
+	struct container *c;
+	int r;
 
 	if (sb->opts.inert)
 		return agent_error_set(err, EPERM, "this sandbox is inert");
@@ -436,9 +513,11 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 	r = spec_validate(req->oci, err);
 	if (r < 0)
 		return r;
-	r = sandbox_cgroups(sb, &cgm, err);
-	if (r < 0)
-		return r;
+	for (size_t i = 0; i < req->n_storages; i++) {
+		r = storage_validate(req->storages[i], err);
+		if (r < 0)
+			return agent_error_wrap(err, "storages[%zu]", i);
+	}
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -449,10 +528,15 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 	c->id = strdup(req->container_id);
 	c->spec = message_dup(&req->oci->base, &grpc__spec__descriptor);
 	cc = calloc(1, sizeof(*cc));
-	if (!c->id || !c->spec || !cc) {
+	if (cc)
+		cc->req = message_dup(&req->base, &grpc__create_container_request__descriptor);
+	if (!c->id || !c->spec || !cc || !cc->req) {
 		r = agent_error_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
+	cc->c = c;
+	cc->done = done;
+	cc->ctx = ctx;
 	/* The sandbox's guest hooks, for specs without hooks of their own (spec 4.2 step 9). */
 	if (!c->spec->hooks && sb->guest_hooks) {
 		c->spec->hooks = message_dup(&sb->guest_hooks->base, &grpc__hooks__descriptor);
@@ -461,54 +545,31 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 			goto fail;
 		}
 	}
-	r = adjust_namespaces(sb, c->spec, req->sandbox_pidns, &pid_fd, err);
+	/* Hot-plugged disks first: nothing is made until they are all there. */
+	r = devwait_start(sb, cc->req->storages, cc->req->n_storages, on_devices, cc, &c->devwait,
+			  err);
 	if (r < 0)
 		goto fail;
-	r = cgroup_path_for(c, cgpath, sizeof(cgpath), err);
-	if (r < 0)
-		goto fail;
-	r = storages_add(&sb->storages, req->storages, req->n_storages, &c->storages,
-			 &c->n_storages, err);
-	if (r < 0)
-		goto fail;
-	r = setup_bundle(c, err);
-	if (r < 0)
-		goto fail;
-	r = cgroup_create(cgm, cgpath, &c->cg, err);
-	if (r < 0)
-		goto fail;
-
-	p = process_new(c, c->id, true, c->spec->process->terminal);
-	if (!p) {
-		r = agent_error_set(err, ENOMEM, "out of memory");
-		goto fail;
-	}
-	process_link(c, p);
-	r = process_stdio_new(p, sb->loop, sb->opts.pipe_size, child, err);
-	if (r < 0)
-		goto fail;
-
-	lc.process = c->spec->process;
-	for (int t = 0; t < NS_COUNT; t++)
-		lc.join_fds[t] = -1;
-	lc.join_fds[NS_PID] = pid_fd;
-	cc->c = c;
-	cc->done = done;
-	cc->ctx = ctx;
-	r = launch_process(c, p, &lc, child, on_init_parked, cc, err);
-	if (r < 0)
-		goto fail;
+	c->pending_create = cc;
 	c->status = CONTAINER_CREATED;
 	container_link(sb, c);
+	if (c->devwait)
+		return 0;
+	r = create_continue(cc, NULL, err);
+	if (r < 0) {
+		container_unlink(sb, c);
+		goto fail;
+	}
 	return 0;
 
 fail:
 	if (err && *err && !(*err)->status)
 		(*err)->status = GRPC_INTERNAL;
 	agent_error_wrap(err, "creating container %s", req->container_id);
+	c->pending_create = NULL;
 	container_teardown(c);
 	container_free(c);
-	free(cc);
+	create_ctx_free(cc);
 	return r;
 }
 
@@ -678,7 +739,8 @@ int container_remove(struct sandbox *sb, const char *cid, agent_error_t **err)
 	if (!c)
 		return agent_error_set_status(err, GRPC_INTERNAL, ESRCH, "Invalid container id %s",
 					      cid);
-	if (c->init && c->init->launch && c->status == CONTAINER_CREATED && c->ns_fds[NS_MNT] < 0)
+	if (c->devwait ||
+	    (c->init && c->init->launch && c->status == CONTAINER_CREATED && c->ns_fds[NS_MNT] < 0))
 		return agent_error_set_status(err, GRPC_FAILED_PRECONDITION, EBUSY,
 					      "container %s is still being created", cid);
 	container_unlink(sb, c);

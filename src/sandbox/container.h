@@ -21,6 +21,7 @@
 
 struct sandbox;
 struct container;
+struct devwait;
 
 enum container_status { CONTAINER_CREATED, CONTAINER_RUNNING, CONTAINER_PAUSED, CONTAINER_STOPPED };
 const char *container_status_name(enum container_status s);
@@ -71,6 +72,8 @@ struct container {
 	struct loop_io *oom_io;
 	char **storages; /* mount points this container holds a reference on */
 	size_t n_storages;
+	struct devwait *devwait; /* while CreateContainer waits for hot-plugged disks */
+	void *pending_create; /* that create's context (container.c) */
 	bool rootfs_mounted;
 	bool destroying;
 };

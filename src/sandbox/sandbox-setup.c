@@ -17,6 +17,8 @@
 #include "rpc/status.h"
 #include "sandbox/container.h"
 #include "sandbox/sandbox-setup.h"
+#include "device/devmatch.h"
+#include "uevent/listener.h"
 
 #define SANDBOX_NS_DIR "/run/sandbox-ns"
 #define SANDBOX_DNS_FILE SANDBOX_RUN_DIR "/sandbox/resolv.conf"
@@ -216,6 +218,42 @@ static void load_guest_hooks(struct sandbox *sb, const char *dir)
 	sb->guest_hooks = h;
 }
 
+/*
+ * The sandbox's device-backed storages must already be there: CreateSandbox
+ * answers at once (only CreateContainer waits for hot-plugged disks).
+ */
+static int find_devices(struct sandbox *sb, Grpc__Storage **st, size_t n, char ***ret,
+			agent_error_t **err)
+{
+	char **devs = calloc(n + 1, sizeof(char *));
+	struct dev_match d;
+	struct uevent ev;
+	int r = 0;
+
+	if (!devs)
+		return agent_error_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		r = storage_device_match(st[i], &d, err);
+		if (r <= 0)
+			continue;
+		r = sb->uevents ? uevent_find(sb->uevents, &d.m, &ev, err) : 0;
+		if (r == 0)
+			r = agent_error_set_status(err, GRPC_UNAVAILABLE, ENODEV,
+						   "storages[%zu]: device %s is not there", i,
+						   st[i]->source);
+		else if (r > 0 && asprintf(&devs[i], "/dev/%s", ev.devname) < 0)
+			r = agent_error_set(err, ENOMEM, "out of memory");
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			free(devs[i]);
+		free(devs);
+		return r;
+	}
+	*ret = devs;
+	return 0;
+}
+
 int sandbox_create(struct sandbox *sb, const Grpc__CreateSandboxRequest *req, agent_error_t **err)
 {
 	int r;
@@ -257,7 +295,15 @@ int sandbox_create(struct sandbox *sb, const Grpc__CreateSandboxRequest *req, ag
 		char **points;
 		size_t n;
 
-		r = storages_add(&sb->storages, req->storages, req->n_storages, &points, &n, err);
+		char **devs = NULL;
+		r = find_devices(sb, req->storages, req->n_storages, &devs, err);
+		if (r < 0)
+			return r;
+		r = storages_add(&sb->storages, req->storages, req->n_storages, devs, NULL, &points,
+				 &n, err);
+		for (size_t i = 0; devs && i < req->n_storages; i++)
+			free(devs[i]);
+		free(devs);
 		if (r < 0)
 			return r;
 		char **all = realloc(sb->sandbox_storages,

@@ -9,14 +9,13 @@
 #include "base/fsutil.h"
 #include "container/mountopt.h"
 #include "rpc/status.h"
+#include "storage/storage-internal.h"
 
-typedef int (*storage_driver_fn)(const Grpc__Storage *s, char **ret_cleanup, agent_error_t **err);
-
-static bool path_clean_under_root(const char *p)
+bool storage_path_clean_under(const char *p, const char *root)
 {
-	size_t rl = strlen(STORAGE_ROOT);
+	size_t rl = strlen(root);
 
-	if (strncmp(p, STORAGE_ROOT, rl) != 0 || (p[rl] != '/' && p[rl] != '\0'))
+	if (strncmp(p, root, rl) != 0 || (p[rl] != '/' && p[rl] != '\0'))
 		return false;
 	if (strlen(p) >= 4096 || strstr(p, "//"))
 		return false;
@@ -30,8 +29,8 @@ static bool path_clean_under_root(const char *p)
 }
 
 /* "fsgid=N" and "mode=NNN" are ours; the rest goes to mount(2). */
-static int split_options(const Grpc__Storage *s, long *fsgid, long *mode, char ***ret,
-			 size_t *ret_n, agent_error_t **err)
+int storage_split_options(const Grpc__Storage *s, long *fsgid, long *mode, char ***ret,
+			  size_t *ret_n, agent_error_t **err)
 {
 	char **words = calloc(s->n_options + 1, sizeof(char *));
 	size_t n = 0;
@@ -67,7 +66,7 @@ static int split_options(const Grpc__Storage *s, long *fsgid, long *mode, char *
 	return 0;
 }
 
-static int apply_fsgid(const char *path, long fsgid, long mode, agent_error_t **err)
+int storage_apply_fsgid(const char *path, long fsgid, long mode, agent_error_t **err)
 {
 	struct stat st;
 
@@ -85,12 +84,13 @@ static int apply_fsgid(const char *path, long fsgid, long mode, agent_error_t **
 	return 0;
 }
 
-static int driver_local(const Grpc__Storage *s, char **ret_cleanup, agent_error_t **err)
+static int driver_local(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err)
 {
+	const Grpc__Storage *s = rq->s;
 	char **words = NULL;
 	size_t n = 0;
 	long fsgid, mode;
-	int r = split_options(s, &fsgid, &mode, &words, &n, err);
+	int r = storage_split_options(s, &fsgid, &mode, &words, &n, err);
 
 	free(words);
 	if (r < 0)
@@ -99,11 +99,12 @@ static int driver_local(const Grpc__Storage *s, char **ret_cleanup, agent_error_
 	if (r < 0)
 		return agent_error_setsys(err, -r, "creating %s", s->mount_point);
 	*ret_cleanup = NULL; /* local volumes are never removed (as upstream) */
-	return apply_fsgid(s->mount_point, fsgid, mode, err);
+	return storage_apply_fsgid(s->mount_point, fsgid, mode, err);
 }
 
-static int driver_ephemeral(const Grpc__Storage *s, char **ret_cleanup, agent_error_t **err)
+static int driver_ephemeral(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err)
 {
+	const Grpc__Storage *s = rq->s;
 	struct mount_opts mo = {0};
 	char **words = NULL;
 	size_t n = 0;
@@ -114,7 +115,7 @@ static int driver_ephemeral(const Grpc__Storage *s, char **ret_cleanup, agent_er
 		return agent_error_set_status(err, GRPC_UNIMPLEMENTED, EOPNOTSUPP,
 					      "ephemeral storage of type \"%s\" is not supported",
 					      s->fstype);
-	r = split_options(s, &fsgid, &mode, &words, &n, err);
+	r = storage_split_options(s, &fsgid, &mode, &words, &n, err);
 	if (r < 0)
 		return r;
 	/* Unlike upstream, the options (size=, noexec, mode=, ...) are honoured. */
@@ -135,7 +136,7 @@ static int driver_ephemeral(const Grpc__Storage *s, char **ret_cleanup, agent_er
 	}
 	mount_opts_release(&mo);
 	*ret_cleanup = strdup(s->mount_point);
-	return apply_fsgid(s->mount_point, fsgid, -1, err);
+	return storage_apply_fsgid(s->mount_point, fsgid, -1, err);
 }
 
 static const struct {
@@ -144,13 +145,18 @@ static const struct {
 } drivers[] = {
 	{"local", driver_local},
 	{"ephemeral", driver_ephemeral},
+	{"blk", storage_driver_block},
+	{"mmioblk", storage_driver_block},
+	{"scsi", storage_driver_block},
+	{"nvdimm", storage_driver_block},
+	{"virtio-fs", storage_driver_virtiofs},
+	{"9p", storage_driver_9p},
+	{"overlayfs", storage_driver_overlay},
+	{"watchable-bind", storage_driver_bind},
 };
 
 /* Upstream's drivers that later work brings (issue: storage and devices). */
-static const char *const later_drivers[] = {
-	"blk",	     "mmioblk",	  "scsi",	    "nvdimm",
-	"virtio-fs", "overlayfs", "watchable-bind", "image_guest_pull",
-	"blk-ccw"};
+static const char *const later_drivers[] = {"image_guest_pull", "blk-ccw", "erofs.multi-layer"};
 
 static struct storage_entry *find(struct storage_table *t, const char *mp)
 {
@@ -184,7 +190,7 @@ static storage_driver_fn driver_find(const char *name)
 
 int storage_validate(const Grpc__Storage *s, agent_error_t **err)
 {
-	if (!path_clean_under_root(s->mount_point))
+	if (!storage_path_clean_under(s->mount_point, STORAGE_ROOT))
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
 					      "storage mount_point \"%s\" must be a clean path "
 					      "under %s",
@@ -200,8 +206,10 @@ int storage_validate(const Grpc__Storage *s, agent_error_t **err)
 				      "Failed to find the storage handler %s", s->driver);
 }
 
-static int storage_add_one(struct storage_table *t, const Grpc__Storage *s, agent_error_t **err)
+static int storage_add_one(struct storage_table *t, const struct storage_req *rq,
+			   agent_error_t **err)
 {
+	const Grpc__Storage *s = rq->s;
 	storage_driver_fn fn = driver_find(s->driver);
 	struct storage_entry *e;
 	int r;
@@ -222,7 +230,7 @@ static int storage_add_one(struct storage_table *t, const Grpc__Storage *s, agen
 		free(e);
 		return agent_error_set(err, ENOMEM, "out of memory");
 	}
-	r = fn(s, &e->cleanup, err);
+	r = fn(rq, &e->cleanup, err);
 	if (r < 0) {
 		if (e->cleanup)
 			umount2(e->cleanup, MNT_DETACH);
@@ -258,8 +266,8 @@ void storages_release(struct storage_table *t, char **points, size_t n)
 	free(points);
 }
 
-int storages_add(struct storage_table *t, Grpc__Storage **st, size_t n, char ***ret_points,
-		 size_t *ret_n, agent_error_t **err)
+int storages_add(struct storage_table *t, Grpc__Storage **st, size_t n, char *const *devs,
+		 const char *cid, char ***ret_points, size_t *ret_n, agent_error_t **err)
 {
 	char **points = calloc(n + 1, sizeof(char *));
 	size_t done = 0;
@@ -268,7 +276,12 @@ int storages_add(struct storage_table *t, Grpc__Storage **st, size_t n, char ***
 	if (!points)
 		return agent_error_set(err, ENOMEM, "out of memory");
 	for (; done < n; done++) {
-		r = storage_add_one(t, st[done], err);
+		struct storage_req rq = {
+			.s = st[done],
+			.source = devs && devs[done] ? devs[done] : st[done]->source,
+			.cid = cid,
+		};
+		r = storage_add_one(t, &rq, err);
 		if (r < 0)
 			goto fail;
 		points[done] = strdup(st[done]->mount_point);

@@ -37,8 +37,22 @@ struct storage_table {
  * released again. *ret_points (malloc'd array of malloc'd strings) lists the
  * mount points to release later.
  */
-int storages_add(struct storage_table *t, Grpc__Storage **st, size_t n, char ***ret_points,
-		 size_t *ret_n, agent_error_t **err);
+int storages_add(struct storage_table *t, Grpc__Storage **st, size_t n, char *const *devs,
+		 const char *cid, char ***ret_points, size_t *ret_n, agent_error_t **err);
+/*
+ * devs: for each storage, the device node its driver found hot-plugged (see
+ * storage_device_match), or NULL to use Storage.source. cid: the container, or
+ * NULL for the sandbox's storages.
+ */
+
+/*
+ * Storages whose source is a device that may still be on its way (blk by PCI
+ * path, mmioblk, scsi, nvdimm): 1 and *ret filled with what to wait for (see
+ * uevent_wait); 0 when the source is usable as it is; <0 on a bad source.
+ */
+struct dev_match;
+int storage_device_match(const Grpc__Storage *s, struct dev_match *ret, agent_error_t **err);
+
 /* The mount point's shape and a known driver; touches nothing. */
 int storage_validate(const Grpc__Storage *s, agent_error_t **err);
 /* Drops one reference on each; frees the array. */

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The mounting drivers: block devices, virtio-fs, 9p, overlay, binds (spec 5.1). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "base/fsutil.h"
+#include "container/mountopt.h"
+#include "device/devmatch.h"
+#include "device/pcipath.h"
+#include "rpc/status.h"
+#include "storage/storage-internal.h"
+
+#define SHARED_ROOT STORAGE_ROOT "/shared"
+
+/* The fstype of the mount exactly at path, or "" (from /proc/self/mountinfo). */
+static void mounted_type(const char *path, char *type, size_t size)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096];
+
+	type[0] = '\0';
+	while (f && fgets(line, sizeof(line), f)) {
+		char mp[4096], fs[64];
+		const char *dash = strstr(line, " - ");
+		if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 ||
+		    sscanf(dash + 3, "%63s", fs) != 1)
+			continue;
+		if (strcmp(mp, path) == 0)
+			snprintf(type, size, "%s", fs); /* the last one is on top */
+	}
+	if (f)
+		fclose(f);
+}
+
+int storage_mount(const char *source, const char *target, const char *fstype, char *const *options,
+		  size_t n_options, const char *extra, agent_error_t **err)
+{
+	struct mount_opts mo = {0};
+	_cleanup_free_ char *data = NULL;
+	char have[64];
+	struct stat st;
+	int r;
+
+	r = mount_opts_parse(options, n_options, &mo, err);
+	if (r < 0)
+		return r;
+	if (extra && *extra) {
+		if (asprintf(&data, "%s%s%s", mo.data ? mo.data : "", mo.data ? "," : "", extra) <
+		    0) {
+			data = NULL;
+			mount_opts_release(&mo);
+			return agent_error_set(err, ENOMEM, "out of memory");
+		}
+	} else if (mo.data) {
+		data = strdup(mo.data);
+	}
+	bool bind = (mo.flags & MS_BIND) || !strcmp(fstype, "bind");
+	if (bind && stat(source, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		char parent[4096];
+		snprintf(parent, sizeof(parent), "%s", target);
+		char *slash = strrchr(parent, '/');
+		if (slash && slash != parent)
+			*slash = '\0';
+		mkdir_p(parent, 0755);
+		int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			close(fd);
+	} else {
+		r = mkdir_p(target, 0755);
+		if (r < 0) {
+			mount_opts_release(&mo);
+			return agent_error_setsys(err, -r, "creating %s", target);
+		}
+	}
+	mounted_type(target, have, sizeof(have));
+	if (have[0] && !strcmp(have, bind ? "" : fstype) && !(mo.flags & MS_REMOUNT)) {
+		mount_opts_release(&mo);
+		return 0; /* already there */
+	}
+	unsigned long flags = mo.flags | (bind ? MS_BIND : 0);
+	if (mount(source, target, bind ? NULL : fstype, flags, data) < 0) {
+		r = agent_error_setsys(err, errno, "mounting %s (%s) on %s", source, fstype,
+				       target);
+		mount_opts_release(&mo);
+		return r;
+	}
+	/* A bind takes ro/nosuid/... only through a remount. */
+	if (bind && (flags & ~(unsigned long)(MS_BIND | MS_REC)) &&
+	    mount(NULL, target, NULL, flags | MS_REMOUNT, NULL) < 0) {
+		r = agent_error_setsys(err, errno, "remounting %s", target);
+		umount2(target, MNT_DETACH);
+		mount_opts_release(&mo);
+		return r;
+	}
+	if (mo.propagation && mount(NULL, target, NULL, mo.propagation, NULL) < 0) {
+		r = agent_error_setsys(err, errno, "propagation of %s", target);
+		umount2(target, MNT_DETACH);
+		mount_opts_release(&mo);
+		return r;
+	}
+	mount_opts_release(&mo);
+	return 0;
+}
+
+static int mount_with_fsgid(const struct storage_req *rq, const char *fstype, const char *extra,
+			    char **ret_cleanup, agent_error_t **err)
+{
+	const Grpc__Storage *s = rq->s;
+	char **words = NULL;
+	size_t n = 0;
+	long fsgid, mode;
+	int r = storage_split_options(s, &fsgid, &mode, &words, &n, err);
+
+	if (r < 0)
+		return r;
+	r = storage_mount(rq->source, s->mount_point, fstype, words, n, extra, err);
+	free(words);
+	if (r < 0)
+		return r;
+	*ret_cleanup = strdup(s->mount_point);
+	return storage_apply_fsgid(s->mount_point, fsgid, -1, err);
+}
+
+static bool driver_option(const Grpc__Storage *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_driver_options; i++)
+		if (!strcmp(s->driver_options[i], name))
+			return true;
+	return false;
+}
+
+int storage_driver_block(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err)
+{
+	const Grpc__Storage *s = rq->s;
+	struct stat st;
+
+	if (strncmp(rq->source, "/dev/", 5) != 0 || strstr(rq->source, "/.."))
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "%s storage: source \"%s\" is not a device node",
+					      s->driver, rq->source);
+	if (stat(rq->source, &st) < 0)
+		return agent_error_setsys(err, errno, "%s storage: %s", s->driver, rq->source);
+	if (!S_ISBLK(st.st_mode))
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, ENOTBLK,
+					      "%s storage: %s is not a block device", s->driver,
+					      rq->source);
+	if (driver_option(s, "create_filesystem") || driver_option(s, "encryption_key=ephemeral"))
+		return agent_error_set_status(
+			err, GRPC_UNIMPLEMENTED, EOPNOTSUPP,
+			"%s storage: making a filesystem is not supported yet", s->driver);
+	if (!s->fstype[0])
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "%s storage: fstype missing", s->driver);
+	return mount_with_fsgid(rq, s->fstype, NULL, ret_cleanup, err);
+}
+
+int storage_driver_virtiofs(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err)
+{
+	char have[64];
+
+	/* The shared directory mounted by the guest's own init: leave it (spec 5.1). */
+	mounted_type(rq->s->mount_point, have, sizeof(have));
+	if (!strcmp(rq->s->source, "kataShared") && have[0]) {
+		*ret_cleanup = NULL;
+		return 0;
+	}
+	return mount_with_fsgid(rq, "virtiofs", NULL, ret_cleanup, err);
+}
+
+int storage_driver_9p(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err)
+{
+	return mount_with_fsgid(rq, "9p", NULL, ret_cleanup, err);
+}
+
+#define OVERLAY_RW "io.katacontainers.fs-opt.overlay-rw"
+#define OVERLAY_MKDIR "io.katacontainers.volume.overlayfs.create_directory="
+
+int storage_driver_overlay(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err)
+{
+	const Grpc__Storage *s = rq->s;
+	_cleanup_free_ char *extra = NULL;
+	bool rw = false;
+	int r;
+
+	for (size_t i = 0; i < s->n_options; i++)
+		if (!strcmp(s->options[i], OVERLAY_RW))
+			rw = true;
+	for (size_t i = 0; i < s->n_driver_options; i++) {
+		const char *o = s->driver_options[i];
+		if (strncmp(o, OVERLAY_MKDIR, strlen(OVERLAY_MKDIR)) != 0)
+			continue;
+		const char *dir = o + strlen(OVERLAY_MKDIR);
+		if (!storage_path_clean_under(dir, STORAGE_ROOT))
+			return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+						      "overlayfs storage: directory \"%s\" must be "
+						      "a clean path under %s",
+						      dir, STORAGE_ROOT);
+		r = mkdir_p(dir, 0755);
+		if (r < 0)
+			return agent_error_setsys(err, -r, "creating %s", dir);
+	}
+	if (rw) {
+		char upper[4096], work[4096];
+		if (!rq->cid)
+			return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+						      "overlayfs storage: overlay-rw needs a "
+						      "container");
+		snprintf(upper, sizeof(upper), "%s/%s/upper", STORAGE_ROOT, rq->cid);
+		snprintf(work, sizeof(work), "%s/%s/work", STORAGE_ROOT, rq->cid);
+		if ((r = mkdir_p(upper, 0755)) < 0 || (r = mkdir_p(work, 0755)) < 0)
+			return agent_error_setsys(err, -r, "creating the overlay's upper/work");
+		if (asprintf(&extra, "upperdir=%s,workdir=%s", upper, work) < 0) {
+			extra = NULL;
+			return agent_error_set(err, ENOMEM, "out of memory");
+		}
+	}
+	return mount_with_fsgid(rq, "overlay", extra, ret_cleanup, err);
+}
+
+int storage_driver_bind(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err)
+{
+	const Grpc__Storage *s = rq->s;
+	char *bind_opts[] = {"rbind"};
+
+	/*
+	 * watchable-bind: the host-shared file or directory bound onto its mount point. A
+	 * bind shows the host's updates as they happen (upstream copies and polls instead).
+	 */
+	if (!storage_path_clean_under(rq->source, SHARED_ROOT))
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "watchable-bind storage: source \"%s\" must be a "
+					      "clean path under %s",
+					      rq->source, SHARED_ROOT);
+	int r = storage_mount(rq->source, s->mount_point, "bind", bind_opts, 1, NULL, err);
+	if (r < 0)
+		return r;
+	*ret_cleanup = strdup(s->mount_point);
+	return 0;
+}
+
+int storage_device_match(const Grpc__Storage *s, struct dev_match *ret, agent_error_t **err)
+{
+	struct stat st;
+
+	if (!strcmp(s->driver, "blk")) {
+		struct pci_path pp;
+		struct pci_sysfs_path sp;
+		if (!strncmp(s->source, "/dev/", 5))
+			return 0;
+		if (pci_path_parse(s->source, &pp, err) < 0 ||
+		    pci_path_resolve(NULL, &pp, &sp, err) < 0 ||
+		    dev_match_virtio_blk_pci(ret, &sp, s->source, err) < 0)
+			return -EINVAL;
+		return 1;
+	}
+	if (!strcmp(s->driver, "mmioblk") || !strcmp(s->driver, "nvdimm")) {
+		if (stat(s->source, &st) == 0)
+			return 0;
+		return (!strcmp(s->driver, "mmioblk")
+				? dev_match_virtio_blk_mmio(ret, s->source, err)
+				: dev_match_pmem(ret, s->source, err)) < 0
+			       ? -EINVAL
+			       : 1;
+	}
+	if (!strcmp(s->driver, "scsi")) {
+		if (dev_match_scsi(ret, s->source, err) < 0)
+			return -EINVAL;
+		/* Ask every SCSI host to look for it; the kernel says when it is there. */
+		agent_error_t *scan_err = NULL;
+		scsi_scan_hosts(NULL, s->source, &scan_err);
+		agent_error_free(scan_err);
+		return 1;
+	}
+	return 0;
+}
