@@ -333,10 +333,11 @@ static int setup_bundle(struct container *c, agent_error_t **err)
 		c->bundle = NULL;
 		return agent_error_set(err, ENOMEM, "out of memory");
 	}
-	if (stat(c->bundle, &st) == 0) {
-		/* Not ours: leave it alone (and do not remove it on failure). */
+	/* The bundle may exist (an overlay storage keeps its upper layer there); its rootfs not. */
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", c->bundle);
+	if (lstat(rootfs, &st) == 0) {
 		r = agent_error_set_status(err, GRPC_ALREADY_EXISTS, EEXIST,
-					   "bundle %s already exists", c->bundle);
+					   "bundle %s already has a rootfs", c->bundle);
 		free(c->bundle);
 		c->bundle = NULL;
 		return r;

@@ -117,6 +117,12 @@ static int mount_with_fsgid(const struct storage_req *rq, const char *fstype, co
 
 	if (r < 0)
 		return r;
+	/* Kata's own markers (io.katacontainers.*) are for the agent, not the kernel. */
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(words[i], "io.katacontainers.", 18) != 0)
+			words[k++] = words[i];
+	n = k;
 	r = storage_mount(rq->source, s->mount_point, fstype, words, n, extra, err);
 	free(words);
 	if (r < 0)

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Storages through CreateContainer on this machine's real kernel: an ext4
+ * loop device as a `blk` storage used from inside a container, a disk that
+ * never comes (DEADLINE_EXCEEDED within agent.hotplug_timeout, nothing left),
+ * an overlay with its upper layer, and a watchable bind confined to the
+ * shared directory.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctr.h"
+#include "harness.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int create_with(struct ctr_env *e, const char *cid, Grpc__Spec *spec, Grpc__Storage *st,
+		       char **msg)
+{
+	Grpc__CreateContainerRequest req = GRPC__CREATE_CONTAINER_REQUEST__INIT;
+	Grpc__Storage *sts[] = {st};
+	req.container_id = req.exec_id = (char *)cid;
+	req.oci = spec;
+	req.storages = sts;
+	req.n_storages = 1;
+	return ctr_call(e, "CreateContainer", &req.base, &google__protobuf__empty__descriptor, NULL,
+			msg);
+}
+
+/* spec.mounts gets a bind of `src` (a storage's mount point) at /data. */
+static void bind_data(struct ctr_spec *s, Grpc__Mount *m, Grpc__Mount **mp, char **opts,
+		      const char *src)
+{
+	Grpc__Spec *spec = ctr_spec_get(s);
+	grpc__mount__init(m);
+	m->destination = "/data";
+	m->source = (char *)src;
+	m->type = "bind";
+	opts[0] = "rbind";
+	m->options = opts;
+	m->n_options = 1;
+	mp[0] = spec->mounts[0];
+	mp[1] = m;
+	spec->mounts = mp;
+	spec->n_mounts = 2;
+}
+
+static bool is_mounted(const char *path)
+{
+	char line[4096], want[4200];
+	snprintf(want, sizeof(want), " %s ", path);
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	bool found = false;
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, want) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+TEST_TIMEOUT(blk_storage_on_a_loop_device, 90)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	char img[] = "/run/disk.img", cmd[512], dev[64] = "";
+	snprintf(cmd, sizeof(cmd),
+		 "truncate -s 32M %s && mkfs.ext4 -q -F %s >/dev/null 2>&1 && "
+		 "losetup -f --show %s > /run/loopdev",
+		 img, img, img);
+	if (system(cmd) != 0)
+		SKIP("cannot make an ext4 loop device here (truncate, mkfs.ext4, losetup)");
+	FILE *f = fopen("/run/loopdev", "r");
+	ASSERT_NOT_NULL(f);
+	ASSERT_NOT_NULL(fgets(dev, sizeof(dev), f));
+	fclose(f);
+	dev[strcspn(dev, "\n")] = 0;
+
+	const char *mp = "/run/kata-containers/sandbox/storage/vol";
+	Grpc__Storage st = GRPC__STORAGE__INIT;
+	st.driver = "blk";
+	st.source = dev;
+	st.fstype = "ext4";
+	st.mount_point = (char *)mp;
+	const char *args[] = {"write-file",  "/data/hello", "from the container", "--", "read-file",
+			      "/data/hello", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "b1", args);
+	Grpc__Mount m, *mps[2];
+	char *opts[1];
+	bind_data(s, &m, mps, opts, mp);
+	char *msg = NULL;
+	int code = create_with(&e, "b1", ctr_spec_get(s), &st, &msg);
+	if (code)
+		FAIL("create: %d %s", code, msg);
+	free(msg);
+	msg = NULL;
+	ASSERT_TRUE(is_mounted(mp));
+	ASSERT_EQ(ctr_start(&e, "b1", NULL), 0);
+	char *out = ctr_read_all(&e, "b1", "b1", false, NULL);
+	ASSERT_EQ(ctr_wait(&e, "b1", "b1"), 0);
+	ASSERT_NOT_NULL(strstr(out, "write /data/hello=ok"));
+	ASSERT_NOT_NULL(strstr(out, "from the container"));
+	free(out);
+	/* The file is on the disk: still there when mounted again by hand. */
+	ASSERT_EQ(ctr_remove(&e, "b1"), 0);
+	ASSERT_TRUE(!is_mounted(mp));
+	mkdir("/run/check", 0755);
+	ASSERT_EQ(mount(dev, "/run/check", "ext4", MS_RDONLY, NULL), 0);
+	struct stat sb;
+	ASSERT_EQ(stat("/run/check/hello", &sb), 0);
+	umount("/run/check");
+	snprintf(cmd, sizeof(cmd), "losetup -d %s", dev);
+	ASSERT_EQ(system(cmd), 0);
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(a_disk_that_never_comes_times_out, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup_cmdline(&e, false, "agent.hotplug_timeout=600ms");
+	Grpc__Storage st = GRPC__STORAGE__INIT;
+	st.driver = "mmioblk";
+	st.source = "/dev/vdzz";
+	st.fstype = "ext4";
+	st.mount_point = "/run/kata-containers/sandbox/storage/never";
+	const char *args[] = {"exit", "0", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "n1", args);
+	char *msg = NULL;
+	double t0 = now_s();
+	ASSERT_EQ(create_with(&e, "n1", ctr_spec_get(s), &st, &msg), 4); /* DEADLINE_EXCEEDED */
+	double took = now_s() - t0;
+	ASSERT_NOT_NULL(strstr(msg, "vdzz"));
+	ASSERT_TRUE(took > 0.5 && took < 3);
+	free(msg);
+	/* Nothing was made, and the id is free again. */
+	struct stat sb;
+	ASSERT_TRUE(stat("/run/kata-containers/n1", &sb) < 0);
+	ASSERT_TRUE(stat(st.mount_point, &sb) < 0);
+	ASSERT_EQ(ctr_create(&e, "n1", ctr_spec_get(s), NULL), 0);
+	ASSERT_EQ(ctr_remove(&e, "n1"), 0);
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(overlay_and_watchable_bind, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	ASSERT_EQ(system("mkdir -p /run/kata-containers/shared/containers/lower && "
+			 "echo lower-file > /run/kata-containers/shared/containers/lower/f"),
+		  0);
+	Grpc__Storage ov = GRPC__STORAGE__INIT;
+	char *ov_opts[] = {"lowerdir=/run/kata-containers/shared/containers/lower",
+			   "io.katacontainers.fs-opt.overlay-rw"};
+	ov.driver = "overlayfs";
+	ov.source = "none";
+	ov.fstype = "overlay";
+	ov.options = ov_opts;
+	ov.n_options = 2;
+	ov.mount_point = "/run/kata-containers/sandbox/ov";
+	const char *args[] = {"read-file", "/data/f", "--", "write-file", "/data/new", "x", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "o1", args);
+	Grpc__Mount m, *mps[2];
+	char *opts[1];
+	bind_data(s, &m, mps, opts, ov.mount_point);
+	char *msg = NULL;
+	int code = create_with(&e, "o1", ctr_spec_get(s), &ov, &msg);
+	if (code)
+		FAIL("create: %d %s", code, msg);
+	free(msg);
+	msg = NULL;
+	ASSERT_EQ(ctr_start(&e, "o1", NULL), 0);
+	char *out = ctr_read_all(&e, "o1", "o1", false, NULL);
+	ASSERT_EQ(ctr_wait(&e, "o1", "o1"), 0);
+	ASSERT_NOT_NULL(strstr(out, "lower-file"));
+	ASSERT_NOT_NULL(strstr(out, "write /data/new=ok"));
+	free(out);
+	/* Writes went to the container's upper layer, not the shared lower one. */
+	struct stat sb;
+	ASSERT_EQ(stat("/run/kata-containers/o1/upper/new", &sb), 0);
+	ASSERT_TRUE(stat("/run/kata-containers/shared/containers/lower/new", &sb) < 0);
+	ASSERT_EQ(ctr_remove(&e, "o1"), 0);
+
+	/* watchable-bind: the host-shared source shows at the mount point; others refused. */
+	Grpc__Storage wb = GRPC__STORAGE__INIT;
+	wb.driver = "watchable-bind";
+	wb.source = "/run/kata-containers/shared/containers/lower";
+	wb.mount_point = "/run/kata-containers/shared/containers/watchable/cfg";
+	const char *a2[] = {"read-file", "/data/f", NULL};
+	struct ctr_spec *s2 = ctr_spec_new(&e, "w1", a2);
+	bind_data(s2, &m, mps, opts, wb.mount_point);
+	code = create_with(&e, "w1", ctr_spec_get(s2), &wb, &msg);
+	if (code)
+		FAIL("create: %d %s", code, msg);
+	free(msg);
+	msg = NULL;
+	ASSERT_EQ(ctr_start(&e, "w1", NULL), 0);
+	out = ctr_read_all(&e, "w1", "w1", false, NULL);
+	ASSERT_EQ(ctr_wait(&e, "w1", "w1"), 0);
+	ASSERT_NOT_NULL(strstr(out, "lower-file"));
+	free(out);
+	ASSERT_EQ(ctr_remove(&e, "w1"), 0);
+	wb.source = "/etc";
+	ASSERT_EQ(create_with(&e, "w2", ctr_spec_get(s2), &wb, &msg), 3);
+	free(msg);
+	ctr_spec_free(s);
+	ctr_spec_free(s2);
+	ctr_env_teardown(&e);
+}
