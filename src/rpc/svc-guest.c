@@ -74,7 +74,10 @@ void rpc_get_guest_details(struct rpc_call *call, const ProtobufCMessage *req, v
 	const Grpc__GuestDetailsRequest *r = (const Grpc__GuestDetailsRequest *)req;
 	Grpc__GuestDetailsResponse resp = GRPC__GUEST_DETAILS_RESPONSE__INIT;
 	Grpc__AgentDetails details = GRPC__AGENT_DETAILS__INIT;
-	static char *const storage_handlers[] = {"ephemeral", "local"};
+	static char *const storage_handlers[] = {
+		"blk", "mmioblk",   "scsi",  "nvdimm",	  "virtio-fs",
+		"9p",  "ephemeral", "local", "overlayfs", "watchable-bind"};
+	static char *const device_handlers[] = {"blk", "mmioblk", "scsi", "nvdimm"};
 	agent_error_t *err = NULL;
 
 	if (r->mem_block_size &&
@@ -93,6 +96,8 @@ void rpc_get_guest_details(struct rpc_call *call, const ProtobufCMessage *req, v
 	details.init_daemon = getpid() == 1;
 	details.n_storage_handlers = sizeof(storage_handlers) / sizeof(storage_handlers[0]);
 	details.storage_handlers = (char **)storage_handlers;
+	details.n_device_handlers = sizeof(device_handlers) / sizeof(device_handlers[0]);
+	details.device_handlers = (char **)device_handlers;
 	/* Seccomp filters are built and loaded by src/container/seccomp.c. */
 	details.supports_seccomp = true;
 	resp.agent_details = &details;

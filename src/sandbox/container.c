@@ -17,7 +17,10 @@
 #include "base/log.h"
 #include "container/hooks.h"
 #include "container/validate.h"
+#include "device/devmatch.h"
+#include "sandbox/devices.h"
 #include "sandbox/devwait.h"
+#include "storage/storage.h"
 #include "rpc/status.h"
 #include "sandbox/process-internal.h"
 #include "sandbox/sandbox.h"
@@ -453,6 +456,10 @@ static int create_continue(struct create_ctx *cc, char *const *devs, agent_error
 	r = cgroup_path_for(c, cgpath, sizeof(cgpath), err);
 	if (r < 0)
 		return r;
+	r = devices_apply(c->spec, req->devices, req->n_devices,
+			  devs ? devs + req->n_storages : NULL, err);
+	if (r < 0)
+		return r;
 	r = storages_add(&sb->storages, req->storages, req->n_storages, devs, c->id, &c->storages,
 			 &c->n_storages, err);
 	if (r < 0)
@@ -490,6 +497,39 @@ static void on_devices(int r, agent_error_t *err, char *const *devs, void *data)
 	}
 }
 
+/* Storages' disks and devices that may still be coming: waited for all at once. */
+static int start_device_waits(struct create_ctx *cc, agent_error_t **err)
+{
+	const Grpc__CreateContainerRequest *req = cc->req;
+	size_t ns = req->n_storages, n = ns + req->n_devices;
+	struct dev_match *ms = calloc(n ? n : 1, sizeof(*ms));
+	struct dev_match **mp = calloc(n ? n : 1, sizeof(*mp));
+	int r = 0;
+
+	if (!ms || !mp) {
+		r = agent_error_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		r = i < ns ? storage_device_match(req->storages[i], &ms[i], err)
+			   : device_match(req->devices[i - ns], &ms[i], err);
+		if (r < 0) {
+			if (*err && !(*err)->status)
+				(*err)->status = GRPC_INVALID_ARGUMENT;
+			agent_error_wrap(err, i < ns ? "storages[%zu]" : "devices[%zu]",
+					 i < ns ? i : i - ns);
+		} else if (r > 0) {
+			mp[i] = &ms[i];
+		}
+	}
+	if (r >= 0)
+		r = devwait_start(cc->c->sb, mp, n, on_devices, cc, &cc->c->devwait, err);
+out:
+	free(ms);
+	free(mp);
+	return r;
+}
+
 int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req,
 		     container_done_fn done, void *ctx, agent_error_t **err)
 {
@@ -519,6 +559,9 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 		if (r < 0)
 			return agent_error_wrap(err, "storages[%zu]", i);
 	}
+	r = devices_validate(req->devices, req->n_devices, err);
+	if (r < 0)
+		return r;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -547,8 +590,7 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 		}
 	}
 	/* Hot-plugged disks first: nothing is made until they are all there. */
-	r = devwait_start(sb, cc->req->storages, cc->req->n_storages, on_devices, cc, &c->devwait,
-			  err);
+	r = start_device_waits(cc, err);
 	if (r < 0)
 		goto fail;
 	c->pending_create = cc;

@@ -7,7 +7,6 @@
 #include "device/devmatch.h"
 #include "rpc/status.h"
 #include "sandbox/sandbox.h"
-#include "storage/storage.h"
 #include "uevent/listener.h"
 
 struct devwait_one {
@@ -66,29 +65,20 @@ static void on_device(const struct uevent *ev, agent_error_t *err, void *data)
 	devwait_free(w);
 }
 
-int devwait_start(struct sandbox *sb, Grpc__Storage *const *st, size_t n, devwait_fn fn, void *ctx,
-		  struct devwait **ret, agent_error_t **err)
+int devwait_start(struct sandbox *sb, struct dev_match *const *matches, size_t n, devwait_fn fn,
+		  void *ctx, struct devwait **ret, agent_error_t **err)
 {
 	struct devwait *w = NULL;
-	struct dev_match d;
 	int r;
 
 	*ret = NULL;
 	for (size_t i = 0; i < n; i++) {
-		r = storage_device_match(st[i], &d, err);
-		if (r < 0) {
-			if (err && *err && !(*err)->status)
-				(*err)->status = GRPC_INVALID_ARGUMENT;
-			r = agent_error_wrap(err, "storages[%zu]", i);
-			goto fail;
-		}
-		if (r == 0)
+		if (!matches[i])
 			continue;
 		if (!sb->uevents) {
-			r = agent_error_set_status(
-				err, GRPC_UNAVAILABLE, ENODEV,
-				"storages[%zu]: no uevent listener to wait for %s", i,
-				st[i]->source);
+			r = agent_error_set_status(err, GRPC_UNAVAILABLE, ENODEV,
+						   "no uevent listener to wait for %s",
+						   matches[i]->m.what);
 			goto fail;
 		}
 		if (!w) {
@@ -112,7 +102,7 @@ int devwait_start(struct sandbox *sb, Grpc__Storage *const *st, size_t n, devwai
 		}
 		w->ones[i].w = w;
 		w->ones[i].index = i;
-		r = uevent_wait(sb->uevents, &d.m, sb->opts.hotplug_timeout_ms, on_device,
+		r = uevent_wait(sb->uevents, &matches[i]->m, sb->opts.hotplug_timeout_ms, on_device,
 				&w->ones[i], &w->ones[i].waiter, err);
 		if (r < 0)
 			goto fail;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Waiting for the devices a set of storages needs (blk by PCI path, mmioblk,
- * scsi, nvdimm), all at once, each within agent.hotplug_timeout. A device
+ * Waiting for the devices that storages and devices need (blk by PCI path,
+ * mmioblk, scsi, nvdimm), all at once, each within agent.hotplug_timeout. A device
  * already there (before the wait, or before the agent) is found at once.
  */
 #ifndef AGENT_SANDBOX_DEVWAIT_H
@@ -21,11 +21,13 @@ struct devwait;
 typedef void (*devwait_fn)(int r, agent_error_t *err, char *const *devs, void *ctx);
 
 /*
- * Starts the waits. *ret = NULL when nothing needs waiting (fn is not called);
- * otherwise fn runs once, later, from the loop.
+ * Starts a wait for each non-NULL match. *ret = NULL when nothing needs
+ * waiting (fn is not called); otherwise fn runs once, later, from the loop,
+ * with devs[i] for each index.
  */
-int devwait_start(struct sandbox *sb, Grpc__Storage *const *st, size_t n, devwait_fn fn, void *ctx,
-		  struct devwait **ret, agent_error_t **err);
+struct dev_match;
+int devwait_start(struct sandbox *sb, struct dev_match *const *matches, size_t n, devwait_fn fn,
+		  void *ctx, struct devwait **ret, agent_error_t **err);
 /* Drops the waits; fn is not called. Accepts NULL. */
 void devwait_cancel(struct devwait *w);
 

@@ -86,9 +86,9 @@ TEST(get_guest_details)
 	ASSERT_STREQ(d->agent_details->version, AGENT_VERSION);
 	ASSERT_FALSE(d->agent_details->init_daemon);
 	ASSERT_TRUE(d->agent_details->supports_seccomp);
-	ASSERT_EQ(d->agent_details->n_storage_handlers, 2);
-	ASSERT_STREQ(d->agent_details->storage_handlers[0], "ephemeral");
-	ASSERT_EQ(d->agent_details->n_device_handlers, 0);
+	ASSERT_EQ(d->agent_details->n_storage_handlers, 10);
+	ASSERT_STREQ(d->agent_details->storage_handlers[0], "blk");
+	ASSERT_EQ(d->agent_details->n_device_handlers, 4);
 	reply_free(&r);
 	/* Nothing asked: no block size. */
 	req.mem_block_size = false;
