@@ -183,8 +183,10 @@ INITRD_FLAGS ?=
 initrd: $(O)/kata-agent
 	tools/mkinitrd.sh $(INITRD_FLAGS) $(O)
 
+# microvm (the fast boot), then q35 with PCI hot-plug of a disk while CreateContainer waits.
 vm-test: initrd $(O)/kata-agent-ctl
 	tests/vm/vm-test.sh $(O)
+	VM_MACHINE=q35 tests/vm/vm-test.sh $(O)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

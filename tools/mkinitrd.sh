@@ -23,9 +23,9 @@ set -euo pipefail
 
 # The modules the guest needs at boot (their dependencies are added by modprobe's resolver):
 # virtio transports (microvm: mmio, q35/pc: pci), console ports, block, net, vsock (and its
-# loopback, so the agent's vsock path can be tested without a host device), virtio-fs, overlay.
+# loopback, so the agent's vsock path can be tested without a host device), virtio-fs, overlay, ext4 (block storages).
 BOOT_MODULES=(virtio_mmio virtio_pci virtio_console virtio_blk virtio_net vsock
-	vmw_vsock_virtio_transport vsock_loopback fuse virtiofs overlay)
+	vmw_vsock_virtio_transport vsock_loopback fuse virtiofs overlay ext4)
 KERNEL_META=${KERNEL_META:-linux-image-amd64}
 
 die() {

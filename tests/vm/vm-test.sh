@@ -23,8 +23,10 @@ POWEROFF_TIMEOUT=30 # s, DestroySandbox to QEMU's exit
 CID=c1              # the container
 
 STEPS=(boot check debug_console create_sandbox create_container start_container read_output
-	exec_process exec_namespaces exec_cgroup signal_kill remove_container destroy_sandbox poweroff
-	console_clean)
+	exec_process exec_namespaces exec_cgroup hotplug_disk hotplug_never signal_kill
+	remove_container destroy_sandbox poweroff console_clean)
+# VM_MACHINE=q35 adds PCI hot-plug (two root ports, QMP); microvm has no PCI.
+MACHINE=${VM_MACHINE:-microvm}
 
 W=$(mktemp -d /tmp/kata-vm-test.XXXXXX)
 CONSOLE=$W/console.log
@@ -100,20 +102,29 @@ step_boot() {
 	cpu=max
 	[ "$accel" = kvm ] && cpu=host
 	khz=$(host_khz)
-	append="console=ttyS0 panic=-1 quiet rdinit=/init agent.log=debug"
+	append="console=ttyS0 panic=-1 quiet rdinit=/init agent.log=debug agent.hotplug_timeout=5s"
 	append+=" agent.server_addr=serial:///dev/virtio-ports/agent.channel.0 agent.debug_console"
 	[ -n "$khz" ] && append+=" tsc_early_khz=$khz"
 	append+=" ${VM_CMDLINE_EXTRA:-}"
-	say "  machine microvm, accel $accel, cpu $cpu, memory ${VM_MEM:-512M}, kernel $(cat "$GUEST/kernel-version")"
+	say "  machine $MACHINE, accel $accel, cpu $cpu, memory ${VM_MEM:-512M}, kernel $(cat "$GUEST/kernel-version")"
 	say "  cmdline: $append"
 	T_QEMU=$(now_ms)
-	qemu-system-x86_64 -M microvm,accel="$accel" -cpu "$cpu" -m "${VM_MEM:-512M}" -smp 1 \
+	local machine_args=(-M "microvm,accel=$accel" -global virtio-mmio.force-legacy=false)
+	local vser=virtio-serial-device
+	if [ "$MACHINE" = q35 ]; then
+		# Two hot-plug slots: root ports at 00:05.0 and 00:06.0 (PCI paths 05/00, 06/00).
+		machine_args=(-M "q35,accel=$accel"
+			-device pcie-root-port,id=rp1,bus=pcie.0,addr=0x5,chassis=1
+			-device pcie-root-port,id=rp2,bus=pcie.0,addr=0x6,chassis=2
+			-qmp "unix:$W/qmp.sock,server=on,wait=off")
+		vser=virtio-serial-pci
+	fi
+	qemu-system-x86_64 "${machine_args[@]}" -cpu "$cpu" -m "${VM_MEM:-512M}" -smp 1 \
 		-nodefaults -no-user-config -display none -no-reboot \
-		-global virtio-mmio.force-legacy=false \
 		-chardev "socket,id=con,path=$W/console.sock,server=on,wait=off,logfile=$CONSOLE" \
 		-serial chardev:con \
 		-kernel "$GUEST/vmlinux" -initrd "$GUEST/initrd.cpio" -append "$append" \
-		-device virtio-serial-device,id=vser0 \
+		-device "$vser,id=vser0" \
 		-chardev "socket,id=agent,path=$SOCK,server=on,wait=off" \
 		-device virtserialport,bus=vser0.0,chardev=agent,name=agent.channel.0 \
 		>"$W/qemu.log" 2>&1 &
@@ -293,6 +304,89 @@ step_exec_cgroup() {
 		fail "the exec is not in the pids cgroup /vm-test/c1"
 }
 
+# QMP commands to QEMU (q35 only): each line one JSON command; prints the answers.
+qmp() {
+	{
+		echo '{"execute":"qmp_capabilities"}'
+		for c in "$@"; do
+			echo "$c"
+			sleep 0.3
+		done
+		sleep 0.5
+	} | socat -t 2 - "UNIX-CONNECT:$W/qmp.sock"
+}
+
+write_hotplug_spec() {
+	cat >"$W/config-$1.json" <<JSON
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "user": {"uid": 0, "gid": 0},
+    "args": ["sh", "-c", "echo on-the-disk > /data/f && cat /data/f && echo hp-ok"],
+    "env": ["PATH=/bin"], "cwd": "/",
+    "capabilities": {"bounding": ["CAP_CHOWN"], "effective": ["CAP_CHOWN"], "permitted": ["CAP_CHOWN"]}
+  },
+  "root": {"path": "/containers/busybox/rootfs"},
+  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+             {"destination": "/data", "type": "bind", "source": "/run/kata-containers/sandbox/storage/$1", "options": ["rbind"]}],
+  "linux": {"cgroupsPath": "/vm-test/$1",
+            "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}]}
+}
+JSON
+}
+
+# CreateContainer waits for a virtio-blk disk that QMP plugs while it waits, then the
+# container writes and reads a file on it.
+step_hotplug_disk() {
+	[ "$MACHINE" = q35 ] || {
+		echo "  skipped: microvm has no PCI hot-plug (VM_MACHINE=q35 runs it)"
+		return 0
+	}
+	truncate -s 64M "$W/disk.img" && mkfs.ext4 -q -F "$W/disk.img" >/dev/null 2>&1 ||
+		fail "cannot make the disk image" || return 1
+	write_hotplug_spec hp
+	local storage='{"driver":"blk","source":"05/00","fstype":"ext4","mount_point":"/run/kata-containers/sandbox/storage/hp"}'
+	echo "  \$ kata-agent-ctl create-container --id hp --spec ... --storage '$storage' &"
+	ctl 60 create-container --id hp --spec "$W/config-hp.json" --storage "$storage" \
+		>"$W/hp.create" 2>&1 &
+	local pid=$!
+	sleep 1
+	kill -0 $pid 2>/dev/null || fail "CreateContainer did not wait: $(cat "$W/hp.create")" || return 1
+	echo "  QMP: blockdev-add + device_add virtio-blk-pci on rp1 (PCI path 05/00)"
+	qmp '{"execute":"blockdev-add","arguments":{"driver":"raw","node-name":"d1","file":{"driver":"file","filename":"'"$W/disk.img"'"}}}' \
+		'{"execute":"device_add","arguments":{"driver":"virtio-blk-pci","drive":"d1","id":"disk1","bus":"rp1"}}' \
+		>"$W/qmp.out" 2>&1
+	grep -q '"error"' "$W/qmp.out" && { cat "$W/qmp.out"; fail "QMP refused the plug"; return 1; }
+	wait $pid || fail "CreateContainer failed: $(cat "$W/hp.create")" || return 1
+	ctl_show 20 start-container hp || return 1
+	ctl_show 20 read-stdout hp hp --all || return 1
+	grep -qx hp-ok <<<"$OUT" && grep -qx on-the-disk <<<"$OUT" ||
+		fail "no write/read on the hot-plugged disk" || return 1
+	ctl_show 20 wait hp || return 1
+	ctl_show 20 remove-container hp
+}
+
+# A disk that never comes: CreateContainer fails within agent.hotplug_timeout (5 s).
+step_hotplug_never() {
+	[ "$MACHINE" = q35 ] || {
+		echo "  skipped: microvm has no PCI hot-plug"
+		return 0
+	}
+	write_hotplug_spec nv
+	local storage='{"driver":"blk","source":"06/00","fstype":"ext4","mount_point":"/run/kata-containers/sandbox/storage/nv"}'
+	local t0
+	t0=$(now_ms)
+	if ctl_show 30 create-container --id nv --spec "$W/config-nv.json" --storage "$storage"; then
+		fail "CreateContainer succeeded without its disk"
+		return 1
+	fi
+	local took
+	took=$(since "$t0")
+	grep -q DEADLINE_EXCEEDED <<<"$OUT" || fail "not DEADLINE_EXCEEDED" || return 1
+	[ "$took" -lt 15000 ] || fail "took $(ms_to_s "$took") s" || return 1
+	echo "  failed after $(ms_to_s "$took") s, as it should"
+}
+
 step_signal_kill() {
 	ctl_show 20 signal "$CID" KILL || return 1
 	ctl_show 20 wait "$CID" || return 1
@@ -331,7 +425,9 @@ step_poweroff() {
 step_console_clean() {
 	local bad
 	grep -q '"msg":"announce".*"pid":"1"' "$CONSOLE" || fail "no announce line from PID 1" || return 1
-	bad=$(grep -E '"level":"(ERRO|CRIT)"|Kernel panic|Oops|BUG:|WARNING:|insmod .* failed' "$CONSOLE")
+	# The one error the test provokes: the disk that never comes (hotplug_never).
+	bad=$(grep -E '"level":"(ERRO|CRIT)"|Kernel panic|Oops|BUG:|WARNING:|insmod .* failed' "$CONSOLE" |
+		grep -v '"method":"CreateContainer","code":"DEADLINE_EXCEEDED"')
 	[ -z "$bad" ] || {
 		cut -c1-400 <<<"$bad" | sed 's/^/    /' >&2
 		fail "errors on the console"
