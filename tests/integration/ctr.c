@@ -416,3 +416,13 @@ char *ctr_report_value(const char *report, const char *key)
 	}
 	return NULL;
 }
+
+void ctr_assert_value(const char *report, const char *key, const char *want)
+{
+	char *v = ctr_report_value(report, key);
+	if (!v)
+		FAIL("no %s in the report:\n%s", key, report);
+	if (strcmp(v, want) != 0)
+		FAIL("%s: got \"%s\", want \"%s\"", key, v, want);
+	free(v);
+}

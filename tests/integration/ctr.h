@@ -60,4 +60,7 @@ char *ctr_run(struct ctr_env *e, const char *cid, Grpc__Spec *spec, int *code);
 /* The value of key= in a payload report, or NULL (pointer into report, up to newline: copied). */
 char *ctr_report_value(const char *report, const char *key);
 
+/* FAILs unless the report has key=want. */
+void ctr_assert_value(const char *report, const char *key, const char *want);
+
 #endif

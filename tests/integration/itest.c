@@ -241,3 +241,10 @@ void itest_check_serving(struct ttrpc_client *c)
 	grpc__health_check_response__free_unpacked(resp, NULL);
 	ttrpc_reply_clear(&r);
 }
+
+double itest_now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}

@@ -29,6 +29,8 @@ void itest_agent_start(struct itest_agent *a, const char *const *extra_env,
 /* The same at another address; waits for the "agent ready" log line instead of a connect. */
 void itest_agent_start_at(struct itest_agent *a, const char *addr, const char *const *extra_env,
 			  const char *const *extra_args);
+/* CLOCK_MONOTONIC in seconds. */
+double itest_now_s(void);
 /* CPU time (user + system) the process used so far, in seconds. */
 double itest_cpu_seconds(pid_t pid);
 /* SIGTERM, waits, and asserts a clean exit (status 0). */

@@ -17,13 +17,6 @@
 #include "ctr.h"
 #include "harness.h"
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void must(int code, const char *what)
 {
 	if (code != 0)
@@ -301,9 +294,9 @@ TEST_TIMEOUT(exec_into_a_dead_container_fails_at_once, 60)
 	ASSERT_EQ(ctr_wait(&e, "d1", "d1"), 0);
 	Grpc__Process *p = ctr_process_new((const char *[]){"report", NULL});
 	char *msg = NULL;
-	double t0 = now_s();
+	double t0 = itest_now_s();
 	ASSERT_NE(ctr_exec(&e, "d1", "x", p, &msg), 0);
-	ASSERT_TRUE(now_s() - t0 < 3);
+	ASSERT_TRUE(itest_now_s() - t0 < 3);
 	ASSERT_NOT_NULL(msg);
 	free(msg);
 	/* Unknown container. */
@@ -451,12 +444,12 @@ TEST_TIMEOUT(kill_during_create, 60)
 	usleep(300 * 1000);
 	/* Other calls are served meanwhile; removing a container being made is refused. */
 	ASSERT_EQ(ctr_remove(&e, "k1"), 9);
-	double t0 = now_s();
+	double t0 = itest_now_s();
 	must(ctr_signal(&e, "k1", "", SIGKILL), "kill all during create");
 	struct ttrpc_reply r = {0};
 	ASSERT_EQ(ttrpc_client_recv(e.c, stream, 10000, &r, &err), 0);
 	ASSERT_NE(r.code, 0); /* the create failed: its process was killed */
-	ASSERT_TRUE(now_s() - t0 < 2.5);
+	ASSERT_TRUE(itest_now_s() - t0 < 2.5);
 	ttrpc_reply_clear(&r);
 	/* Nothing is left: the id is free again and works. */
 	struct stat sb;

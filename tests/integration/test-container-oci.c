@@ -98,16 +98,6 @@ static void oci_add_sysctl(struct oci *o, const char *key, const char *value)
 	o->scp[lx->n_sysctl++] = s;
 }
 
-static void assert_value(const char *report, const char *key, const char *want)
-{
-	char *v = ctr_report_value(report, key);
-	if (!v)
-		FAIL("no %s in the report:\n%s", key, report);
-	if (strcmp(v, want) != 0)
-		FAIL("%s: got \"%s\", want \"%s\"", key, v, want);
-	free(v);
-}
-
 static void assert_has(const char *out, const char *want)
 {
 	if (!strstr(out, want))
@@ -613,7 +603,7 @@ TEST_TIMEOUT(sysctl_domainname_with_uts, 60)
 	struct oci *o = oci_new(&e, "sd", args);
 	oci_add_sysctl(o, "kernel.domainname", "oci.example");
 	char *out = run_ok(&e, "sd", o);
-	assert_value(out, "domainname", "oci.example");
+	ctr_assert_value(out, "domainname", "oci.example");
 	char after[256];
 	ASSERT_EQ(getdomainname(after, sizeof(after)), 0);
 	ASSERT_TRUE(strcmp(host, after) == 0);
@@ -645,8 +635,8 @@ TEST_TIMEOUT(rlimit_nofile, 60)
 	o->spec->process->rlimits = rlp;
 	o->spec->process->n_rlimits = 2;
 	char *out = run_ok(&e, "rl", o);
-	assert_value(out, "rlimit.NOFILE", "1024:2048");
-	assert_value(out, "rlimit.STACK", "4194304:6291456");
+	ctr_assert_value(out, "rlimit.NOFILE", "1024:2048");
+	ctr_assert_value(out, "rlimit.STACK", "4194304:6291456");
 	free(out);
 	oci_free(o);
 	ctr_env_teardown(&e);
@@ -660,7 +650,7 @@ TEST_TIMEOUT(oom_score_adj, 60)
 	struct oci *o = oci_new(&e, "os", args);
 	o->spec->process->oomscoreadj = 500;
 	char *out = run_ok(&e, "os", o);
-	assert_value(out, "oom_score_adj", "500");
+	ctr_assert_value(out, "oom_score_adj", "500");
 	free(out);
 	oci_free(o);
 	ctr_env_teardown(&e);
@@ -679,10 +669,10 @@ TEST_TIMEOUT(env_trimmed_and_home_default, 60)
 	ctr_spec_add_env(o->s, "NOEQUALS");
 	ctr_spec_add_env(o->s, "A=b=c");
 	char *out = run_ok(&e, "en", o);
-	assert_value(out, "env.SPACED", "value with inner space");
-	assert_value(out, "env.EMPTY", "");
-	assert_value(out, "env.A", "b=c");
-	assert_value(out, "env.HOME", "/root");
+	ctr_assert_value(out, "env.SPACED", "value with inner space");
+	ctr_assert_value(out, "env.EMPTY", "");
+	ctr_assert_value(out, "env.A", "b=c");
+	ctr_assert_value(out, "env.HOME", "/root");
 	assert_lacks(out, "nokey");
 	assert_lacks(out, "blankkey");
 	assert_lacks(out, "NOEQUALS");
@@ -694,7 +684,7 @@ TEST_TIMEOUT(env_trimmed_and_home_default, 60)
 	ctr_spec_add_env(o->s, "HOME=/custom");
 	ctr_spec_set_user(o->s, 1000, 1000);
 	out = run_ok(&e, "en2", o);
-	assert_value(out, "env.HOME", "/custom");
+	ctr_assert_value(out, "env.HOME", "/custom");
 	free(out);
 	oci_free(o);
 
@@ -702,7 +692,7 @@ TEST_TIMEOUT(env_trimmed_and_home_default, 60)
 	o = oci_new(&e, "en3", args);
 	ctr_spec_set_user(o->s, 4242, 4242);
 	out = run_ok(&e, "en3", o);
-	assert_value(out, "env.HOME", "/");
+	ctr_assert_value(out, "env.HOME", "/");
 	free(out);
 	oci_free(o);
 	ctr_env_teardown(&e);
@@ -716,7 +706,7 @@ TEST_TIMEOUT(cwd_created_if_missing, 60)
 	struct oci *o = oci_new(&e, "cw", args);
 	o->spec->process->cwd = "/work/sub";
 	char *out = run_ok(&e, "cw", o);
-	assert_value(out, "cwd", "/work/sub");
+	ctr_assert_value(out, "cwd", "/work/sub");
 	assert_has(out, "write here=ok");
 	char path[256];
 	snprintf(path, sizeof(path), "%s/work/sub/here", e.rootfs);
@@ -735,7 +725,7 @@ TEST_TIMEOUT(umask_default, 60)
 	const char *args[] = {"report", NULL};
 	struct oci *o = oci_new(&e, "um", args);
 	char *out = run_ok(&e, "um", o);
-	assert_value(out, "umask", "0022");
+	ctr_assert_value(out, "umask", "0022");
 	free(out);
 	oci_free(o);
 	ctr_env_teardown(&e);
@@ -751,7 +741,7 @@ TEST_TIMEOUT(hostname_from_the_spec, 60)
 	struct oci *o = oci_new(&e, "hn", args);
 	o->spec->hostname = "oci-host.example";
 	char *out = run_ok(&e, "hn", o);
-	assert_value(out, "hostname", "oci-host.example");
+	ctr_assert_value(out, "hostname", "oci-host.example");
 	char after[256];
 	ASSERT_EQ(gethostname(after, sizeof(after)), 0);
 	ASSERT_TRUE(strcmp(host, after) == 0);
@@ -772,12 +762,12 @@ TEST_TIMEOUT(capabilities_reduced_to_net_bind_service, 60)
 	c->n_bounding = c->n_effective = c->n_permitted = c->n_inheritable = c->n_ambient = 1;
 	ctr_spec_set_user(o->s, 1000, 1000);
 	char *out = run_ok(&e, "cp", o);
-	assert_value(out, "uid", "1000");
-	assert_value(out, "cap_bnd", "0000000000000400");
-	assert_value(out, "cap_prm", "0000000000000400");
-	assert_value(out, "cap_inh", "0000000000000400");
-	assert_value(out, "cap_eff", "0000000000000400");
-	assert_value(out, "cap_amb", "0000000000000400");
+	ctr_assert_value(out, "uid", "1000");
+	ctr_assert_value(out, "cap_bnd", "0000000000000400");
+	ctr_assert_value(out, "cap_prm", "0000000000000400");
+	ctr_assert_value(out, "cap_inh", "0000000000000400");
+	ctr_assert_value(out, "cap_eff", "0000000000000400");
+	ctr_assert_value(out, "cap_amb", "0000000000000400");
 	free(out);
 	oci_free(o);
 	ctr_env_teardown(&e);
@@ -834,8 +824,8 @@ TEST_TIMEOUT(user_namespace_with_mappings, 60)
 	char *out = ctr_read_all(&e, "us", "us", false, NULL);
 	ASSERT_EQ(ctr_wait(&e, "us", "us"), 0);
 	ASSERT_EQ(ctr_remove(&e, "us"), 0);
-	assert_value(out, "uid", "0");
-	assert_value(out, "gid", "0");
+	ctr_assert_value(out, "uid", "0");
+	ctr_assert_value(out, "gid", "0");
 	/* uid_map: "%10u %10u %10u\n" */
 	assert_has(out, "         0     100000      65536\n");
 	char *ns = ctr_report_value(out, "ns.user");
@@ -870,7 +860,7 @@ TEST_TIMEOUT(network_namespace_joined_by_path, 60)
 	struct oci *o = oci_new(&e, "nj", args);
 	oci_add_ns(o, "network", path);
 	char *out = run_ok(&e, "nj", o);
-	assert_value(out, "ns.net", want);
+	ctr_assert_value(out, "ns.net", want);
 	snprintf(cmd, sizeof(cmd), "ip netns del %s", name);
 	ASSERT_EQ(system(cmd), 0);
 	free(out);

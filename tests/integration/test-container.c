@@ -17,23 +17,6 @@
 #include "ctr.h"
 #include "harness.h"
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void assert_value(const char *report, const char *key, const char *want)
-{
-	char *v = ctr_report_value(report, key);
-	if (!v)
-		FAIL("no %s in the report:\n%s", key, report);
-	if (strcmp(v, want) != 0)
-		FAIL("%s: got \"%s\", want \"%s\"", key, v, want);
-	free(v);
-}
-
 TEST_TIMEOUT(create_start_report, 60)
 {
 	struct ctr_env e;
@@ -44,16 +27,16 @@ TEST_TIMEOUT(create_start_report, 60)
 	char *out = ctr_run(&e, "c1", ctr_spec_get(s), &code);
 
 	ASSERT_EQ(code, 0);
-	assert_value(out, "pid", "1");
-	assert_value(out, "uid", "0");
-	assert_value(out, "hostname", "h-c1");
-	assert_value(out, "env.CTR_TEST", "yes");
-	assert_value(out, "env.HOME", "/root");
-	assert_value(out, "cwd", "/");
-	assert_value(out, "no_new_privs", "0");
+	ctr_assert_value(out, "pid", "1");
+	ctr_assert_value(out, "uid", "0");
+	ctr_assert_value(out, "hostname", "h-c1");
+	ctr_assert_value(out, "env.CTR_TEST", "yes");
+	ctr_assert_value(out, "env.HOME", "/root");
+	ctr_assert_value(out, "cwd", "/");
+	ctr_assert_value(out, "no_new_privs", "0");
 	/* The default set above: CHOWN..AUDIT_WRITE. */
-	assert_value(out, "cap_bnd", "00000000a80425fb");
-	assert_value(out, "cap_eff", "00000000a80425fb");
+	ctr_assert_value(out, "cap_bnd", "00000000a80425fb");
+	ctr_assert_value(out, "cap_eff", "00000000a80425fb");
 	ASSERT_NOT_NULL(strstr(out, "mount=/proc proc"));
 	/* The agent raises its own fd limit; containers get the one it was started with. */
 	struct rlimit rl;
@@ -61,7 +44,7 @@ TEST_TIMEOUT(create_start_report, 60)
 	getrlimit(RLIMIT_NOFILE, &rl);
 	snprintf(want, sizeof(want), "%llu:%llu", (unsigned long long)rl.rlim_cur,
 		 (unsigned long long)rl.rlim_max);
-	assert_value(out, "rlimit.NOFILE", want);
+	ctr_assert_value(out, "rlimit.NOFILE", want);
 	ASSERT_EQ(ctr_remove(&e, "c1"), 0);
 	struct stat st;
 	ASSERT_TRUE(stat("/run/kata-containers/c1", &st) < 0 && errno == ENOENT);
@@ -86,12 +69,12 @@ TEST_TIMEOUT(user_groups_and_no_new_privs, 60)
 	spec->process->nonewprivileges = true;
 	char *out = ctr_run(&e, "c2", spec, &code);
 	ASSERT_EQ(code, 0);
-	assert_value(out, "uid", "1000");
-	assert_value(out, "gid", "1000");
-	assert_value(out, "groups", "10,20");
-	assert_value(out, "no_new_privs", "1");
-	assert_value(out, "env.HOME", "/home/u");
-	assert_value(out, "cap_eff", "0000000000000000");
+	ctr_assert_value(out, "uid", "1000");
+	ctr_assert_value(out, "gid", "1000");
+	ctr_assert_value(out, "groups", "10,20");
+	ctr_assert_value(out, "no_new_privs", "1");
+	ctr_assert_value(out, "env.HOME", "/home/u");
+	ctr_assert_value(out, "cap_eff", "0000000000000000");
 	ASSERT_EQ(ctr_remove(&e, "c2"), 0);
 	free(out);
 	ctr_spec_free(s);
@@ -114,7 +97,7 @@ TEST_TIMEOUT(exec_joins_the_container, 60)
 	free(msg);
 	char *out = ctr_read_all(&e, "c3", "x1", false, NULL);
 	ASSERT_EQ(ctr_wait(&e, "c3", "x1"), 0);
-	assert_value(out, "hostname", "h-c3");
+	ctr_assert_value(out, "hostname", "h-c3");
 	char *pid = ctr_report_value(out, "pid");
 	ASSERT_NOT_NULL(pid);
 	ASSERT_TRUE(atoi(pid) > 1); /* in the container's pid namespace, not its init */
@@ -126,10 +109,10 @@ TEST_TIMEOUT(exec_joins_the_container, 60)
 	Grpc__Process *bad = ctr_process_new(NULL);
 	free(bad->args[0]);
 	bad->args[0] = strdup("/no/such/program");
-	double t0 = now_s();
+	double t0 = itest_now_s();
 	int code = ctr_exec(&e, "c3", "x2", bad, &msg);
 	ASSERT_NE(code, 0);
-	ASSERT_TRUE(now_s() - t0 < 5);
+	ASSERT_TRUE(itest_now_s() - t0 < 5);
 	ASSERT_NOT_NULL(strstr(msg, "/no/such/program"));
 	free(msg);
 	ASSERT_EQ(ctr_signal(&e, "c3", "", SIGKILL), 0);
@@ -173,11 +156,11 @@ TEST_TIMEOUT(daemonised_grandchild_does_not_hang_reads, 60)
 	struct ctr_spec *s = ctr_spec_new(&e, "c5", args);
 	int code;
 
-	double t0 = now_s();
+	double t0 = itest_now_s();
 	char *out = ctr_run(&e, "c5", ctr_spec_get(s), &code);
 	ASSERT_EQ(code, 0);
 	ASSERT_TRUE(strcmp(out, "hello\n") == 0);
-	ASSERT_TRUE(now_s() - t0 < 10);
+	ASSERT_TRUE(itest_now_s() - t0 < 10);
 	ASSERT_EQ(ctr_remove(&e, "c5"), 0);
 	free(out);
 	ctr_spec_free(s);
@@ -229,9 +212,9 @@ TEST_TIMEOUT(duplicate_create_and_second_start, 60)
 	free(msg);
 	/* The first one is untouched: it starts and runs. */
 	ASSERT_EQ(ctr_start(&e, "c8", NULL), 0);
-	double t0 = now_s();
+	double t0 = itest_now_s();
 	ASSERT_NE(ctr_start(&e, "c8", &msg), 0);
-	ASSERT_TRUE(now_s() - t0 < 2);
+	ASSERT_TRUE(itest_now_s() - t0 < 2);
 	free(msg);
 	ASSERT_EQ(ctr_signal(&e, "c8", "", SIGKILL), 0);
 	ASSERT_EQ(ctr_wait(&e, "c8", "c8"), 128 + SIGKILL);
@@ -274,7 +257,7 @@ TEST_TIMEOUT(container_pipe_size_option, 60)
 	int code;
 	char *out = ctr_run(&e, "ps", ctr_spec_get(s), &code);
 	ASSERT_EQ(code, 0);
-	assert_value(out, "pipe_size", "1048576");
+	ctr_assert_value(out, "pipe_size", "1048576");
 	free(out);
 	ASSERT_EQ(ctr_remove(&e, "ps"), 0);
 	ctr_spec_free(s);

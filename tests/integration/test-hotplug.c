@@ -16,13 +16,6 @@
 #include "itest.h"
 #include "ttrpc-client.h"
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 TEST_TIMEOUT(device_path_that_never_comes_times_out, 60)
 {
 	struct stat st;
@@ -51,17 +44,17 @@ TEST_TIMEOUT(device_path_that_never_comes_times_out, 60)
 	protobuf_c_message_pack(&req.base, buf);
 	uint32_t sid;
 	agent_error_t *err = NULL;
-	double t0 = now_s();
+	double t0 = itest_now_s();
 	ASSERT_EQ(ttrpc_client_send(c, "grpc.AgentService", "UpdateInterface", buf, len, 0, NULL, 0,
 				    &sid, &err),
 		  0);
 	free(buf);
 	/* Served while the wait goes on. */
 	itest_check_serving(c);
-	ASSERT_TRUE(now_s() - t0 < 0.5);
+	ASSERT_TRUE(itest_now_s() - t0 < 0.5);
 	struct ttrpc_reply r = {0};
 	ASSERT_EQ(ttrpc_client_recv(c, sid, 5000, &r, &err), 0);
-	double took = now_s() - t0;
+	double took = itest_now_s() - t0;
 	ASSERT_EQ(r.code, 4); /* DEADLINE_EXCEEDED */
 	ASSERT_NOT_NULL(strstr(r.message, "1f"));
 	ASSERT_TRUE(took > 0.6 && took < 3);

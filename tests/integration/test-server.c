@@ -199,13 +199,6 @@ TEST(many_streams_interleaved_all_answered_once)
 	itest_agent_stop(&a);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* A call that waits (GetOOMEvent) never delays the others on the same connection. */
 TEST(deferred_call_does_not_block_others)
 {
@@ -216,9 +209,9 @@ TEST(deferred_call_does_not_block_others)
 	ASSERT_EQ(ttrpc_client_send(c, AGENT, "GetOOMEvent", NULL, 0, 0, NULL, 0, &oom_sid, NULL),
 		  0);
 	for (int i = 0; i < 50; i++) {
-		double t = now_s();
+		double t = itest_now_s();
 		itest_check_serving(c);
-		ASSERT_TRUE(now_s() - t < 1.0);
+		ASSERT_TRUE(itest_now_s() - t < 1.0);
 	}
 	ASSERT_EQ(ttrpc_client_send(c, HEALTH, "Check", NULL, 0, 0, NULL, 0, &chk, NULL), 0);
 	struct ttrpc_reply r = {0};
@@ -237,11 +230,11 @@ TEST(deadline_answers_deadline_exceeded)
 	_cleanup_ttrpc_client_ struct ttrpc_client *c = client_for(&a);
 	struct ttrpc_reply r = {0};
 	_cleanup_error_ agent_error_t *err = NULL;
-	double t = now_s();
+	double t = itest_now_s();
 	ASSERT_EQ(ttrpc_client_call(c, AGENT, "GetOOMEvent", NULL, 0, 200 * 1000000LL, NULL, 0, &r,
 				    &err),
 		  0);
-	double took = now_s() - t;
+	double took = itest_now_s() - t;
 	ASSERT_EQ(r.code, GRPC_DEADLINE_EXCEEDED);
 	ASSERT_STREQ(r.message, "timeout");
 	ASSERT_TRUE(took >= 0.19);

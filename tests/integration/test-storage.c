@@ -18,13 +18,6 @@
 #include "ctr.h"
 #include "harness.h"
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int create_with(struct ctr_env *e, const char *cid, Grpc__Spec *spec, Grpc__Storage *st,
 		       char **msg)
 {
@@ -137,9 +130,9 @@ TEST_TIMEOUT(a_disk_that_never_comes_times_out, 60)
 	const char *args[] = {"exit", "0", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "n1", args);
 	char *msg = NULL;
-	double t0 = now_s();
+	double t0 = itest_now_s();
 	ASSERT_EQ(create_with(&e, "n1", ctr_spec_get(s), &st, &msg), 4); /* DEADLINE_EXCEEDED */
-	double took = now_s() - t0;
+	double took = itest_now_s() - t0;
 	ASSERT_NOT_NULL(strstr(msg, "vdzz"));
 	ASSERT_TRUE(took > 0.5 && took < 3);
 	free(msg);
