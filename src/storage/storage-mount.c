@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The mounting drivers: block devices, virtio-fs, 9p, overlay, binds (spec 5.1). */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -106,6 +107,83 @@ int storage_mount(const char *source, const char *target, const char *fstype, ch
 	return 0;
 }
 
+/* Group and mode bits of one entry (spec 5.1 fsGroup); symlinks are left alone. */
+static int fs_group_one(int dirfd, const char *name, gid_t gid, bool ro, agent_error_t **err)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return agent_error_setsys(err, errno, "fsGroup: stat %s", name);
+	if (S_ISLNK(st.st_mode))
+		return 0;
+	if (fchownat(dirfd, name, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return agent_error_setsys(err, errno, "fsGroup: chgrp %s", name);
+	mode_t m = st.st_mode & 07777;
+	m |= ro ? 0440 : 0660;
+	if (S_ISDIR(st.st_mode))
+		m |= 0110 | S_ISGID;
+	if (fchmodat(dirfd, name, m, 0) < 0)
+		return agent_error_setsys(err, errno, "fsGroup: chmod %s", name);
+	return 0;
+}
+
+/* Walks the tree below dirfd (not following symlinks, not leaving the filesystem). */
+static int fs_group_tree(int fd, dev_t dev, gid_t gid, bool ro, int depth, agent_error_t **err)
+{
+	DIR *d;
+	struct dirent *e;
+	int r = 0;
+
+	if (depth > 64)
+		return agent_error_set(err, ELOOP, "fsGroup: directories nested too deep");
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return agent_error_setsys(err, errno, "fsGroup: opendir");
+	}
+	while (r >= 0 && (e = readdir(d))) {
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		r = fs_group_one(dirfd(d), e->d_name, gid, ro, err);
+		if (r < 0 || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode) || st.st_dev != dev)
+			continue;
+		int sub = openat(dirfd(d), e->d_name,
+				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0)
+			r = fs_group_tree(sub, dev, gid, ro, depth + 1, err);
+	}
+	closedir(d);
+	return r;
+}
+
+/* fsGroup (spec 5.1): the volume's files become the pod's group, unless the root already is. */
+static int apply_fs_group(const Grpc__Storage *s, agent_error_t **err)
+{
+	const Grpc__FSGroup *g = s->fs_group;
+	bool ro = false;
+	struct stat st;
+
+	if (!g)
+		return 0;
+	for (size_t i = 0; i < s->n_options; i++)
+		ro |= !strcmp(s->options[i], "ro");
+	if (stat(s->mount_point, &st) < 0)
+		return agent_error_setsys(err, errno, "fsGroup: %s", s->mount_point);
+	mode_t want = (ro ? 0550 : 0770) | S_ISGID;
+	if (g->group_change_policy == TYPES__FSGROUP_CHANGE_POLICY__OnRootMismatch &&
+	    st.st_gid == g->group_id && (st.st_mode & want) == want)
+		return 0;
+	int r = fs_group_one(AT_FDCWD, s->mount_point, g->group_id, ro, err);
+	if (r < 0)
+		return r;
+	int fd = open(s->mount_point, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return agent_error_setsys(err, errno, "fsGroup: %s", s->mount_point);
+	return fs_group_tree(fd, st.st_dev, g->group_id, ro, 0, err);
+}
+
 static int mount_with_fsgid(const struct storage_req *rq, const char *fstype, const char *extra,
 			    char **ret_cleanup, agent_error_t **err)
 {
@@ -128,6 +206,9 @@ static int mount_with_fsgid(const struct storage_req *rq, const char *fstype, co
 	if (r < 0)
 		return r;
 	*ret_cleanup = strdup(s->mount_point);
+	r = apply_fs_group(s, err);
+	if (r < 0)
+		return r;
 	return storage_apply_fsgid(s->mount_point, fsgid, -1, err);
 }
 

@@ -85,6 +85,9 @@ TEST_TIMEOUT(blk_storage_on_a_loop_device, 90)
 	st.source = dev;
 	st.fstype = "ext4";
 	st.mount_point = (char *)mp;
+	Grpc__FSGroup fsg = GRPC__FSGROUP__INIT;
+	fsg.group_id = 3000;
+	st.fs_group = &fsg;
 	const char *args[] = {"write-file",  "/data/hello", "from the container", "--", "read-file",
 			      "/data/hello", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "b1", args);
@@ -98,6 +101,15 @@ TEST_TIMEOUT(blk_storage_on_a_loop_device, 90)
 	free(msg);
 	msg = NULL;
 	ASSERT_TRUE(is_mounted(mp));
+	/* fsGroup: the volume's tree belongs to the pod's group, directories setgid. */
+	struct stat gst;
+	char lf[256];
+	ASSERT_EQ(stat(mp, &gst), 0);
+	ASSERT_EQ(gst.st_gid, 3000);
+	ASSERT_TRUE(gst.st_mode & S_ISGID);
+	snprintf(lf, sizeof(lf), "%s/lost+found", mp);
+	ASSERT_EQ(stat(lf, &gst), 0);
+	ASSERT_EQ(gst.st_gid, 3000);
 	ASSERT_EQ(ctr_start(&e, "b1", NULL), 0);
 	char *out = ctr_read_all(&e, "b1", "b1", false, NULL);
 	ASSERT_EQ(ctr_wait(&e, "b1", "b1"), 0);
