@@ -65,6 +65,13 @@ int cgroup_apply(struct cgroup *cg, const Grpc__LinuxResources *res, bool update
 /* Validates resources without touching the kernel (used before creating anything). */
 int cgroup_resources_validate(const Grpc__LinuxResources *res, agent_error_t **err);
 
+/*
+ * After CPU hot-plug (OnlineCPUMem): writes cpus into cpuset.cpus of every
+ * ancestor from the root down, then of the cgroup itself. Missing files (no
+ * cpuset controller there) are skipped.
+ */
+int cgroup_cpuset_widen(struct cgroup *cg, const char *cpus, agent_error_t **err);
+
 /* Moves pid into the cgroup in every hierarchy. */
 int cgroup_add_pid(struct cgroup *cg, pid_t pid, agent_error_t **err);
 

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -224,6 +225,34 @@ void rpc_resize_volume(struct rpc_call *call, const ProtobufCMessage *req, void 
 	rpc_reply_status(call, GRPC_UNIMPLEMENTED, "ResizeVolume is not supported (as upstream)");
 }
 
+/*
+ * Containers pinned to CPUs (resources.cpu.cpus) get every online CPU after a
+ * hot-plug, ancestors first (spec 4.17).
+ */
+static int widen_cpusets(struct sandbox *sb, agent_error_t **err)
+{
+	char cpus[4096] = "";
+	FILE *f = fopen(GUEST_SYSFS_CPU "/online", "re");
+
+	if (!f || !fgets(cpus, sizeof(cpus), f)) {
+		if (f)
+			fclose(f);
+		return agent_error_setsys(err, errno ? errno : EIO, "reading the online CPUs");
+	}
+	fclose(f);
+	cpus[strcspn(cpus, "\n")] = '\0';
+	for (struct container *c = sb->containers; c; c = c->next) {
+		const Grpc__Linux *lx = c->spec ? c->spec->linux : NULL;
+		if (!c->cg || !lx || !lx->resources || !lx->resources->cpu ||
+		    !lx->resources->cpu->cpus[0])
+			continue;
+		int r = cgroup_cpuset_widen(c->cg, cpus, err);
+		if (r < 0)
+			return agent_error_wrap(err, "cpuset of container %s", c->id);
+	}
+	return 0;
+}
+
 void rpc_online_cpu_mem(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
 {
 	const Grpc__OnlineCPUMemRequest *r = (const Grpc__OnlineCPUMemRequest *)req;
@@ -234,6 +263,10 @@ void rpc_online_cpu_mem(struct rpc_call *call, const ProtobufCMessage *req, void
 	/* wait is ignored: this is always synchronous. */
 	if (guest_online_cpus(GUEST_SYSFS_CPU, r->nb_cpus, &err) < 0 ||
 	    (!r->cpu_only && guest_online_memory(GUEST_SYSFS_MEMORY, NULL, &err) < 0)) {
+		reply_err(call, err);
+		return;
+	}
+	if (r->nb_cpus > 0 && widen_cpusets(ctx, &err) < 0) {
 		reply_err(call, err);
 		return;
 	}

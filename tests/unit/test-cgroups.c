@@ -1050,3 +1050,39 @@ TEST(v1_combined_hierarchy)
 	ASSERT_FALSE(exists("/sys/fs/cgroup/cpu", p));
 	cgroup_manager_free(m);
 }
+
+/* OnlineCPUMem: a container pinned to CPU 0 gets every online CPU, its parent first. */
+TEST(v1_cpuset_widen_after_cpu_hotplug)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 2)
+		SKIP("one CPU online: nothing to widen to");
+	struct cgroup_manager *m = v1();
+	char path[160];
+	snprintf(path, sizeof(path), "%s/inner", test_path("widen"));
+	struct cgroup *cg = NULL;
+	agent_error_t *err = NULL;
+	ASSERT_EQ(cgroup_create(m, path, &cg, &err), 0);
+	Grpc__LinuxResources res = GRPC__LINUX_RESOURCES__INIT;
+	Grpc__LinuxCPU cpu = GRPC__LINUX_CPU__INIT;
+	res.cpu = &cpu;
+	cpu.cpus = "0";
+	apply_ok(cg, &res, false);
+	/* The parent narrowed too, as a cgroup made when only CPU 0 was online would be. */
+	ASSERT_EQ(cgroup_cpuset_widen(cg, "0", &err), 0);
+	ASSERT_STREQ(readf("/sys/fs/cgroup/cpuset", test_path("widen"), "cpuset.cpus"), "0");
+	char all[32];
+	snprintf(all, sizeof(all), "0-%ld", n - 1);
+	ASSERT_EQ(cgroup_cpuset_widen(cg, all, &err), 0);
+	ASSERT_STREQ(readf("/sys/fs/cgroup/cpuset", test_path("widen"), "cpuset.cpus"), all);
+	ASSERT_STREQ(readf("/sys/fs/cgroup/cpuset", path, "cpuset.cpus"), all);
+	destroy(cg);
+	static const char *const ctl[] = {"cpu",     "cpuacct", "cpuset", "memory",
+					  "devices", "freezer", "blkio",  "pids"};
+	for (size_t i = 0; i < sizeof(ctl) / sizeof(ctl[0]); i++) {
+		char parent[200];
+		snprintf(parent, sizeof(parent), "/sys/fs/cgroup/%s%s", ctl[i], test_path("widen"));
+		rmdir(parent);
+	}
+	cgroup_manager_free(m);
+}
