@@ -93,6 +93,8 @@ JSON
 	run remove-container demo
 	run destroy-sandbox
 	sleep 0.2
+	# The container's cgroup went with it; its parent is the demo's to remove.
+	rmdir /sys/fs/cgroup/*/kata-demo /sys/fs/cgroup/kata-demo 2>/dev/null || true
 fi
 
 echo
