@@ -124,13 +124,13 @@ static int mount_v1(int rootfd, const char *dest, unsigned long flags, unsigned 
 	int r = read_small("/proc/self/cgroup", cg, CGROUP_FILE_MAX, err);
 	if (r < 0)
 		return r;
-	r = rootfs_mountinfo_read(&mi, err);
+	r = mountinfo_read(&mi, err);
 	if (r < 0)
 		return r;
 	struct mountinfo_entry hier[CGROUP_HIER_MAX], e;
 	size_t nh = 0;
 	char *pos = mi;
-	while (rootfs_mountinfo_next(&pos, &e) == 1 && nh < CGROUP_HIER_MAX)
+	while (mountinfo_next(&pos, &e) == 1 && nh < CGROUP_HIER_MAX)
 		if (strcmp(e.fstype, "cgroup") == 0)
 			hier[nh++] = e;
 

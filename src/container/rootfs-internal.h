@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/mountinfo.h"
+
 #include "container/rootfs.h"
 
 /* Bounds on what a spec may ask for. */
@@ -16,21 +18,6 @@
 
 /* rootfs_prepare with pathsafe flags (PATHSAFE_FORCE_WALK lets tests run the fallback). */
 int rootfs_prepare_how(const struct rootfs_ctx *c, unsigned how, agent_error_t **err);
-
-/* One parsed line of /proc/self/mountinfo (pointers into the line, escapes decoded). */
-struct mountinfo_entry {
-	const char *root;
-	const char *mountpoint;
-	const char *options;
-	const char *fstype;
-	const char *source;
-	const char *superopts;
-};
-
-/* Reads /proc/self/mountinfo whole (bounded) into *ret_buf; returns the length. */
-int rootfs_mountinfo_read(char **ret_buf, agent_error_t **err);
-/* Parses the line at *pos and advances; 1 = entry, 0 = end. Lines are modified. */
-int rootfs_mountinfo_next(char **pos, struct mountinfo_entry *ret);
 
 /* MS_NOSUID/NODEV/NOEXEC/RDONLY/atime flags of the mount holding path (statvfs). */
 unsigned long rootfs_mount_flags_of(const char *path);

@@ -19,99 +19,8 @@
 #include "container/rootfs-internal.h"
 #include "rpc/status.h"
 
-#define MOUNTINFO_MAX (8 << 20)
 #define RAMFS_MAGIC_ 0x858458f6
 #define TMPFS_MAGIC_ 0x01021994
-
-int rootfs_mountinfo_read(char **ret_buf, agent_error_t **err)
-{
-	_cleanup_close_ int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return agent_error_setsys(err, errno, "open /proc/self/mountinfo");
-	size_t cap = 64 * 1024, len = 0;
-	_cleanup_free_ char *buf = malloc(cap);
-	if (!buf)
-		return agent_error_set(err, ENOMEM, "out of memory");
-	for (;;) {
-		if (len + 1 >= cap) {
-			if (cap >= MOUNTINFO_MAX)
-				return agent_error_set(err, EFBIG,
-						       "/proc/self/mountinfo too large");
-			char *nb = realloc(buf, cap * 2);
-			if (!nb)
-				return agent_error_set(err, ENOMEM, "out of memory");
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return agent_error_setsys(err, errno, "read /proc/self/mountinfo");
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret_buf = TAKE_PTR(buf);
-	return (int)len;
-}
-
-/* Decodes the \ooo escapes mountinfo uses for spaces, tabs, newlines, backslashes. */
-static void unescape(char *s)
-{
-	char *w = s;
-	for (char *r = s; *r; r++) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-			r += 3;
-		} else {
-			*w++ = *r;
-		}
-	}
-	*w = '\0';
-}
-
-int rootfs_mountinfo_next(char **pos, struct mountinfo_entry *ret)
-{
-	while (**pos) {
-		char *line = *pos;
-		char *nl = strchr(line, '\n');
-		if (nl) {
-			*nl = '\0';
-			*pos = nl + 1;
-		} else {
-			*pos = line + strlen(line);
-		}
-		char *f[16];
-		int n = 0;
-		char *save = NULL;
-		for (char *t = strtok_r(line, " ", &save); t && n < 16;
-		     t = strtok_r(NULL, " ", &save))
-			f[n++] = t;
-		/* id parent dev root mountpoint options [optional...] - fstype source superopts */
-		int dash = -1;
-		for (int i = 6; i < n; i++)
-			if (strcmp(f[i], "-") == 0) {
-				dash = i;
-				break;
-			}
-		if (n < 6 || dash < 0 || dash + 3 >= n + 1 || dash + 2 >= n)
-			continue;
-		unescape(f[3]);
-		unescape(f[4]);
-		ret->root = f[3];
-		ret->mountpoint = f[4];
-		ret->options = f[5];
-		ret->fstype = f[dash + 1];
-		ret->source = f[dash + 2];
-		ret->superopts = dash + 3 < n ? f[dash + 3] : "";
-		return 1;
-	}
-	return 0;
-}
 
 unsigned long rootfs_mount_flags_of(const char *path)
 {
@@ -182,14 +91,14 @@ const Grpc__Mount *rootfs_spec_mount(const Grpc__Spec *spec, const char *dest)
 static int make_parent_private(const char *rootfs, agent_error_t **err)
 {
 	_cleanup_free_ char *buf = NULL;
-	int r = rootfs_mountinfo_read(&buf, err);
+	int r = mountinfo_read(&buf, err);
 	if (r < 0)
 		return r;
 	char best[PATH_MAX] = "/";
 	size_t best_len = 0;
 	struct mountinfo_entry e;
 	char *pos = buf;
-	while (rootfs_mountinfo_next(&pos, &e) == 1) {
+	while (mountinfo_next(&pos, &e) == 1) {
 		size_t l = strlen(e.mountpoint);
 		if (strcmp(e.mountpoint, rootfs) != 0 && rootfs_path_under(rootfs, e.mountpoint) &&
 		    l > best_len && l < sizeof(best)) {

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "base/fsutil.h"
+#include "base/mountinfo.h"
 #include "base/strbuf.h"
 #include "net/net.h"
 
@@ -40,18 +41,9 @@ static void note(char **errors, const char *fmt, ...)
 /* Mounted already with this type? Then a mount is skipped (spec 3.1). */
 static bool mounted_as(const char *target, const char *fstype)
 {
-	FILE *f = fopen("/proc/self/mounts", "re");
-	char line[1024];
-	bool found = false;
+	char have[64];
 
-	while (f && !found && fgets(line, sizeof(line), f)) {
-		char src[256], dir[512], type[64];
-		if (sscanf(line, "%255s %511s %63s", src, dir, type) == 3)
-			found = !strcmp(dir, target) && !strcmp(type, fstype);
-	}
-	if (f)
-		fclose(f);
-	return found;
+	return mountinfo_fstype_at(target, have, sizeof(have)) && !strcmp(have, fstype);
 }
 
 static int mount_one(const char *src, const char *target, const char *type, unsigned long flags,

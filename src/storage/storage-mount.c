@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 
 #include "base/fsutil.h"
+#include "base/mountinfo.h"
 #include "container/mountopt.h"
 #include "device/devmatch.h"
 #include "device/pcipath.h"
@@ -16,26 +17,6 @@
 #include "storage/storage-internal.h"
 
 #define SHARED_ROOT STORAGE_ROOT "/shared"
-
-/* The fstype of the mount exactly at path, or "" (from /proc/self/mountinfo). */
-static void mounted_type(const char *path, char *type, size_t size)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096];
-
-	type[0] = '\0';
-	while (f && fgets(line, sizeof(line), f)) {
-		char mp[4096], fs[64];
-		const char *dash = strstr(line, " - ");
-		if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 ||
-		    sscanf(dash + 3, "%63s", fs) != 1)
-			continue;
-		if (strcmp(mp, path) == 0)
-			snprintf(type, size, "%s", fs); /* the last one is on top */
-	}
-	if (f)
-		fclose(f);
-}
 
 int storage_mount(const char *source, const char *target, const char *fstype, char *const *options,
 		  size_t n_options, const char *extra, agent_error_t **err)
@@ -77,8 +58,8 @@ int storage_mount(const char *source, const char *target, const char *fstype, ch
 			return agent_error_setsys(err, -r, "creating %s", target);
 		}
 	}
-	mounted_type(target, have, sizeof(have));
-	if (have[0] && !strcmp(have, bind ? "" : fstype) && !(mo.flags & MS_REMOUNT)) {
+	if (!bind && mountinfo_fstype_at(target, have, sizeof(have)) && !strcmp(have, fstype) &&
+	    !(mo.flags & MS_REMOUNT)) {
 		mount_opts_release(&mo);
 		return 0; /* already there */
 	}
@@ -250,8 +231,8 @@ int storage_driver_virtiofs(const struct storage_req *rq, char **ret_cleanup, ag
 	char have[64];
 
 	/* The shared directory mounted by the guest's own init: leave it (spec 5.1). */
-	mounted_type(rq->s->mount_point, have, sizeof(have));
-	if (!strcmp(rq->s->source, "kataShared") && have[0]) {
+	if (!strcmp(rq->s->source, "kataShared") &&
+	    mountinfo_fstype_at(rq->s->mount_point, have, sizeof(have))) {
 		*ret_cleanup = NULL;
 		return 0;
 	}

@@ -212,10 +212,10 @@ static struct mi find_mount(const char *mountpoint)
 {
 	struct mi ret = {0};
 	_cleanup_free_ char *buf = NULL;
-	ASSERT_TRUE(rootfs_mountinfo_read(&buf, NULL) >= 0);
+	ASSERT_TRUE(mountinfo_read(&buf, NULL) >= 0);
 	char *pos = buf;
 	struct mountinfo_entry e;
-	while (rootfs_mountinfo_next(&pos, &e) == 1) {
+	while (mountinfo_next(&pos, &e) == 1) {
 		if (strcmp(e.mountpoint, mountpoint) != 0)
 			continue;
 		ret.found = true;
