@@ -12,6 +12,7 @@
 
 #include "agent.pb-c.h"
 #include "base/log.h"
+#include "base/message.h"
 #include "base/strbuf.h"
 #include "google/protobuf/empty.pb-c.h"
 #include "net/net.h"
@@ -683,15 +684,8 @@ void rpc_update_interface(struct rpc_call *call, const ProtobufCMessage *req, vo
 		return;
 	}
 	iw = calloc(1, sizeof(*iw));
-	if (iw) {
-		size_t len = types__interface__get_packed_size(in);
-		uint8_t *buf = malloc(len ? len : 1);
-		if (buf) {
-			types__interface__pack(in, buf);
-			iw->in = types__interface__unpack(NULL, len, buf);
-		}
-		free(buf);
-	}
+	if (iw)
+		iw->in = message_dup(&in->base);
 	if (!iw || !iw->in) {
 		free(iw);
 		rpc_reply_status(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");

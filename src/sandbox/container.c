@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "base/fsutil.h"
+#include "base/message.h"
 #include "base/log.h"
 #include "container/hooks.h"
 #include "container/validate.h"
@@ -29,21 +30,6 @@ const char *container_status_name(enum container_status s)
 {
 	static const char *const names[] = {"created", "running", "paused", "stopped"};
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "unknown";
-}
-
-/* A deep copy of a message, through its wire form. */
-static void *message_dup(const ProtobufCMessage *m, const ProtobufCMessageDescriptor *d)
-{
-	size_t len = protobuf_c_message_get_packed_size(m);
-	uint8_t *buf = malloc(len ? len : 1);
-	void *copy;
-
-	if (!buf)
-		return NULL;
-	protobuf_c_message_pack(m, buf);
-	copy = protobuf_c_message_unpack(d, NULL, len, buf);
-	free(buf);
-	return copy;
 }
 
 static void container_link(struct sandbox *sb, struct container *c)
@@ -570,10 +556,10 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 	for (int t = 0; t < NS_COUNT; t++)
 		c->ns_fds[t] = -1;
 	c->id = strdup(req->container_id);
-	c->spec = message_dup(&req->oci->base, &grpc__spec__descriptor);
+	c->spec = message_dup(&req->oci->base);
 	cc = calloc(1, sizeof(*cc));
 	if (cc)
-		cc->req = message_dup(&req->base, &grpc__create_container_request__descriptor);
+		cc->req = message_dup(&req->base);
 	if (!c->id || !c->spec || !cc || !cc->req) {
 		r = agent_error_set(err, ENOMEM, "out of memory");
 		goto fail;
@@ -583,7 +569,7 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 	cc->ctx = ctx;
 	/* The sandbox's guest hooks, for specs without hooks of their own (spec 4.2 step 9). */
 	if (!c->spec->hooks && sb->guest_hooks) {
-		c->spec->hooks = message_dup(&sb->guest_hooks->base, &grpc__hooks__descriptor);
+		c->spec->hooks = message_dup(&sb->guest_hooks->base);
 		if (!c->spec->hooks) {
 			r = agent_error_set(err, ENOMEM, "out of memory");
 			goto fail;
@@ -738,14 +724,13 @@ int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, cont
 	ec = calloc(1, sizeof(*ec));
 	if (!ec)
 		return agent_error_set(err, ENOMEM, "out of memory");
-	ec->merged = message_dup(&req->process->base, &grpc__process__descriptor);
+	ec->merged = message_dup(&req->process->base);
 	if (!ec->merged) {
 		free(ec);
 		return agent_error_set(err, ENOMEM, "out of memory");
 	}
 	if (!ec->merged->capabilities && c->spec->process->capabilities)
-		ec->merged->capabilities = message_dup(&c->spec->process->capabilities->base,
-						       &grpc__linux_capabilities__descriptor);
+		ec->merged->capabilities = message_dup(&c->spec->process->capabilities->base);
 	p = process_new(c, req->exec_id, false, req->process->terminal);
 	if (!p) {
 		r = agent_error_set(err, ENOMEM, "out of memory");
