@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "base/fsutil.h"
 #include "container/caps.h"
 #include "container/hooks.h"
 #include "container/procenv.h"
@@ -174,24 +175,6 @@ static void setup_stdio(int sock, const struct launch_config *cfg, uid_t uid, gi
 		child_fail(sock, errno, "making the terminal the controlling one");
 }
 
-static void mkdir_p(const char *path)
-{
-	char buf[4096];
-	size_t len = strlen(path);
-
-	if (len >= sizeof(buf))
-		return;
-	memcpy(buf, path, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		mkdir(buf, 0755);
-		*p = '/';
-	}
-	mkdir(buf, 0755);
-}
-
 static void set_credentials(int sock, const Grpc__Process *p, bool in_userns)
 {
 	const Grpc__User *u = p->user;
@@ -301,8 +284,9 @@ _noreturn_ void launch_child_main(const struct launch_child_args *a, int sock)
 		} else if (chroot(rc.rootfs) < 0) {
 			child_fail(sock, errno, "chroot %s", rc.rootfs);
 		}
+		/* A missing cwd is made; a failure shows in the chdir below. */
 		if (p->cwd[0])
-			mkdir_p(p->cwd);
+			(void)mkdir_p(p->cwd, 0755);
 	}
 	if (chdir(p->cwd[0] ? p->cwd : "/") < 0)
 		child_fail(sock, errno, "chdir to %s", p->cwd);
