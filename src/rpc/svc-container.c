@@ -9,55 +9,16 @@
 #include "agent.pb-c.h"
 #include "google/protobuf/empty.pb-c.h"
 #include "rpc/agent-handlers.h"
+#include "rpc/pending.h"
 #include "rpc/status.h"
 #include "sandbox/container.h"
 #include "sandbox/sandbox.h"
-
-/* A call that may outlive its client: the cancel hook only forgets the call. */
-struct pending {
-	struct rpc_call *call;
-};
-
-static void pending_cancelled(struct rpc_call *call, void *data)
-{
-	struct pending *pd = data;
-
-	pd->call = NULL;
-}
-
-static struct pending *pending_new(struct rpc_call *call)
-{
-	struct pending *pd = calloc(1, sizeof(*pd));
-
-	if (!pd) {
-		rpc_reply_status(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
-		return NULL;
-	}
-	pd->call = call;
-	return pd;
-}
 
 static void reply_empty(struct rpc_call *call)
 {
 	Google__Protobuf__Empty e = GOOGLE__PROTOBUF__EMPTY__INIT;
 
 	rpc_reply(call, &e.base);
-}
-
-static void pending_done(int r, agent_error_t *err, void *ctx)
-{
-	struct pending *pd = ctx;
-
-	if (pd->call) {
-		rpc_call_set_cancel(pd->call, NULL, NULL);
-		if (r < 0)
-			rpc_reply_error(pd->call, err);
-		else
-			reply_empty(pd->call);
-		err = NULL;
-	}
-	agent_error_free(err);
-	free(pd);
 }
 
 /* Starts an asynchronous step; the pending record is the step's until it finishes. */
@@ -67,16 +28,10 @@ static void run_deferred(struct rpc_call *call, struct sandbox *sb,
 			 const void *arg)
 {
 	agent_error_t *err = NULL;
-	struct pending *pd = pending_new(call);
+	struct rpc_pending *pd = rpc_pending_new(call);
 
-	if (!pd)
-		return;
-	rpc_call_set_cancel(call, pending_cancelled, pd);
-	if (step(sb, arg, pending_done, pd, &err) < 0) {
-		rpc_call_set_cancel(call, NULL, NULL);
-		free(pd);
-		rpc_reply_error(call, err);
-	}
+	if (pd && step(sb, arg, rpc_pending_done, pd, &err) < 0)
+		rpc_pending_fail(pd, err);
 }
 
 static int step_create(struct sandbox *sb, const void *arg, container_done_fn done, void *ctx,

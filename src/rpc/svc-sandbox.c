@@ -4,21 +4,20 @@
 #include "base/log.h"
 #include "google/protobuf/empty.pb-c.h"
 #include "rpc/agent-handlers.h"
+#include "rpc/pending.h"
 #include "sandbox/sandbox-setup.h"
 
 /* Time for the DestroySandbox reply to leave before the loop stops. */
 #define SHUTDOWN_DELAY_MS 100
 
+/* A deferred reply: hot-plugged disks of the storages may still be coming. */
 void rpc_create_sandbox(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
 {
-	Google__Protobuf__Empty e = GOOGLE__PROTOBUF__EMPTY__INIT;
 	agent_error_t *err = NULL;
+	struct rpc_pending *pd = rpc_pending_new(call);
 
-	if (sandbox_create(ctx, (const void *)req, &err) < 0) {
-		rpc_reply_error(call, err);
-		return;
-	}
-	rpc_reply(call, &e.base);
+	if (pd && sandbox_create(ctx, (const void *)req, rpc_pending_done, pd, &err) < 0)
+		rpc_pending_fail(pd, err);
 }
 
 static void on_shutdown(struct loop_timer *t, void *data)

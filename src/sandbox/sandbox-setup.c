@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * CreateSandbox's duties (spec 4.1): the run directory, the shared IPC and UTS
- * namespaces every container of the pod joins, and the pod's DNS.
+ * CreateSandbox's duties (spec 4.1): the run directory, kernel modules, the shared
+ * IPC and UTS namespaces every container of the pod joins, the pod's DNS and its
+ * storages, whose hot-plugged disks are waited for (within agent.hotplug_timeout)
+ * before anything changes.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -17,8 +19,10 @@
 #include "rpc/status.h"
 #include "sandbox/container.h"
 #include "sandbox/sandbox-setup.h"
+#include "base/message.h"
 #include "device/devmatch.h"
-#include "uevent/listener.h"
+#include "init/kmod.h"
+#include "sandbox/devwait.h"
 
 #define SANDBOX_NS_DIR "/run/sandbox-ns"
 #define SANDBOX_DNS_FILE SANDBOX_RUN_DIR "/sandbox/resolv.conf"
@@ -218,60 +222,51 @@ static void load_guest_hooks(struct sandbox *sb, const char *dir)
 	sb->guest_hooks = h;
 }
 
-/*
- * The sandbox's device-backed storages must already be there: CreateSandbox
- * answers at once (only CreateContainer waits for hot-plugged disks).
- */
-static int find_devices(struct sandbox *sb, Grpc__Storage **st, size_t n, char ***ret,
+/* The sandbox's storages (spec 4.1 step 5), with the devices found for them. */
+static int add_storages(struct sandbox *sb, Grpc__Storage **st, size_t n, char *const *devs,
 			agent_error_t **err)
 {
-	char **devs = calloc(n + 1, sizeof(char *));
-	struct dev_match d;
-	struct uevent ev;
-	int r = 0;
+	char **points;
+	size_t np;
+	int r;
 
-	if (!devs)
-		return agent_error_set(err, ENOMEM, "out of memory");
-	for (size_t i = 0; i < n && r >= 0; i++) {
-		r = storage_device_match(st[i], &d, err);
-		if (r <= 0)
-			continue;
-		r = sb->uevents ? uevent_find(sb->uevents, &d.m, &ev, err) : 0;
-		if (r == 0)
-			r = agent_error_set_status(err, GRPC_UNAVAILABLE, ENODEV,
-						   "storages[%zu]: device %s is not there", i,
-						   st[i]->source);
-		else if (r > 0 && asprintf(&devs[i], "/dev/%s", ev.devname) < 0)
-			r = agent_error_set(err, ENOMEM, "out of memory");
-	}
-	if (r < 0) {
-		for (size_t i = 0; i < n; i++)
-			free(devs[i]);
-		free(devs);
+	if (n == 0)
+		return 0;
+	r = storages_add(&sb->storages, st, n, devs, NULL, &points, &np, err);
+	if (r < 0)
 		return r;
+	char **all =
+		realloc(sb->sandbox_storages, (sb->n_sandbox_storages + np + 1) * sizeof(char *));
+	if (!all) {
+		storages_release(&sb->storages, points, np);
+		return agent_error_set(err, ENOMEM, "out of memory");
 	}
-	*ret = devs;
+	memcpy(all + sb->n_sandbox_storages, points, np * sizeof(char *));
+	sb->sandbox_storages = all;
+	sb->n_sandbox_storages += np;
+	free(points);
 	return 0;
 }
 
-int sandbox_create(struct sandbox *sb, const Grpc__CreateSandboxRequest *req, agent_error_t **err)
+static int load_modules(Grpc__KernelModule **m, size_t n, agent_error_t **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = kmod_load("/", m[i]->name, m[i]->parameters, m[i]->n_parameters, err);
+		if (r < 0) {
+			if (*err && !(*err)->status)
+				(*err)->status = GRPC_INTERNAL;
+			return agent_error_wrap(err, "kernel_modules[%zu]", i);
+		}
+	}
+	return 0;
+}
+
+/* Everything CreateSandbox changes, once its devices are there. */
+static int create_apply(struct sandbox *sb, const Grpc__CreateSandboxRequest *req,
+			char *const *devs, agent_error_t **err)
 {
 	int r;
 
-	if (sb->opts.inert)
-		return agent_error_set(err, EPERM, "this sandbox is inert");
-	if (req->n_kernel_modules > 0)
-		return agent_error_set_status(err, GRPC_UNIMPLEMENTED, EOPNOTSUPP,
-					      "kernel_modules are not supported yet");
-	if (strlen(req->hostname) > 64)
-		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
-					      "hostname longer than 64 bytes");
-	/* Every storage is checked before anything changes. */
-	for (size_t i = 0; i < req->n_storages; i++) {
-		r = storage_validate(req->storages[i], err);
-		if (r < 0)
-			return agent_error_wrap(err, "storages[%zu]", i);
-	}
 	if (sb->n_containers == 0) {
 		/* A fresh start, but never through a mount point below it. */
 		rm_rf(SANDBOX_RUN_DIR);
@@ -285,46 +280,174 @@ int sandbox_create(struct sandbox *sb, const Grpc__CreateSandboxRequest *req, ag
 		free(sb->id);
 		sb->id = strdup(req->sandbox_id);
 	}
+	r = load_modules(req->kernel_modules, req->n_kernel_modules, err);
+	if (r < 0)
+		return r;
 	r = make_shared_namespaces(sb, req->hostname, err);
 	if (r < 0)
 		return r;
 	r = setup_dns(req->dns, req->n_dns, err);
 	if (r < 0)
 		return r;
-	if (req->n_storages > 0) {
-		char **points;
-		size_t n;
-
-		char **devs = NULL;
-		r = find_devices(sb, req->storages, req->n_storages, &devs, err);
-		if (r < 0)
-			return r;
-		r = storages_add(&sb->storages, req->storages, req->n_storages, devs, NULL, &points,
-				 &n, err);
-		for (size_t i = 0; devs && i < req->n_storages; i++)
-			free(devs[i]);
-		free(devs);
-		if (r < 0)
-			return r;
-		char **all = realloc(sb->sandbox_storages,
-				     (sb->n_sandbox_storages + n + 1) * sizeof(char *));
-		if (!all) {
-			storages_release(&sb->storages, points, n);
-			return agent_error_set(err, ENOMEM, "out of memory");
-		}
-		memcpy(all + sb->n_sandbox_storages, points, n * sizeof(char *));
-		sb->sandbox_storages = all;
-		sb->n_sandbox_storages += n;
-		free(points);
-	}
+	r = add_storages(sb, req->storages, req->n_storages, devs, err);
+	if (r < 0)
+		return r;
 	load_guest_hooks(sb, req->guest_hook_path);
 	sb->created = true;
 	return 0;
 }
 
+struct sandbox_creating {
+	struct sandbox *sb;
+	Grpc__CreateSandboxRequest *req;
+	struct devwait *wait;
+	sandbox_done_fn done;
+	void *ctx;
+};
+
+static void creating_end(struct sandbox_creating *cr, int r, agent_error_t *err)
+{
+	sandbox_done_fn done = cr->done;
+	void *ctx = cr->ctx;
+
+	cr->sb->creating = NULL;
+	devwait_cancel(cr->wait);
+	protobuf_c_message_free_unpacked(&cr->req->base, NULL);
+	free(cr);
+	done(r, err, ctx);
+}
+
+static void on_devices(int r, agent_error_t *err, char *const *devs, void *data)
+{
+	struct sandbox_creating *cr = data;
+
+	cr->wait = NULL; /* gone once this returns */
+	if (r >= 0)
+		r = create_apply(cr->sb, cr->req, devs, &err);
+	creating_end(cr, r, err);
+}
+
+/* Matches for the storages whose devices may still be coming; *ret_any says if one does. */
+static int device_matches(Grpc__Storage **st, size_t n, struct dev_match *ms, struct dev_match **mp,
+			  bool *ret_any, agent_error_t **err)
+{
+	*ret_any = false;
+	for (size_t i = 0; i < n; i++) {
+		int r = storage_device_match(st[i], &ms[i], err);
+		if (r < 0) {
+			if (*err && !(*err)->status)
+				(*err)->status = GRPC_INVALID_ARGUMENT;
+			return agent_error_wrap(err, "storages[%zu]", i);
+		}
+		mp[i] = r > 0 ? &ms[i] : NULL;
+		*ret_any |= r > 0;
+	}
+	return 0;
+}
+
+static int validate(const Grpc__CreateSandboxRequest *req, agent_error_t **err)
+{
+	int r;
+
+	if (strlen(req->hostname) > 64)
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "hostname longer than 64 bytes");
+	if (req->n_kernel_modules > SANDBOX_MODULES_MAX)
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, E2BIG,
+					      "kernel_modules: more than %d", SANDBOX_MODULES_MAX);
+	for (size_t i = 0; i < req->n_kernel_modules; i++) {
+		const Grpc__KernelModule *m = req->kernel_modules[i];
+		r = kmod_validate(m->name, m->parameters, m->n_parameters, err);
+		if (r < 0)
+			return agent_error_wrap(err, "kernel_modules[%zu]", i);
+	}
+	if (req->n_storages > STORAGES_MAX)
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, E2BIG,
+					      "storages: more than %d", STORAGES_MAX);
+	for (size_t i = 0; i < req->n_storages; i++) {
+		r = storage_validate(req->storages[i], err);
+		if (r < 0)
+			return agent_error_wrap(err, "storages[%zu]", i);
+	}
+	return 0;
+}
+
+int sandbox_create(struct sandbox *sb, const Grpc__CreateSandboxRequest *req, sandbox_done_fn done,
+		   void *ctx, agent_error_t **err)
+{
+	struct dev_match *ms = NULL, **mp = NULL;
+	struct sandbox_creating *cr = NULL;
+	size_t n = req->n_storages;
+	bool waits;
+	int r;
+
+	if (sb->opts.inert)
+		return agent_error_set(err, EPERM, "this sandbox is inert");
+	if (sb->creating)
+		return agent_error_set_status(err, GRPC_FAILED_PRECONDITION, EBUSY,
+					      "a CreateSandbox is still waiting for its devices");
+	/* Every input is checked before anything changes. */
+	r = validate(req, err);
+	if (r < 0)
+		return r;
+	ms = calloc(n ? n : 1, sizeof(*ms));
+	mp = calloc(n ? n : 1, sizeof(*mp));
+	if (!ms || !mp) {
+		r = agent_error_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	r = device_matches(req->storages, n, ms, mp, &waits, err);
+	if (r < 0)
+		goto out;
+	if (!waits) {
+		r = create_apply(sb, req, NULL, err);
+		if (r >= 0)
+			done(0, NULL, ctx);
+		goto out;
+	}
+	/* Hot-plugged disks may still be coming: the reply waits, the loop does not. */
+	cr = calloc(1, sizeof(*cr));
+	if (cr)
+		cr->req = message_dup(&req->base);
+	if (!cr || !cr->req) {
+		free(cr);
+		r = agent_error_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	cr->sb = sb;
+	cr->done = done;
+	cr->ctx = ctx;
+	r = devwait_start(sb, mp, n, on_devices, cr, &cr->wait, err);
+	if (r < 0) {
+		protobuf_c_message_free_unpacked(&cr->req->base, NULL);
+		free(cr);
+		goto out;
+	}
+	sb->creating = cr;
+out:
+	free(ms);
+	free(mp);
+	return r;
+}
+
+void sandbox_create_abort(struct sandbox *sb)
+{
+	agent_error_t *err = NULL;
+
+	if (!sb->creating)
+		return;
+	agent_error_set_status(
+		&err, GRPC_ABORTED, ECANCELED,
+		"the sandbox was destroyed while CreateSandbox waited for its devices");
+	creating_end(sb->creating, -ECANCELED, err);
+}
+
 int sandbox_destroy(struct sandbox *sb, agent_error_t **err)
 {
-	int r = containers_destroy_all(sb, err);
+	int r;
+
+	sandbox_create_abort(sb);
+	r = containers_destroy_all(sb, err);
 
 	oom_queue_close(&sb->oom);
 	return r;

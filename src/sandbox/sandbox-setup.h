@@ -6,7 +6,20 @@
 #include "agent.pb-c.h"
 #include "sandbox/sandbox.h"
 
-int sandbox_create(struct sandbox *sb, const Grpc__CreateSandboxRequest *req, agent_error_t **err);
+#define SANDBOX_MODULES_MAX 64
+
+typedef void (*sandbox_done_fn)(int r, agent_error_t *err, void *ctx);
+
+/*
+ * CreateSandbox: checks every input, waits for the storages' devices, then applies
+ * it all. done(r, err, ctx) runs once (err is the callee's), from the loop or
+ * before this returns; a negative return means done is not called. One at a
+ * time: another while one waits gets FAILED_PRECONDITION.
+ */
+int sandbox_create(struct sandbox *sb, const Grpc__CreateSandboxRequest *req, sandbox_done_fn done,
+		   void *ctx, agent_error_t **err);
+/* Ends a waiting CreateSandbox with ABORTED (DestroySandbox, shutdown). */
+void sandbox_create_abort(struct sandbox *sb);
 /* Destroys every container and closes the OOM channel (waiting GetOOMEvent calls fail). */
 int sandbox_destroy(struct sandbox *sb, agent_error_t **err);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sandbox/container.h"
+#include "sandbox/sandbox-setup.h"
 #include "oci.pb-c.h"
 #include "uevent/listener.h"
 
@@ -32,6 +33,7 @@ void sandbox_init(struct sandbox *sb, struct loop *loop, struct reaper *reaper,
 
 void sandbox_release(struct sandbox *sb)
 {
+	sandbox_create_abort(sb);
 	containers_destroy_all(sb, NULL);
 	oom_queue_release(&sb->oom);
 	storages_release(&sb->storages, sb->sandbox_storages, sb->n_sandbox_storages);

@@ -17,6 +17,7 @@
 #include "storage/storage.h"
 
 struct container;
+struct sandbox_creating;
 struct uevent_listener;
 
 #define SANDBOX_RUN_DIR "/run/kata-containers"
@@ -48,6 +49,7 @@ struct sandbox {
 	size_t n_sandbox_storages;
 	struct rlimit child_nofile; /* RLIMIT_NOFILE as the agent got it: what containers get */
 	struct rlimit child_core; /* RLIMIT_CORE likewise (the agent's own is 0 outside devmode) */
+	struct sandbox_creating *creating; /* a CreateSandbox waiting for devices, or NULL */
 	bool created;
 };
 

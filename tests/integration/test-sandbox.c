@@ -255,3 +255,128 @@ TEST_TIMEOUT(storages_are_validated_and_refcounted, 60)
 	ctr_spec_free(s);
 	ctr_env_teardown(&e);
 }
+
+static uint32_t send_create(struct ctr_env *e, const Grpc__CreateSandboxRequest *req)
+{
+	size_t len = protobuf_c_message_get_packed_size(&req->base);
+	uint8_t *buf = malloc(len ? len : 1);
+	uint32_t sid = 0;
+	agent_error_t *err = NULL;
+
+	ASSERT_NOT_NULL(buf);
+	protobuf_c_message_pack(&req->base, buf);
+	ASSERT_EQ(ttrpc_client_send(e->c, "grpc.AgentService", "CreateSandbox", buf, len, 0, NULL,
+				    0, &sid, &err),
+		  0);
+	free(buf);
+	return sid;
+}
+
+/*
+ * A storage's disk that is not there yet: CreateSandbox waits (other calls are
+ * served, a second CreateSandbox is refused), then fails within
+ * agent.hotplug_timeout naming the device, having changed nothing.
+ */
+TEST_TIMEOUT(create_sandbox_waits_for_a_disk_then_times_out, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup_cmdline(&e, false, "agent.hotplug_timeout=700ms");
+	Grpc__CreateSandboxRequest req = GRPC__CREATE_SANDBOX_REQUEST__INIT;
+	Grpc__Storage disk = GRPC__STORAGE__INIT, *st[] = {&disk};
+	disk.driver = "mmioblk";
+	disk.source = "/dev/vdzz";
+	disk.fstype = "ext4";
+	disk.mount_point = "/run/kata-containers/sandbox/storage/later";
+	req.hostname = "waiting-pod";
+	req.storages = st;
+	req.n_storages = 1;
+	double t0 = itest_now_s();
+	uint32_t sid = send_create(&e, &req);
+	itest_check_serving(e.c);
+	Grpc__CreateSandboxRequest other = GRPC__CREATE_SANDBOX_REQUEST__INIT;
+	char *msg = NULL;
+	ASSERT_EQ(ctr_call(&e, "CreateSandbox", &other.base, &google__protobuf__empty__descriptor,
+			   NULL, &msg),
+		  9); /* FAILED_PRECONDITION */
+	free(msg);
+	ASSERT_TRUE(itest_now_s() - t0 < 0.5);
+
+	struct ttrpc_reply r = {0};
+	agent_error_t *err = NULL;
+	ASSERT_EQ(ttrpc_client_recv(e.c, sid, 5000, &r, &err), 0);
+	double took = itest_now_s() - t0;
+	ASSERT_EQ(r.code, 4); /* DEADLINE_EXCEEDED */
+	ASSERT_NOT_NULL(strstr(r.message, "vdzz"));
+	ASSERT_TRUE(took > 0.6 && took < 3);
+	ttrpc_reply_clear(&r);
+	ASSERT_TRUE(!file_exists(disk.mount_point));
+
+	/* Once it failed, another CreateSandbox is taken. */
+	ASSERT_EQ(ctr_call(&e, "CreateSandbox", &other.base, &google__protobuf__empty__descriptor,
+			   NULL, NULL),
+		  0);
+	ctr_env_teardown(&e);
+}
+
+/* DestroySandbox while CreateSandbox waits: the waiting call ends ABORTED at once. */
+TEST_TIMEOUT(destroy_sandbox_ends_a_waiting_create, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup_cmdline(&e, false, "agent.hotplug_timeout=30s");
+	Grpc__CreateSandboxRequest req = GRPC__CREATE_SANDBOX_REQUEST__INIT;
+	Grpc__Storage disk = GRPC__STORAGE__INIT, *st[] = {&disk};
+	disk.driver = "mmioblk";
+	disk.source = "/dev/vdzy";
+	disk.fstype = "ext4";
+	disk.mount_point = "/run/kata-containers/sandbox/storage/never";
+	req.storages = st;
+	req.n_storages = 1;
+	double t0 = itest_now_s();
+	uint32_t sid = send_create(&e, &req);
+	itest_check_serving(e.c);
+	Grpc__DestroySandboxRequest d = GRPC__DESTROY_SANDBOX_REQUEST__INIT;
+	ASSERT_EQ(ctr_call(&e, "DestroySandbox", &d.base, &google__protobuf__empty__descriptor,
+			   NULL, NULL),
+		  0);
+	struct ttrpc_reply r = {0};
+	agent_error_t *err = NULL;
+	ASSERT_EQ(ttrpc_client_recv(e.c, sid, 5000, &r, &err), 0);
+	ASSERT_EQ(r.code, 10); /* ABORTED */
+	ASSERT_TRUE(itest_now_s() - t0 < 3);
+	ttrpc_reply_clear(&r);
+	ctr_env_teardown(&e);
+}
+
+/* kernel_modules: names and parameters are checked; a module that is not there is NOT_FOUND. */
+TEST_TIMEOUT(kernel_modules_are_checked, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	Grpc__CreateSandboxRequest req = GRPC__CREATE_SANDBOX_REQUEST__INIT;
+	Grpc__KernelModule m = GRPC__KERNEL_MODULE__INIT, *ms[] = {&m};
+	char *params[] = {"a=1\nb=2"};
+	char *msg = NULL;
+	req.kernel_modules = ms;
+	req.n_kernel_modules = 1;
+	m.name = "../../tmp/evil";
+	ASSERT_EQ(ctr_call(&e, "CreateSandbox", &req.base, &google__protobuf__empty__descriptor,
+			   NULL, &msg),
+		  3);
+	ASSERT_NOT_NULL(strstr(msg, "kernel_modules[0]"));
+	free(msg);
+	m.name = "dummy";
+	m.parameters = params;
+	m.n_parameters = 1;
+	ASSERT_EQ(ctr_call(&e, "CreateSandbox", &req.base, &google__protobuf__empty__descriptor,
+			   NULL, &msg),
+		  3);
+	free(msg);
+	m.name = "no_such_module_at_all";
+	m.n_parameters = 0;
+	ASSERT_EQ(ctr_call(&e, "CreateSandbox", &req.base, &google__protobuf__empty__descriptor,
+			   NULL, &msg),
+		  5);
+	ASSERT_NOT_NULL(strstr(msg, "no_such_module_at_all"));
+	free(msg);
+	ctr_env_teardown(&e);
+}
