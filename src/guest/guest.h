@@ -60,11 +60,8 @@ bool guest_path_below(const char *root, const char *path, const char **ret_rel);
  * size bytes (what mkswap does, without bad-block checks). */
 int guest_mkswap(int fd, uint64_t size, agent_error_t **err);
 int guest_swapon(const char *path, agent_error_t **err);
-/* The block device (/dev/NAME) of a virtio-blk disk at a PCI path (slots from the root
- * bus), as present now under sysfs_devices (/sys/devices). */
+/* The deepest PCI path AddSwap takes (slots from the root bus). */
 #define GUEST_MAX_PCI_DEPTH 16
-int guest_pci_block_dev(const char *sysfs_devices, const uint32_t *slots, size_t n, char *buf,
-			size_t size, agent_error_t **err);
 
 /* volume.c: statfs of a path confined below root. */
 struct guest_volume_usage {

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * AddSwap / AddSwapPath: swapon(2) of a file or of a virtio-blk disk found by
- * its PCI path, and the swap header writer the tests (and a future "format the
- * disk" option) use.
+ * AddSwap / AddSwapPath: swapon(2) of a path (sandbox/swap.c finds AddSwap's disk),
+ * and the swap header writer the tests (and a future "format the disk" option) use.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -60,74 +59,5 @@ int guest_swapon(const char *path, agent_error_t **err)
 			"path \"%.256s\": must be an absolute path without ..", path);
 	if (swapon(path, 0) < 0)
 		return agent_error_setsys(err, errno, "swapon %s", path);
-	return 0;
-}
-
-/* The child entry of dir that is PCI device SS.0 (any domain and bus); 0 or -ENOENT. */
-static int pci_child(const char *dir, uint32_t slot, char *buf, size_t size)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return -errno;
-	struct dirent *de;
-	int r = -ENOENT;
-	while ((de = readdir(d))) {
-		unsigned dom, bus, s, fn;
-		char tail;
-		if (sscanf(de->d_name, "%4x:%2x:%2x.%1x%c", &dom, &bus, &s, &fn, &tail) == 4 &&
-		    strlen(de->d_name) == 12 && s == slot && fn == 0) {
-			if ((size_t)snprintf(buf, size, "%s/%s", dir, de->d_name) < size)
-				r = 0;
-			break;
-		}
-	}
-	closedir(d);
-	return r;
-}
-
-int guest_pci_block_dev(const char *sysfs_devices, const uint32_t *slots, size_t n, char *buf,
-			size_t size, agent_error_t **err)
-{
-	char dir[PATH_MAX], next[PATH_MAX];
-
-	if (n == 0 || n > GUEST_MAX_PCI_DEPTH)
-		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
-					      "PCIPath: %zu slots, from 1 to %d", n,
-					      GUEST_MAX_PCI_DEPTH);
-	for (size_t i = 0; i < n; i++)
-		if (slots[i] > 0x1f)
-			return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
-						      "PCIPath: slot %u is above 0x1f", slots[i]);
-	snprintf(dir, sizeof(dir), "%s/pci0000:00", sysfs_devices);
-	for (size_t i = 0; i < n; i++) {
-		if (pci_child(dir, slots[i], next, sizeof(next)) < 0)
-			return agent_error_set(err, ENOENT,
-					       "PCIPath: no device at slot %02x below %s", slots[i],
-					       dir);
-		memcpy(dir, next, sizeof(dir));
-	}
-	/* The disk: DEV/virtioN/block/NAME. */
-	DIR *d = opendir(dir);
-	if (!d)
-		return agent_error_setsys(err, errno, "open %s", dir);
-	struct dirent *de;
-	bool found = false;
-	while (!found && (de = readdir(d))) {
-		if (strncmp(de->d_name, "virtio", 6) != 0)
-			continue;
-		snprintf(next, sizeof(next), "%s/%s/block", dir, de->d_name);
-		DIR *b = opendir(next);
-		if (!b)
-			continue;
-		struct dirent *be;
-		while ((be = readdir(b)))
-			if (be->d_name[0] != '.')
-				break;
-		found = be && (size_t)snprintf(buf, size, "/dev/%s", be->d_name) < size;
-		closedir(b);
-	}
-	closedir(d);
-	if (!found)
-		return agent_error_set(err, ENOENT, "no virtio block device in %s", dir);
 	return 0;
 }

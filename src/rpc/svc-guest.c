@@ -16,9 +16,11 @@
 #include "google/protobuf/empty.pb-c.h"
 #include "guest/guest.h"
 #include "rpc/agent-handlers.h"
+#include "rpc/pending.h"
 #include "rpc/status.h"
 #include "sandbox/container.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/swap.h"
 
 static void reply_err(struct rpc_call *call, agent_error_t *err)
 {
@@ -172,22 +174,18 @@ void rpc_add_swap_path(struct rpc_call *call, const ProtobufCMessage *req, void 
 	reply_empty(call);
 }
 
-/* The disk is looked up as it is now: the runtime hot-plugs it before this call. */
+/* A deferred reply: the disk may still be on its way (agent.hotplug_timeout). */
 void rpc_add_swap(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
 {
 	const Grpc__AddSwapRequest *r = (const Grpc__AddSwapRequest *)req;
 	agent_error_t *err = NULL;
-	char dev[PATH_MAX];
+	struct rpc_pending *pd;
 
 	if (refuse_inert(call, ctx))
 		return;
-	if (guest_pci_block_dev("/sys/devices", r->pcipath, r->n_pcipath, dev, sizeof(dev), &err) <
-		    0 ||
-	    guest_swapon(dev, &err) < 0) {
-		reply_err(call, err);
-		return;
-	}
-	reply_empty(call);
+	pd = rpc_pending_new(call);
+	if (pd && sandbox_add_swap(ctx, r->pcipath, r->n_pcipath, rpc_pending_done, pd, &err) < 0)
+		rpc_pending_fail(pd, err);
 }
 
 void rpc_get_volume_stats(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)

@@ -6,6 +6,7 @@
 
 #include "sandbox/container.h"
 #include "sandbox/sandbox-setup.h"
+#include "sandbox/swap.h"
 #include "oci.pb-c.h"
 #include "uevent/listener.h"
 
@@ -34,6 +35,7 @@ void sandbox_init(struct sandbox *sb, struct loop *loop, struct reaper *reaper,
 void sandbox_release(struct sandbox *sb)
 {
 	sandbox_create_abort(sb);
+	sandbox_swaps_abort(sb);
 	containers_destroy_all(sb, NULL);
 	oom_queue_release(&sb->oom);
 	storages_release(&sb->storages, sb->sandbox_storages, sb->n_sandbox_storages);

@@ -18,6 +18,7 @@
 
 struct container;
 struct sandbox_creating;
+struct swap_wait;
 struct uevent_listener;
 
 #define SANDBOX_RUN_DIR "/run/kata-containers"
@@ -50,6 +51,7 @@ struct sandbox {
 	struct rlimit child_nofile; /* RLIMIT_NOFILE as the agent got it: what containers get */
 	struct rlimit child_core; /* RLIMIT_CORE likewise (the agent's own is 0 outside devmode) */
 	struct sandbox_creating *creating; /* a CreateSandbox waiting for devices, or NULL */
+	struct swap_wait *swap_waits; /* AddSwap calls waiting for their disks */
 	bool created;
 };
 

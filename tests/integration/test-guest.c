@@ -346,10 +346,10 @@ TEST(cpu_mem_share_mounts_diagnostics_mem_agent)
 	sp.path = (char *)"relative";
 	expect_code(c, "AddSwapPath", &sp.base, 3, "path");
 	Grpc__AddSwapRequest sw = GRPC__ADD_SWAP_REQUEST__INIT;
-	uint32_t slots[] = {0x1f};
+	uint32_t slots[] = {0x20};
 	sw.pcipath = slots;
 	sw.n_pcipath = 1;
-	expect_code(c, "AddSwap", &sw.base, 13, "PCIPath");
+	expect_code(c, "AddSwap", &sw.base, 3, "PCIPath");
 	Grpc__MemHotplugByProbeRequest mp = GRPC__MEM_HOTPLUG_BY_PROBE_REQUEST__INIT;
 	if (access("/sys/devices/system/memory/probe", F_OK) < 0) {
 		uint64_t addr = 0x100000000ull;

@@ -75,3 +75,49 @@ TEST_TIMEOUT(device_path_that_never_comes_times_out, 60)
 	itest_agent_stop(&a);
 	unlink(path);
 }
+
+/* AddSwap's disk that never comes: DEADLINE_EXCEEDED within the timeout, the loop free meanwhile.
+ */
+TEST_TIMEOUT(add_swap_waits_for_its_disk, 60)
+{
+	struct stat st;
+	if (stat("/sys/devices/pci0000:00", &st) < 0)
+		SKIP("no PCI root bus in this machine's sysfs");
+	char path[128];
+	snprintf(path, sizeof(path), "/tmp/hotplug-swap-%d.cmdline", (int)getpid());
+	FILE *f = fopen(path, "w");
+	ASSERT_NOT_NULL(f);
+	fputs("agent.hotplug_timeout=700ms\n", f);
+	fclose(f);
+	const char *args[] = {"--cmdline-file", path, NULL};
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, args);
+	struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+
+	Grpc__AddSwapRequest req = GRPC__ADD_SWAP_REQUEST__INIT;
+	uint32_t slots[] = {0x1f};
+	req.pcipath = slots;
+	req.n_pcipath = 1;
+	size_t len = protobuf_c_message_get_packed_size(&req.base);
+	uint8_t *buf = malloc(len);
+	protobuf_c_message_pack(&req.base, buf);
+	uint32_t sid;
+	agent_error_t *err = NULL;
+	double t0 = itest_now_s();
+	ASSERT_EQ(ttrpc_client_send(c, "grpc.AgentService", "AddSwap", buf, len, 0, NULL, 0, &sid,
+				    &err),
+		  0);
+	free(buf);
+	itest_check_serving(c);
+	ASSERT_TRUE(itest_now_s() - t0 < 0.5);
+	struct ttrpc_reply r = {0};
+	ASSERT_EQ(ttrpc_client_recv(c, sid, 5000, &r, &err), 0);
+	double took = itest_now_s() - t0;
+	ASSERT_EQ(r.code, 4); /* DEADLINE_EXCEEDED */
+	ASSERT_NOT_NULL(strstr(r.message, "1f"));
+	ASSERT_TRUE(took > 0.6 && took < 3);
+	ttrpc_reply_clear(&r);
+	c = ttrpc_client_free(c);
+	itest_agent_stop(&a);
+	unlink(path);
+}

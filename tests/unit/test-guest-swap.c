@@ -85,42 +85,6 @@ TEST(swap_input_is_checked)
 	agent_error_free(err);
 }
 
-static void mkdirs(const char *top, const char *rel)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", top, rel);
-	ASSERT_EQ(mkdir_p(path, 0755), 0);
-}
-
-TEST(pci_path_to_block_device)
-{
-	char top[64] = "/tmp/test-pci-XXXXXX", dev[64];
-	agent_error_t *err = NULL;
-	ASSERT_NOT_NULL(mkdtemp(top));
-	mkdirs(top, "pci0000:00/0000:00:02.0/virtio1/block/vda");
-	mkdirs(top, "pci0000:00/0000:00:03.1/virtio2/block/vdx"); /* function 1: not it */
-	mkdirs(top, "pci0000:00/0000:00:05.0/0000:01:03.0/virtio4/block/vdc");
-	mkdirs(top, "pci0000:00/0000:00:05.0/pci_bus/0000:01");
-	uint32_t p1[] = {2};
-	ASSERT_EQ(guest_pci_block_dev(top, p1, 1, dev, sizeof(dev), &err), 0);
-	ASSERT_STREQ(dev, "/dev/vda");
-	uint32_t p2[] = {5, 3};
-	ASSERT_EQ(guest_pci_block_dev(top, p2, 2, dev, sizeof(dev), &err), 0);
-	ASSERT_STREQ(dev, "/dev/vdc");
-	uint32_t p3[] = {3};
-	ASSERT_EQ(guest_pci_block_dev(top, p3, 1, dev, sizeof(dev), &err), -ENOENT);
-	err = agent_error_free(err);
-	uint32_t p4[] = {5}; /* a bridge: no disk of its own */
-	ASSERT_EQ(guest_pci_block_dev(top, p4, 1, dev, sizeof(dev), &err), -ENOENT);
-	err = agent_error_free(err);
-	uint32_t p5[] = {0x20};
-	ASSERT_EQ(guest_pci_block_dev(top, p5, 1, dev, sizeof(dev), &err), -EINVAL);
-	err = agent_error_free(err);
-	ASSERT_EQ(guest_pci_block_dev(top, p5, 0, dev, sizeof(dev), &err), -EINVAL);
-	agent_error_free(err);
-	rm_rf(top);
-}
-
 TEST(volume_stats_match_statvfs)
 {
 	char top[64] = "/tmp/test-vol-XXXXXX", path[128];
