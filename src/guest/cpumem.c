@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * OnlineCPUMem (spec 4.17): after the host hot-plugs vCPUs or memory, bring
- * them online through sysfs. CPUs show up asynchronously, so onlining retries
- * (100 rounds, 50 ms apart) until the wanted total is online. The count is taken
- * from the cpuN directories themselves (the set cpu/online lists).
+ * them online through sysfs. CPUs show up asynchronously, so onlining goes in
+ * rounds (the caller spaces them, never sleeping) until the wanted total is online. The count is
+ * taken from the cpuN directories themselves (the set cpu/online lists).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -11,15 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "guest/guest.h"
 #include "rpc/status.h"
 
-#define ONLINE_ROUNDS 100
-#define ONLINE_ROUND_MS 50
-#define MAX_NB_CPUS 8192
+#define MAX_NB_CPUS GUEST_MAX_CPUS
 
 static int read_small(const char *path, char *buf, size_t size)
 {
@@ -142,37 +139,42 @@ static int count_online(const char *cpudir, agent_error_t **err)
 	return n;
 }
 
-int guest_online_cpus(const char *cpudir, uint32_t nb_cpus, agent_error_t **err)
+int guest_online_cpus_round(const char *cpudir, struct guest_cpu_online *st, agent_error_t **err)
 {
-	if (nb_cpus > MAX_NB_CPUS)
+	if (st->want > MAX_NB_CPUS)
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
-					      "nb_cpus %u: at most %d", nb_cpus, MAX_NB_CPUS);
-	if (nb_cpus == 0)
-		return 0;
-	int online = 0, last_err = 0;
-	for (int round = 0; round < ONLINE_ROUNDS; round++) {
-		online = count_online(cpudir, err);
-		if (online < 0)
-			return online;
-		if ((uint32_t)online >= nb_cpus)
-			return 0;
-		struct cpu_round cr = {.need = (int)nb_cpus - online};
-		int r = for_each_numbered(cpudir, "cpu", online_one_cpu, &cr);
-		if (r < 0)
-			return agent_error_setsys(err, -r, "list %s", cpudir);
-		if (cr.last_err)
-			last_err = cr.last_err;
-		if (cr.done == 0 || cr.need > 0) {
-			struct timespec ts = {0, ONLINE_ROUND_MS * 1000000L};
-			nanosleep(&ts, NULL);
-		}
+					      "nb_cpus %u: at most %d", st->want, MAX_NB_CPUS);
+	if (st->want == 0)
+		return 1;
+	int online = count_online(cpudir, err);
+	if (online < 0)
+		return online;
+	st->online = online;
+	if ((uint32_t)online >= st->want)
+		return 1;
+	if (st->rounds >= GUEST_ONLINE_ROUNDS) {
+		unsigned missing = st->want - (uint32_t)online;
+		if (st->last_err)
+			return agent_error_setsys(err, -st->last_err,
+						  "failed to online %u CPU(s) after %d retries (%d "
+						  "online)",
+						  missing, GUEST_ONLINE_ROUNDS, online);
+		return agent_error_set(err, EIO,
+				       "failed to online %u CPU(s) after %d retries (%d online)",
+				       missing, GUEST_ONLINE_ROUNDS, online);
 	}
-	if (last_err)
-		return agent_error_setsys(err, -last_err,
-					  "failed to online %u CPU(s) after %d retries (%d online)",
-					  nb_cpus - (uint32_t)online, ONLINE_ROUNDS, online);
-	return agent_error_set(err, EIO, "failed to online %u CPU(s) after %d retries (%d online)",
-			       nb_cpus - (uint32_t)online, ONLINE_ROUNDS, online);
+	st->rounds++;
+	struct cpu_round cr = {.need = (int)st->want - online};
+	int r = for_each_numbered(cpudir, "cpu", online_one_cpu, &cr);
+	if (r < 0)
+		return agent_error_setsys(err, -r, "list %s", cpudir);
+	if (cr.last_err)
+		st->last_err = cr.last_err;
+	if (cr.need <= 0) {
+		st->online += cr.done;
+		return 1;
+	}
+	return 0;
 }
 
 struct mem_round {

@@ -72,8 +72,23 @@ int guest_volume_stats(const char *root, const char *path, struct guest_volume_u
 		       agent_error_t **err);
 
 /* cpumem.c */
-/* Onlines offline CPUs until nb_cpus are online (0: none asked). */
-int guest_online_cpus(const char *cpudir, uint32_t nb_cpus, agent_error_t **err);
+/* Onlining CPUs until `want` are online (0: none asked), in rounds. */
+#define GUEST_MAX_CPUS 8192
+#define GUEST_ONLINE_ROUNDS 100
+#define GUEST_ONLINE_ROUND_MS 50
+struct guest_cpu_online {
+	uint32_t want;
+	int rounds; /* done so far */
+	int online; /* counted in the last round */
+	int last_err; /* -errno of the last failed write */
+};
+/*
+ * One round: count, and write "1" to as many offline cpuN/online files as are
+ * missing. 1 when enough are online, 0 when another round is needed (CPUs
+ * still arriving), or -errno (after GUEST_ONLINE_ROUNDS rounds: "failed to
+ * online N CPU(s) after 100 retries").
+ */
+int guest_online_cpus_round(const char *cpudir, struct guest_cpu_online *st, agent_error_t **err);
 /* Onlines every offline memory block; *ret_n (optional) counts them. */
 int guest_online_memory(const char *memdir, unsigned *ret_n, agent_error_t **err);
 /* Number of CPUs a list such as "0-3,5" names; -EINVAL when it does not parse. */

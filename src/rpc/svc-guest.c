@@ -21,6 +21,7 @@
 #include "sandbox/container.h"
 #include "sandbox/sandbox.h"
 #include "sandbox/swap.h"
+#include "sandbox/cpumem.h"
 
 static void reply_err(struct rpc_call *call, agent_error_t *err)
 {
@@ -223,52 +224,19 @@ void rpc_resize_volume(struct rpc_call *call, const ProtobufCMessage *req, void 
 	rpc_reply_status(call, GRPC_UNIMPLEMENTED, "ResizeVolume is not supported (as upstream)");
 }
 
-/*
- * Containers pinned to CPUs (resources.cpu.cpus) get every online CPU after a
- * hot-plug, ancestors first (spec 4.17).
- */
-static int widen_cpusets(struct sandbox *sb, agent_error_t **err)
-{
-	char cpus[4096] = "";
-	FILE *f = fopen(GUEST_SYSFS_CPU "/online", "re");
-
-	if (!f || !fgets(cpus, sizeof(cpus), f)) {
-		if (f)
-			fclose(f);
-		return agent_error_setsys(err, errno ? errno : EIO, "reading the online CPUs");
-	}
-	fclose(f);
-	cpus[strcspn(cpus, "\n")] = '\0';
-	for (struct container *c = sb->containers; c; c = c->next) {
-		const Grpc__Linux *lx = c->spec ? c->spec->linux : NULL;
-		if (!c->cg || !lx || !lx->resources || !lx->resources->cpu ||
-		    !lx->resources->cpu->cpus[0])
-			continue;
-		int r = cgroup_cpuset_widen(c->cg, cpus, err);
-		if (r < 0)
-			return agent_error_wrap(err, "cpuset of container %s", c->id);
-	}
-	return 0;
-}
-
+/* A deferred reply: CPU rounds are spaced on the loop (wait(1) is moot). */
 void rpc_online_cpu_mem(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
 {
 	const Grpc__OnlineCPUMemRequest *r = (const Grpc__OnlineCPUMemRequest *)req;
 	agent_error_t *err = NULL;
+	struct rpc_pending *pd;
 
 	if (refuse_inert(call, ctx))
 		return;
-	/* wait is ignored: this is always synchronous. */
-	if (guest_online_cpus(GUEST_SYSFS_CPU, r->nb_cpus, &err) < 0 ||
-	    (!r->cpu_only && guest_online_memory(GUEST_SYSFS_MEMORY, NULL, &err) < 0)) {
-		reply_err(call, err);
-		return;
-	}
-	if (r->nb_cpus > 0 && widen_cpusets(ctx, &err) < 0) {
-		reply_err(call, err);
-		return;
-	}
-	reply_empty(call);
+	pd = rpc_pending_new(call);
+	if (pd &&
+	    sandbox_online_cpu_mem(ctx, r->nb_cpus, r->cpu_only, rpc_pending_done, pd, &err) < 0)
+		rpc_pending_fail(pd, err);
 }
 
 void rpc_remove_stale_virtiofs_share_mounts(struct rpc_call *call, const ProtobufCMessage *req,

@@ -19,6 +19,7 @@
 struct container;
 struct sandbox_creating;
 struct swap_wait;
+struct online_job;
 struct uevent_listener;
 
 #define SANDBOX_RUN_DIR "/run/kata-containers"
@@ -52,6 +53,7 @@ struct sandbox {
 	struct rlimit child_core; /* RLIMIT_CORE likewise (the agent's own is 0 outside devmode) */
 	struct sandbox_creating *creating; /* a CreateSandbox waiting for devices, or NULL */
 	struct swap_wait *swap_waits; /* AddSwap calls waiting for their disks */
+	struct online_job *online_jobs; /* OnlineCPUMem calls still in rounds */
 	bool created;
 };
 

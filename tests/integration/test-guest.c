@@ -359,3 +359,46 @@ TEST(cpu_mem_share_mounts_diagnostics_mem_agent)
 	}
 	itest_agent_stop(&a);
 }
+
+/*
+ * One CPU more than this machine has: 100 rounds 50 ms apart, then INTERNAL
+ * naming the shortfall; the loop serves other calls all the while.
+ */
+TEST_TIMEOUT(online_cpus_that_never_come_do_not_block, 30)
+{
+	char list[256] = "";
+	FILE *f = fopen(GUEST_SYSFS_CPU "/online", "re");
+	if (!f)
+		SKIP("no %s/online", GUEST_SYSFS_CPU);
+	ASSERT_NOT_NULL(fgets(list, sizeof(list), f));
+	fclose(f);
+	list[strcspn(list, "\n")] = '\0';
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, NULL);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	Grpc__OnlineCPUMemRequest on = GRPC__ONLINE_CPUMEM_REQUEST__INIT;
+	on.nb_cpus = (uint32_t)guest_cpu_list_count(list) + 1;
+	on.cpu_only = true;
+	size_t len = protobuf_c_message_get_packed_size(&on.base);
+	uint8_t buf[64];
+	ASSERT_TRUE(len <= sizeof(buf));
+	protobuf_c_message_pack(&on.base, buf);
+	uint32_t sid;
+	agent_error_t *err = NULL;
+	double t0 = itest_now_s();
+	ASSERT_EQ(ttrpc_client_send(c, "grpc.AgentService", "OnlineCPUMem", buf, len, 0, NULL, 0,
+				    &sid, &err),
+		  0);
+	for (int i = 0; i < 5; i++)
+		itest_check_serving(c);
+	ASSERT_TRUE(itest_now_s() - t0 < 1);
+	struct ttrpc_reply r = {0};
+	ASSERT_EQ(ttrpc_client_recv(c, sid, 15000, &r, &err), 0);
+	double took = itest_now_s() - t0;
+	ASSERT_EQ(r.code, 13);
+	ASSERT_NOT_NULL(strstr(r.message, "failed to online 1 CPU(s) after 100 retries"));
+	ASSERT_TRUE(took > 4.5 && took < 12);
+	ttrpc_reply_clear(&r);
+	c = ttrpc_client_free(c);
+	itest_agent_stop(&a);
+}
