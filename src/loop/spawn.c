@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -235,4 +236,15 @@ void spawn_abandon(struct spawn_job *j)
 	j->abandoned = true;
 	if (!j->exited)
 		kill(j->pid, SIGKILL);
+}
+
+bool spawn_find_tool(const char *name, char *path, size_t size)
+{
+	static const char *const dirs[] = {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+		if ((size_t)snprintf(path, size, "%s%s", dirs[i], name) < size &&
+		    access(path, X_OK) == 0)
+			return true;
+	return false;
 }

@@ -36,6 +36,8 @@ struct spawn_job;
 int spawn_run(struct loop *l, struct reaper *r, char *const argv[], const void *input,
 	      size_t in_len, uint64_t timeout_ms, size_t max_out, spawn_done_fn done, void *data,
 	      struct spawn_job **ret_job, agent_error_t **err);
+/* The first executable `name` in /usr/sbin, /sbin, /usr/bin, /bin, into path; false if none. */
+bool spawn_find_tool(const char *name, char *path, size_t size);
 /* The caller no longer wants the result: the helper is killed, done is never called. */
 void spawn_abandon(struct spawn_job *job);
 

@@ -26,18 +26,12 @@ struct ipt_call {
 	char tool[64];
 };
 
-/* The first executable of the name in the usual directories, into path; false if none. */
+/* The tool's path, into path; false if the guest has none. */
 static bool find_tool(bool v6, bool restore, char *path, size_t size)
 {
-	static const char *const dirs[] = {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"};
 	const char *name = v6 ? (restore ? "ip6tables-restore" : "ip6tables-save")
 			      : (restore ? "iptables-restore" : "iptables-save");
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-		snprintf(path, size, "%s%s", dirs[i], name);
-		if (access(path, X_OK) == 0)
-			return true;
-	}
-	return false;
+	return spawn_find_tool(name, path, size);
 }
 
 static void ipt_done(const struct spawn_result *res, void *data)

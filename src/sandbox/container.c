@@ -21,6 +21,7 @@
 #include "device/devmatch.h"
 #include "sandbox/devices.h"
 #include "sandbox/devwait.h"
+#include "storage/mkfs.h"
 #include "storage/storage.h"
 #include "rpc/status.h"
 #include "sandbox/process-internal.h"
@@ -137,12 +138,14 @@ static void container_teardown(struct container *c)
 	char path[4096];
 
 	c->destroying = true;
-	if (c->devwait) {
+	if (c->devwait || c->mkfs) {
 		/* Removed while waiting for its devices: the create is answered now. */
 		struct create_ctx *cc = c->pending_create;
 		agent_error_t *cerr = NULL;
 		devwait_cancel(c->devwait);
 		c->devwait = NULL;
+		storage_mkfs_cancel(c->mkfs);
+		c->mkfs = NULL;
 		agent_error_set_status(&cerr, GRPC_ABORTED, ECANCELED,
 				       "container %s was removed while waiting for its devices",
 				       c->id);
@@ -470,13 +473,41 @@ static int create_continue(struct create_ctx *cc, char *const *devs, agent_error
 	return launch_process(c, p, &lc, child, on_init_parked, cc, err);
 }
 
+static void on_formatted(int r, agent_error_t *err, char *const *devs, void *data)
+{
+	struct create_ctx *cc = data;
+
+	cc->c->mkfs = NULL;
+	if (r >= 0)
+		r = create_continue(cc, devs, &err);
+	if (r < 0) {
+		agent_error_wrap(&err, "creating container %s", cc->c->id);
+		create_finish(cc, r, err);
+	}
+}
+
+/* The devices are there: block volumes that ask for a filesystem get one, then on. */
+static int after_devices(struct create_ctx *cc, char *const *devs, agent_error_t **err)
+{
+	const Grpc__CreateContainerRequest *req = cc->req;
+	struct sandbox *sb = cc->c->sb;
+	int r;
+
+	r = storage_mkfs_start(&sb->storages, sb->loop, sb->reaper, req->storages, req->n_storages,
+			       devs, req->n_storages + req->n_devices, on_formatted, cc,
+			       &cc->c->mkfs, err);
+	if (r < 0 || cc->c->mkfs)
+		return r;
+	return create_continue(cc, devs, err);
+}
+
 static void on_devices(int r, agent_error_t *err, char *const *devs, void *data)
 {
 	struct create_ctx *cc = data;
 
 	cc->c->devwait = NULL;
 	if (r >= 0)
-		r = create_continue(cc, devs, &err);
+		r = after_devices(cc, devs, &err);
 	if (r < 0) {
 		agent_error_wrap(&err, "creating container %s", cc->c->id);
 		create_finish(cc, r, err);
@@ -584,7 +615,7 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 	container_link(sb, c);
 	if (c->devwait)
 		return 0;
-	r = create_continue(cc, NULL, err);
+	r = after_devices(cc, NULL, err);
 	if (r < 0) {
 		container_unlink(sb, c);
 		goto fail;
@@ -767,7 +798,7 @@ int container_remove(struct sandbox *sb, const char *cid, agent_error_t **err)
 	if (!c)
 		return agent_error_set_status(err, GRPC_INTERNAL, ESRCH, "Invalid container id %s",
 					      cid);
-	if (c->devwait ||
+	if (c->devwait || c->mkfs ||
 	    (c->init && c->init->launch && c->status == CONTAINER_CREATED && c->ns_fds[NS_MNT] < 0))
 		return agent_error_set_status(err, GRPC_FAILED_PRECONDITION, EBUSY,
 					      "container %s is still being created", cid);

@@ -22,6 +22,7 @@
 struct sandbox;
 struct container;
 struct devwait;
+struct storage_mkfs;
 
 enum container_status { CONTAINER_CREATED, CONTAINER_RUNNING, CONTAINER_PAUSED, CONTAINER_STOPPED };
 const char *container_status_name(enum container_status s);
@@ -73,6 +74,7 @@ struct container {
 	char **storages; /* mount points this container holds a reference on */
 	size_t n_storages;
 	struct devwait *devwait; /* while CreateContainer waits for hot-plugged disks */
+	struct storage_mkfs *mkfs; /* then while its block volumes are formatted */
 	void *pending_create; /* that create's context (container.c) */
 	bool rootfs_mounted;
 	bool destroying;

@@ -23,6 +23,7 @@
 #include "device/devmatch.h"
 #include "init/kmod.h"
 #include "sandbox/devwait.h"
+#include "storage/mkfs.h"
 
 #define SANDBOX_NS_DIR "/run/sandbox-ns"
 #define SANDBOX_DNS_FILE SANDBOX_RUN_DIR "/sandbox/resolv.conf"
@@ -301,6 +302,7 @@ struct sandbox_creating {
 	struct sandbox *sb;
 	Grpc__CreateSandboxRequest *req;
 	struct devwait *wait;
+	struct storage_mkfs *mkfs;
 	sandbox_done_fn done;
 	void *ctx;
 };
@@ -312,9 +314,37 @@ static void creating_end(struct sandbox_creating *cr, int r, agent_error_t *err)
 
 	cr->sb->creating = NULL;
 	devwait_cancel(cr->wait);
+	storage_mkfs_cancel(cr->mkfs);
 	protobuf_c_message_free_unpacked(&cr->req->base, NULL);
 	free(cr);
 	done(r, err, ctx);
+}
+
+static void on_formatted(int r, agent_error_t *err, char *const *devs, void *data)
+{
+	struct sandbox_creating *cr = data;
+
+	cr->mkfs = NULL; /* gone once this returns */
+	if (r >= 0)
+		r = create_apply(cr->sb, cr->req, devs, &err);
+	creating_end(cr, r, err);
+}
+
+/* The devices are there: block volumes asking for a filesystem get one, then all is applied. */
+static void after_devices(struct sandbox_creating *cr, char *const *devs)
+{
+	const Grpc__CreateSandboxRequest *req = cr->req;
+	struct sandbox *sb = cr->sb;
+	agent_error_t *err = NULL;
+	int r;
+
+	r = storage_mkfs_start(&sb->storages, sb->loop, sb->reaper, req->storages, req->n_storages,
+			       devs, req->n_storages, on_formatted, cr, &cr->mkfs, &err);
+	if (r >= 0 && cr->mkfs)
+		return;
+	if (r >= 0)
+		r = create_apply(sb, req, devs, &err);
+	creating_end(cr, r, err);
 }
 
 static void on_devices(int r, agent_error_t *err, char *const *devs, void *data)
@@ -322,9 +352,10 @@ static void on_devices(int r, agent_error_t *err, char *const *devs, void *data)
 	struct sandbox_creating *cr = data;
 
 	cr->wait = NULL; /* gone once this returns */
-	if (r >= 0)
-		r = create_apply(cr->sb, cr->req, devs, &err);
-	creating_end(cr, r, err);
+	if (r < 0)
+		creating_end(cr, r, err);
+	else
+		after_devices(cr, devs);
 }
 
 /* Matches for the storages whose devices may still be coming; *ret_any says if one does. */
@@ -399,13 +430,17 @@ int sandbox_create(struct sandbox *sb, const Grpc__CreateSandboxRequest *req, sa
 	r = device_matches(req->storages, n, ms, mp, &waits, err);
 	if (r < 0)
 		goto out;
-	if (!waits) {
+	bool mkfs = false;
+	for (size_t i = 0; i < n; i++)
+		mkfs |= storage_wants_mkfs(req->storages[i]);
+	if (!waits && !mkfs) {
 		r = create_apply(sb, req, NULL, err);
 		if (r >= 0)
 			done(0, NULL, ctx);
 		goto out;
 	}
-	/* Hot-plugged disks may still be coming: the reply waits, the loop does not. */
+	/* Hot-plugged disks may still be coming, mkfs takes its time: the reply waits, the loop
+	 * does not. */
 	cr = calloc(1, sizeof(*cr));
 	if (cr)
 		cr->req = message_dup(&req->base);
@@ -417,13 +452,16 @@ int sandbox_create(struct sandbox *sb, const Grpc__CreateSandboxRequest *req, sa
 	cr->sb = sb;
 	cr->done = done;
 	cr->ctx = ctx;
-	r = devwait_start(sb, mp, n, on_devices, cr, &cr->wait, err);
+	if (waits)
+		r = devwait_start(sb, mp, n, on_devices, cr, &cr->wait, err);
 	if (r < 0) {
 		protobuf_c_message_free_unpacked(&cr->req->base, NULL);
 		free(cr);
 		goto out;
 	}
 	sb->creating = cr;
+	if (!waits)
+		after_devices(cr, NULL); /* may answer at once */
 out:
 	free(ms);
 	free(mp);

@@ -16,6 +16,7 @@ struct storage_req {
 typedef int (*storage_driver_fn)(const struct storage_req *rq, char **ret_cleanup,
 				 agent_error_t **err);
 
+bool storage_has_driver_option(const Grpc__Storage *s, const char *name);
 bool storage_path_clean_under(const char *p, const char *root);
 /* "fsgid=N" and (local only) "mode=NNN" taken out; the other words in *ret. */
 int storage_split_options(const Grpc__Storage *s, long *fsgid, long *mode, char ***ret,

@@ -193,14 +193,6 @@ static int mount_with_fsgid(const struct storage_req *rq, const char *fstype, co
 	return storage_apply_fsgid(s->mount_point, fsgid, -1, err);
 }
 
-static bool driver_option(const Grpc__Storage *s, const char *name)
-{
-	for (size_t i = 0; i < s->n_driver_options; i++)
-		if (!strcmp(s->driver_options[i], name))
-			return true;
-	return false;
-}
-
 int storage_driver_block(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err)
 {
 	const Grpc__Storage *s = rq->s;
@@ -216,10 +208,7 @@ int storage_driver_block(const struct storage_req *rq, char **ret_cleanup, agent
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, ENOTBLK,
 					      "%s storage: %s is not a block device", s->driver,
 					      rq->source);
-	if (driver_option(s, "create_filesystem") || driver_option(s, "encryption_key=ephemeral"))
-		return agent_error_set_status(
-			err, GRPC_UNIMPLEMENTED, EOPNOTSUPP,
-			"%s storage: making a filesystem is not supported yet", s->driver);
+	/* create_filesystem: storage/mkfs.c formatted it before; the options were checked. */
 	if (!s->fstype[0])
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
 					      "%s storage: fstype missing", s->driver);

@@ -9,6 +9,7 @@
 #include "base/fsutil.h"
 #include "container/mountopt.h"
 #include "rpc/status.h"
+#include "storage/mkfs.h"
 #include "storage/storage-internal.h"
 
 bool storage_path_clean_under(const char *p, const char *root)
@@ -188,6 +189,43 @@ static storage_driver_fn driver_find(const char *name)
 	return NULL;
 }
 
+bool storage_has_driver_option(const Grpc__Storage *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_driver_options; i++)
+		if (!strcmp(s->driver_options[i], name))
+			return true;
+	return false;
+}
+
+/* Block volumes' driver options (spec 5.1): create_filesystem for ext4 only; encryption needs CDH.
+ */
+static int block_options_validate(const Grpc__Storage *s, agent_error_t **err)
+{
+	static const char *const block[] = {"blk", "mmioblk", "scsi"};
+	bool is_block = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(block); i++)
+		is_block |= !strcmp(s->driver, block[i]);
+	if (!is_block)
+		return 0;
+	bool mkfs = storage_wants_mkfs(s);
+	if (storage_has_driver_option(s, "encryption_key=ephemeral")) {
+		if (!mkfs)
+			return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+						      "encryption_key=ephemeral requires "
+						      "create_filesystem for block storage");
+		return agent_error_set_status(err, GRPC_UNIMPLEMENTED, EOPNOTSUPP,
+					      "encrypted block storage needs the confidential "
+					      "data hub, which this agent does not run");
+	}
+	if (mkfs && strcmp(s->fstype, "ext4") != 0)
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "creating filesystem %.32s for block storage is "
+					      "unsupported (ext4 only)",
+					      s->fstype);
+	return 0;
+}
+
 int storage_validate(const Grpc__Storage *s, agent_error_t **err)
 {
 	if (!storage_path_clean_under(s->mount_point, STORAGE_ROOT))
@@ -196,7 +234,7 @@ int storage_validate(const Grpc__Storage *s, agent_error_t **err)
 					      "under %s",
 					      s->mount_point, STORAGE_ROOT);
 	if (driver_find(s->driver))
-		return 0;
+		return block_options_validate(s, err);
 	for (size_t i = 0; i < ARRAY_SIZE(later_drivers); i++)
 		if (strcmp(later_drivers[i], s->driver) == 0)
 			return agent_error_set_status(err, GRPC_UNIMPLEMENTED, EOPNOTSUPP,
