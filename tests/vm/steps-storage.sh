@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
-# Sourced by tests/vm/vm-test.sh: the storage drivers scsi, 9p and nvdimm (spec 5.1) in the
-# real VM. storage_boot_args prepares the host side before QEMU starts (the 9p export, the
-# NVDIMM's ext4 image) and adds its devices to the QEMU command line:
-#   q35:     a virtio-scsi-pci controller (disks are hot-plugged into it by step_storage_scsi),
-#            virtio-9p-pci, and an NVDIMM (-M nvdimm=on, memory slots) backed by an ext4 image
-#   microvm: virtio-9p-device only (no PCI, no ACPI NFIT, no QMP here)
-# Each step runs a busybox container on its storage that writes and reads a file, and the
-# host checks the file from its side once the container (and so the storage) is gone.
+# Sourced by tests/vm/vm-test.sh: the storage drivers scsi, 9p and nvdimm (spec 5.1) and the
+# scsi device type (spec 5.2) in the real VM. storage_boot_args prepares the host side before
+# QEMU starts (the 9p export, the disk images) and adds these devices to the QEMU command line:
+#   both:    virtio-scsi (-pci on q35, -device on microvm) with SCSI disk 2:1 from boot, and
+#            virtio-9p exporting a host directory
+#   q35:     an NVDIMM (-M nvdimm=on, memory slots) backed by a pfn info block + ext4 image;
+#            step_storage_scsi hot-plugs SCSI disk 1:0 through QMP
+# Each step runs a busybox container on its storage that writes and reads a file; where the
+# host can, it checks the file from its side once the container (and so the storage) is gone.
+# virtio-fs has no step: virtiofsd is not packaged in Debian 12.
 
 STORAGE_DIR=/run/kata-containers/sandbox/storage
 P9_TAG=kata9p
@@ -49,10 +51,10 @@ PY
 
 storage_boot_args() {
 	mkdir -p "$W/9p" && echo from-the-host >"$W/9p/in" || fail "cannot make $W/9p" || return 1
-	local p9_dev=virtio-9p-device
+	local p9_dev=virtio-9p-device scsi_dev=virtio-scsi-device,id=scsi0
 	if [ "$MACHINE" = q35 ]; then
 		p9_dev=virtio-9p-pci,bus=pcie.0,addr=0x8
-		STORAGE_QEMU_ARGS+=(-device virtio-scsi-pci,id=scsi0,bus=pcie.0,addr=0x7)
+		scsi_dev=virtio-scsi-pci,id=scsi0,bus=pcie.0,addr=0x7
 		make_pmem_image "$W/pmem.img" || fail "cannot make the NVDIMM image" || return 1
 		STORAGE_MACHINE_OPTS=,nvdimm=on
 		STORAGE_MEM_OPTS=,slots=2,maxmem=2G
@@ -61,11 +63,19 @@ storage_boot_args() {
 	fi
 	STORAGE_QEMU_ARGS+=(-fsdev "local,id=fs9,path=$W/9p,security_model=none"
 		-device "$p9_dev,fsdev=fs9,mount_tag=$P9_TAG")
+	# The SCSI controller, with disk 2:1 there from boot (its uevent predates the agent).
+	make_ext4 "$W/scsi-boot.img" 16M || fail "cannot make the SCSI disk image" || return 1
+	STORAGE_QEMU_ARGS+=(-device "$scsi_dev"
+		-blockdev "driver=raw,node-name=s2,file.driver=file,file.filename=$W/scsi-boot.img"
+		-device scsi-hd,drive=s2,id=sdisk2,bus=scsi0.0,channel=0,scsi-id=2,lun=1)
 }
 
 # A container whose /data is the storage mounted at $STORAGE_DIR/$1, running `sh -c $2`
-# ($2 must not need JSON escaping).
+# ($2 goes into a JSON string as it is). With $3, its linux.devices array, and no /data.
 write_storage_spec() {
+	local data=',
+             {"destination": "/data", "type": "bind", "source": "'$STORAGE_DIR/$1'", "options": ["rbind"]}'
+	[ -z "${3:-}" ] || data=
 	cat >"$W/config-$1.json" <<JSON
 {
   "ociVersion": "1.0.2",
@@ -76,9 +86,8 @@ write_storage_spec() {
     "capabilities": {"bounding": ["CAP_CHOWN"], "effective": ["CAP_CHOWN"], "permitted": ["CAP_CHOWN"]}
   },
   "root": {"path": "/containers/busybox/rootfs"},
-  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
-             {"destination": "/data", "type": "bind", "source": "$STORAGE_DIR/$1", "options": ["rbind"]}],
-  "linux": {"cgroupsPath": "/vm-test/$1",
+  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}$data],
+  "linux": {"cgroupsPath": "/vm-test/$1", "devices": ${3:-[]},
             "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}]}
 }
 JSON
@@ -129,6 +138,29 @@ step_storage_scsi() {
 	[ "$(image_cat "$W/scsi.img" f)" = on-the-scsi-disk ] ||
 		fail "the host does not find the file in the SCSI disk image" || return 1
 	echo "  the host reads 'on-the-scsi-disk' from the disk image"
+}
+
+# The scsi device type (spec 5.2) on disk 2:1, present since boot: the container gets it as
+# /dev/xdisk (the agent fills in its major:minor and allows it in the device cgroup) and reads
+# the ext4 magic (0xEF53 at byte 1080) from it.
+step_device_scsi() {
+	write_storage_spec ds 'dd if=/dev/xdisk bs=1 skip=1080 count=2 2>/dev/null | od -An -tx1 | tr -d \" \" && echo dev-ok' \
+		'[{"path": "/dev/xdisk", "type": "b", "major": 0, "minor": 0, "fileMode": 432, "uid": 0, "gid": 0}]'
+	local device='{"type":"scsi","id":"2:1","container_path":"/dev/xdisk"}'
+	ctl_show 30 create-container --id ds --spec "$W/config-ds.json" --device "$device" ||
+		return 1
+	run_storage_container ds dev-ok || return 1
+	grep -qx 53ef <<<"$RUN_OUT" || fail "no ext4 magic read from /dev/xdisk" || return 1
+}
+
+# scsi on disk 2:1, present since boot: no uevent to wait for, the agent finds it in sysfs.
+step_storage_scsi_boot() {
+	write_storage_spec sb 'echo on-the-boot-disk > /data/f && cat /data/f && echo scsi-ok'
+	local storage='{"driver":"scsi","source":"2:1","fstype":"ext4","mount_point":"'$STORAGE_DIR'/sb"}'
+	ctl_show 30 create-container --id sb --spec "$W/config-sb.json" --storage "$storage" ||
+		return 1
+	run_storage_container sb scsi-ok || return 1
+	grep -qx on-the-boot-disk <<<"$RUN_OUT" || fail "no read back on the SCSI disk" || return 1
 }
 
 # 9p: still supported here (older runtimes send it), although upstream dropped it.
