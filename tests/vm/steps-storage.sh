@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2054 # variables used by vm-test.sh; QEMU option commas
 # Sourced by tests/vm/vm-test.sh: the storage drivers scsi, 9p and nvdimm (spec 5.1) and the
 # scsi device type (spec 5.2) in the real VM. storage_boot_args prepares the host side before
 # QEMU starts (the 9p export, the disk images) and adds these devices to the QEMU command line:
