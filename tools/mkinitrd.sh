@@ -23,9 +23,11 @@ set -euo pipefail
 
 # The modules the guest needs at boot (their dependencies are added by modprobe's resolver):
 # virtio transports (microvm: mmio, q35/pc: pci), console ports, block, net, vsock (and its
-# loopback, so the agent's vsock path can be tested without a host device), virtio-fs, overlay, ext4 (block storages).
+# loopback, so the agent's vsock path can be tested without a host device), virtio-fs, overlay, ext4 (block storages),
+# and the other storage drivers' devices: virtio-scsi disks, virtio-9p, NVDIMMs (ACPI NFIT + pmem).
 BOOT_MODULES=(virtio_mmio virtio_pci virtio_console virtio_blk virtio_net vsock
-	vmw_vsock_virtio_transport vsock_loopback fuse virtiofs overlay ext4)
+	vmw_vsock_virtio_transport vsock_loopback fuse virtiofs overlay ext4
+	virtio_scsi sd_mod 9pnet_virtio 9p nfit nd_pmem)
 KERNEL_META=${KERNEL_META:-linux-image-amd64}
 
 die() {

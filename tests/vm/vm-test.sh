@@ -23,8 +23,9 @@ POWEROFF_TIMEOUT=30 # s, DestroySandbox to QEMU's exit
 CID=c1              # the container
 
 STEPS=(boot check debug_console create_sandbox create_container start_container read_output
-	exec_process exec_namespaces exec_cgroup hotplug_disk hotplug_never signal_kill
-	remove_container destroy_sandbox poweroff console_clean)
+	exec_process exec_namespaces exec_cgroup hotplug_disk hotplug_never storage_scsi device_scsi
+	storage_scsi_boot storage_9p storage_nvdimm storage_virtiofs signal_kill remove_container destroy_sandbox poweroff
+	console_clean)
 # VM_MACHINE=q35 adds PCI hot-plug (two root ports, QMP); microvm has no PCI.
 MACHINE=${VM_MACHINE:-microvm}
 
@@ -102,6 +103,7 @@ step_boot() {
 	cpu=max
 	[ "$accel" = kvm ] && cpu=host
 	khz=$(host_khz)
+	storage_boot_args || return 1
 	append="console=ttyS0 panic=-1 quiet rdinit=/init agent.log=debug agent.hotplug_timeout=5s"
 	append+=" agent.server_addr=serial:///dev/virtio-ports/agent.channel.0 agent.debug_console"
 	[ -n "$khz" ] && append+=" tsc_early_khz=$khz"
@@ -113,13 +115,14 @@ step_boot() {
 	local vser=virtio-serial-device
 	if [ "$MACHINE" = q35 ]; then
 		# Two hot-plug slots: root ports at 00:05.0 and 00:06.0 (PCI paths 05/00, 06/00).
-		machine_args=(-M "q35,accel=$accel"
+		machine_args=(-M "q35,accel=$accel$STORAGE_MACHINE_OPTS"
 			-device pcie-root-port,id=rp1,bus=pcie.0,addr=0x5,chassis=1
 			-device pcie-root-port,id=rp2,bus=pcie.0,addr=0x6,chassis=2
 			-qmp "unix:$W/qmp.sock,server=on,wait=off")
 		vser=virtio-serial-pci
 	fi
-	qemu-system-x86_64 "${machine_args[@]}" -cpu "$cpu" -m "${VM_MEM:-512M}" -smp 1 \
+	qemu-system-x86_64 "${machine_args[@]}" "${STORAGE_QEMU_ARGS[@]}" -cpu "$cpu" \
+		-m "${VM_MEM:-512M}$STORAGE_MEM_OPTS" -smp 1 \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-chardev "socket,id=con,path=$W/console.sock,server=on,wait=off,logfile=$CONSOLE" \
 		-serial chardev:con \
@@ -154,6 +157,10 @@ watch_ready() {
 		sleep 0.05
 	done
 }
+
+# The storage drivers' steps (storage_*) and their QEMU devices (storage_boot_args).
+# shellcheck source=tests/vm/steps-storage.sh
+source "$(dirname "${BASH_SOURCE[0]}")/steps-storage.sh"
 
 # --- the steps -------------------------------------------------------------------------------
 step_check() {

@@ -18,7 +18,7 @@
 #define DEFAULT_READ_LEN 65536
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* Repeated string options, and repeated --storage JSON turned into messages. */
+/* Repeated string options, and repeated --storage/--device JSON turned into messages. */
 struct strv {
 	char **v;
 	size_t n;
@@ -43,39 +43,45 @@ static void strv_release(struct strv *sv)
 	sv->n = 0;
 }
 
-struct storages {
-	Grpc__Storage **v;
+struct msgv {
+	ProtobufCMessage **v;
 	size_t n;
 };
 
-static int storages_add(struct storages *st, const char *arg)
+static int msgv_add(struct msgv *mv, const char *opt, const ProtobufCMessageDescriptor *desc,
+		    const char *arg)
 {
 	_cleanup_error_ agent_error_t *err = NULL;
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
 	if (ctl_read_arg(arg, JSONPB_MAX_TEXT, &text, &len, &err) < 0)
-		return ctl_usage_error("--storage", "%s", err->msg);
+		return ctl_usage_error(opt, "%s", err->msg);
 	ProtobufCMessage *m = NULL;
-	int r = ctl_parse_message("--storage", text, len, &grpc__storage__descriptor, &m);
+	int r = ctl_parse_message(opt, text, len, desc, &m);
 	if (r != CTL_OK)
 		return r;
-	Grpc__Storage **p = st->n < MAX_ARGS ? realloc(st->v, (st->n + 1) * sizeof(*p)) : NULL;
+	ProtobufCMessage **p = mv->n < MAX_ARGS ? realloc(mv->v, (mv->n + 1) * sizeof(*p)) : NULL;
 	if (!p) {
 		protobuf_c_message_free_unpacked(m, NULL);
-		return ctl_fail("too many storages or out of memory");
+		return ctl_fail("too many %s or out of memory", opt);
 	}
-	st->v = p;
-	st->v[st->n++] = (Grpc__Storage *)m;
+	mv->v = p;
+	mv->v[mv->n++] = m;
 	return CTL_OK;
 }
 
-static void storages_release(struct storages *st)
+static int storages_add(struct msgv *mv, const char *arg)
 {
-	for (size_t i = 0; i < st->n; i++)
-		protobuf_c_message_free_unpacked(&st->v[i]->base, NULL);
-	free(st->v);
-	st->v = NULL;
-	st->n = 0;
+	return msgv_add(mv, "--storage", &grpc__storage__descriptor, arg);
+}
+
+static void msgv_release(struct msgv *mv)
+{
+	for (size_t i = 0; i < mv->n; i++)
+		protobuf_c_message_free_unpacked(mv->v[i], NULL);
+	free(mv->v);
+	mv->v = NULL;
+	mv->n = 0;
 }
 
 /* Positional arguments after options: between min and max of them. */
@@ -120,7 +126,7 @@ static int cmd_create_sandbox(struct ctl *ctl, int argc, char **argv)
 	};
 	Grpc__CreateSandboxRequest req = GRPC__CREATE_SANDBOX_REQUEST__INIT;
 	_cleanup_(strv_release) struct strv dns = {0};
-	_cleanup_(storages_release) struct storages st = {0};
+	_cleanup_(msgv_release) struct msgv st = {0};
 	int opt, r;
 
 	opterr = 0;
@@ -152,7 +158,7 @@ static int cmd_create_sandbox(struct ctl *ctl, int argc, char **argv)
 	req.n_dns = dns.n;
 	req.dns = dns.v;
 	req.n_storages = st.n;
-	req.storages = st.v;
+	req.storages = (Grpc__Storage **)st.v;
 	return ctl_call(ctl, "CreateSandbox", &req.base, NULL);
 }
 
@@ -175,18 +181,19 @@ static int cmd_create_container(struct ctl *ctl, int argc, char **argv)
 		{"spec", required_argument, NULL, 's'},
 		{"rootfs", required_argument, NULL, 'r'},
 		{"storage", required_argument, NULL, 'S'},
+		{"device", required_argument, NULL, 'D'},
 		{"sandbox-pidns", no_argument, NULL, 'p'},
 		{"raw-spec", no_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	Grpc__CreateContainerRequest req = GRPC__CREATE_CONTAINER_REQUEST__INIT;
-	_cleanup_(storages_release) struct storages st = {0};
+	_cleanup_(msgv_release) struct msgv st = {0}, dv = {0};
 	const char *id = NULL, *bundle = NULL, *spec = NULL, *rootfs = NULL;
 	bool raw = false;
 	int opt, r;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":i:b:s:r:S:pR", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":i:b:s:r:S:D:pR", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			id = optarg;
@@ -202,6 +209,11 @@ static int cmd_create_container(struct ctl *ctl, int argc, char **argv)
 			break;
 		case 'S':
 			if ((r = storages_add(&st, optarg)) != CTL_OK)
+				return r;
+			break;
+		case 'D':
+			if ((r = msgv_add(&dv, "--device", &grpc__device__descriptor, optarg)) !=
+			    CTL_OK)
 				return r;
 			break;
 		case 'p':
@@ -262,7 +274,9 @@ static int cmd_create_container(struct ctl *ctl, int argc, char **argv)
 	req.exec_id = (char *)id; /* the init process's exec id is the container id */
 	req.oci = oci;
 	req.n_storages = st.n;
-	req.storages = st.v;
+	req.storages = (Grpc__Storage **)st.v;
+	req.n_devices = dv.n;
+	req.devices = (Grpc__Device **)dv.v;
 	r = ctl_call(ctl, "CreateContainer", &req.base, NULL);
 	protobuf_c_message_free_unpacked(&oci->base, NULL);
 	return r;
@@ -545,7 +559,7 @@ const struct ctl_command ctl_container_commands[] = {
 	{"destroy-sandbox", "", "DestroySandbox", cmd_destroy_sandbox},
 	{"create-container",
 	 "--id ID (--bundle DIR | --spec FILE) [--rootfs PATH] [--storage JSON]... "
-	 "[--sandbox-pidns] [--raw-spec]",
+	 "[--device JSON]... [--sandbox-pidns] [--raw-spec]",
 	 "CreateContainer from a runtime-spec config.json (relative root.path is against the "
 	 "bundle); unless --raw-spec, hooks and the pid/network/cgroup/time namespaces are "
 	 "dropped and namespace paths cleared, as the Kata runtime does",
