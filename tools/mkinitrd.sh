@@ -28,6 +28,9 @@ set -euo pipefail
 BOOT_MODULES=(virtio_mmio virtio_pci virtio_console virtio_blk virtio_net vsock
 	vmw_vsock_virtio_transport vsock_loopback fuse virtiofs overlay ext4
 	virtio_scsi sd_mod 9pnet_virtio 9p nfit nd_pmem)
+# Modules copied into the image but not loaded at boot: CreateSandbox's kernel_modules load
+# them by name (the VM test asks for dummy).
+ON_DEMAND_MODULES=(dummy)
 KERNEL_META=${KERNEL_META:-linux-image-amd64}
 
 die() {
@@ -156,14 +159,17 @@ echo "$kver" >"$guest/kernel-version"
 # modprobe --show-depends prints "insmod PATH [params]" lines, dependencies first; builtins
 # print "builtin NAME" and need nothing.
 order=()
-declare -A seen=()
-for m in "${BOOT_MODULES[@]}"; do
+declare -A seen=() on_demand=()
+for m in "${BOOT_MODULES[@]}" "${ON_DEMAND_MODULES[@]}"; do
 	out=$(modprobe -d "$modroot" -S "$kver" --show-depends "$m" 2>&1) ||
 		die "module $m not found in $pkg: $out"
+	boot=1
+	for od in "${ON_DEMAND_MODULES[@]}"; do [ "$od" = "$m" ] && boot=0; done
 	while read -r verb path _; do
 		[ "$verb" = insmod ] || continue
 		[ -n "${seen[$path]:-}" ] && continue
 		seen[$path]=1
+		[ "$boot" = 1 ] || on_demand[$path]=1
 		order+=("$path")
 	done <<<"$out"
 done
@@ -214,7 +220,8 @@ for path in "${order[@]}"; do
 		;;
 	*) die "unsupported module file $rel" ;;
 	esac
-	echo "/lib/modules/$kver/${dst#"$root/lib/modules/$kver/"}" >>"$root/etc/kata-agent/boot-modules"
+	[ -n "${on_demand[$path]:-}" ] ||
+		echo "/lib/modules/$kver/${dst#"$root/lib/modules/$kver/"}" >>"$root/etc/kata-agent/boot-modules"
 done
 # A modules.dep for the copied subset, so modprobe works inside the guest too.
 for f in modules.order modules.builtin modules.builtin.modinfo; do

@@ -24,7 +24,8 @@ CID=c1              # the container
 
 STEPS=(boot check debug_console create_sandbox create_container start_container read_output
 	exec_process exec_namespaces exec_cgroup hotplug_disk hotplug_never storage_scsi device_scsi
-	storage_scsi_boot storage_9p storage_nvdimm storage_virtiofs signal_kill remove_container destroy_sandbox poweroff
+	storage_scsi_boot storage_9p storage_nvdimm storage_virtiofs kernel_module sandbox_hotplug
+	add_swap signal_kill remove_container destroy_sandbox poweroff
 	console_clean)
 # VM_MACHINE=q35 adds PCI hot-plug (two root ports, QMP); microvm has no PCI.
 MACHINE=${VM_MACHINE:-microvm}
@@ -104,6 +105,7 @@ step_boot() {
 	[ "$accel" = kvm ] && cpu=host
 	khz=$(host_khz)
 	storage_boot_args || return 1
+	sandbox_boot_args || return 1
 	append="console=ttyS0 panic=-1 quiet rdinit=/init agent.log=debug agent.hotplug_timeout=5s"
 	append+=" agent.server_addr=serial:///dev/virtio-ports/agent.channel.0 agent.debug_console"
 	[ -n "$khz" ] && append+=" tsc_early_khz=$khz"
@@ -121,7 +123,7 @@ step_boot() {
 			-qmp "unix:$W/qmp.sock,server=on,wait=off")
 		vser=virtio-serial-pci
 	fi
-	qemu-system-x86_64 "${machine_args[@]}" "${STORAGE_QEMU_ARGS[@]}" -cpu "$cpu" \
+	qemu-system-x86_64 "${machine_args[@]}" "${STORAGE_QEMU_ARGS[@]}" "${SANDBOX_QEMU_ARGS[@]}" -cpu "$cpu" \
 		-m "${VM_MEM:-512M}$STORAGE_MEM_OPTS" -smp 1 \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-chardev "socket,id=con,path=$W/console.sock,server=on,wait=off,logfile=$CONSOLE" \
@@ -161,6 +163,8 @@ watch_ready() {
 # The storage drivers' steps (storage_*) and their QEMU devices (storage_boot_args).
 # shellcheck source=tests/vm/steps-storage.sh
 source "$(dirname "${BASH_SOURCE[0]}")/steps-storage.sh"
+# CreateSandbox's waits and kernel modules, AddSwap (sandbox_*, add_swap, kernel_module).
+source "$(dirname "${BASH_SOURCE[0]}")/steps-sandbox.sh"
 
 # --- the steps -------------------------------------------------------------------------------
 step_check() {
@@ -187,7 +191,8 @@ step_check() {
 }
 
 step_create_sandbox() {
-	ctl_show 20 create-sandbox --hostname vm-pod
+	ctl_show 20 create-sandbox --hostname vm-pod \
+		--kernel-module '{"name":"dummy","parameters":["numdummies=3"]}'
 }
 
 write_spec() {

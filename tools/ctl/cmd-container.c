@@ -122,15 +122,17 @@ static int cmd_create_sandbox(struct ctl *ctl, int argc, char **argv)
 		{"sandbox-id", required_argument, NULL, 'i'},
 		{"storage", required_argument, NULL, 's'},
 		{"guest-hook-path", required_argument, NULL, 'g'},
+		{"kernel-module", required_argument, NULL, 'k'},
 		{NULL, 0, NULL, 0},
 	};
 	Grpc__CreateSandboxRequest req = GRPC__CREATE_SANDBOX_REQUEST__INIT;
 	_cleanup_(strv_release) struct strv dns = {0};
 	_cleanup_(msgv_release) struct msgv st = {0};
+	_cleanup_(msgv_release) struct msgv km = {0};
 	int opt, r;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":H:d:i:s:g:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":H:d:i:s:g:k:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'H':
 			req.hostname = optarg;
@@ -149,12 +151,20 @@ static int cmd_create_sandbox(struct ctl *ctl, int argc, char **argv)
 		case 'g':
 			req.guest_hook_path = optarg;
 			break;
+		case 'k':
+			r = msgv_add(&km, "--kernel-module", &grpc__kernel_module__descriptor,
+				     optarg);
+			if (r != CTL_OK)
+				return r;
+			break;
 		default:
 			return unknown_option(argv, opt);
 		}
 	}
 	if ((r = positionals(argc, argv, 0, 0)) != CTL_OK)
 		return r;
+	req.n_kernel_modules = km.n;
+	req.kernel_modules = (Grpc__KernelModule **)km.v;
 	req.n_dns = dns.n;
 	req.dns = dns.v;
 	req.n_storages = st.n;
@@ -553,8 +563,9 @@ static int cmd_close_stdin(struct ctl *ctl, int argc, char **argv)
 const struct ctl_command ctl_container_commands[] = {
 	{"create-sandbox",
 	 "[--hostname H] [--dns LINE]... [--sandbox-id ID] [--storage JSON]... "
-	 "[--guest-hook-path DIR]",
-	 "CreateSandbox; --dns takes whole resolv.conf lines, --storage a grpc.Storage",
+	 "[--guest-hook-path DIR] [--kernel-module JSON]...",
+	 "CreateSandbox; --dns takes whole resolv.conf lines, --storage a grpc.Storage, "
+	 "--kernel-module a grpc.KernelModule ({\"name\":..., \"parameters\":[...]})",
 	 cmd_create_sandbox},
 	{"destroy-sandbox", "", "DestroySandbox", cmd_destroy_sandbox},
 	{"create-container",

@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash disable=SC2034,SC2054 # variables used by vm-test.sh; QEMU option commas
+# Sourced by tests/vm/vm-test.sh: what CreateSandbox and the guest calls wait for or load.
+#   both:  kernel_modules (step_create_sandbox asks for dummy with numdummies=3; the image
+#          carries dummy.ko without loading it at boot) checked from the container
+#   q35:   CreateSandbox waits for a blk storage that QMP hot-plugs meanwhile (root port
+#          1a, PCI path 1a/00), and AddSwap waits for its swap disk (root port 1b, 1b/00)
+# sandbox_boot_args adds the root ports.
+
+SANDBOX_QEMU_ARGS=()
+SB_DISK_DIR=/run/kata-containers/sandbox/storage/sbdisk
+
+sandbox_boot_args() {
+	[ "$MACHINE" = q35 ] || return 0
+	SANDBOX_QEMU_ARGS+=(-device pcie-root-port,id=rpsb,bus=pcie.0,addr=0x1a,chassis=26
+		-device pcie-root-port,id=rpswap,bus=pcie.0,addr=0x1b,chassis=27)
+}
+
+# Runs `sh -c $1` in the long-lived container; its output in $OUT.
+exec_in_c1() {
+	ctl_show 20 exec "$CID" "probe$RANDOM" -- sh -c "$1"
+}
+
+# kernel_modules: dummy was loaded with its parameter (3 interfaces, the default is 1).
+step_kernel_module() {
+	exec_in_c1 'grep -o "dummy[0-9]*" /proc/net/dev' || return 1
+	grep -qx dummy2 <<<"$OUT" || fail "no dummy2: the module or its parameter was not loaded" || return 1
+	echo "  dummy0..dummy2 exist: dummy.ko loaded by name with numdummies=3"
+}
+
+# QMP: a raw disk image plugged into root port $2 as virtio-blk ($1 names it).
+plug_disk() {
+	qmp '{"execute":"blockdev-add","arguments":{"driver":"raw","node-name":"'"$1"'","file":{"driver":"file","filename":"'"$3"'"}}}' \
+		'{"execute":"device_add","arguments":{"driver":"virtio-blk-pci","drive":"'"$1"'","id":"'"$1"'dev","bus":"'"$2"'"}}' \
+		>"$W/qmp-$1.out" 2>&1
+	! grep -q '"error"' "$W/qmp-$1.out" || {
+		cat "$W/qmp-$1.out"
+		fail "QMP refused the plug"
+	}
+}
+
+# A second CreateSandbox whose storage's disk comes while it waits; a container reads it.
+step_sandbox_hotplug() {
+	[ "$MACHINE" = q35 ] || {
+		echo "  skipped: microvm has no PCI hot-plug (VM_MACHINE=q35 runs it)"
+		return 0
+	}
+	mkdir -p "$W/sbdisk" && echo from-the-sandbox-disk >"$W/sbdisk/f" &&
+		truncate -s 32M "$W/sbdisk.img" &&
+		mkfs.ext4 -q -F -d "$W/sbdisk" "$W/sbdisk.img" >/dev/null 2>&1 ||
+		fail "cannot make the disk image" || return 1
+	local storage='{"driver":"blk","source":"1a/00","fstype":"ext4","mount_point":"'$SB_DISK_DIR'"}'
+	echo "  \$ kata-agent-ctl create-sandbox --hostname vm-pod --storage '$storage' &"
+	ctl 60 create-sandbox --hostname vm-pod --storage "$storage" >"$W/sb.create" 2>&1 &
+	local pid=$!
+	sleep 1
+	kill -0 $pid 2>/dev/null || fail "CreateSandbox did not wait: $(cat "$W/sb.create")" || return 1
+	echo "  QMP: device_add virtio-blk-pci on rpsb (PCI path 1a/00)"
+	plug_disk sbd rpsb "$W/sbdisk.img" || return 1
+	wait $pid || fail "CreateSandbox failed: $(cat "$W/sb.create")" || return 1
+	echo "  CreateSandbox answered once the disk came"
+	cat >"$W/config-sbr.json" <<JSON
+{
+  "ociVersion": "1.0.2",
+  "process": {"user": {"uid": 0, "gid": 0}, "args": ["cat", "/data/f"], "env": ["PATH=/bin"], "cwd": "/"},
+  "root": {"path": "/containers/busybox/rootfs"},
+  "mounts": [{"destination": "/data", "type": "bind", "source": "$SB_DISK_DIR", "options": ["rbind", "ro"]}],
+  "linux": {"cgroupsPath": "/vm-test/sbr", "namespaces": [{"type": "pid"}, {"type": "mount"}]}
+}
+JSON
+	ctl_show 30 create-container --id sbr --spec "$W/config-sbr.json" || return 1
+	ctl_show 20 start-container sbr || return 1
+	ctl_show 20 read-stdout sbr sbr --all || return 1
+	grep -qx from-the-sandbox-disk <<<"$OUT" || fail "the container does not read the sandbox's disk" || return 1
+	ctl_show 20 wait sbr || return 1
+	ctl_show 20 remove-container sbr
+}
+
+# AddSwap waits for its disk, plugged meanwhile; the guest then swaps on it.
+step_add_swap() {
+	[ "$MACHINE" = q35 ] || {
+		echo "  skipped: microvm has no PCI hot-plug (VM_MACHINE=q35 runs it)"
+		return 0
+	}
+	truncate -s 16M "$W/swap.img" && mkswap "$W/swap.img" >/dev/null 2>&1 ||
+		fail "cannot make the swap image" || return 1
+	echo "  \$ kata-agent-ctl call AddSwap '{\"PCIPath\":[27]}' &"
+	ctl 60 call AddSwap '{"PCIPath":[27]}' >"$W/swap.call" 2>&1 &
+	local pid=$!
+	sleep 1
+	kill -0 $pid 2>/dev/null || fail "AddSwap did not wait: $(cat "$W/swap.call")" || return 1
+	echo "  QMP: device_add virtio-blk-pci on rpswap (PCI path 1b/00)"
+	plug_disk swd rpswap "$W/swap.img" || return 1
+	wait $pid || fail "AddSwap failed: $(cat "$W/swap.call")" || return 1
+	exec_in_c1 'cat /proc/swaps' || return 1
+	grep -Eq '^/dev/vd[a-z]+ +partition +16380' <<<"$OUT" || fail "no 16 MiB swap partition in /proc/swaps" || return 1
+	echo "  the hot-plugged disk is in use as swap"
+}
