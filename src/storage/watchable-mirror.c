@@ -135,14 +135,11 @@ static bool same_type(const struct stat *a, const struct stat *b)
 	return (a->st_mode & S_IFMT) == (b->st_mode & S_IFMT);
 }
 
-/* Directories only carry mode, owner and identity; their times move with every child. */
 static bool unchanged(const struct stat *a, const struct stat *b)
 {
 	if (a->st_mode != b->st_mode || a->st_uid != b->st_uid || a->st_gid != b->st_gid ||
 	    a->st_ino != b->st_ino || a->st_dev != b->st_dev)
 		return false;
-	if (S_ISDIR(a->st_mode))
-		return true;
 	return a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
 	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
 	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
@@ -301,16 +298,38 @@ static int make_symlink(const struct sides *sd, const char *rel, const struct st
 	return 0;
 }
 
+/*
+ * Directories are checked at every pass (a few syscalls): whatever took the
+ * place of one (a symlink to elsewhere...) is removed, never followed.
+ * 1 when something was fixed, 0 when it was right.
+ */
 static int make_dir(int pfd, const char *leaf, const struct stat *st)
 {
-	if (mkdirat(pfd, leaf, 0700) < 0 && errno != EEXIST)
+	mode_t want = st->st_mode & 07777;
+	bool made = mkdirat(pfd, leaf, 0700) == 0;
+	struct stat have;
+	int fd, r = 0;
+
+	if (!made && errno != EEXIST)
 		return -errno;
-	int fd = openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && !made && (errno == ENOTDIR || errno == ELOOP)) {
+		if (unlinkat(pfd, leaf, 0) < 0 || mkdirat(pfd, leaf, 0700) < 0)
+			return -errno;
+		made = true;
+		fd = openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
 	if (fd < 0)
-		return -errno; /* ENOTDIR: something else is in the way, removed on retry */
-	int r = 0;
-	if (fchown(fd, st->st_uid, st->st_gid) < 0 || fchmod(fd, st->st_mode & 07777) < 0)
+		return -errno;
+	if (fstat(fd, &have) < 0) {
 		r = -errno;
+	} else if (made || (have.st_mode & 07777) != want || have.st_uid != st->st_uid ||
+		   have.st_gid != st->st_gid) {
+		if (fchown(fd, st->st_uid, st->st_gid) < 0 || fchmod(fd, want) < 0)
+			r = -errno;
+		else
+			r = 1;
+	}
 	close(fd);
 	return r;
 }
@@ -337,6 +356,8 @@ static int update_entry(const struct sides *sd, const struct watchable_entry *e)
 			r = -errno;
 		if (r < 0)
 			unlinkat(pfd, TMP_NAME, 0);
+		else
+			r = 1;
 	}
 	close(pfd);
 	return r;
@@ -364,7 +385,10 @@ static int apply(const struct sides *sd, struct watchable_snap *old, struct watc
 		for (size_t i = 0; i < new->n; i++) {
 			struct watchable_entry *e = &new->e[i];
 			const struct watchable_entry *o = find(old, e->rel);
-			if ((e->st.st_mode & S_IFMT) != order[k] || (o && unchanged(&o->st, &e->st)))
+			if ((e->st.st_mode & S_IFMT) != order[k])
+				continue;
+			/* A directory is checked anyway: cheap, and it heals the mirror. */
+			if (!S_ISDIR(e->st.st_mode) && o && unchanged(&o->st, &e->st))
 				continue;
 			int r = update_entry(sd, e);
 			if (r < 0) {
@@ -374,7 +398,7 @@ static int apply(const struct sides *sd, struct watchable_snap *old, struct watc
 					first_err = r;
 				continue;
 			}
-			changes++;
+			changes += r;
 		}
 	}
 	/* Removals last, deepest first. */
