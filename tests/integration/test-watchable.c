@@ -359,3 +359,23 @@ TEST_TIMEOUT(bad_paths_are_refused, 60)
 	ctr_spec_free(s);
 	ctr_env_teardown(&e);
 }
+
+TEST_TIMEOUT(agent_exit_with_a_live_watch, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *mp = WATCH_DIR "/live";
+	ASSERT_EQ(system("mkdir -p " SHARED "/live && echo x > " SHARED "/live/f"), 0);
+	Grpc__Storage wb = GRPC__STORAGE__INIT;
+	wb.driver = "watchable-bind";
+	wb.source = SHARED "/live";
+	wb.mount_point = (char *)mp;
+	const char *args[] = {"sleep", "30", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "live", args);
+	ASSERT_EQ(create_with(&e, "live", ctr_spec_get(s), &wb, NULL), 0);
+	ASSERT_TRUE(has_text(WATCH_DIR "/live/f", "x\n"));
+	/* The agent stops with the watch in place: a clean exit (no leak under ASan). */
+	ctr_env_teardown(&e);
+	ASSERT_FALSE(mount_line(WATCH_DIR, NULL, 0));
+	ctr_spec_free(s);
+}
