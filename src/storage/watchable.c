@@ -335,8 +335,8 @@ static int set_get(struct storage_table *t, const char *dir, struct watchable_se
 		set->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (set->ifd >= 0)
 			set->io = loop_io_add(set->loop, set->ifd, EPOLLIN, on_inotify, set);
-		set->tick = loop_timer_add(set->loop, loop_now_ms() + WATCHABLE_RESCAN_MS,
-					   on_tick, set);
+		set->tick = loop_timer_add(set->loop, loop_now_ms() + WATCHABLE_RESCAN_MS, on_tick,
+					   set);
 		if (!set->tick) {
 			set_free(t);
 			return agent_error_set(err, ENOMEM, "watchable-bind: no timer");
@@ -372,8 +372,7 @@ void watchable_release(struct storage_table *t, struct watchable_watch *w)
 		set_free(t);
 }
 
-int storage_driver_watchable(const struct storage_req *rq, char **ret_cleanup,
-			     agent_error_t **err)
+int storage_driver_watchable(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err)
 {
 	const Grpc__Storage *s = rq->s;
 	struct watchable_set *set = NULL;
@@ -393,8 +392,8 @@ int storage_driver_watchable(const struct storage_req *rq, char **ret_cleanup,
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
 					      "watchable-bind: %s is not a file or directory",
 					      s->source);
-	_cleanup_free_ char *dir = strndup(s->mount_point, strrchr(s->mount_point, '/') -
-								   s->mount_point);
+	_cleanup_free_ char *dir =
+		strndup(s->mount_point, strrchr(s->mount_point, '/') - s->mount_point);
 	if (!dir)
 		return agent_error_set(err, ENOMEM, "out of memory");
 	r = set_get(rq->table, dir, &set, err);

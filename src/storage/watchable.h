@@ -50,8 +50,7 @@ int watchable_mirror_remove(const char *dst);
 
 /* The mount point and source rules (INVALID_ARGUMENT); touches nothing. */
 int watchable_validate(const Grpc__Storage *s, agent_error_t **err);
-int storage_driver_watchable(const struct storage_req *rq, char **ret_cleanup,
-			     agent_error_t **err);
+int storage_driver_watchable(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err);
 /* Stops watching, unmounts a fallback bind, removes the mirror; the last one the tmpfs. */
 struct watchable_watch;
 void watchable_release(struct storage_table *t, struct watchable_watch *w);
