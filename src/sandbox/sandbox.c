@@ -17,6 +17,7 @@ void sandbox_init(struct sandbox *sb, struct loop *loop, struct reaper *reaper,
 	memset(sb, 0, sizeof(*sb));
 	sb->loop = loop;
 	sb->reaper = reaper;
+	sb->storages.loop = loop;
 	if (opts)
 		sb->opts = *opts;
 	sb->self_pidns_fd = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);

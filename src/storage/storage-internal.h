@@ -11,6 +11,8 @@ struct storage_req {
 	const Grpc__Storage *s;
 	const char *source; /* the device found for it, or s->source */
 	const char *cid; /* NULL for the sandbox's storages */
+	struct storage_table *table;
+	struct storage_entry *entry; /* being added */
 };
 
 typedef int (*storage_driver_fn)(const struct storage_req *rq, char **ret_cleanup,
@@ -35,6 +37,5 @@ int storage_driver_block(const struct storage_req *rq, char **ret_cleanup, agent
 int storage_driver_virtiofs(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err);
 int storage_driver_9p(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err);
 int storage_driver_overlay(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err);
-int storage_driver_bind(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err);
 
 #endif

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The mounting drivers: block devices, virtio-fs, 9p, overlay, binds (spec 5.1). */
+/* The mounting drivers: block devices, virtio-fs, 9p, overlay (spec 5.1). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,8 +15,6 @@
 #include "device/pcipath.h"
 #include "rpc/status.h"
 #include "storage/storage-internal.h"
-
-#define SHARED_ROOT STORAGE_ROOT "/shared"
 
 int storage_mount(const char *source, const char *target, const char *fstype, char *const *options,
 		  size_t n_options, const char *extra, agent_error_t **err)
@@ -276,27 +274,6 @@ int storage_driver_overlay(const struct storage_req *rq, char **ret_cleanup, age
 		}
 	}
 	return mount_with_fsgid(rq, "overlay", extra, ret_cleanup, err);
-}
-
-int storage_driver_bind(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err)
-{
-	const Grpc__Storage *s = rq->s;
-	char *bind_opts[] = {"rbind"};
-
-	/*
-	 * watchable-bind: the host-shared file or directory bound onto its mount point. A
-	 * bind shows the host's updates as they happen (upstream copies and polls instead).
-	 */
-	if (!storage_path_clean_under(rq->source, SHARED_ROOT))
-		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
-					      "watchable-bind storage: source \"%s\" must be a "
-					      "clean path under %s",
-					      rq->source, SHARED_ROOT);
-	int r = storage_mount(rq->source, s->mount_point, "bind", bind_opts, 1, NULL, err);
-	if (r < 0)
-		return r;
-	*ret_cleanup = strdup(s->mount_point);
-	return 0;
 }
 
 int storage_device_match(const Grpc__Storage *s, struct dev_match *ret, agent_error_t **err)

@@ -11,6 +11,7 @@
 #include "rpc/status.h"
 #include "storage/mkfs.h"
 #include "storage/storage-internal.h"
+#include "storage/watchable.h"
 
 bool storage_path_clean_under(const char *p, const char *root)
 {
@@ -153,7 +154,7 @@ static const struct {
 	{"virtio-fs", storage_driver_virtiofs},
 	{"9p", storage_driver_9p},
 	{"overlayfs", storage_driver_overlay},
-	{"watchable-bind", storage_driver_bind},
+	{"watchable-bind", storage_driver_watchable},
 };
 
 /* Upstream's drivers that later work brings (issue: storage and devices). */
@@ -176,6 +177,7 @@ static void entry_free(struct storage_table *t, struct storage_entry *e)
 			break;
 		}
 	}
+	watchable_release(t, e->watch);
 	free(e->mount_point);
 	free(e->cleanup);
 	free(e);
@@ -233,6 +235,8 @@ int storage_validate(const Grpc__Storage *s, agent_error_t **err)
 					      "storage mount_point \"%s\" must be a clean path "
 					      "under %s",
 					      s->mount_point, STORAGE_ROOT);
+	if (!strcmp(s->driver, "watchable-bind"))
+		return watchable_validate(s, err);
 	if (driver_find(s->driver))
 		return block_options_validate(s, err);
 	for (size_t i = 0; i < ARRAY_SIZE(later_drivers); i++)
@@ -268,8 +272,12 @@ static int storage_add_one(struct storage_table *t, const struct storage_req *rq
 		free(e);
 		return agent_error_set(err, ENOMEM, "out of memory");
 	}
-	r = fn(rq, &e->cleanup, err);
+	struct storage_req full = *rq;
+	full.table = t;
+	full.entry = e;
+	r = fn(&full, &e->cleanup, err);
 	if (r < 0) {
+		watchable_release(t, e->watch);
 		if (e->cleanup)
 			umount2(e->cleanup, MNT_DETACH);
 		free(e->cleanup);

@@ -18,10 +18,15 @@
 #define STORAGE_ROOT "/run/kata-containers"
 #define STORAGES_MAX 4096
 
+struct loop;
+struct watchable_set;
+struct watchable_watch;
+
 struct storage_entry {
 	struct storage_entry *next;
 	char *mount_point;
 	char *cleanup; /* what to unmount at the last release, or NULL */
+	struct watchable_watch *watch; /* watchable-bind: released with the entry */
 	unsigned refs;
 	bool shared;
 };
@@ -29,6 +34,8 @@ struct storage_entry {
 struct storage_table {
 	struct storage_entry *first;
 	size_t n;
+	struct loop *loop; /* the agent's loop (watchable-bind), set by the owner; may be NULL */
+	struct watchable_set *watchable; /* NULL until a watchable-bind storage is added */
 };
 
 /*
