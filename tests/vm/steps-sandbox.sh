@@ -16,9 +16,16 @@ sandbox_boot_args() {
 		-device pcie-root-port,id=rpswap,bus=pcie.0,addr=0x1b,chassis=27)
 }
 
-# Runs `sh -c $1` in the long-lived container; its output in $OUT.
+# Runs `sh -c $1` in the long-lived container; its output in $OUT, its status checked.
+EXEC_N=0
 exec_in_c1() {
-	ctl_show 20 exec "$CID" "probe$RANDOM" -- sh -c "$1"
+	local eid=probe$((++EXEC_N)) got
+	ctl_show 20 exec "$CID" "$eid" -- sh -c "$1" || return 1
+	ctl_show 20 read-stdout "$CID" "$eid" --all || return 1
+	got=$OUT
+	ctl_show 20 wait "$CID" "$eid" || return 1
+	[ "$OUT" = 0 ] || fail "exec exit status $OUT, expected 0" || return 1
+	OUT=$got
 }
 
 # kernel_modules: dummy was loaded with its parameter (3 interfaces, the default is 1).
@@ -62,7 +69,8 @@ step_sandbox_hotplug() {
 	cat >"$W/config-sbr.json" <<JSON
 {
   "ociVersion": "1.0.2",
-  "process": {"user": {"uid": 0, "gid": 0}, "args": ["cat", "/data/f"], "env": ["PATH=/bin"], "cwd": "/"},
+  "process": {"user": {"uid": 0, "gid": 0}, "args": ["cat", "/data/f"], "env": ["PATH=/bin"], "cwd": "/",
+              "capabilities": {"bounding": [], "effective": [], "permitted": []}},
   "root": {"path": "/containers/busybox/rootfs"},
   "mounts": [{"destination": "/data", "type": "bind", "source": "$SB_DISK_DIR", "options": ["rbind", "ro"]}],
   "linux": {"cgroupsPath": "/vm-test/sbr", "namespaces": [{"type": "pid"}, {"type": "mount"}]}
@@ -84,8 +92,8 @@ step_add_swap() {
 	}
 	truncate -s 16M "$W/swap.img" && mkswap "$W/swap.img" >/dev/null 2>&1 ||
 		fail "cannot make the swap image" || return 1
-	echo "  \$ kata-agent-ctl call AddSwap '{\"PCIPath\":[27]}' &"
-	ctl 60 call AddSwap '{"PCIPath":[27]}' >"$W/swap.call" 2>&1 &
+	echo "  \$ kata-agent-ctl call AddSwap '{\"PCIPath\":[27,0]}' &"
+	ctl 60 call AddSwap '{"PCIPath":[27,0]}' >"$W/swap.call" 2>&1 &
 	local pid=$!
 	sleep 1
 	kill -0 $pid 2>/dev/null || fail "AddSwap did not wait: $(cat "$W/swap.call")" || return 1
@@ -93,6 +101,6 @@ step_add_swap() {
 	plug_disk swd rpswap "$W/swap.img" || return 1
 	wait $pid || fail "AddSwap failed: $(cat "$W/swap.call")" || return 1
 	exec_in_c1 'cat /proc/swaps' || return 1
-	grep -Eq '^/dev/vd[a-z]+ +partition +16380' <<<"$OUT" || fail "no 16 MiB swap partition in /proc/swaps" || return 1
+	grep -Eq '^/dev/vd[a-z]+[[:space:]]+partition[[:space:]]+16380' <<<"$OUT" || fail "no 16 MiB swap partition in /proc/swaps" || return 1
 	echo "  the hot-plugged disk is in use as swap"
 }
