@@ -26,6 +26,8 @@ set -euo pipefail
 # loopback, so the agent's vsock path can be tested without a host device), virtio-fs, overlay, ext4 (block storages).
 BOOT_MODULES=(virtio_mmio virtio_pci virtio_console virtio_blk virtio_net vsock
 	vmw_vsock_virtio_transport vsock_loopback fuse virtiofs overlay ext4)
+# VFIO devices (vfio-pci pulls vfio, vfio-pci-core, vfio_virqfd, irqbypass).
+BOOT_MODULES+=(vfio_pci vfio_iommu_type1)
 KERNEL_META=${KERNEL_META:-linux-image-amd64}
 
 die() {

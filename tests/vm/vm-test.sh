@@ -23,10 +23,12 @@ POWEROFF_TIMEOUT=30 # s, DestroySandbox to QEMU's exit
 CID=c1              # the container
 
 STEPS=(boot check debug_console create_sandbox create_container start_container read_output
-	exec_process exec_namespaces exec_cgroup hotplug_disk hotplug_never signal_kill
+	exec_process exec_namespaces exec_cgroup hotplug_disk hotplug_never vfio_hotplug signal_kill
 	remove_container destroy_sandbox poweroff console_clean)
 # VM_MACHINE=q35 adds PCI hot-plug (two root ports, QMP); microvm has no PCI.
 MACHINE=${VM_MACHINE:-microvm}
+# shellcheck source=tests/vm/steps-vfio.sh
+. "$(dirname "$0")/steps-vfio.sh"
 
 W=$(mktemp -d /tmp/kata-vm-test.XXXXXX)
 CONSOLE=$W/console.log
@@ -113,7 +115,10 @@ step_boot() {
 	local vser=virtio-serial-device
 	if [ "$MACHINE" = q35 ]; then
 		# Two hot-plug slots: root ports at 00:05.0 and 00:06.0 (PCI paths 05/00, 06/00).
-		machine_args=(-M "q35,accel=$accel"
+		# intel-iommu and rp3 (00:07.0, PCI path 07/00): for steps-vfio.sh.
+		append+=" intel_iommu=on"
+		machine_args=(-M "q35,accel=$accel" -device intel-iommu
+			-device pcie-root-port,id=rp3,bus=pcie.0,addr=0x7,chassis=3
 			-device pcie-root-port,id=rp1,bus=pcie.0,addr=0x5,chassis=1
 			-device pcie-root-port,id=rp2,bus=pcie.0,addr=0x6,chassis=2
 			-qmp "unix:$W/qmp.sock,server=on,wait=off")

@@ -78,6 +78,42 @@ static void storages_release(struct storages *st)
 	st->n = 0;
 }
 
+/* Repeated --device JSON (grpc.Device messages). */
+struct devices {
+	Grpc__Device **v;
+	size_t n;
+};
+
+static int devices_add(struct devices *dv, const char *arg)
+{
+	_cleanup_error_ agent_error_t *err = NULL;
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	if (ctl_read_arg(arg, JSONPB_MAX_TEXT, &text, &len, &err) < 0)
+		return ctl_usage_error("--device", "%s", err->msg);
+	ProtobufCMessage *m = NULL;
+	int r = ctl_parse_message("--device", text, len, &grpc__device__descriptor, &m);
+	if (r != CTL_OK)
+		return r;
+	Grpc__Device **p = dv->n < MAX_ARGS ? realloc(dv->v, (dv->n + 1) * sizeof(*p)) : NULL;
+	if (!p) {
+		protobuf_c_message_free_unpacked(m, NULL);
+		return ctl_fail("too many devices or out of memory");
+	}
+	dv->v = p;
+	dv->v[dv->n++] = (Grpc__Device *)m;
+	return CTL_OK;
+}
+
+static void devices_release(struct devices *dv)
+{
+	for (size_t i = 0; i < dv->n; i++)
+		protobuf_c_message_free_unpacked(&dv->v[i]->base, NULL);
+	free(dv->v);
+	dv->v = NULL;
+	dv->n = 0;
+}
+
 /* Positional arguments after options: between min and max of them. */
 static int positionals(int argc, char **argv, int min, int max)
 {
@@ -175,18 +211,20 @@ static int cmd_create_container(struct ctl *ctl, int argc, char **argv)
 		{"spec", required_argument, NULL, 's'},
 		{"rootfs", required_argument, NULL, 'r'},
 		{"storage", required_argument, NULL, 'S'},
+		{"device", required_argument, NULL, 'D'},
 		{"sandbox-pidns", no_argument, NULL, 'p'},
 		{"raw-spec", no_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	Grpc__CreateContainerRequest req = GRPC__CREATE_CONTAINER_REQUEST__INIT;
 	_cleanup_(storages_release) struct storages st = {0};
+	_cleanup_(devices_release) struct devices dv = {0};
 	const char *id = NULL, *bundle = NULL, *spec = NULL, *rootfs = NULL;
 	bool raw = false;
 	int opt, r;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":i:b:s:r:S:pR", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":i:b:s:r:S:D:pR", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			id = optarg;
@@ -202,6 +240,10 @@ static int cmd_create_container(struct ctl *ctl, int argc, char **argv)
 			break;
 		case 'S':
 			if ((r = storages_add(&st, optarg)) != CTL_OK)
+				return r;
+			break;
+		case 'D':
+			if ((r = devices_add(&dv, optarg)) != CTL_OK)
 				return r;
 			break;
 		case 'p':
@@ -263,6 +305,8 @@ static int cmd_create_container(struct ctl *ctl, int argc, char **argv)
 	req.oci = oci;
 	req.n_storages = st.n;
 	req.storages = st.v;
+	req.n_devices = dv.n;
+	req.devices = dv.v;
 	r = ctl_call(ctl, "CreateContainer", &req.base, NULL);
 	protobuf_c_message_free_unpacked(&oci->base, NULL);
 	return r;
@@ -545,7 +589,7 @@ const struct ctl_command ctl_container_commands[] = {
 	{"destroy-sandbox", "", "DestroySandbox", cmd_destroy_sandbox},
 	{"create-container",
 	 "--id ID (--bundle DIR | --spec FILE) [--rootfs PATH] [--storage JSON]... "
-	 "[--sandbox-pidns] [--raw-spec]",
+	 "[--device JSON]... [--sandbox-pidns] [--raw-spec]",
 	 "CreateContainer from a runtime-spec config.json (relative root.path is against the "
 	 "bundle); unless --raw-spec, hooks and the pid/network/cgroup/time namespaces are "
 	 "dropped and namespace paths cleared, as the Kata runtime does",
