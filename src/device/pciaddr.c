@@ -89,9 +89,9 @@ int pci_map_add(struct pci_map *m, const struct pci_addr *host, const struct pci
 		pci_addr_format(host, h);
 		pci_addr_format(guest, a);
 		pci_addr_format(g, b);
-		return agent_error_set(err, EEXIST,
-				       "Conflicting guest address for host device %s (%s versus %s)",
-				       h, a, b);
+		return agent_error_set(
+			err, EEXIST, "Conflicting guest address for host device %s (%s versus %s)",
+			h, a, b);
 	}
 	if (m->n >= PCI_MAP_MAX)
 		return agent_error_set(err, ENOSPC, "more than %d PCI functions", PCI_MAP_MAX);
@@ -187,7 +187,8 @@ size_t pci_env_rewrite(char *const *env, size_t n, const struct pci_map *m)
 	for (size_t i = 0; i < n; i++) {
 		const char *eq = strchr(env[i], '=');
 		size_t len = eq ? (size_t)(eq - env[i]) : 0;
-		if (!eq || strncmp(env[i], ENV_PREFIX, plen) || !has_suffix(env[i], len, INFO_SUFFIX))
+		if (!eq || strncmp(env[i], ENV_PREFIX, plen) ||
+		    !has_suffix(env[i], len, INFO_SUFFIX))
 			continue;
 		const char *list = env_find(env, n, env[i], len - slen);
 		if (!list || !list_mappable(list, m))
@@ -198,7 +199,8 @@ size_t pci_env_rewrite(char *const *env, size_t n, const struct pci_map *m)
 	for (size_t i = 0; i < n; i++) {
 		const char *eq = strchr(env[i], '=');
 		size_t len = eq ? (size_t)(eq - env[i]) : 0;
-		if (!eq || strncmp(env[i], ENV_PREFIX, plen) || has_suffix(env[i], len, INFO_SUFFIX))
+		if (!eq || strncmp(env[i], ENV_PREFIX, plen) ||
+		    has_suffix(env[i], len, INFO_SUFFIX))
 			continue;
 		if (!list_mappable(eq + 1, m))
 			continue;

@@ -22,11 +22,12 @@ int vfio_option_parse(const char *opt, struct pci_addr *ret_host, struct pci_pat
 	if (strnlen(opt, VFIO_OPTION_MAX + 1) > VFIO_OPTION_MAX)
 		return agent_error_set(err, EINVAL, "VFIO PCI option is too long");
 	if (!eq || strchr(eq + 1, '='))
-		return agent_error_set(err, EINVAL,
-				       "malformed VFIO PCI option \"%s\" (want DDDD:BB:SS.F=<PCI path>)",
-				       opt);
+		return agent_error_set(
+			err, EINVAL,
+			"malformed VFIO PCI option \"%s\" (want DDDD:BB:SS.F=<PCI path>)", opt);
 	if (pci_addr_parse_n(opt, (size_t)(eq - opt), &host) < 0)
-		return agent_error_set(err, EINVAL, "bad host PCI address \"%.*s\" (want DDDD:BB:SS.F)",
+		return agent_error_set(err, EINVAL,
+				       "bad host PCI address \"%.*s\" (want DDDD:BB:SS.F)",
 				       (int)(eq - opt), opt);
 	if (eq[1] && pci_path_parse(eq + 1, &path, err) < 0)
 		return -EINVAL;

@@ -20,7 +20,7 @@
 struct dev_match;
 struct vfio_set;
 
-bool vfio_type(const char *type);           /* vfio-pci or vfio-pci-gk */
+bool vfio_type(const char *type); /* vfio-pci or vfio-pci-gk */
 bool vfio_type_in_guest(const char *type); /* vfio-pci: the container gets the group */
 
 /*
