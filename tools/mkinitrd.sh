@@ -28,6 +28,8 @@ set -euo pipefail
 BOOT_MODULES=(virtio_mmio virtio_pci virtio_console virtio_blk virtio_net vsock
 	vmw_vsock_virtio_transport vsock_loopback fuse virtiofs overlay ext4
 	virtio_scsi sd_mod 9pnet_virtio 9p nfit nd_pmem)
+# VFIO devices (vfio-pci pulls vfio, vfio-pci-core, vfio_virqfd, irqbypass).
+BOOT_MODULES+=(vfio_pci vfio_iommu_type1)
 # Modules copied into the image but not loaded at boot: CreateSandbox's kernel_modules load
 # them by name (the VM test asks for dummy).
 ON_DEMAND_MODULES=(dummy)

@@ -21,6 +21,7 @@
 #include "device/devmatch.h"
 #include "sandbox/devices.h"
 #include "sandbox/devwait.h"
+#include "sandbox/vfio.h"
 #include "storage/mkfs.h"
 #include "storage/storage.h"
 #include "rpc/status.h"
@@ -96,12 +97,22 @@ struct create_ctx {
 	container_done_fn done;
 	void *ctx;
 	Grpc__CreateContainerRequest *req; /* our copy, while devices are waited for */
+	struct vfio_set *vfio; /* its VFIO functions */
+	bool vfio_bound; /* ... handed to vfio-pci: now the groups are waited for */
+	char **devs; /* then: the first wait's nodes, kept */
+	size_t n_devs;
 };
 
 static void create_ctx_free(struct create_ctx *cc)
 {
-	if (cc && cc->req)
+	if (!cc)
+		return;
+	if (cc->req)
 		grpc__create_container_request__free_unpacked(cc->req, NULL);
+	for (size_t i = 0; cc->devs && i < cc->n_devs; i++)
+		free(cc->devs[i]);
+	free(cc->devs);
+	vfio_set_free(cc->vfio);
 	free(cc);
 }
 
@@ -446,7 +457,7 @@ static int create_continue(struct create_ctx *cc, char *const *devs, agent_error
 	if (r < 0)
 		return r;
 	r = devices_apply(c->spec, req->devices, req->n_devices,
-			  devs ? devs + req->n_storages : NULL, err);
+			  devs ? devs + req->n_storages : NULL, cc->vfio, err);
 	if (r < 0)
 		return r;
 	r = storages_add(&sb->storages, req->storages, req->n_storages, devs, c->id, &c->storages,
@@ -486,8 +497,8 @@ static void on_formatted(int r, agent_error_t *err, char *const *devs, void *dat
 	}
 }
 
-/* The devices are there: block volumes that ask for a filesystem get one, then on. */
-static int after_devices(struct create_ctx *cc, char *const *devs, agent_error_t **err)
+/* Block volumes that ask for a filesystem get one, then on. */
+static int format_then_continue(struct create_ctx *cc, char *const *devs, agent_error_t **err)
 {
 	const Grpc__CreateContainerRequest *req = cc->req;
 	struct sandbox *sb = cc->c->sb;
@@ -499,6 +510,43 @@ static int after_devices(struct create_ctx *cc, char *const *devs, agent_error_t
 	if (r < 0 || cc->c->mkfs)
 		return r;
 	return create_continue(cc, devs, err);
+}
+
+static void on_devices(int r, agent_error_t *err, char *const *devs, void *data);
+
+/*
+ * The devices are there. VFIO functions are then bound to vfio-pci and their
+ * groups' nodes waited for (devs kept meanwhile); then the rest. 0 also when
+ * waiting again.
+ */
+static int after_devices(struct create_ctx *cc, char *const *devs, agent_error_t **err)
+{
+	const Grpc__CreateContainerRequest *req = cc->req;
+	struct dev_match *const *gm;
+	size_t ng;
+	int r;
+
+	if (cc->vfio_bound)
+		return format_then_continue(cc, cc->devs, err);
+	if (!cc->vfio)
+		return format_then_continue(cc, devs, err);
+	cc->vfio_bound = true;
+	r = vfio_set_bind(cc->vfio, err);
+	if (r < 0)
+		return r;
+	ng = vfio_set_group_matches(cc->vfio, &gm);
+	if (!ng)
+		return format_then_continue(cc, devs, err);
+	if (devs) {
+		cc->n_devs = req->n_storages + req->n_devices;
+		cc->devs = calloc(cc->n_devs, sizeof(char *));
+		if (!cc->devs)
+			return agent_error_set(err, ENOMEM, "out of memory");
+		for (size_t i = 0; i < cc->n_devs; i++)
+			if (devs[i] && !(cc->devs[i] = strdup(devs[i])))
+				return agent_error_set(err, ENOMEM, "out of memory");
+	}
+	return devwait_start(cc->c->sb, gm, ng, on_devices, cc, &cc->c->devwait, err);
 }
 
 static void on_devices(int r, agent_error_t *err, char *const *devs, void *data)
@@ -518,10 +566,14 @@ static void on_devices(int r, agent_error_t *err, char *const *devs, void *data)
 static int start_device_waits(struct create_ctx *cc, agent_error_t **err)
 {
 	const Grpc__CreateContainerRequest *req = cc->req;
-	size_t ns = req->n_storages, n = ns + req->n_devices;
+	struct dev_match *const *vm = NULL;
+	size_t ns = req->n_storages, n = ns + req->n_devices, nv;
+	int r = vfio_set_new(NULL, req->devices, req->n_devices, &cc->vfio, err);
+	if (r < 0)
+		return r;
+	nv = cc->vfio ? vfio_set_pci_matches(cc->vfio, &vm) : 0;
 	struct dev_match *ms = calloc(n ? n : 1, sizeof(*ms));
-	struct dev_match **mp = calloc(n ? n : 1, sizeof(*mp));
-	int r = 0;
+	struct dev_match **mp = calloc(n + nv ? n + nv : 1, sizeof(*mp));
 
 	if (!ms || !mp) {
 		r = agent_error_set(err, ENOMEM, "out of memory");
@@ -539,8 +591,10 @@ static int start_device_waits(struct create_ctx *cc, agent_error_t **err)
 			mp[i] = &ms[i];
 		}
 	}
+	for (size_t k = 0; k < nv; k++) /* the VFIO functions, after the others */
+		mp[n + k] = vm[k];
 	if (r >= 0)
-		r = devwait_start(cc->c->sb, mp, n, on_devices, cc, &cc->c->devwait, err);
+		r = devwait_start(cc->c->sb, mp, n + nv, on_devices, cc, &cc->c->devwait, err);
 out:
 	free(ms);
 	free(mp);

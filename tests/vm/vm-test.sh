@@ -23,10 +23,9 @@ POWEROFF_TIMEOUT=30 # s, DestroySandbox to QEMU's exit
 CID=c1              # the container
 
 STEPS=(boot check debug_console create_sandbox create_container start_container read_output
-	exec_process exec_namespaces exec_cgroup hotplug_disk hotplug_never storage_scsi device_scsi
-	storage_scsi_boot storage_9p storage_nvdimm storage_virtiofs kernel_module sandbox_hotplug
-	add_swap signal_kill remove_container destroy_sandbox poweroff
-	console_clean)
+	exec_process exec_namespaces exec_cgroup hotplug_disk hotplug_never vfio_hotplug storage_scsi
+	device_scsi storage_scsi_boot storage_9p storage_nvdimm storage_virtiofs kernel_module
+	sandbox_hotplug add_swap signal_kill remove_container destroy_sandbox poweroff console_clean)
 # VM_MACHINE=q35 adds PCI hot-plug (two root ports, QMP); microvm has no PCI.
 MACHINE=${VM_MACHINE:-microvm}
 
@@ -117,7 +116,10 @@ step_boot() {
 	local vser=virtio-serial-device
 	if [ "$MACHINE" = q35 ]; then
 		# Two hot-plug slots: root ports at 00:05.0 and 00:06.0 (PCI paths 05/00, 06/00).
-		machine_args=(-M "q35,accel=$accel$STORAGE_MACHINE_OPTS"
+		# intel-iommu and rp3 (00:09.0, PCI path 09/00): for steps-vfio.sh.
+		append+=" intel_iommu=on"
+		machine_args=(-M "q35,accel=$accel$STORAGE_MACHINE_OPTS" -device intel-iommu
+			-device pcie-root-port,id=rp3,bus=pcie.0,addr=0x9,chassis=3
 			-device pcie-root-port,id=rp1,bus=pcie.0,addr=0x5,chassis=1
 			-device pcie-root-port,id=rp2,bus=pcie.0,addr=0x6,chassis=2
 			-qmp "unix:$W/qmp.sock,server=on,wait=off")
@@ -163,7 +165,11 @@ watch_ready() {
 # The storage drivers' steps (storage_*) and their QEMU devices (storage_boot_args).
 # shellcheck source=tests/vm/steps-storage.sh
 source "$(dirname "${BASH_SOURCE[0]}")/steps-storage.sh"
+# VFIO: vfio_hotplug, with the IOMMU and root port step_boot adds on q35.
+# shellcheck source=tests/vm/steps-vfio.sh
+source "$(dirname "${BASH_SOURCE[0]}")/steps-vfio.sh"
 # CreateSandbox's waits and kernel modules, AddSwap (sandbox_*, add_swap, kernel_module).
+# shellcheck source=tests/vm/steps-sandbox.sh
 source "$(dirname "${BASH_SOURCE[0]}")/steps-sandbox.sh"
 
 # --- the steps -------------------------------------------------------------------------------
