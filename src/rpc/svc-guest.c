@@ -81,7 +81,8 @@ void rpc_get_guest_details(struct rpc_call *call, const ProtobufCMessage *req, v
 	static char *const storage_handlers[] = {
 		"blk", "mmioblk",   "scsi",  "nvdimm",	  "virtio-fs",
 		"9p",  "ephemeral", "local", "overlayfs", "watchable-bind"};
-	static char *const device_handlers[] = {"blk", "mmioblk", "scsi", "nvdimm"};
+	static char *const device_handlers[] = {"blk",	  "mmioblk",  "scsi",
+						"nvdimm", "vfio-pci", "vfio-pci-gk"};
 	agent_error_t *err = NULL;
 
 	if (r->mem_block_size &&

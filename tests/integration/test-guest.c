@@ -88,7 +88,8 @@ TEST(get_guest_details)
 	ASSERT_TRUE(d->agent_details->supports_seccomp);
 	ASSERT_EQ(d->agent_details->n_storage_handlers, 10);
 	ASSERT_STREQ(d->agent_details->storage_handlers[0], "blk");
-	ASSERT_EQ(d->agent_details->n_device_handlers, 4);
+	ASSERT_EQ(d->agent_details->n_device_handlers, 6);
+	ASSERT_STREQ(d->agent_details->device_handlers[4], "vfio-pci");
 	reply_free(&r);
 	/* Nothing asked: no block size. */
 	req.mem_block_size = false;
