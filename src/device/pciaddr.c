@@ -5,26 +5,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "device/pcipath.h"
+
 #define ENV_PREFIX "PCIDEVICE_"
 #define INFO_SUFFIX "_INFO"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static int hexn(const char *s, size_t n, unsigned *ret)
 {
 	unsigned v = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		int h = hexval(s[i]);
+		int h = pci_hex_digit(s[i]);
 		if (h < 0)
 			return -EINVAL;
 		v = v * 16 + (unsigned)h;

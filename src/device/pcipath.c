@@ -11,7 +11,7 @@
 
 #define BUS_DIR_MAX_ENTRIES 1024
 
-static int hexval(char c)
+int pci_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -32,7 +32,7 @@ static int parse_token(const char *s, const char *e, unsigned *ret_slot, int *re
 		return -EINVAL;
 	unsigned v = 0;
 	for (const char *c = s; c < send; c++) {
-		int h = hexval(*c);
+		int h = pci_hex_digit(*c);
 		if (h < 0)
 			return -EINVAL;
 		v = v * 16 + (unsigned)h;
@@ -175,7 +175,7 @@ static bool bdf_bus(const char *name, char bus[8])
 		return false;
 	for (size_t i = 0; shape[i]; i++) {
 		char c = name[i];
-		if (shape[i] == 'h'   ? hexval(c) < 0
+		if (shape[i] == 'h'   ? pci_hex_digit(c) < 0
 		    : shape[i] == 'd' ? (c < '0' || c > '7')
 				      : c != shape[i])
 			return false;
@@ -191,7 +191,7 @@ static bool bus_name_ok(const char *name)
 	if (strlen(name) != sizeof(shape) - 1)
 		return false;
 	for (size_t i = 0; shape[i]; i++)
-		if (shape[i] == 'h' ? hexval(name[i]) < 0 : name[i] != shape[i])
+		if (shape[i] == 'h' ? pci_hex_digit(name[i]) < 0 : name[i] != shape[i])
 			return false;
 	return true;
 }

@@ -66,4 +66,7 @@ int pci_root_bus_path(const char *sysroot, uint8_t rc, char *ret, size_t len, ag
 int pci_path_resolve(const char *sysroot, const struct pci_path *p, struct pci_sysfs_path *ret,
 		     agent_error_t **err);
 
+/* The value of one hex digit, or -1. */
+int pci_hex_digit(char c);
+
 #endif

@@ -16,6 +16,7 @@
 
 #include "harness.h"
 #include "health.pb-c.h"
+#include <protobuf-c/protobuf-c.h>
 #include "ttrpc-client.h"
 
 const char *itest_agent_bin(void)
@@ -240,6 +241,20 @@ void itest_check_serving(struct ttrpc_client *c)
 	ASSERT_EQ(resp->status, GRPC__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
 	grpc__health_check_response__free_unpacked(resp, NULL);
 	ttrpc_reply_clear(&r);
+}
+
+unsigned itest_send(struct ttrpc_client *c, const char *method, const struct ProtobufCMessage *m)
+{
+	size_t len = protobuf_c_message_get_packed_size(m);
+	_cleanup_free_ uint8_t *buf = malloc(len ? len : 1);
+	_cleanup_error_ agent_error_t *err = NULL;
+	uint32_t sid = 0;
+
+	ASSERT_NOT_NULL(buf);
+	protobuf_c_message_pack(m, buf);
+	if (ttrpc_client_send(c, "grpc.AgentService", method, buf, len, 0, NULL, 0, &sid, &err) < 0)
+		FAIL("%s: %s", method, err ? err->msg : "?");
+	return sid;
 }
 
 double itest_now_s(void)

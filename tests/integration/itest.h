@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 struct ttrpc_client;
+struct ProtobufCMessage;
 
 struct itest_agent {
 	pid_t pid;
@@ -48,5 +49,11 @@ long itest_rss_kib(pid_t pid);
 bool itest_alive(pid_t pid);
 /* Whether the agent's log contains s. */
 bool itest_log_contains(const struct itest_agent *a, const char *s);
+
+/*
+ * Sends an AgentService request without waiting for its answer (a call that waits
+ * for a device, say); the stream id, for ttrpc_client_recv.
+ */
+unsigned itest_send(struct ttrpc_client *c, const char *method, const struct ProtobufCMessage *m);
 
 #endif

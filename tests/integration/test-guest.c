@@ -380,16 +380,9 @@ TEST_TIMEOUT(online_cpus_that_never_come_do_not_block, 30)
 	Grpc__OnlineCPUMemRequest on = GRPC__ONLINE_CPUMEM_REQUEST__INIT;
 	on.nb_cpus = (uint32_t)guest_cpu_list_count(list) + 1;
 	on.cpu_only = true;
-	size_t len = protobuf_c_message_get_packed_size(&on.base);
-	uint8_t buf[64];
-	ASSERT_TRUE(len <= sizeof(buf));
-	protobuf_c_message_pack(&on.base, buf);
-	uint32_t sid;
 	agent_error_t *err = NULL;
 	double t0 = itest_now_s();
-	ASSERT_EQ(ttrpc_client_send(c, "grpc.AgentService", "OnlineCPUMem", buf, len, 0, NULL, 0,
-				    &sid, &err),
-		  0);
+	uint32_t sid = itest_send(c, "OnlineCPUMem", &on.base);
 	for (int i = 0; i < 5; i++)
 		itest_check_serving(c);
 	ASSERT_TRUE(itest_now_s() - t0 < 1);

@@ -39,16 +39,9 @@ TEST_TIMEOUT(device_path_that_never_comes_times_out, 60)
 	in.hwaddr = "02:00:00:00:00:09";
 	in.devicepath = "1f";
 	req.interface = &in;
-	size_t len = protobuf_c_message_get_packed_size(&req.base);
-	uint8_t *buf = malloc(len);
-	protobuf_c_message_pack(&req.base, buf);
-	uint32_t sid;
 	agent_error_t *err = NULL;
 	double t0 = itest_now_s();
-	ASSERT_EQ(ttrpc_client_send(c, "grpc.AgentService", "UpdateInterface", buf, len, 0, NULL, 0,
-				    &sid, &err),
-		  0);
-	free(buf);
+	uint32_t sid = itest_send(c, "UpdateInterface", &req.base);
 	/* Served while the wait goes on. */
 	itest_check_serving(c);
 	ASSERT_TRUE(itest_now_s() - t0 < 0.5);
@@ -62,13 +55,8 @@ TEST_TIMEOUT(device_path_that_never_comes_times_out, 60)
 
 	/* A malformed path is refused at once. */
 	in.devicepath = "zz/99";
-	len = protobuf_c_message_get_packed_size(&req.base);
-	buf = malloc(len);
-	protobuf_c_message_pack(&req.base, buf);
-	ASSERT_EQ(ttrpc_client_call(c, "grpc.AgentService", "UpdateInterface", buf, len, 0, NULL, 0,
-				    &r, &err),
-		  0);
-	free(buf);
+	sid = itest_send(c, "UpdateInterface", &req.base);
+	ASSERT_EQ(ttrpc_client_recv(c, sid, 5000, &r, &err), 0);
 	ASSERT_EQ(r.code, 3);
 	ttrpc_reply_clear(&r);
 	c = ttrpc_client_free(c);
@@ -76,8 +64,7 @@ TEST_TIMEOUT(device_path_that_never_comes_times_out, 60)
 	unlink(path);
 }
 
-/* AddSwap's disk that never comes: DEADLINE_EXCEEDED within the timeout, the loop free meanwhile.
- */
+/* AddSwap's disk that never comes: DEADLINE_EXCEEDED in time, the loop free meanwhile. */
 TEST_TIMEOUT(add_swap_waits_for_its_disk, 60)
 {
 	struct stat st;
@@ -98,16 +85,9 @@ TEST_TIMEOUT(add_swap_waits_for_its_disk, 60)
 	uint32_t slots[] = {0x1f};
 	req.pcipath = slots;
 	req.n_pcipath = 1;
-	size_t len = protobuf_c_message_get_packed_size(&req.base);
-	uint8_t *buf = malloc(len);
-	protobuf_c_message_pack(&req.base, buf);
-	uint32_t sid;
 	agent_error_t *err = NULL;
 	double t0 = itest_now_s();
-	ASSERT_EQ(ttrpc_client_send(c, "grpc.AgentService", "AddSwap", buf, len, 0, NULL, 0, &sid,
-				    &err),
-		  0);
-	free(buf);
+	uint32_t sid = itest_send(c, "AddSwap", &req.base);
 	itest_check_serving(c);
 	ASSERT_TRUE(itest_now_s() - t0 < 0.5);
 	struct ttrpc_reply r = {0};

@@ -256,22 +256,6 @@ TEST_TIMEOUT(storages_are_validated_and_refcounted, 60)
 	ctr_env_teardown(&e);
 }
 
-static uint32_t send_create(struct ctr_env *e, const Grpc__CreateSandboxRequest *req)
-{
-	size_t len = protobuf_c_message_get_packed_size(&req->base);
-	uint8_t *buf = malloc(len ? len : 1);
-	uint32_t sid = 0;
-	agent_error_t *err = NULL;
-
-	ASSERT_NOT_NULL(buf);
-	protobuf_c_message_pack(&req->base, buf);
-	ASSERT_EQ(ttrpc_client_send(e->c, "grpc.AgentService", "CreateSandbox", buf, len, 0, NULL,
-				    0, &sid, &err),
-		  0);
-	free(buf);
-	return sid;
-}
-
 /*
  * A storage's disk that is not there yet: CreateSandbox waits (other calls are
  * served, a second CreateSandbox is refused), then fails within
@@ -291,7 +275,7 @@ TEST_TIMEOUT(create_sandbox_waits_for_a_disk_then_times_out, 60)
 	req.storages = st;
 	req.n_storages = 1;
 	double t0 = itest_now_s();
-	uint32_t sid = send_create(&e, &req);
+	uint32_t sid = itest_send(e.c, "CreateSandbox", &req.base);
 	itest_check_serving(e.c);
 	Grpc__CreateSandboxRequest other = GRPC__CREATE_SANDBOX_REQUEST__INIT;
 	char *msg = NULL;
@@ -332,7 +316,7 @@ TEST_TIMEOUT(destroy_sandbox_ends_a_waiting_create, 60)
 	req.storages = st;
 	req.n_storages = 1;
 	double t0 = itest_now_s();
-	uint32_t sid = send_create(&e, &req);
+	uint32_t sid = itest_send(e.c, "CreateSandbox", &req.base);
 	itest_check_serving(e.c);
 	Grpc__DestroySandboxRequest d = GRPC__DESTROY_SANDBOX_REQUEST__INIT;
 	ASSERT_EQ(ctr_call(&e, "DestroySandbox", &d.base, &google__protobuf__empty__descriptor,
