@@ -20,7 +20,8 @@ typedef int (*storage_driver_fn)(const struct storage_req *rq, char **ret_cleanu
 
 bool storage_has_driver_option(const Grpc__Storage *s, const char *name);
 bool storage_path_clean_under(const char *p, const char *root);
-/* "fsgid=N" and (local only) "mode=NNN" taken out; the other words in *ret. */
+/* "fsgid=N" and (local only) "mode=NNN" taken out; the other words in *ret, which has
+ * room for one more. */
 int storage_split_options(const Grpc__Storage *s, long *fsgid, long *mode, char ***ret,
 			  size_t *ret_n, agent_error_t **err);
 int storage_apply_fsgid(const char *path, long fsgid, long mode, agent_error_t **err);

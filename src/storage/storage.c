@@ -2,6 +2,7 @@
 #include "storage/storage.h"
 
 #include <grp.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include "base/fsutil.h"
 #include "container/mountopt.h"
 #include "rpc/status.h"
+#include "storage/hugepages.h"
 #include "storage/mkfs.h"
 #include "storage/storage-internal.h"
 #include "storage/watchable.h"
@@ -34,7 +36,8 @@ bool storage_path_clean_under(const char *p, const char *root)
 int storage_split_options(const Grpc__Storage *s, long *fsgid, long *mode, char ***ret,
 			  size_t *ret_n, agent_error_t **err)
 {
-	char **words = calloc(s->n_options + 1, sizeof(char *));
+	/* Room for one word more than given (a driver may add one), and a NULL. */
+	char **words = calloc(s->n_options + 2, sizeof(char *));
 	size_t n = 0;
 
 	if (!words)
@@ -113,13 +116,33 @@ static int driver_ephemeral(const struct storage_req *rq, char **ret_cleanup, ag
 	long fsgid, mode;
 	int r;
 
-	if (strcmp(s->fstype, "tmpfs") != 0)
-		return agent_error_set_status(err, GRPC_UNIMPLEMENTED, EOPNOTSUPP,
-					      "ephemeral storage of type \"%s\" is not supported",
+	bool huge = !strcmp(s->fstype, "hugetlbfs");
+	uint64_t pagesize, size;
+
+	if (strcmp(s->fstype, "tmpfs") != 0 && !huge)
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "ephemeral storage of type \"%.32s\": tmpfs or "
+					      "hugetlbfs only",
 					      s->fstype);
 	r = storage_split_options(s, &fsgid, &mode, &words, &n, err);
 	if (r < 0)
 		return r;
+	/*
+	 * hugetlbfs: its pages first (pagesize= and size= are its mount options too), and
+	 * min_size= so the mount reserves them: the next storage counts them as taken.
+	 */
+	char min_size[48];
+	if (huge) {
+		r = hugepages_parse(words, n, &pagesize, &size, err);
+		if (r >= 0)
+			r = hugepages_make_available(HUGEPAGES_SYSFS, pagesize, size, err);
+		if (r < 0) {
+			free(words);
+			return r;
+		}
+		snprintf(min_size, sizeof(min_size), "min_size=%llu", (unsigned long long)size);
+		words[n++] = min_size; /* storage_split_options left room for one more */
+	}
 	/* Unlike upstream, the options (size=, noexec, mode=, ...) are honoured. */
 	r = mount_opts_parse(words, n, &mo, err);
 	free(words);
@@ -130,9 +153,9 @@ static int driver_ephemeral(const struct storage_req *rq, char **ret_cleanup, ag
 		mount_opts_release(&mo);
 		return agent_error_setsys(err, -r, "creating %s", s->mount_point);
 	}
-	if (mount(s->source[0] ? s->source : "tmpfs", s->mount_point, "tmpfs",
+	if (mount(s->source[0] ? s->source : s->fstype, s->mount_point, s->fstype,
 		  mo.flags & ~(unsigned long)(MS_BIND | MS_REC), mo.data) < 0) {
-		r = agent_error_setsys(err, errno, "mounting tmpfs on %s", s->mount_point);
+		r = agent_error_setsys(err, errno, "mounting %s on %s", s->fstype, s->mount_point);
 		mount_opts_release(&mo);
 		return r;
 	}

@@ -384,3 +384,78 @@ TEST_TIMEOUT(create_filesystem_formats_a_fresh_block_volume, 90)
 	ctr_spec_free(s2);
 	ctr_env_teardown(&e);
 }
+
+static long hp_count(const char *name)
+{
+	char path[256], buf[32] = "";
+	snprintf(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-2048kB/%s", name);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return atol(buf);
+}
+
+/*
+ * An ephemeral hugetlbfs storage (a pod asking for hugepages-2Mi): the pool grows,
+ * the mount reserves the pages (min_size), and removal gives the reservation back.
+ */
+TEST_TIMEOUT(hugetlbfs_ephemeral_storage, 60)
+{
+	long nr0 = hp_count("nr_hugepages"), resv0 = hp_count("resv_hugepages");
+	if (nr0 < 0 || access("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", W_OK))
+		SKIP("no 2 MiB huge pages on this machine");
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *mp = "/run/kata-containers/sandbox/ephemeral/huge";
+	Grpc__Storage st = GRPC__STORAGE__INIT;
+	char *o[] = {"pagesize=2097152", "size=4194304"};
+	st.driver = "ephemeral";
+	st.source = "nodev";
+	st.fstype = "hugetlbfs";
+	st.options = o;
+	st.n_options = 2;
+	st.mount_point = (char *)mp;
+	const char *args[] = {"exit", "0", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "h1", args);
+	char *msg = NULL;
+	int code = create_with(&e, "h1", ctr_spec_get(s), &st, &msg);
+	long nr1 = hp_count("nr_hugepages"), resv1 = hp_count("resv_hugepages");
+	char buf[32];
+	if (code == 8) { /* RESOURCE_EXHAUSTED: the kernel found no pages */
+		snprintf(buf, sizeof(buf), "%ld", nr0);
+		FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", "w");
+		if (f) {
+			fputs(buf, f);
+			fclose(f);
+		}
+		SKIP("no free 2 MiB pages to give: %s", msg);
+	}
+	if (code)
+		FAIL("create: %d %s", code, msg);
+	free(msg);
+	msg = NULL;
+	ASSERT_TRUE(is_mounted(mp));
+	ASSERT_TRUE(nr1 >= nr0 && resv1 == resv0 + 2);
+	/* Options bad for hugetlbfs, or another fstype: refused before anything. */
+	char *bad[] = {"pagesize=3000", "size=4194304"};
+	st.options = bad;
+	st.mount_point = "/run/kata-containers/sandbox/ephemeral/huge2";
+	ASSERT_EQ(create_with(&e, "h2", ctr_spec_get(s), &st, &msg), 3);
+	free(msg);
+	st.fstype = "ext4";
+	ASSERT_EQ(create_with(&e, "h2", ctr_spec_get(s), &st, &msg), 3);
+	free(msg);
+	ASSERT_EQ(ctr_remove(&e, "h1"), 0);
+	ASSERT_TRUE(!is_mounted(mp));
+	ASSERT_EQ(hp_count("resv_hugepages"), resv0);
+	snprintf(buf, sizeof(buf), "%ld", nr0);
+	FILE *f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", "w");
+	ASSERT_NOT_NULL(f);
+	fputs(buf, f);
+	fclose(f);
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
