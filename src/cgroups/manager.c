@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/mountinfo.h"
 #include "internal.h"
 #include "rpc/status.h"
 
@@ -18,22 +19,6 @@ const char *const cg_v1_names[CG_V1_MAX] = {
 	[CG_NET_CLS] = "net_cls", [CG_NET_PRIO] = "net_prio", [CG_PERF_EVENT] = "perf_event",
 };
 
-/* Undoes mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape(char *s)
-{
-	char *w = s;
-	for (char *r = s; *r;) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-		    r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-			r += 4;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	*w = '\0';
-}
-
 static int v2_mount_rank(const char *mnt)
 {
 	if (strcmp(mnt, "/sys/fs/cgroup") == 0)
@@ -43,27 +28,11 @@ static int v2_mount_rank(const char *mnt)
 	return 2;
 }
 
-/* One mountinfo line: records a cgroup or cgroup2 mount in m. */
-static int parse_line(struct cgroup_manager *m, char *line, int *v2_rank)
+/* One mountinfo entry: records a cgroup or cgroup2 mount in m. */
+static int add_mount(struct cgroup_manager *m, const struct mountinfo_entry *e, int *v2_rank)
 {
-	char *save = NULL, *mnt = NULL;
-	int field = 0;
-	char *tok;
-
-	for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save), field++) {
-		if (field == 4)
-			mnt = tok;
-		if (field >= 6 && strcmp(tok, "-") == 0)
-			break;
-	}
-	if (!tok || !mnt)
-		return 0;
-	char *fstype = strtok_r(NULL, " ", &save);
-	char *source = strtok_r(NULL, " ", &save);
-	char *opts = strtok_r(NULL, " \n", &save);
-	if (!fstype || !source || !opts)
-		return 0;
-	unescape(mnt);
+	const char *fstype = e->fstype, *mnt = e->mountpoint;
+	char opts[1024];
 
 	if (strcmp(fstype, "cgroup2") == 0) {
 		int rank = v2_mount_rank(mnt);
@@ -77,8 +46,9 @@ static int parse_line(struct cgroup_manager *m, char *line, int *v2_rank)
 		*v2_rank = rank;
 		return 0;
 	}
-	if (strcmp(fstype, "cgroup") != 0)
+	if (strcmp(fstype, "cgroup") != 0 || strlen(e->superopts) >= sizeof(opts))
 		return 0;
+	snprintf(opts, sizeof(opts), "%s", e->superopts);
 	char *osave = NULL;
 	for (char *o = strtok_r(opts, ",", &osave); o; o = strtok_r(NULL, ",", &osave)) {
 		for (int c = 0; c < CG_V1_MAX; c++) {
@@ -95,9 +65,9 @@ static int parse_line(struct cgroup_manager *m, char *line, int *v2_rank)
 int cgroup_manager_new(bool unified, struct cgroup_manager **ret, agent_error_t **err)
 {
 	_cleanup_free_ char *text = NULL;
-	int r = cg_read("/proc/self/mountinfo", NULL, &text);
+	int r = mountinfo_read(&text, err);
 	if (r < 0)
-		return agent_error_setsys(err, -r, "reading /proc/self/mountinfo");
+		return r;
 	return cg_manager_from_mountinfo(text, unified, ret, err);
 }
 
@@ -110,11 +80,9 @@ int cg_manager_from_mountinfo(char *text, bool unified, struct cgroup_manager **
 		return agent_error_set(err, ENOMEM, "out of memory");
 	m->v2 = unified;
 	int v2_rank = 99;
-	for (char *line = text, *next; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		r = parse_line(m, line, &v2_rank);
+	struct mountinfo_entry e;
+	for (char *pos = text; mountinfo_next(&pos, &e) > 0;) {
+		r = add_mount(m, &e, &v2_rank);
 		if (r < 0) {
 			cgroup_manager_free(m);
 			return agent_error_set(err, -r, "out of memory");

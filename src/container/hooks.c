@@ -302,3 +302,15 @@ int hook_run(const Grpc__Hook *h, const char *state_json, agent_error_t **err)
 				       WEXITSTATUS(status));
 	return 0;
 }
+
+void hooks_run_each(Grpc__Hook *const *hooks, size_t n, const char *state_json, hook_fail_fn fail,
+		    void *data)
+{
+	for (size_t i = 0; i < n; i++) {
+		agent_error_t *err = NULL;
+
+		if (hook_run(hooks[i], state_json, &err) < 0)
+			fail(err, data);
+		agent_error_free(err);
+	}
+}

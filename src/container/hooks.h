@@ -26,4 +26,9 @@ char *oci_state_json(const char *id, const char *status, pid_t pid, const char *
 
 int hook_run(const Grpc__Hook *h, const char *state_json, agent_error_t **err);
 
+/* Runs each hook in order, whatever the others did; fail(err, data) for each one that fails. */
+typedef void (*hook_fail_fn)(const agent_error_t *err, void *data);
+void hooks_run_each(Grpc__Hook *const *hooks, size_t n, const char *state_json, hook_fail_fn fail,
+		    void *data);
+
 #endif

@@ -55,25 +55,31 @@ _noreturn_ static void child_fail_err(int sock, agent_error_t *err, const char *
 	_exit(127);
 }
 
+struct child_hook_report {
+	int sock;
+	const char *kind;
+};
+
+static void child_hook_failed(const agent_error_t *err, void *data)
+{
+	const struct child_hook_report *rep = data;
+	char line[SYNC_TEXT_MAX];
+
+	snprintf(line, sizeof(line), "%s hook failed: %s", rep->kind, err->msg);
+	sync_send(rep->sock, SYNC_LOG, 0, line);
+}
+
 /* Runs one kind of hook in the child; failures are only reported as log lines (spec 6.2). */
 static void run_child_hooks(int sock, const struct launch_config *cfg, Grpc__Hook **hooks, size_t n,
 			    const char *kind)
 {
+	struct child_hook_report rep = {.sock = sock, .kind = kind};
 	char *state;
 
 	if (n == 0)
 		return;
 	state = oci_state_json(cfg->id, "created", getpid(), cfg->bundle, cfg->spec);
-	for (size_t i = 0; i < n; i++) {
-		agent_error_t *err = NULL;
-		char line[SYNC_TEXT_MAX];
-
-		if (hook_run(hooks[i], state, &err) < 0) {
-			snprintf(line, sizeof(line), "%s hook failed: %s", kind, err->msg);
-			sync_send(sock, SYNC_LOG, 0, line);
-			agent_error_free(err);
-		}
-	}
+	hooks_run_each(hooks, n, state, child_hook_failed, &rep);
 	free(state);
 }
 

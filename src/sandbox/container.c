@@ -118,25 +118,31 @@ static void create_ctx_free(struct create_ctx *cc)
 
 /* --- hooks ----------------------------------------------------------------------------- */
 
+struct hook_report {
+	const struct container *c;
+	const char *kind;
+};
+
+static void hook_failed(const agent_error_t *err, void *data)
+{
+	const struct hook_report *rep = data;
+
+	log_write(LOG_LEVEL_WARN, "sandbox",
+		  LOG_FIELDS({"container-id", rep->c->id}, {"hook", rep->kind}), "hook failed: %s",
+		  err->msg);
+}
+
 /* Agent-side hooks (prestart, poststart, poststop): failures are logged, never fatal. */
 static void run_hooks(struct container *c, Grpc__Hook **hooks, size_t n, const char *kind)
 {
+	struct hook_report rep = {.c = c, .kind = kind};
 	char *state;
 
 	if (n == 0)
 		return;
 	state = oci_state_json(c->id, container_status_name(c->status), c->init ? c->init->pid : 0,
 			       c->bundle, c->spec);
-	for (size_t i = 0; i < n; i++) {
-		agent_error_t *err = NULL;
-
-		if (hook_run(hooks[i], state, &err) < 0) {
-			log_write(LOG_LEVEL_WARN, "sandbox",
-				  LOG_FIELDS({"container-id", c->id}, {"hook", kind}),
-				  "hook failed: %s", err->msg);
-			agent_error_free(err);
-		}
-	}
+	hooks_run_each(hooks, n, state, hook_failed, &rep);
 	free(state);
 }
 
