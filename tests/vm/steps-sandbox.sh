@@ -4,7 +4,8 @@
 #   both:  kernel_modules (step_create_sandbox asks for dummy with numdummies=3; the image
 #          carries dummy.ko without loading it at boot) checked from the container
 #   q35:   CreateSandbox waits for a blk storage that QMP hot-plugs meanwhile (root port
-#          1a, PCI path 1a/00), and AddSwap waits for its swap disk (root port 1b, 1b/00)
+#          1a, PCI path 1a/00), AddSwap waits for its swap disk (root port 1b, 1b/00), and
+#          UpdateInterface waits for a virtio-net NIC by its devicePath (root port 1c, 1c/00)
 # sandbox_boot_args adds the root ports.
 
 SANDBOX_QEMU_ARGS=()
@@ -13,7 +14,8 @@ SB_DISK_DIR=/run/kata-containers/sandbox/storage/sbdisk
 sandbox_boot_args() {
 	[ "$MACHINE" = q35 ] || return 0
 	SANDBOX_QEMU_ARGS+=(-device pcie-root-port,id=rpsb,bus=pcie.0,addr=0x1a,chassis=26
-		-device pcie-root-port,id=rpswap,bus=pcie.0,addr=0x1b,chassis=27)
+		-device pcie-root-port,id=rpswap,bus=pcie.0,addr=0x1b,chassis=27
+		-device pcie-root-port,id=rpnic,bus=pcie.0,addr=0x1c,chassis=28)
 }
 
 # Runs `sh -c $1` in the long-lived container; its output in $OUT, its status checked.
@@ -103,4 +105,34 @@ step_add_swap() {
 	exec_in_c1 'cat /proc/swaps' || return 1
 	grep -Eq '^/dev/vd[a-z]+[[:space:]]+partition[[:space:]]+16380' <<<"$OUT" || fail "no 16 MiB swap partition in /proc/swaps" || return 1
 	echo "  the hot-plugged disk is in use as swap"
+}
+
+# UpdateInterface waits for the NIC at its devicePath, plugged meanwhile; the guest then has it
+# under the asked name, MAC, MTU and address (seen from the container, which shares the netns).
+step_nic_hotplug() {
+	[ "$MACHINE" = q35 ] || {
+		echo "  skipped: microvm has no PCI hot-plug (VM_MACHINE=q35 runs it)"
+		return 0
+	}
+	local mac=02:00:ca:fe:00:01
+	local req='{"interface":{"name":"pod0","hwAddr":"'$mac'","devicePath":"1c/00","mtu":1400,"IPAddresses":[{"address":"10.77.0.2","mask":"24"}]}}'
+	echo "  \$ kata-agent-ctl call UpdateInterface '$req' &"
+	ctl 60 call UpdateInterface "$req" >"$W/nic.call" 2>&1 &
+	local pid=$!
+	sleep 1
+	kill -0 $pid 2>/dev/null || fail "UpdateInterface did not wait: $(cat "$W/nic.call")" || return 1
+	echo "  QMP: netdev_add user + device_add virtio-net-pci on rpnic (PCI path 1c/00)"
+	qmp '{"execute":"netdev_add","arguments":{"type":"user","id":"nn1"}}' \
+		'{"execute":"device_add","arguments":{"driver":"virtio-net-pci","netdev":"nn1","id":"nic1","bus":"rpnic","mac":"'$mac'"}}' \
+		>"$W/qmp-nic.out" 2>&1
+	! grep -q '"error"' "$W/qmp-nic.out" || {
+		cat "$W/qmp-nic.out"
+		fail "QMP refused the plug"
+		return 1
+	}
+	wait $pid || fail "UpdateInterface failed: $(cat "$W/nic.call")" || return 1
+	exec_in_c1 'ip -o addr show dev pod0; ip -o link show dev pod0' || return 1
+	grep -q 'inet 10.77.0.2/24' <<<"$OUT" && grep -q 'mtu 1400' <<<"$OUT" && grep -q "$mac" <<<"$OUT" ||
+		fail "pod0 is not configured as asked" || return 1
+	echo "  pod0 came up with its MAC, MTU 1400 and 10.77.0.2/24"
 }
