@@ -459,3 +459,45 @@ TEST_TIMEOUT(hugetlbfs_ephemeral_storage, 60)
 	ctr_spec_free(s);
 	ctr_env_teardown(&e);
 }
+
+/*
+ * A container still waiting for its disk: RemoveContainer is refused (it is being
+ * created), DestroySandbox ends the waiting CreateContainer with ABORTED at once.
+ */
+TEST_TIMEOUT(destroy_sandbox_ends_a_create_waiting_for_its_disk, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup_cmdline(&e, false, "agent.hotplug_timeout=30s");
+	Grpc__Storage st = GRPC__STORAGE__INIT, *sts[] = {&st};
+	st.driver = "mmioblk";
+	st.source = "/dev/vdzx";
+	st.fstype = "ext4";
+	st.mount_point = "/run/kata-containers/sandbox/storage/later";
+	const char *args[] = {"exit", "0", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "w1", args);
+	Grpc__CreateContainerRequest req = GRPC__CREATE_CONTAINER_REQUEST__INIT;
+	req.container_id = req.exec_id = "w1";
+	req.oci = ctr_spec_get(s);
+	req.storages = sts;
+	req.n_storages = 1;
+	double t0 = itest_now_s();
+	uint32_t sid = itest_send(e.c, "CreateContainer", &req.base);
+	itest_check_serving(e.c);
+	char *msg = NULL;
+	ASSERT_EQ(ctr_remove(&e, "w1"), 9); /* FAILED_PRECONDITION: still being created */
+	Grpc__DestroySandboxRequest d = GRPC__DESTROY_SANDBOX_REQUEST__INIT;
+	ASSERT_EQ(ctr_call(&e, "DestroySandbox", &d.base, &google__protobuf__empty__descriptor,
+			   NULL, &msg),
+		  0);
+	struct ttrpc_reply r = {0};
+	agent_error_t *err = NULL;
+	ASSERT_EQ(ttrpc_client_recv(e.c, sid, 5000, &r, &err), 0);
+	ASSERT_EQ(r.code, 10); /* ABORTED */
+	ASSERT_NOT_NULL(strstr(r.message, "w1"));
+	ASSERT_TRUE(itest_now_s() - t0 < 3);
+	ttrpc_reply_clear(&r);
+	struct stat sb;
+	ASSERT_TRUE(stat("/run/kata-containers/w1", &sb) < 0);
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
