@@ -18,7 +18,7 @@ pkgs=(
 	protobuf-c-compiler libprotobuf-c-dev libjson-c-dev
 	libseccomp-dev gperf linux-libc-dev
 	dpkg-dev file procps iproute2 iputils-ping iptables util-linux python3
-	qemu-system-x86 busybox-static cpio xz-utils kmod socat
+	qemu-system-x86 busybox-static cpio xz-utils kmod socat e2fsprogs
 )
 
 need_install=0

@@ -231,6 +231,19 @@ for f in modules.order modules.builtin modules.builtin.modinfo; do
 done
 depmod -b "$root" "$kver"
 
+# Tools the agent runs in the guest, with their shared libraries: mkfs.ext4 for block volumes
+# that ask for a filesystem (create_filesystem). Taken from this machine's e2fsprogs.
+copy_with_libs() {
+	local bin=$1 lib
+	install -D -m 0755 "$bin" "$root$bin"
+	for lib in $(ldd "$bin" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }'); do
+		[ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+	done
+}
+command -v mke2fs >/dev/null || die "mke2fs missing: install e2fsprogs (make deps)"
+copy_with_libs "$(command -v mke2fs)"
+ln -sf mke2fs "$root$(dirname "$(command -v mke2fs)")/mkfs.ext4"
+
 echo kata-guest >"$root/etc/hostname"
 : >"$root/etc/resolv.conf"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"

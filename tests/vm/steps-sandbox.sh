@@ -5,7 +5,8 @@
 #          carries dummy.ko without loading it at boot) checked from the container
 #   q35:   CreateSandbox waits for a blk storage that QMP hot-plugs meanwhile (root port
 #          1a, PCI path 1a/00), AddSwap waits for its swap disk (root port 1b, 1b/00), and
-#          UpdateInterface waits for a virtio-net NIC by its devicePath (root port 1c, 1c/00)
+#          UpdateInterface waits for a virtio-net NIC by its devicePath (root port 1c, 1c/00),
+#          and a blank disk with create_filesystem gets mkfs.ext4 in the guest (root port 1d)
 # sandbox_boot_args adds the root ports.
 
 SANDBOX_QEMU_ARGS=()
@@ -15,7 +16,8 @@ sandbox_boot_args() {
 	[ "$MACHINE" = q35 ] || return 0
 	SANDBOX_QEMU_ARGS+=(-device pcie-root-port,id=rpsb,bus=pcie.0,addr=0x1a,chassis=26
 		-device pcie-root-port,id=rpswap,bus=pcie.0,addr=0x1b,chassis=27
-		-device pcie-root-port,id=rpnic,bus=pcie.0,addr=0x1c,chassis=28)
+		-device pcie-root-port,id=rpnic,bus=pcie.0,addr=0x1c,chassis=28
+		-device pcie-root-port,id=rpblank,bus=pcie.0,addr=0x1d,chassis=29)
 }
 
 # Runs `sh -c $1` in the long-lived container; its output in $OUT, its status checked.
@@ -135,4 +137,25 @@ step_nic_hotplug() {
 	grep -q 'inet 10.77.0.2/24' <<<"$OUT" && grep -q 'mtu 1400' <<<"$OUT" && grep -q "$mac" <<<"$OUT" ||
 		fail "pod0 is not configured as asked" || return 1
 	echo "  pod0 came up with its MAC, MTU 1400 and 10.77.0.2/24"
+}
+
+# A blank disk (the runtime's block emptyDir) with create_filesystem: the guest's mkfs.ext4 makes
+# it ext4 without a journal, the container writes on it, the host finds the file in the image.
+step_create_filesystem() {
+	[ "$MACHINE" = q35 ] || {
+		echo "  skipped: microvm has no PCI hot-plug (VM_MACHINE=q35 runs it)"
+		return 0
+	}
+	truncate -s 64M "$W/blank.img" || fail "cannot make the blank image" || return 1
+	plug_disk bld rpblank "$W/blank.img" || return 1
+	write_storage_spec empty 'echo on-a-new-filesystem > /data/f && cat /data/f && echo mkfs-ok'
+	local storage='{"driver":"blk","source":"1d/00","fstype":"ext4","driver_options":["create_filesystem"],"mount_point":"'$STORAGE_DIR'/empty"}'
+	ctl_show 60 create-container --id empty --spec "$W/config-empty.json" --storage "$storage" ||
+		return 1
+	run_storage_container empty mkfs-ok || return 1
+	[ "$(image_cat "$W/blank.img" f)" = on-a-new-filesystem ] ||
+		fail "the host does not find the file in the disk image" || return 1
+	dumpe2fs -h "$W/blank.img" 2>/dev/null | grep -q '^Filesystem features:.*has_journal' &&
+		fail "the filesystem has a journal" && return 1
+	echo "  the host reads the file from the image: ext4 without a journal, made in the guest"
 }
