@@ -71,6 +71,16 @@ struct guest_volume_usage {
 int guest_volume_stats(const char *root, const char *path, struct guest_volume_usage *ret,
 		       agent_error_t **err);
 
+/* resize.c: ResizeVolume, checked at once, then grown where blocking is fine (a child). */
+struct guest_resize {
+	char path[4096];
+	uint64_t block_size;
+	uint64_t new_blocks;
+};
+int guest_volume_resize_check(const char *root, const char *path, uint64_t size,
+			      struct guest_resize *ret, agent_error_t **err);
+int guest_volume_grow(const struct guest_resize *rz, agent_error_t **err);
+
 /* cpumem.c */
 /* Onlining CPUs until `want` are online (0: none asked), in rounds. */
 #define GUEST_MAX_CPUS 8192

@@ -141,9 +141,17 @@ static int nonblock(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-int spawn_run(struct loop *l, struct reaper *r, char *const argv[], const void *input,
-	      size_t in_len, uint64_t timeout_ms, size_t max_out, spawn_done_fn done, void *data,
-	      struct spawn_job **ret_job, agent_error_t **err)
+/* The child's work: argv exec'd, or fn(arg) whose result is the exit status. */
+struct spawn_what {
+	char *const *argv;
+	spawn_call_fn fn;
+	void *arg;
+	const char *name;
+};
+
+static int start(struct loop *l, struct reaper *r, const struct spawn_what *w, const void *input,
+		 size_t in_len, uint64_t timeout_ms, size_t max_out, spawn_done_fn done, void *data,
+		 struct spawn_job **ret_job, agent_error_t **err)
 {
 	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
 	struct spawn_job *j = calloc(1, sizeof(*j));
@@ -180,7 +188,7 @@ int spawn_run(struct loop *l, struct reaper *r, char *const argv[], const void *
 			safe_close(perr[i]);
 		}
 		job_free(j);
-		return agent_error_setsys(err, e, "cannot %s %s", what, argv[0]);
+		return agent_error_setsys(err, e, "cannot %s %s", what, w->name);
 	}
 	if (pid == 0) {
 		/* The agent blocks signals for its signalfd and ignores SIGPIPE: undo both. */
@@ -190,7 +198,9 @@ int spawn_run(struct loop *l, struct reaper *r, char *const argv[], const void *
 		signal(SIGPIPE, SIG_DFL);
 		if (dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0 || dup2(perr[1], 2) < 0)
 			_exit(126);
-		execv(argv[0], argv);
+		if (w->fn)
+			_exit(w->fn(w->arg) == 0 ? 0 : 1);
+		execv(w->argv[0], w->argv);
 		_exit(127);
 	}
 	close(pin[0]);
@@ -213,7 +223,7 @@ int spawn_run(struct loop *l, struct reaper *r, char *const argv[], const void *
 		/* Cannot watch it: kill it, and let the reaper's cache take the exit. */
 		kill(pid, SIGKILL);
 		job_free(j);
-		return agent_error_setsys(err, errno ? errno : ENOMEM, "cannot watch %s", argv[0]);
+		return agent_error_setsys(err, errno ? errno : ENOMEM, "cannot watch %s", w->name);
 	}
 	if (timeout_ms)
 		j->deadline = loop_timer_add(l, loop_now_ms() + timeout_ms, on_deadline, j);
@@ -221,12 +231,30 @@ int spawn_run(struct loop *l, struct reaper *r, char *const argv[], const void *
 	if (rw < 0) {
 		kill(pid, SIGKILL);
 		job_free(j);
-		return agent_error_set(err, -rw, "cannot watch the exit of %s", argv[0]);
+		return agent_error_set(err, -rw, "cannot watch the exit of %s", w->name);
 	}
 	/* rw == 1: it already exited; the job still waits for the outputs' EOF. */
 	if (ret_job)
 		*ret_job = j;
 	return 0;
+}
+
+int spawn_run(struct loop *l, struct reaper *r, char *const argv[], const void *input,
+	      size_t in_len, uint64_t timeout_ms, size_t max_out, spawn_done_fn done, void *data,
+	      struct spawn_job **ret_job, agent_error_t **err)
+{
+	const struct spawn_what w = {.argv = argv, .name = argv[0]};
+
+	return start(l, r, &w, input, in_len, timeout_ms, max_out, done, data, ret_job, err);
+}
+
+int spawn_call(struct loop *l, struct reaper *r, const char *name, spawn_call_fn fn, void *arg,
+	       uint64_t timeout_ms, size_t max_out, spawn_done_fn done, void *data,
+	       struct spawn_job **ret_job, agent_error_t **err)
+{
+	const struct spawn_what w = {.fn = fn, .arg = arg, .name = name};
+
+	return start(l, r, &w, NULL, 0, timeout_ms, max_out, done, data, ret_job, err);
 }
 
 void spawn_abandon(struct spawn_job *j)

@@ -15,6 +15,7 @@
 #include "csi.pb-c.h"
 #include "google/protobuf/empty.pb-c.h"
 #include "guest/guest.h"
+#include "loop/spawn.h"
 #include "rpc/agent-handlers.h"
 #include "rpc/pending.h"
 #include "rpc/status.h"
@@ -220,9 +221,78 @@ void rpc_get_volume_stats(struct rpc_call *call, const ProtobufCMessage *req, vo
 	rpc_reply(call, &resp.base);
 }
 
+#define RESIZE_TIMEOUT_MS 120000
+
+struct resize_call {
+	struct rpc_pending *pd;
+	struct guest_resize rz;
+};
+
+/* In the child: the resize, and on failure "<status> <message>" on stderr. */
+static int grow_in_child(void *arg)
+{
+	struct resize_call *rc = arg;
+	agent_error_t *err = NULL;
+
+	if (guest_volume_grow(&rc->rz, &err) == 0)
+		return 0;
+	dprintf(2, "%d %s", rpc_status_from_error(err), err->msg);
+	return 1;
+}
+
+static void grown(const struct spawn_result *res, void *data)
+{
+	struct resize_call *rc = data;
+	agent_error_t *err = NULL;
+	int code = GRPC_INTERNAL, off = 0;
+
+	if (res->timed_out)
+		agent_error_set(&err, ETIMEDOUT, "resizing %s: no end after %d s", rc->rz.path,
+				RESIZE_TIMEOUT_MS / 1000);
+	else if (res->status != 0) {
+		if (sscanf(res->err, "%d %n", &code, &off) < 1 || code <= 0 || code > 16)
+			code = GRPC_INTERNAL, off = 0;
+		agent_error_set_status(&err, code, EIO, "%s",
+				       res->err[off] ? res->err + off : "resize failed");
+	}
+	rpc_pending_done(err ? -EIO : 0, err, rc->pd);
+	free(rc);
+}
+
+/*
+ * Online growth of an ext4 volume after the host grew its disk (upstream: always
+ * UNIMPLEMENTED). Checked at once; the resize runs in a child, off the loop.
+ */
 void rpc_resize_volume(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
 {
-	rpc_reply_status(call, GRPC_UNIMPLEMENTED, "ResizeVolume is not supported (as upstream)");
+	const Grpc__ResizeVolumeRequest *r = (const Grpc__ResizeVolumeRequest *)req;
+	struct sandbox *sb = ctx;
+	agent_error_t *err = NULL;
+	struct resize_call *rc;
+
+	if (refuse_inert(call, ctx))
+		return;
+	rc = calloc(1, sizeof(*rc));
+	if (!rc) {
+		rpc_reply_status(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	if (guest_volume_resize_check(GUEST_VOLUME_ROOT, r->volume_guest_path, r->size, &rc->rz,
+				      &err) < 0) {
+		free(rc);
+		reply_err(call, err);
+		return;
+	}
+	rc->pd = rpc_pending_new(call);
+	if (!rc->pd) {
+		free(rc);
+		return;
+	}
+	if (spawn_call(sb->loop, sb->reaper, "resize", grow_in_child, rc, RESIZE_TIMEOUT_MS, 4096,
+		       grown, rc, NULL, &err) < 0) {
+		rpc_pending_fail(rc->pd, err);
+		free(rc);
+	}
 }
 
 /* A deferred reply: CPU rounds are spaced on the loop (wait(1) is moot). */

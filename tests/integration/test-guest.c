@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "agent.pb-c.h"
@@ -299,8 +300,72 @@ TEST(volume_stats_and_resize)
 	Grpc__ResizeVolumeRequest rz = GRPC__RESIZE_VOLUME_REQUEST__INIT;
 	rz.volume_guest_path = (char *)"/run/kata-containers/vol";
 	rz.size = 1 << 20;
-	expect_code(c, "ResizeVolume", &rz.base, 12, "not supported");
+	expect_code(c, "ResizeVolume", &rz.base, 12, "only ext4");
 	itest_agent_stop(&a);
+}
+
+/*
+ * ResizeVolume on an ext4 loop device the "host" grew: the filesystem grows online
+ * (in a child of the agent); a shrink or a size past the disk is INVALID_ARGUMENT.
+ */
+static bool have_cap(int cap)
+{
+	char line[256];
+	unsigned long long eff = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return eff & (1ull << cap);
+}
+
+TEST_TIMEOUT(resize_volume_grows_ext4_online, 60)
+{
+	if (!have_cap(24 /* CAP_SYS_RESOURCE */))
+		SKIP("no CAP_SYS_RESOURCE here: ext4 refuses online resizing (the VM test runs "
+		     "it)");
+	private_run();
+	char dev[64] = "", cmd[512];
+	if (system("truncate -s 32M /run/grow.img && mkfs.ext4 -q -F /run/grow.img >/dev/null 2>&1 "
+		   "&& losetup -f --show /run/grow.img > /run/grow.dev") != 0)
+		SKIP("cannot make an ext4 loop device here");
+	FILE *f = fopen("/run/grow.dev", "r");
+	ASSERT_NOT_NULL(f);
+	ASSERT_NOT_NULL(fgets(dev, sizeof(dev), f));
+	fclose(f);
+	dev[strcspn(dev, "\n")] = 0;
+	const char *mp = "/run/kata-containers/grow";
+	ASSERT_EQ(mkdir("/run/kata-containers", 0755), 0);
+	ASSERT_EQ(mkdir(mp, 0755), 0);
+	ASSERT_EQ(mount(dev, mp, "ext4", 0, NULL), 0);
+	struct statfs before, after;
+	ASSERT_EQ(statfs(mp, &before), 0);
+	/* The host grows the disk. */
+	snprintf(cmd, sizeof(cmd), "truncate -s 64M /run/grow.img && losetup -c %s", dev);
+	ASSERT_EQ(system(cmd), 0);
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, NULL);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	Grpc__ResizeVolumeRequest rz = GRPC__RESIZE_VOLUME_REQUEST__INIT;
+	rz.volume_guest_path = (char *)mp;
+	rz.size = 64u << 20;
+	expect_ok(c, "ResizeVolume", &rz.base);
+	ASSERT_EQ(statfs(mp, &after), 0);
+	ASSERT_TRUE((uint64_t)after.f_blocks * after.f_bsize >
+		    (uint64_t)before.f_blocks * before.f_bsize + (24u << 20));
+	/* Past the disk, or smaller: refused. */
+	rz.size = 128u << 20;
+	expect_code(c, "ResizeVolume", &rz.base, 3, "ext4 cannot go to");
+	rz.size = 16u << 20;
+	expect_code(c, "ResizeVolume", &rz.base, 3, "ext4 cannot go to");
+	rz.volume_guest_path = (char *)"/run/kata-containers/../grow";
+	expect_code(c, "ResizeVolume", &rz.base, 3, "volume_guest_path");
+	itest_agent_stop(&a);
+	umount(mp);
+	snprintf(cmd, sizeof(cmd), "losetup -d %s", dev);
+	ASSERT_EQ(system(cmd), 0);
 }
 
 TEST(cpu_mem_share_mounts_diagnostics_mem_agent)

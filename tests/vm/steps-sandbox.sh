@@ -6,7 +6,8 @@
 #   q35:   CreateSandbox waits for a blk storage that QMP hot-plugs meanwhile (root port
 #          1a, PCI path 1a/00), AddSwap waits for its swap disk (root port 1b, 1b/00), and
 #          UpdateInterface waits for a virtio-net NIC by its devicePath (root port 1c, 1c/00),
-#          and a blank disk with create_filesystem gets mkfs.ext4 in the guest (root port 1d)
+#          a blank disk with create_filesystem gets mkfs.ext4 in the guest (root port 1d), and
+#          ResizeVolume grows the sandbox disk's ext4 online after QMP block_resize grew the disk
 # sandbox_boot_args adds the root ports.
 
 SANDBOX_QEMU_ARGS=()
@@ -158,4 +159,32 @@ step_create_filesystem() {
 	dumpe2fs -h "$W/blank.img" 2>/dev/null | grep -q '^Filesystem features:.*has_journal' &&
 		fail "the filesystem has a journal" && return 1
 	echo "  the host reads the file from the image: ext4 without a journal, made in the guest"
+}
+
+# The host grows the sandbox's disk (QMP block_resize: virtio-blk tells the guest), then
+# ResizeVolume grows its ext4 online; GetVolumeStats sees the new size.
+volume_total() {
+	ctl_show 20 call GetVolumeStats '{"volume_guest_path":"'$SB_DISK_DIR'"}' || return 1
+	VOL_TOTAL=$(grep -o '"total": *"*[0-9]*' <<<"$OUT" | head -1 | grep -o '[0-9]*$')
+	[ -n "$VOL_TOTAL" ] || fail "no total in GetVolumeStats"
+}
+step_resize_volume() {
+	[ "$MACHINE" = q35 ] || {
+		echo "  skipped: the sandbox disk is hot-plugged on q35 only"
+		return 0
+	}
+	volume_total || return 1
+	local before=$VOL_TOTAL
+	echo "  QMP: block_resize sbd to 64 MiB"
+	qmp '{"execute":"block_resize","arguments":{"node-name":"sbd","size":67108864}}' >"$W/qmp-resize.out" 2>&1
+	! grep -q '"error"' "$W/qmp-resize.out" || {
+		cat "$W/qmp-resize.out"
+		fail "QMP refused the resize"
+		return 1
+	}
+	ctl_show 30 call ResizeVolume '{"volume_guest_path":"'$SB_DISK_DIR'","size":"67108864"}' || return 1
+	volume_total || return 1
+	[ "$VOL_TOTAL" -gt $((before + 24 * 1024 * 1024)) ] ||
+		fail "the volume did not grow: $before -> $VOL_TOTAL bytes" || return 1
+	echo "  the volume grew online from $before to $VOL_TOTAL bytes"
 }

@@ -25,7 +25,7 @@ CID=c1              # the container
 STEPS=(boot check debug_console create_sandbox create_container start_container read_output
 	exec_process exec_namespaces exec_cgroup hotplug_disk hotplug_never vfio_hotplug storage_scsi
 	device_scsi storage_scsi_boot storage_9p storage_nvdimm storage_virtiofs kernel_module
-	sandbox_hotplug add_swap nic_hotplug create_filesystem signal_kill remove_container destroy_sandbox poweroff console_clean)
+	sandbox_hotplug resize_volume add_swap nic_hotplug create_filesystem signal_kill remove_container destroy_sandbox poweroff console_clean)
 # VM_MACHINE=q35 adds PCI hot-plug (two root ports, QMP); microvm has no PCI.
 MACHINE=${VM_MACHINE:-microvm}
 
