@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -106,4 +107,35 @@ TEST(spawn_exec_failure_is_exit_127_and_sigpipe_is_default)
 	reaper_release(&e.r);
 	loop_free(f.l);
 	reaper_release(&f.r);
+}
+
+static int child_work(void *arg)
+{
+	const char *what = arg;
+	printf("child says %s\n", what);
+	fflush(stdout);
+	return strcmp(what, "fail") == 0 ? -1 : 0;
+}
+
+/* A function run in a forked child: its output comes back, its result is the exit status. */
+TEST(spawn_call_runs_a_function_in_a_child)
+{
+	struct env e;
+	setup(&e);
+	ASSERT_EQ(spawn_call(e.l, &e.r, "work", child_work, "hello", 5000, 4096, done, &e, NULL,
+			     NULL),
+		  0);
+	while (e.calls == 0)
+		ASSERT_TRUE(loop_run_once(e.l, 5000) > 0);
+	ASSERT_TRUE(WIFEXITED(e.res.status) && WEXITSTATUS(e.res.status) == 0);
+	ASSERT_STREQ(e.out, "child says hello\n");
+	e.calls = 0;
+	ASSERT_EQ(
+		spawn_call(e.l, &e.r, "work", child_work, "fail", 5000, 4096, done, &e, NULL, NULL),
+		0);
+	while (e.calls == 0)
+		ASSERT_TRUE(loop_run_once(e.l, 5000) > 0);
+	ASSERT_TRUE(WIFEXITED(e.res.status) && WEXITSTATUS(e.res.status) == 1);
+	loop_free(e.l);
+	reaper_release(&e.r);
 }
