@@ -213,10 +213,10 @@ enum memagent_compact_verdict memagent_compact_decide(const struct memagent_comp
 		v = MEMAGENT_COMPACT_FORCED;
 	else if (!s->have_mem)
 		v = MEMAGENT_SKIP_UNKNOWN;
-	else if (c->compact_threshold <= (UINT64_MAX >> 2) &&
-		 st->prev_memfree_kb > s->memfree_kb &&
+	else if (c->compact_threshold <= (UINT64_MAX >> 2) && st->prev_memfree_kb > s->memfree_kb &&
 		 st->prev_memfree_kb - s->memfree_kb > (c->compact_threshold << 2))
-		v = MEMAGENT_COMPACT_THRESHOLD; /* MemFree fell by more than the threshold (4k pages) */
+		v = MEMAGENT_COMPACT_THRESHOLD; /* MemFree fell by more than the threshold (4k
+						   pages) */
 	else if (s->free_movable > st->prev_free_movable &&
 		 s->free_movable - st->prev_free_movable > c->compact_threshold)
 		v = MEMAGENT_COMPACT_THRESHOLD;

@@ -239,7 +239,8 @@ static int start_child(struct memagent *ma, agent_error_t **err)
 	if (pid < 0)
 		return agent_error_setsys(err, errno, "fork");
 	if (pid == 0) {
-		/* The child only writes; the kernel compacts in its context, so killing it stops. */
+		/* The child only writes; the kernel compacts in its context, so killing it stops.
+		 */
 		int fd = open(ma->paths.compact_memory, O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
 			_exit(2);
