@@ -22,21 +22,28 @@ static const char pagetypeinfo[] =
 	"Page block order: 9\n"
 	"Pages per block:  512\n"
 	"\n"
-	"Free pages count per migrate type at order       0      1      2      3      4      5      "
+	"Free pages count per migrate type at order       0      1      2      3      4      5     "
+	" "
 	"6      7      8      9     10 \n"
-	"Node    0, zone      DMA, type    Unmovable      0      0      0      0      0      0      "
+	"Node    0, zone      DMA, type    Unmovable      0      0      0      0      0      0     "
+	" "
 	"0      0      1      0      0 \n"
-	"Node    0, zone      DMA, type      Movable      0      0      0      0      0      0      "
+	"Node    0, zone      DMA, type      Movable      0      0      0      0      0      0     "
+	" "
 	"0      0      0      1      3 \n"
-	"Node    0, zone      DMA, type  Reclaimable      0      0      0      0      0      0      "
+	"Node    0, zone      DMA, type  Reclaimable      0      0      0      0      0      0     "
+	" "
 	"0      0      0      0      0 \n"
-	"Node    0, zone    DMA32, type      Movable      1      1      4      2      5      4      "
+	"Node    0, zone    DMA32, type      Movable      1      1      4      2      5      4     "
+	" "
 	"3      3      4      2    752 \n"
 	"Node    0, zone   Normal, type    Unmovable    750   1293    896    843    551    321    "
 	"214     76     27      0      0 \n"
-	"Node    0, zone   Normal, type      Movable   1163    359    115     45     14      8      "
+	"Node    0, zone   Normal, type      Movable   1163    359    115     45     14      8     "
+	" "
 	"6      3      2    163    529 \n"
-	"Node    0, zone   Normal, type      Isolate      0      0      0      0      0      0      "
+	"Node    0, zone   Normal, type      Isolate      0      0      0      0      0      0     "
+	" "
 	"0      0      0      0      0 \n"
 	"\n"
 	"Number of blocks type     Unmovable      Movable  Reclaimable   HighAtomic      Isolate \n"
@@ -62,9 +69,9 @@ TEST(free_movable_pages_of_a_real_pagetypeinfo)
 	ASSERT_EQ(memagent_free_movable_pages(pagetypeinfo, 0, &n), 0);
 	ASSERT_EQ(n, 0);
 	/* capped counts print as ">100000" */
-	ASSERT_EQ(memagent_free_movable_pages("Node 0, zone Normal, type Movable >100000 3\n", 9,
-					      &n),
-		  0);
+	ASSERT_EQ(
+		memagent_free_movable_pages("Node 0, zone Normal, type Movable >100000 3\n", 9, &n),
+		0);
 	ASSERT_EQ(n, 100006);
 	ASSERT_EQ(memagent_free_movable_pages("", 9, &n), 0);
 	ASSERT_EQ(n, 0);
@@ -136,8 +143,8 @@ TEST(decisions_as_upstream)
 	ASSERT_EQ(memagent_compact_decide(&c, &st, &s), MEMAGENT_SKIP_PSI);
 	ASSERT_EQ(st.force_counter, 1);
 	/* nothing compacted yet: 1025 free movable pages pass the threshold of 1024 */
-	s = (struct memagent_sample){.psi_ok = true, .have_mem = true, .memfree_kb = 1000000,
-				     .free_movable = 1024};
+	s = (struct memagent_sample){
+		.psi_ok = true, .have_mem = true, .memfree_kb = 1000000, .free_movable = 1024};
 	ASSERT_EQ(memagent_compact_decide(&c, &st, &s), MEMAGENT_SKIP_THRESHOLD);
 	s.free_movable = 1025;
 	ASSERT_EQ(memagent_compact_decide(&c, &st, &s), MEMAGENT_COMPACT_THRESHOLD);
