@@ -10,6 +10,7 @@
 
 #include "init/console.h"
 #include "rpc/services.h"
+#include "sandbox/memagent.h"
 #include "uevent/listener.h"
 #include "trace/trace.h"
 #include "transport/address.h"
@@ -114,6 +115,49 @@ static void start_debug_console(struct agent *agent)
 	}
 }
 
+static void on_memagent_event(const struct memagent_event *ev, void *data)
+{
+	switch (ev->kind) {
+	case MEMAGENT_EV_SKIPPED:
+		log_debug("mem-agent", "compaction %s (psi %llu%%)",
+			  memagent_verdict_name(ev->verdict), (unsigned long long)ev->psi_percent);
+		break;
+	case MEMAGENT_EV_STARTED:
+		log_debug("mem-agent", "compaction started, %s (psi %llu%%, pid %d)",
+			  memagent_verdict_name(ev->verdict), (unsigned long long)ev->psi_percent,
+			  (int)ev->pid);
+		break;
+	case MEMAGENT_EV_DONE:
+		log_debug("mem-agent", "compaction done in %llu ms (pid %d, exit %d%s%s)",
+			  (unsigned long long)ev->duration_ms, (int)ev->pid,
+			  reaper_exit_code(ev->status), ev->stop_reason ? ", killed: " : "",
+			  ev->stop_reason ? ev->stop_reason : "");
+		break;
+	case MEMAGENT_EV_ERROR:
+		log_error("mem-agent", "%s", ev->msg);
+		break;
+	}
+}
+
+/* agent.mem_agent_enable: a mem-agent that cannot start is logged, the agent serves anyway. */
+static void start_mem_agent(struct agent *agent)
+{
+	struct memagent_compact_config cc;
+	agent_error_t *merr = NULL;
+
+	if (!agent->cfg.mem_agent_enable)
+		return;
+	memagent_compact_config_default(&cc);
+	if (memagent_new(agent->loop, &agent->reaper, &cc, NULL, on_memagent_event, agent,
+			 &agent->sandbox.memagent, &merr) < 0) {
+		log_error("mem-agent", "mem-agent not started: %s", merr->msg);
+		agent_error_free(merr);
+		return;
+	}
+	log_info("mem-agent", "mem-agent started (compaction every %llu s)",
+		 (unsigned long long)cc.period_secs);
+}
+
 int agent_start(struct agent *agent, agent_error_t **err)
 {
 	int r;
@@ -161,6 +205,7 @@ int agent_start(struct agent *agent, agent_error_t **err)
 	reaper_reap(&agent->reaper);
 
 	start_debug_console(agent);
+	start_mem_agent(agent);
 	return start_server(agent, err);
 }
 

@@ -23,6 +23,7 @@
 #include "sandbox/sandbox.h"
 #include "sandbox/swap.h"
 #include "sandbox/cpumem.h"
+#include "sandbox/memagent.h"
 
 static void reply_err(struct rpc_call *call, agent_error_t *err)
 {
@@ -350,8 +351,76 @@ void rpc_get_diagnostic_data(struct rpc_call *call, const ProtobufCMessage *req,
 	free(data);
 }
 
-/* The memory-reclaim helper is not built in: as upstream when it was not enabled. */
+static void compact_update_from(const Grpc__MemAgentCompactConfig *m,
+				struct memagent_compact_update *u)
+{
+	*u = (struct memagent_compact_update){0};
+#define TAKE(name, NAME)                                                                     \
+	do {                                                                                 \
+		if (m->_##name##_case == GRPC__MEM_AGENT_COMPACT_CONFIG___##NAME##_##NAME) { \
+			u->has_##name = true;                                                \
+			u->name = m->name;                                                   \
+		}                                                                            \
+	} while (0)
+	TAKE(disabled, DISABLED);
+	TAKE(period_secs, PERIOD_SECS);
+	TAKE(period_psi_percent_limit, PERIOD_PSI_PERCENT_LIMIT);
+	TAKE(compact_psi_percent_limit, COMPACT_PSI_PERCENT_LIMIT);
+	TAKE(compact_sec_max, COMPACT_SEC_MAX);
+	TAKE(compact_order, COMPACT_ORDER);
+	TAKE(compact_threshold, COMPACT_THRESHOLD);
+	TAKE(compact_force_times, COMPACT_FORCE_TIMES);
+#undef TAKE
+}
+
+static void memcg_update_from(const Grpc__MemAgentMemcgConfig *m, struct memagent_memcg_update *u)
+{
+	*u = (struct memagent_memcg_update){0};
+#define TAKE(name, NAME)                                                                   \
+	do {                                                                               \
+		if (m->_##name##_case == GRPC__MEM_AGENT_MEMCG_CONFIG___##NAME##_##NAME) { \
+			u->has_##name = true;                                              \
+			u->name = m->name;                                                 \
+		}                                                                          \
+	} while (0)
+	TAKE(disabled, DISABLED);
+	TAKE(swap, SWAP);
+	TAKE(swappiness_max, SWAPPINESS_MAX);
+	TAKE(period_secs, PERIOD_SECS);
+	TAKE(period_psi_percent_limit, PERIOD_PSI_PERCENT_LIMIT);
+	TAKE(eviction_psi_percent_limit, EVICTION_PSI_PERCENT_LIMIT);
+	TAKE(eviction_run_aging_count_min, EVICTION_RUN_AGING_COUNT_MIN);
+#undef TAKE
+}
+
+/*
+ * MemAgentMemcgSet and MemAgentCompactSet (told apart by the request type). Without
+ * agent.mem_agent_enable: INTERNAL "mem-agent is disabled", as upstream.
+ */
 void rpc_mem_agent_set(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
 {
-	rpc_reply_status(call, GRPC_INTERNAL, "mem-agent is disabled");
+	struct sandbox *sb = ctx;
+	agent_error_t *err = NULL;
+	int r;
+
+	if (!sb->memagent) {
+		rpc_reply_status(call, GRPC_INTERNAL, "mem-agent is disabled");
+		return;
+	}
+	if (refuse_inert(call, sb))
+		return;
+	if (req->descriptor == &grpc__mem_agent_compact_config__descriptor) {
+		struct memagent_compact_update u;
+		compact_update_from((const Grpc__MemAgentCompactConfig *)req, &u);
+		r = memagent_compact_set(sb->memagent, &u, &err);
+	} else {
+		struct memagent_memcg_update u;
+		memcg_update_from((const Grpc__MemAgentMemcgConfig *)req, &u);
+		r = memagent_memcg_set(sb->memagent, &u, &err);
+	}
+	if (r < 0) {
+		reply_err(call, err);
+		return;
+	}
+	reply_empty(call);
 }

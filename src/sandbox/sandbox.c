@@ -8,6 +8,7 @@
 #include "sandbox/sandbox-setup.h"
 #include "sandbox/swap.h"
 #include "sandbox/cpumem.h"
+#include "sandbox/memagent.h"
 #include "oci.pb-c.h"
 #include "uevent/listener.h"
 
@@ -39,6 +40,7 @@ void sandbox_release(struct sandbox *sb)
 	sandbox_create_abort(sb);
 	sandbox_swaps_abort(sb);
 	sandbox_online_abort(sb);
+	sb->memagent = memagent_free(sb->memagent);
 	containers_destroy_all(sb, NULL);
 	oom_queue_release(&sb->oom);
 	storages_release(&sb->storages, sb->sandbox_storages, sb->n_sandbox_storages);

@@ -21,6 +21,7 @@ struct sandbox_creating;
 struct swap_wait;
 struct online_job;
 struct uevent_listener;
+struct memagent;
 
 #define SANDBOX_RUN_DIR "/run/kata-containers"
 
@@ -54,6 +55,7 @@ struct sandbox {
 	struct sandbox_creating *creating; /* a CreateSandbox waiting for devices, or NULL */
 	struct swap_wait *swap_waits; /* AddSwap calls waiting for their disks */
 	struct online_job *online_jobs; /* OnlineCPUMem calls still in rounds */
+	struct memagent *memagent; /* agent.mem_agent_enable, or NULL */
 	bool created;
 };
 
