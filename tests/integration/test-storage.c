@@ -489,6 +489,7 @@ TEST_TIMEOUT(destroy_sandbox_ends_a_create_waiting_for_its_disk, 60)
 	ASSERT_EQ(ctr_call(&e, "DestroySandbox", &d.base, &google__protobuf__empty__descriptor,
 			   NULL, &msg),
 		  0);
+	free(msg);
 	struct ttrpc_reply r = {0};
 	agent_error_t *err = NULL;
 	ASSERT_EQ(ttrpc_client_recv(e.c, sid, 5000, &r, &err), 0);
