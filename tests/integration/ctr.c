@@ -141,6 +141,7 @@ struct ctr_spec {
 	Grpc__LinuxNamespace *nsp[4];
 	Grpc__Mount mounts[2];
 	Grpc__Mount *mountp[2];
+	char *bind_opts[2];
 	Grpc__LinuxResources res;
 	Grpc__LinuxMemory mem;
 	char *args[MAX_ARGS];
@@ -240,6 +241,22 @@ void ctr_spec_add_env(struct ctr_spec *s, const char *kv)
 	s->env[s->process.n_env++] = (char *)kv;
 }
 
+void ctr_spec_bind_data(struct ctr_spec *s, const char *src, bool ro)
+{
+	Grpc__Mount *m = &s->mounts[1];
+
+	grpc__mount__init(m);
+	m->destination = "/data";
+	m->source = (char *)src;
+	m->type = "bind";
+	s->bind_opts[0] = "rbind";
+	s->bind_opts[1] = "ro";
+	m->options = s->bind_opts;
+	m->n_options = ro ? 2 : 1;
+	s->mountp[1] = m;
+	s->spec.n_mounts = 2;
+}
+
 void ctr_spec_set_memory(struct ctr_spec *s, int64_t limit)
 {
 	grpc__linux_resources__init(&s->res);
@@ -282,6 +299,20 @@ int ctr_create(struct ctr_env *e, const char *cid, Grpc__Spec *spec, char **msg)
 	req.container_id = (char *)cid;
 	req.exec_id = (char *)cid;
 	req.oci = spec;
+	return ctr_call(e, "CreateContainer", &req.base, &google__protobuf__empty__descriptor, NULL,
+			msg);
+}
+
+int ctr_create_storage(struct ctr_env *e, const char *cid, Grpc__Spec *spec, Grpc__Storage *st,
+		       char **msg)
+{
+	Grpc__CreateContainerRequest req = GRPC__CREATE_CONTAINER_REQUEST__INIT;
+	Grpc__Storage *sts[] = {st};
+
+	req.container_id = req.exec_id = (char *)cid;
+	req.oci = spec;
+	req.storages = sts;
+	req.n_storages = 1;
 	return ctr_call(e, "CreateContainer", &req.base, &google__protobuf__empty__descriptor, NULL,
 			msg);
 }

@@ -37,6 +37,8 @@ void ctr_spec_free(struct ctr_spec *s);
 /* Adds a mount / sets a memory limit / adds env (the spec keeps the strings). */
 void ctr_spec_add_env(struct ctr_spec *s, const char *kv);
 void ctr_spec_set_memory(struct ctr_spec *s, int64_t limit);
+/* A bind of src (a storage's mount point, say) at /data, read-only if ro. */
+void ctr_spec_bind_data(struct ctr_spec *s, const char *src, bool ro);
 void ctr_spec_set_user(struct ctr_spec *s, uint32_t uid, uint32_t gid);
 Grpc__Process *
 ctr_process_new(const char *const *args); /* for ExecProcess; free with ctr_process_free */
@@ -46,6 +48,9 @@ void ctr_process_free(Grpc__Process *p);
 int ctr_call(struct ctr_env *e, const char *method, const ProtobufCMessage *req,
 	     const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp, char **msg);
 int ctr_create(struct ctr_env *e, const char *cid, Grpc__Spec *spec, char **msg);
+/* CreateContainer with one storage. */
+int ctr_create_storage(struct ctr_env *e, const char *cid, Grpc__Spec *spec, Grpc__Storage *st,
+		       char **msg);
 int ctr_start(struct ctr_env *e, const char *cid, char **msg);
 int ctr_remove(struct ctr_env *e, const char *cid);
 int ctr_exec(struct ctr_env *e, const char *cid, const char *eid, Grpc__Process *p, char **msg);

@@ -46,8 +46,22 @@ void itest_agent_start(struct itest_agent *a, const char *const *extra_env,
 	itest_agent_start_at(a, NULL, extra_env, extra_args);
 }
 
+static void start(struct itest_agent *a, const char *addr_override, const char *const *extra_env,
+		  const char *const *extra_args, const char *cmdline_text);
+
 void itest_agent_start_at(struct itest_agent *a, const char *addr_override,
 			  const char *const *extra_env, const char *const *extra_args)
+{
+	start(a, addr_override, extra_env, extra_args, "console=ttyS0 quiet");
+}
+
+void itest_agent_start_cmdline(struct itest_agent *a, const char *cmdline_text)
+{
+	start(a, NULL, NULL, NULL, cmdline_text);
+}
+
+static void start(struct itest_agent *a, const char *addr_override, const char *const *extra_env,
+		  const char *const *extra_args, const char *cmdline_text)
 {
 	memset(a, 0, sizeof(*a));
 	snprintf(a->dir, sizeof(a->dir), "/tmp/kata-itest.XXXXXX");
@@ -64,7 +78,7 @@ void itest_agent_start_at(struct itest_agent *a, const char *addr_override,
 	FILE *f = fopen(cmdline, "w");
 	if (!f)
 		FAIL("cannot write %s", cmdline);
-	fputs("console=ttyS0 quiet\n", f);
+	fprintf(f, "%s\n", cmdline_text);
 	fclose(f);
 
 	if (access(itest_agent_bin(), X_OK) < 0)

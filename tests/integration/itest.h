@@ -28,6 +28,8 @@ const char *itest_agent_bin(void);
 void itest_agent_start(struct itest_agent *a, const char *const *extra_env,
 		       const char *const *extra_args);
 /* The same at another address; waits for the "agent ready" log line instead of a connect. */
+/* itest_agent_start with this kernel command line (a file in the agent's directory). */
+void itest_agent_start_cmdline(struct itest_agent *a, const char *cmdline_text);
 void itest_agent_start_at(struct itest_agent *a, const char *addr, const char *const *extra_env,
 			  const char *const *extra_args);
 /* CLOCK_MONOTONIC in seconds. */

@@ -21,15 +21,8 @@ TEST_TIMEOUT(device_path_that_never_comes_times_out, 60)
 	struct stat st;
 	if (stat("/sys/devices/pci0000:00", &st) < 0)
 		SKIP("no PCI root bus in this machine's sysfs");
-	char path[128];
-	snprintf(path, sizeof(path), "/tmp/hotplug-%d.cmdline", (int)getpid());
-	FILE *f = fopen(path, "w");
-	ASSERT_NOT_NULL(f);
-	fputs("agent.hotplug_timeout=700ms\n", f);
-	fclose(f);
-	const char *args[] = {"--cmdline-file", path, NULL};
 	struct itest_agent a;
-	itest_agent_start(&a, NULL, args);
+	itest_agent_start_cmdline(&a, "agent.hotplug_timeout=700ms");
 	struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
 
 	/* Slot 1f on the root bus: nothing there, nothing will come. */
@@ -61,7 +54,6 @@ TEST_TIMEOUT(device_path_that_never_comes_times_out, 60)
 	ttrpc_reply_clear(&r);
 	c = ttrpc_client_free(c);
 	itest_agent_stop(&a);
-	unlink(path);
 }
 
 /* AddSwap's disk that never comes: DEADLINE_EXCEEDED in time, the loop free meanwhile. */
@@ -70,15 +62,8 @@ TEST_TIMEOUT(add_swap_waits_for_its_disk, 60)
 	struct stat st;
 	if (stat("/sys/devices/pci0000:00", &st) < 0)
 		SKIP("no PCI root bus in this machine's sysfs");
-	char path[128];
-	snprintf(path, sizeof(path), "/tmp/hotplug-swap-%d.cmdline", (int)getpid());
-	FILE *f = fopen(path, "w");
-	ASSERT_NOT_NULL(f);
-	fputs("agent.hotplug_timeout=700ms\n", f);
-	fclose(f);
-	const char *args[] = {"--cmdline-file", path, NULL};
 	struct itest_agent a;
-	itest_agent_start(&a, NULL, args);
+	itest_agent_start_cmdline(&a, "agent.hotplug_timeout=700ms");
 	struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
 
 	Grpc__AddSwapRequest req = GRPC__ADD_SWAP_REQUEST__INIT;
@@ -99,5 +84,4 @@ TEST_TIMEOUT(add_swap_waits_for_its_disk, 60)
 	ttrpc_reply_clear(&r);
 	c = ttrpc_client_free(c);
 	itest_agent_stop(&a);
-	unlink(path);
 }

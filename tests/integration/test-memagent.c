@@ -59,26 +59,14 @@ static unsigned long long vmstat(const char *key)
 	return found;
 }
 
-static void start_enabled(struct itest_agent *a, char *path, size_t size)
-{
-	snprintf(path, size, "/tmp/memagent-%d.cmdline", (int)getpid());
-	FILE *f = fopen(path, "we");
-	ASSERT_NOT_NULL(f);
-	fputs("agent.mem_agent_enable=1\n", f);
-	fclose(f);
-	const char *args[] = {"--cmdline-file", path, NULL};
-	itest_agent_start(a, NULL, args);
-}
-
 TEST_TIMEOUT(compaction_every_second_while_serving, 40)
 {
 	if (access("/proc/pressure/memory", R_OK) < 0 || access("/proc/pressure/io", R_OK) < 0)
 		SKIP("no /proc/pressure (kernel without PSI): the mem-agent does not start");
 	if (access("/proc/sys/vm/compact_memory", W_OK) < 0)
 		SKIP("no /proc/sys/vm/compact_memory (kernel without CONFIG_COMPACTION)");
-	char path[64];
 	struct itest_agent a;
-	start_enabled(&a, path, sizeof(path));
+	itest_agent_start_cmdline(&a, "agent.mem_agent_enable=1");
 	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
 	ASSERT_TRUE(itest_log_contains(&a, "mem-agent started"));
 	unsigned long long scanned0 = vmstat("compact_migrate_scanned");
@@ -130,7 +118,6 @@ TEST_TIMEOUT(compaction_every_second_while_serving, 40)
 	expect_code(c, "MemAgentMemcgSet", &mc.base, 12, "MGLRU");
 	itest_check_serving(c);
 	itest_agent_stop(&a);
-	unlink(path);
 }
 
 TEST(disabled_answers_as_upstream)

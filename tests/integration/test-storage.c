@@ -18,37 +18,6 @@
 #include "ctr.h"
 #include "harness.h"
 
-static int create_with(struct ctr_env *e, const char *cid, Grpc__Spec *spec, Grpc__Storage *st,
-		       char **msg)
-{
-	Grpc__CreateContainerRequest req = GRPC__CREATE_CONTAINER_REQUEST__INIT;
-	Grpc__Storage *sts[] = {st};
-	req.container_id = req.exec_id = (char *)cid;
-	req.oci = spec;
-	req.storages = sts;
-	req.n_storages = 1;
-	return ctr_call(e, "CreateContainer", &req.base, &google__protobuf__empty__descriptor, NULL,
-			msg);
-}
-
-/* spec.mounts gets a bind of `src` (a storage's mount point) at /data. */
-static void bind_data(struct ctr_spec *s, Grpc__Mount *m, Grpc__Mount **mp, char **opts,
-		      const char *src)
-{
-	Grpc__Spec *spec = ctr_spec_get(s);
-	grpc__mount__init(m);
-	m->destination = "/data";
-	m->source = (char *)src;
-	m->type = "bind";
-	opts[0] = "rbind";
-	m->options = opts;
-	m->n_options = 1;
-	mp[0] = spec->mounts[0];
-	mp[1] = m;
-	spec->mounts = mp;
-	spec->n_mounts = 2;
-}
-
 static bool is_mounted(const char *path)
 {
 	char line[4096], want[4200];
@@ -91,11 +60,9 @@ TEST_TIMEOUT(blk_storage_on_a_loop_device, 90)
 	const char *args[] = {"write-file",  "/data/hello", "from the container", "--", "read-file",
 			      "/data/hello", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "b1", args);
-	Grpc__Mount m, *mps[2];
-	char *opts[1];
-	bind_data(s, &m, mps, opts, mp);
+	ctr_spec_bind_data(s, mp, false);
 	char *msg = NULL;
-	int code = create_with(&e, "b1", ctr_spec_get(s), &st, &msg);
+	int code = ctr_create_storage(&e, "b1", ctr_spec_get(s), &st, &msg);
 	if (code)
 		FAIL("create: %d %s", code, msg);
 	free(msg);
@@ -143,7 +110,8 @@ TEST_TIMEOUT(a_disk_that_never_comes_times_out, 60)
 	struct ctr_spec *s = ctr_spec_new(&e, "n1", args);
 	char *msg = NULL;
 	double t0 = itest_now_s();
-	ASSERT_EQ(create_with(&e, "n1", ctr_spec_get(s), &st, &msg), 4); /* DEADLINE_EXCEEDED */
+	ASSERT_EQ(ctr_create_storage(&e, "n1", ctr_spec_get(s), &st, &msg),
+		  4); /* DEADLINE_EXCEEDED */
 	double took = itest_now_s() - t0;
 	ASSERT_NOT_NULL(strstr(msg, "vdzz"));
 	ASSERT_TRUE(took > 0.5 && took < 3);
@@ -176,11 +144,9 @@ TEST_TIMEOUT(overlay_and_watchable_bind, 60)
 	ov.mount_point = "/run/kata-containers/sandbox/ov";
 	const char *args[] = {"read-file", "/data/f", "--", "write-file", "/data/new", "x", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "o1", args);
-	Grpc__Mount m, *mps[2];
-	char *opts[1];
-	bind_data(s, &m, mps, opts, ov.mount_point);
+	ctr_spec_bind_data(s, ov.mount_point, false);
 	char *msg = NULL;
-	int code = create_with(&e, "o1", ctr_spec_get(s), &ov, &msg);
+	int code = ctr_create_storage(&e, "o1", ctr_spec_get(s), &ov, &msg);
 	if (code)
 		FAIL("create: %d %s", code, msg);
 	free(msg);
@@ -204,8 +170,8 @@ TEST_TIMEOUT(overlay_and_watchable_bind, 60)
 	wb.mount_point = "/run/kata-containers/shared/containers/watchable/cfg";
 	const char *a2[] = {"read-file", "/data/f", NULL};
 	struct ctr_spec *s2 = ctr_spec_new(&e, "w1", a2);
-	bind_data(s2, &m, mps, opts, wb.mount_point);
-	code = create_with(&e, "w1", ctr_spec_get(s2), &wb, &msg);
+	ctr_spec_bind_data(s2, wb.mount_point, false);
+	code = ctr_create_storage(&e, "w1", ctr_spec_get(s2), &wb, &msg);
 	if (code)
 		FAIL("create: %d %s", code, msg);
 	free(msg);
@@ -217,7 +183,7 @@ TEST_TIMEOUT(overlay_and_watchable_bind, 60)
 	free(out);
 	ASSERT_EQ(ctr_remove(&e, "w1"), 0);
 	wb.source = "/etc";
-	ASSERT_EQ(create_with(&e, "w2", ctr_spec_get(s2), &wb, &msg), 3);
+	ASSERT_EQ(ctr_create_storage(&e, "w2", ctr_spec_get(s2), &wb, &msg), 3);
 	free(msg);
 	ctr_spec_free(s);
 	ctr_spec_free(s2);
@@ -321,11 +287,9 @@ TEST_TIMEOUT(create_filesystem_formats_a_fresh_block_volume, 90)
 	st.n_driver_options = 1;
 	const char *args[] = {"write-file", "/data/kept", "first", "--", "sleep", "30", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "e1", args);
-	Grpc__Mount m, *mps[2];
-	char *opts[1];
-	bind_data(s, &m, mps, opts, mp);
+	ctr_spec_bind_data(s, mp, false);
 	char *msg = NULL;
-	int code = create_with(&e, "e1", ctr_spec_get(s), &st, &msg);
+	int code = ctr_create_storage(&e, "e1", ctr_spec_get(s), &st, &msg);
 	if (code)
 		FAIL("create: %d %s", code, msg);
 	free(msg);
@@ -344,10 +308,8 @@ TEST_TIMEOUT(create_filesystem_formats_a_fresh_block_volume, 90)
 	usleep(300 * 1000);
 	const char *a2[] = {"read-file", "/data/kept", NULL};
 	struct ctr_spec *s2 = ctr_spec_new(&e, "e2", a2);
-	Grpc__Mount m2, *mps2[2];
-	char *opts2[1];
-	bind_data(s2, &m2, mps2, opts2, mp);
-	code = create_with(&e, "e2", ctr_spec_get(s2), &st, &msg);
+	ctr_spec_bind_data(s2, mp, false);
+	code = ctr_create_storage(&e, "e2", ctr_spec_get(s2), &st, &msg);
 	if (code)
 		FAIL("create e2: %d %s", code, msg);
 	free(msg);
@@ -365,18 +327,19 @@ TEST_TIMEOUT(create_filesystem_formats_a_fresh_block_volume, 90)
 
 	/* Only ext4 is made; encryption needs the confidential data hub. */
 	st.fstype = "xfs";
-	ASSERT_EQ(create_with(&e, "e3", ctr_spec_get(s2), &st, &msg), 3);
+	ASSERT_EQ(ctr_create_storage(&e, "e3", ctr_spec_get(s2), &st, &msg), 3);
 	ASSERT_NOT_NULL(strstr(msg, "xfs"));
 	free(msg);
 	st.fstype = "ext4";
 	char *enc_only[] = {"encryption_key=ephemeral"};
 	st.driver_options = enc_only;
-	ASSERT_EQ(create_with(&e, "e3", ctr_spec_get(s2), &st, &msg), 3);
+	ASSERT_EQ(ctr_create_storage(&e, "e3", ctr_spec_get(s2), &st, &msg), 3);
 	free(msg);
 	char *enc[] = {"encryption_key=ephemeral", "create_filesystem"};
 	st.driver_options = enc;
 	st.n_driver_options = 2;
-	ASSERT_EQ(create_with(&e, "e3", ctr_spec_get(s2), &st, &msg), 12); /* UNIMPLEMENTED */
+	ASSERT_EQ(ctr_create_storage(&e, "e3", ctr_spec_get(s2), &st, &msg),
+		  12); /* UNIMPLEMENTED */
 	free(msg);
 	snprintf(cmd, sizeof(cmd), "losetup -d %s; rm -f /run/blank.img", dev);
 	ASSERT_EQ(system(cmd), 0);
@@ -421,7 +384,7 @@ TEST_TIMEOUT(hugetlbfs_ephemeral_storage, 60)
 	const char *args[] = {"exit", "0", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "h1", args);
 	char *msg = NULL;
-	int code = create_with(&e, "h1", ctr_spec_get(s), &st, &msg);
+	int code = ctr_create_storage(&e, "h1", ctr_spec_get(s), &st, &msg);
 	long nr1 = hp_count("nr_hugepages"), resv1 = hp_count("resv_hugepages");
 	char buf[32];
 	if (code == 8) { /* RESOURCE_EXHAUSTED: the kernel found no pages */
@@ -443,10 +406,10 @@ TEST_TIMEOUT(hugetlbfs_ephemeral_storage, 60)
 	char *bad[] = {"pagesize=3000", "size=4194304"};
 	st.options = bad;
 	st.mount_point = "/run/kata-containers/sandbox/ephemeral/huge2";
-	ASSERT_EQ(create_with(&e, "h2", ctr_spec_get(s), &st, &msg), 3);
+	ASSERT_EQ(ctr_create_storage(&e, "h2", ctr_spec_get(s), &st, &msg), 3);
 	free(msg);
 	st.fstype = "ext4";
-	ASSERT_EQ(create_with(&e, "h2", ctr_spec_get(s), &st, &msg), 3);
+	ASSERT_EQ(ctr_create_storage(&e, "h2", ctr_spec_get(s), &st, &msg), 3);
 	free(msg);
 	ASSERT_EQ(ctr_remove(&e, "h1"), 0);
 	ASSERT_TRUE(!is_mounted(mp));

@@ -59,15 +59,9 @@ static char *next_span(int fd, int timeout_ms)
 
 static void start_traced_agent(struct itest_agent *a, const char *trace_sock)
 {
-	char line[256], path[128];
-	snprintf(path, sizeof(path), "%s.cmdline", trace_sock);
-	FILE *f = fopen(path, "w");
-	ASSERT_NOT_NULL(f);
-	fprintf(f, "agent.trace agent.trace_addr=unix://%s\n", trace_sock);
-	fclose(f);
-	const char *args[] = {"--cmdline-file", path, NULL};
-	(void)line;
-	itest_agent_start(a, NULL, args);
+	char line[256];
+	snprintf(line, sizeof(line), "agent.trace agent.trace_addr=unix://%s", trace_sock);
+	itest_agent_start_cmdline(a, line);
 }
 
 static void check_with_parent(struct ttrpc_client *c, const char *traceparent)

@@ -21,38 +21,6 @@
 #define SHARED "/run/kata-containers/shared/containers"
 #define WATCH_DIR SHARED "/watchable"
 
-static int create_with(struct ctr_env *e, const char *cid, Grpc__Spec *spec, Grpc__Storage *st,
-		       char **msg)
-{
-	Grpc__CreateContainerRequest req = GRPC__CREATE_CONTAINER_REQUEST__INIT;
-	Grpc__Storage *sts[] = {st};
-	req.container_id = req.exec_id = (char *)cid;
-	req.oci = spec;
-	req.storages = sts;
-	req.n_storages = 1;
-	return ctr_call(e, "CreateContainer", &req.base, &google__protobuf__empty__descriptor, NULL,
-			msg);
-}
-
-/* spec.mounts gets a read-only bind of `src` (the storage's mount point) at /data. */
-static void bind_data(struct ctr_spec *s, Grpc__Mount *m, Grpc__Mount **mp, char **opts,
-		      const char *src)
-{
-	Grpc__Spec *spec = ctr_spec_get(s);
-	grpc__mount__init(m);
-	m->destination = "/data";
-	m->source = (char *)src;
-	m->type = "bind";
-	opts[0] = "rbind";
-	opts[1] = "ro";
-	m->options = opts;
-	m->n_options = 2;
-	mp[0] = spec->mounts[0];
-	mp[1] = m;
-	spec->mounts = mp;
-	spec->n_mounts = 2;
-}
-
 /* The mountinfo line whose mount point is path, or false. */
 static bool mount_line(const char *path, char *ret, size_t size)
 {
@@ -184,11 +152,9 @@ TEST_TIMEOUT(configmap_mirrored_updates_and_removal, 90)
 	wb.n_options = 1;
 	wb.mount_point = (char *)mp;
 	struct ctr_spec *s = ctr_spec_new(&e, "cm", sleep_args);
-	Grpc__Mount m, *mps[2];
-	char *opts[2];
-	bind_data(s, &m, mps, opts, mp);
+	ctr_spec_bind_data(s, mp, true);
 	char *msg = NULL;
-	int code = create_with(&e, "cm", ctr_spec_get(s), &wb, &msg);
+	int code = ctr_create_storage(&e, "cm", ctr_spec_get(s), &wb, &msg);
 	if (code)
 		FAIL("create: %d %s", code, msg);
 	free(msg);
@@ -277,11 +243,9 @@ TEST_TIMEOUT(too_many_entries_fall_back_to_a_bind, 60)
 	wb.mount_point = (char *)mp;
 	const char *args[] = {"sleep", "30", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "big", args);
-	Grpc__Mount m, *mps[2];
-	char *opts[2];
-	bind_data(s, &m, mps, opts, mp);
+	ctr_spec_bind_data(s, mp, true);
 	char *msg = NULL;
-	int code = create_with(&e, "big", ctr_spec_get(s), &wb, &msg);
+	int code = ctr_create_storage(&e, "big", ctr_spec_get(s), &wb, &msg);
 	if (code)
 		FAIL("create: %d %s", code, msg);
 	free(msg);
@@ -334,7 +298,7 @@ TEST_TIMEOUT(bad_paths_are_refused, 60)
 		wb.source = (char *)bad[i].source;
 		wb.mount_point = (char *)bad[i].mount_point;
 		char *msg = NULL;
-		int code = create_with(&e, "bad", ctr_spec_get(s), &wb, &msg);
+		int code = ctr_create_storage(&e, "bad", ctr_spec_get(s), &wb, &msg);
 		if (code != 3)
 			FAIL("case %zu (%s -> %s): status %d %s", i, bad[i].source,
 			     bad[i].mount_point, code, msg ? msg : "");
@@ -372,7 +336,7 @@ TEST_TIMEOUT(agent_exit_with_a_live_watch, 60)
 	wb.mount_point = (char *)mp;
 	const char *args[] = {"sleep", "30", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "live", args);
-	ASSERT_EQ(create_with(&e, "live", ctr_spec_get(s), &wb, NULL), 0);
+	ASSERT_EQ(ctr_create_storage(&e, "live", ctr_spec_get(s), &wb, NULL), 0);
 	ASSERT_TRUE(has_text(WATCH_DIR "/live/f", "x\n"));
 	/* The agent stops with the watch in place: a clean exit (no leak under ASan). */
 	ctr_env_teardown(&e);
