@@ -139,6 +139,38 @@ static void on_memagent_event(const struct memagent_event *ev, void *data)
 	}
 }
 
+/* agent.mem_agent_compact_*: upstream's defaults, overridden where given (checked as the RPC). */
+static void compact_overrides(const struct agent_config *cfg, struct memagent_compact_config *cc)
+{
+	const typeof(cfg->mem_agent_compact) *o = &cfg->mem_agent_compact;
+	struct memagent_compact_update u = {
+		.has_disabled = true,
+		.disabled = o->disable,
+		.has_period_secs = o->period_secs >= 0,
+		.period_secs = (uint64_t)o->period_secs,
+		.has_period_psi_percent_limit = o->period_psi_percent_limit >= 0,
+		.period_psi_percent_limit = (uint32_t)MIN(o->period_psi_percent_limit, UINT32_MAX),
+		.has_compact_psi_percent_limit = o->psi_percent_limit >= 0,
+		.compact_psi_percent_limit = (uint32_t)MIN(o->psi_percent_limit, UINT32_MAX),
+		.has_compact_sec_max = o->sec_max >= 0,
+		.compact_sec_max = o->sec_max,
+		.has_compact_order = o->order >= 0,
+		.compact_order = (uint32_t)MIN(o->order, UINT32_MAX),
+		.has_compact_threshold = o->threshold >= 0,
+		.compact_threshold = (uint64_t)o->threshold,
+		.has_compact_force_times = o->force_times >= 0,
+		.compact_force_times = (uint64_t)o->force_times,
+	};
+	agent_error_t *err = NULL;
+	bool changed;
+
+	if (memagent_compact_config_apply(cc, &u, &changed, &err) < 0) {
+		log_warn("mem-agent", "agent.mem_agent_compact_*: %s; upstream's defaults kept",
+			 err->msg);
+		agent_error_free(err);
+	}
+}
+
 /* agent.mem_agent_enable: a mem-agent that cannot start is logged, the agent serves anyway. */
 static void start_mem_agent(struct agent *agent)
 {
@@ -148,6 +180,7 @@ static void start_mem_agent(struct agent *agent)
 	if (!agent->cfg.mem_agent_enable)
 		return;
 	memagent_compact_config_default(&cc);
+	compact_overrides(&agent->cfg, &cc);
 	if (memagent_new(agent->loop, &agent->reaper, &cc, NULL, on_memagent_event, agent,
 			 &agent->sandbox.memagent, &merr) < 0) {
 		log_error("mem-agent", "mem-agent not started: %s", merr->msg);

@@ -91,7 +91,7 @@ bool config_parse_cmdline_at(struct agent_config *c, const char *cmdline, size_t
 	while (next_token(&p, end, &t)) {
 		const struct option_def *o = option_by_name(t.name, t.name_len);
 		if (!o)
-			continue; /* not ours; agent.mem_agent_* tuning: accepted, unused */
+			continue; /* not ours; agent.mem_agent_memcg_*: accepted, unused */
 		const char *tok = t.name;
 		size_t shown = t.value ? (size_t)(t.value + t.value_len - tok) : t.name_len;
 		snprintf(what, sizeof(what), "%.*s%s", (int)MIN(shown, WHAT_MAX), tok,

@@ -2,7 +2,7 @@
 /*
  * The TOML configuration file (spec 2.4): top-level keys named as upstream's
  * AgentConfig fields, each checked for its type and then set through the same
- * setters as the command line. Unknown keys (mem_agent_* tuning included) are
+ * setters as the command line. Unknown keys (mem_agent_memcg_* tuning included) are
  * ignored, as upstream does. Durations take upstream's serialised form
  * ({ secs = N, nanos = M }, also as a [table], or [N, M]) and, as ours,
  * integer seconds or a Go duration string.
@@ -98,6 +98,7 @@ static void apply(struct agent_config *c, const struct option_def *o, const char
 	case OPT_PORT:
 	case OPT_CONSOLE_VPORT:
 	case OPT_PIPE_SIZE:
+	case OPT_COUNT:
 		if (wants(v, TOML_INT, c, what, "an integer"))
 			(void)option_set_int(c, o, v->i, what);
 		return;

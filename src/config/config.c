@@ -35,6 +35,10 @@ void agent_config_init(struct agent_config *c)
 	c->guest_components_procs = strdup("api-server-rest");
 	c->secure_storage_integrity = true;
 	c->cmdline_path = strdup(CONFIG_DEFAULT_CMDLINE_PATH);
+	c->mem_agent_compact.period_secs = c->mem_agent_compact.period_psi_percent_limit = -1;
+	c->mem_agent_compact.psi_percent_limit = c->mem_agent_compact.sec_max = -1;
+	c->mem_agent_compact.order = c->mem_agent_compact.threshold = -1;
+	c->mem_agent_compact.force_times = -1;
 }
 
 void agent_config_release(struct agent_config *c)
@@ -397,6 +401,16 @@ char *agent_config_to_json(const struct agent_config *c)
 	json_str(&sb, "guest_components_procs", c->guest_components_procs);
 	json_bool(&sb, "secure_storage_integrity", c->secure_storage_integrity);
 	json_bool(&sb, "mem_agent_enable", c->mem_agent_enable);
+	json_bool(&sb, "mem_agent_compact_disable", c->mem_agent_compact.disable);
+	json_num(&sb, "mem_agent_compact_period_secs", c->mem_agent_compact.period_secs);
+	json_num(&sb, "mem_agent_compact_period_psi_percent_limit",
+		 c->mem_agent_compact.period_psi_percent_limit);
+	json_num(&sb, "mem_agent_compact_psi_percent_limit",
+		 c->mem_agent_compact.psi_percent_limit);
+	json_num(&sb, "mem_agent_compact_sec_max", c->mem_agent_compact.sec_max);
+	json_num(&sb, "mem_agent_compact_order", c->mem_agent_compact.order);
+	json_num(&sb, "mem_agent_compact_threshold", c->mem_agent_compact.threshold);
+	json_num(&sb, "mem_agent_compact_force_times", c->mem_agent_compact.force_times);
 	json_str(&sb, "policy_file", c->policy_file);
 	json_str(&sb, "cmdline_path", c->cmdline_path);
 	json_num(&sb, "warnings", (long long)c->n_warnings);

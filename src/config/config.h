@@ -58,6 +58,12 @@ struct agent_config {
 					 api-server-rest; default api-server-rest */
 	bool secure_storage_integrity; /* default true */
 	bool mem_agent_enable;
+	struct {
+		bool disable;
+		/* -1: not given (the mem-agent's default). */
+		int64_t period_secs, period_psi_percent_limit, psi_percent_limit, sec_max, order,
+			threshold, force_times;
+	} mem_agent_compact; /* agent.mem_agent_compact_* */
 	char *policy_file; /* TOML policy_file or KATA_AGENT_POLICY_FILE; NULL if unset */
 	char *cmdline_path; /* where the kernel command line is read; default /proc/cmdline */
 

@@ -56,6 +56,23 @@ static const struct option_def options[] = {
 	{"agent.secure_storage_integrity", "secure_storage_integrity", OPT_BOOL,
 	 F(secure_storage_integrity), NULL},
 	{"agent.mem_agent_enable", "mem_agent_enable", OPT_BOOL, F(mem_agent_enable), NULL},
+	{"agent.mem_agent_compact_disable", "mem_agent_compact_disable", OPT_BOOL,
+	 F(mem_agent_compact.disable), NULL},
+	{"agent.mem_agent_compact_period_secs", "mem_agent_compact_period_secs", OPT_COUNT,
+	 F(mem_agent_compact.period_secs), NULL},
+	{"agent.mem_agent_compact_period_psi_percent_limit",
+	 "mem_agent_compact_period_psi_percent_limit", OPT_COUNT,
+	 F(mem_agent_compact.period_psi_percent_limit), NULL},
+	{"agent.mem_agent_compact_psi_percent_limit", "mem_agent_compact_psi_percent_limit",
+	 OPT_COUNT, F(mem_agent_compact.psi_percent_limit), NULL},
+	{"agent.mem_agent_compact_sec_max", "mem_agent_compact_sec_max", OPT_COUNT,
+	 F(mem_agent_compact.sec_max), NULL},
+	{"agent.mem_agent_compact_order", "mem_agent_compact_order", OPT_COUNT,
+	 F(mem_agent_compact.order), NULL},
+	{"agent.mem_agent_compact_threshold", "mem_agent_compact_threshold", OPT_COUNT,
+	 F(mem_agent_compact.threshold), NULL},
+	{"agent.mem_agent_compact_force_times", "mem_agent_compact_force_times", OPT_COUNT,
+	 F(mem_agent_compact.force_times), NULL},
 	{NULL, "policy_file", OPT_STRING, F(policy_file), NULL},
 };
 #undef F
@@ -97,6 +114,11 @@ static const char *current(const struct agent_config *c, const struct option_def
 		return buf;
 	case OPT_DURATION:
 		snprintf(buf, size, "%" PRIu64 "ms", *FIELD(c, o, uint64_t));
+		return buf;
+	case OPT_COUNT:
+		if (*FIELD(c, o, int64_t) < 0)
+			return "it unset";
+		snprintf(buf, size, "%" PRId64, *FIELD(c, o, int64_t));
 		return buf;
 	case OPT_ADDRESS:
 	case OPT_STRING:
@@ -154,6 +176,13 @@ bool option_set_int(struct agent_config *c, const struct option_def *o, int64_t 
 			return false;
 		}
 		*FIELD(c, o, int32_t) = (int32_t)v;
+		return true;
+	case OPT_COUNT:
+		if (v < 0) {
+			WARN_KEEP(c, o, what, "not a count (0 or more)");
+			return false;
+		}
+		*FIELD(c, o, int64_t) = v;
 		return true;
 	default:
 		WARN_KEEP(c, o, what, "not a valid value");
@@ -269,6 +298,16 @@ bool option_set_text(struct agent_config *c, const struct option_def *o, const c
 			return false;
 		}
 		return option_set_duration_ms(c, o, ms, what);
+	case OPT_COUNT: {
+		char *end;
+		errno = 0;
+		long long v = strtoll(value, &end, 10);
+		if (errno || end == value || *end) {
+			WARN_KEEP(c, o, what, "not a decimal integer");
+			return false;
+		}
+		return option_set_int(c, o, v, what);
+	}
 	case OPT_CGROUP_NO_V1:
 		/* cgroup_no_v1=all leaves no v1 controller, so the agent must use v2. */
 		if (strcmp(value, "all") != 0)

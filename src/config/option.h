@@ -24,6 +24,7 @@ enum option_kind {
 	OPT_ENUM, /* one of words */
 	OPT_CGROUP_NO_V1, /* "all" selects cgroups v2, other values are ignored */
 	OPT_CONFIG_FILE, /* non-empty path; stops the command line */
+	OPT_COUNT, /* int64 >= 0 (-1 in the config: not given) */
 };
 
 struct option_def {

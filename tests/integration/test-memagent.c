@@ -134,3 +134,29 @@ TEST(disabled_answers_as_upstream)
 	ASSERT_FALSE(itest_log_contains(&a, "compaction"));
 	itest_agent_stop(&a);
 }
+
+/* agent.mem_agent_compact_* on the command line tune the compaction from the start. */
+TEST_TIMEOUT(compaction_tuned_from_the_command_line, 40)
+{
+	if (access("/proc/pressure/memory", R_OK) < 0 || access("/proc/pressure/io", R_OK) < 0)
+		SKIP("no /proc/pressure (kernel without PSI): the mem-agent does not start");
+	if (access("/proc/sys/vm/compact_memory", W_OK) < 0)
+		SKIP("no /proc/sys/vm/compact_memory (kernel without CONFIG_COMPACTION)");
+	struct itest_agent a;
+	itest_agent_start_cmdline(&a,
+				  "agent.mem_agent_enable=1 agent.mem_agent_compact_period_secs=1 "
+				  "agent.mem_agent_compact_force_times=0 "
+				  "agent.mem_agent_compact_period_psi_percent_limit=100 "
+				  "agent.mem_agent_compact_psi_percent_limit=100");
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	ASSERT_TRUE(itest_log_contains(&a, "compaction every 1 s"));
+	double end = itest_now_s() + 10;
+	while (log_count(&a, "compaction done") < 2 && itest_now_s() < end) {
+		itest_check_serving(c);
+		usleep(100 * 1000);
+	}
+	if (log_count(&a, "compaction done") < 2)
+		FAIL("%d compactions in 10 s", log_count(&a, "compaction done"));
+	c = ttrpc_client_free(c);
+	itest_agent_stop(&a);
+}

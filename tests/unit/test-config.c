@@ -18,7 +18,7 @@
 
 /* --- reading any field by name ------------------------------------------------------------ */
 
-enum ftype { FT_BOOL, FT_I32, FT_U64, FT_LEVEL, FT_STR };
+enum ftype { FT_BOOL, FT_I32, FT_U64, FT_I64, FT_LEVEL, FT_STR };
 
 static const struct field {
 	const char *name;
@@ -52,6 +52,14 @@ static const struct field {
 	FLD(guest_components_procs, FT_STR),
 	FLD(secure_storage_integrity, FT_BOOL),
 	FLD(mem_agent_enable, FT_BOOL),
+	FLD(mem_agent_compact.disable, FT_BOOL),
+	FLD(mem_agent_compact.period_secs, FT_I64),
+	FLD(mem_agent_compact.period_psi_percent_limit, FT_I64),
+	FLD(mem_agent_compact.psi_percent_limit, FT_I64),
+	FLD(mem_agent_compact.sec_max, FT_I64),
+	FLD(mem_agent_compact.order, FT_I64),
+	FLD(mem_agent_compact.threshold, FT_I64),
+	FLD(mem_agent_compact.force_times, FT_I64),
 	FLD(policy_file, FT_STR),
 #undef FLD
 };
@@ -75,6 +83,8 @@ static long long get_num(const struct agent_config *c, const struct field *f)
 		return *(const int32_t *)p;
 	case FT_U64:
 		return (long long)*(const uint64_t *)p;
+	case FT_I64:
+		return *(const int64_t *)p;
 	case FT_LEVEL:
 		return *(const enum log_level *)p;
 	case FT_STR:
@@ -355,13 +365,31 @@ static const struct row cmdline_rows[] = {
 	{"agent.secure_storage_integrity=0 agent.secure_storage_integrity",
 	 "secure_storage_integrity", 1, NULL, QUIET},
 	{"agent.secure_storage_integrity=x", "secure_storage_integrity", 1, NULL, WARN},
-	/* mem-agent: enable is a bool; its tuning options are accepted and not used */
+	/* mem-agent: enable is a bool; compact_* tune compaction; memcg_* are accepted, unused */
 	{"", "mem_agent_enable", 0, NULL, QUIET},
 	{"agent.mem_agent_enable=1", "mem_agent_enable", 1, NULL, QUIET},
 	{"agent.mem_agent_enable", "mem_agent_enable", 1, NULL, QUIET},
 	{"agent.mem_agent_enable=1 agent.mem_agent_memcg_swap=true "
 	 "agent.mem_agent_compact_period=5",
 	 "mem_agent_enable", 1, NULL, QUIET},
+	{"", "mem_agent_compact.period_secs", -1, NULL, QUIET},
+	{"agent.mem_agent_compact_period_secs=30", "mem_agent_compact.period_secs", 30, NULL,
+	 QUIET},
+	{"agent.mem_agent_compact_period_secs=-3", "mem_agent_compact.period_secs", -1, NULL, WARN},
+	{"agent.mem_agent_compact_period_secs=x", "mem_agent_compact.period_secs", -1, NULL, WARN},
+	{"agent.mem_agent_compact_force_times=9223372036854775807", "mem_agent_compact.force_times",
+	 INT64_MAX, NULL, QUIET},
+	{"agent.mem_agent_compact_force_times=9223372036854775808", "mem_agent_compact.force_times",
+	 -1, NULL, WARN},
+	{"agent.mem_agent_compact_period_psi_percent_limit=3",
+	 "mem_agent_compact.period_psi_percent_limit", 3, NULL, QUIET},
+	{"agent.mem_agent_compact_psi_percent_limit=7", "mem_agent_compact.psi_percent_limit", 7,
+	 NULL, QUIET},
+	{"agent.mem_agent_compact_sec_max=0", "mem_agent_compact.sec_max", 0, NULL, QUIET},
+	{"agent.mem_agent_compact_order=10", "mem_agent_compact.order", 10, NULL, QUIET},
+	{"agent.mem_agent_compact_threshold=2048", "mem_agent_compact.threshold", 2048, NULL,
+	 QUIET},
+	{"agent.mem_agent_compact_disable", "mem_agent_compact.disable", 1, NULL, QUIET},
 	{"agent.mem_agent_memcg_swap=true", "mem_agent_enable", 0, NULL, QUIET},
 	{"agent.mem_agent_enable=sure", "mem_agent_enable", 0, NULL, WARN},
 	/* tokens that are not ours, and odd spacing */
@@ -579,6 +607,9 @@ static const struct row toml_rows[] = {
 	{"visible_cdi_devices = true", "visible_cdi_devices", 1, NULL, QUIET},
 	{"secure_storage_integrity = false", "secure_storage_integrity", 0, NULL, QUIET},
 	{"mem_agent_enable = true", "mem_agent_enable", 1, NULL, QUIET},
+	{"mem_agent_compact_period_secs = 15", "mem_agent_compact.period_secs", 15, NULL, QUIET},
+	{"mem_agent_compact_order = \"9\"", "mem_agent_compact.order", -1, NULL, WARN},
+	{"mem_agent_compact_disable = true", "mem_agent_compact.disable", 1, NULL, QUIET},
 	{"mem_agent_memcg_swap = true\n[mem_agent]\nx = 1", "mem_agent_enable", 0, NULL, QUIET},
 	/* log level */
 	{"log_level = \"debug\"", "log_level", LOG_LEVEL_DEBUG, NULL, QUIET},
@@ -1139,6 +1170,8 @@ TEST(config_renders_as_json)
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
 		char key[64];
 		snprintf(key, sizeof(key), "%s", fields[i].name);
+		for (char *d = strchr(key, '.'); d; d = strchr(d, '.'))
+			*d = '_'; /* nested fields render flat, as upstream names the options */
 		if (!json_object_object_get_ex(o, key, NULL))
 			FAIL("JSON lacks %s: %s", key, j);
 	}
