@@ -2,6 +2,8 @@
 #include "base/fsutil.h"
 
 #include <dirent.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -105,4 +107,39 @@ int write_file(const char *path, const char *text)
 	if (write(fd, text, len) != (ssize_t)len)
 		return errno ? -errno : -EIO;
 	return 0;
+}
+
+int read_file_all(const char *path, size_t max, char **ret)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	size_t cap = 4096, len = 0;
+
+	if (fd < 0)
+		return -errno;
+	_cleanup_free_ char *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len + 1 >= cap) {
+			if (cap >= max)
+				return -EFBIG;
+			char *nb = realloc(buf, cap * 2);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	return len > INT32_MAX ? -EFBIG : (int)len;
 }

@@ -13,6 +13,12 @@ int mkdir_p(const char *path, mode_t mode);
  * the first failure; a missing path is success.
  */
 int rm_rf(const char *path);
+/*
+ * The whole of a file (procfs, sysfs, cgroupfs: no size known up front),
+ * NUL-terminated, into *ret (malloc'd). Its length, or -errno: -EFBIG when it
+ * holds max bytes or more.
+ */
+int read_file_all(const char *path, size_t max, char **ret);
 /* Writes text to an existing file. 0 or -errno. */
 int write_file(const char *path, const char *text);
 

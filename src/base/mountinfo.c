@@ -7,43 +7,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fsutil.h"
 #include "base/macro.h"
 
 #define MOUNTINFO_MAX (8 << 20)
 
 int mountinfo_read(char **ret_buf, agent_error_t **err)
 {
-	_cleanup_close_ int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return agent_error_setsys(err, errno, "open /proc/self/mountinfo");
-	size_t cap = 64 * 1024, len = 0;
-	_cleanup_free_ char *buf = malloc(cap);
-	if (!buf)
-		return agent_error_set(err, ENOMEM, "out of memory");
-	for (;;) {
-		if (len + 1 >= cap) {
-			if (cap >= MOUNTINFO_MAX)
-				return agent_error_set(err, EFBIG,
-						       "/proc/self/mountinfo too large");
-			char *nb = realloc(buf, cap * 2);
-			if (!nb)
-				return agent_error_set(err, ENOMEM, "out of memory");
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return agent_error_setsys(err, errno, "read /proc/self/mountinfo");
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret_buf = TAKE_PTR(buf);
-	return (int)len;
+	int r = read_file_all("/proc/self/mountinfo", MOUNTINFO_MAX, ret_buf);
+
+	if (r == -EFBIG)
+		return agent_error_set(err, EFBIG, "/proc/self/mountinfo too large");
+	if (r < 0)
+		return agent_error_setsys(err, -r, "reading /proc/self/mountinfo");
+	return r;
 }
 
 /* Decodes the \ooo escapes mountinfo uses for spaces, tabs, newlines, backslashes. */

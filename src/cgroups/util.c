@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/fsutil.h"
 #include "internal.h"
 #include "rpc/status.h"
 
@@ -104,36 +105,8 @@ int cg_read(const char *dir, const char *file, char **ret)
 	_cleanup_free_ char *p = file ? cg_join(dir, file) : strdup(dir);
 	if (!p)
 		return -ENOMEM;
-	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	size_t cap = 4096, len = 0;
-	_cleanup_free_ char *buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (cap - len < 2) {
-			if (cap >= CG_FILE_MAX)
-				return -EFBIG;
-			char *nb = realloc(buf, cap * 2);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	return 0;
+	int r = read_file_all(p, CG_FILE_MAX, ret);
+	return r < 0 ? r : 0;
 }
 
 static int parse_u64(const char *s, uint64_t *ret)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fsutil.h"
 #include "base/macro.h"
 #include "rpc/status.h"
 
@@ -62,44 +63,8 @@ static void emit_error(struct memagent *ma, const char *msg)
 /* The whole (bounded) text of a proc file, NUL-terminated, into *ret (malloc'd). */
 static int read_text(const char *path, char **ret)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0, cap = 4096;
-	char *buf;
-
-	if (fd < 0)
-		return -errno;
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (cap - len < 2) {
-			if (cap >= TEXT_MAX) {
-				free(buf);
-				return -EFBIG;
-			}
-			char *n = realloc(buf, cap * 2);
-			if (!n) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = n;
-			cap *= 2;
-		}
-		ssize_t n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			free(buf);
-			return -e;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	return 0;
+	int r = read_file_all(path, TEXT_MAX, ret);
+	return r < 0 ? r : 0;
 }
 
 static int read_psi_file(const char *path, uint64_t *ret)

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/fsutil.h"
 #include "base/log.h"
 #include "base/strbuf.h"
 #include "harness.h"
@@ -126,4 +129,31 @@ TEST(log_never_blocks_and_reports_drops)
 	ASSERT_EQ(lg.dropped, 0);
 	ASSERT_EQ(lg.dropped_total, dropped);
 	logger_release(&lg);
+}
+
+/* Whole files of unknown size: grown as needed, bounded, NUL-terminated. */
+TEST(read_file_all_bounds)
+{
+	char path[] = "/tmp/read-all-XXXXXX";
+	int fd = mkstemp(path);
+	ASSERT_TRUE(fd >= 0);
+	char block[1000];
+	memset(block, 'x', sizeof(block));
+	for (int i = 0; i < 10; i++)
+		ASSERT_EQ(write(fd, block, sizeof(block)), (ssize_t)sizeof(block));
+	close(fd);
+	char *text = NULL;
+	ASSERT_EQ(read_file_all(path, 1 << 20, &text), 10000);
+	ASSERT_EQ(strlen(text), 10000);
+	free(text);
+	text = NULL;
+	/* 10000 bytes do not fit a bound of 8192. */
+	ASSERT_EQ(read_file_all(path, 8192, &text), -EFBIG);
+	ASSERT_NULL(text);
+	/* procfs: size 0 in stat, read whole all the same. */
+	ASSERT_TRUE(read_file_all("/proc/self/status", 1 << 20, &text) > 0);
+	ASSERT_NOT_NULL(strstr(text, "Pid:"));
+	free(text);
+	unlink(path);
+	ASSERT_EQ(read_file_all(path, 1 << 20, &text), -ENOENT);
 }
