@@ -9,15 +9,13 @@
 #include "guest/guest.h"
 #include "rpc/status.h"
 #include "sandbox/container.h"
+#include "sandbox/job.h"
 
 struct online_job {
-	struct online_job *next;
-	struct sandbox *sb;
+	struct sandbox_job job; /* first: freed through it */
 	struct guest_cpu_online cpus;
 	bool cpu_only;
 	struct loop_timer *timer;
-	sandbox_done_fn done;
-	void *ctx;
 };
 
 /*
@@ -48,19 +46,12 @@ static int widen_cpusets(struct sandbox *sb, agent_error_t **err)
 	return 0;
 }
 
-static void job_end(struct online_job *j, int r, agent_error_t *err)
+static void job_stop(struct sandbox_job *job)
 {
-	for (struct online_job **p = &j->sb->online_jobs; *p; p = &(*p)->next)
-		if (*p == j) {
-			*p = j->next;
-			break;
-		}
+	struct online_job *j = (struct online_job *)job;
+
 	if (j->timer)
-		loop_timer_cancel(j->sb->loop, j->timer);
-	sandbox_done_fn done = j->done;
-	void *ctx = j->ctx;
-	free(j);
-	done(r, err, ctx);
+		loop_timer_cancel(job->sb->loop, j->timer);
 }
 
 /* The rest once the CPUs are there. */
@@ -71,7 +62,7 @@ static int finish(struct online_job *j, agent_error_t **err)
 	if (!j->cpu_only)
 		r = guest_online_memory(GUEST_SYSFS_MEMORY, NULL, err);
 	if (r >= 0 && j->cpus.want > 0)
-		r = widen_cpusets(j->sb, err);
+		r = widen_cpusets(j->job.sb, err);
 	return r;
 }
 
@@ -84,7 +75,7 @@ static int step(struct online_job *j)
 	int r = guest_online_cpus_round(GUEST_SYSFS_CPU, &j->cpus, &err);
 
 	if (r == 0) {
-		j->timer = loop_timer_add(j->sb->loop, loop_now_ms() + GUEST_ONLINE_ROUND_MS,
+		j->timer = loop_timer_add(j->job.sb->loop, loop_now_ms() + GUEST_ONLINE_ROUND_MS,
 					  on_round, j);
 		if (j->timer)
 			return 0;
@@ -92,7 +83,7 @@ static int step(struct online_job *j)
 	}
 	if (r > 0)
 		r = finish(j, &err);
-	job_end(j, r < 0 ? r : 0, err);
+	sandbox_job_end(&j->job, r < 0 ? r : 0, err);
 	return 1;
 }
 
@@ -116,24 +107,13 @@ int sandbox_online_cpu_mem(struct sandbox *sb, uint32_t nb_cpus, bool cpu_only,
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return agent_error_set(err, ENOMEM, "out of memory");
-	j->sb = sb;
+	j->job.what = "CPUs were being onlined";
+	j->job.stop = job_stop;
+	j->job.done = done;
+	j->job.ctx = ctx;
 	j->cpus.want = nb_cpus;
 	j->cpu_only = cpu_only;
-	j->done = done;
-	j->ctx = ctx;
-	j->next = sb->online_jobs;
-	sb->online_jobs = j;
+	sandbox_job_add(sb, &j->job);
 	step(j);
 	return 0;
-}
-
-void sandbox_online_abort(struct sandbox *sb)
-{
-	while (sb->online_jobs) {
-		agent_error_t *err = NULL;
-
-		agent_error_set_status(&err, GRPC_ABORTED, ECANCELED,
-				       "the agent stopped while CPUs were being onlined");
-		job_end(sb->online_jobs, -ECANCELED, err);
-	}
 }

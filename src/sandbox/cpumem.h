@@ -14,7 +14,5 @@
 /* done(r, err, ctx) runs once, from the loop or before this returns; not on a negative return. */
 int sandbox_online_cpu_mem(struct sandbox *sb, uint32_t nb_cpus, bool cpu_only,
 			   sandbox_done_fn done, void *ctx, agent_error_t **err);
-/* Ends the ones still in rounds with ABORTED (shutdown). */
-void sandbox_online_abort(struct sandbox *sb);
 
 #endif

@@ -6,8 +6,7 @@
 
 #include "sandbox/container.h"
 #include "sandbox/sandbox-setup.h"
-#include "sandbox/swap.h"
-#include "sandbox/cpumem.h"
+#include "sandbox/job.h"
 #include "sandbox/memagent.h"
 #include "oci.pb-c.h"
 #include "uevent/listener.h"
@@ -38,8 +37,7 @@ void sandbox_init(struct sandbox *sb, struct loop *loop, struct reaper *reaper,
 void sandbox_release(struct sandbox *sb)
 {
 	sandbox_create_abort(sb);
-	sandbox_swaps_abort(sb);
-	sandbox_online_abort(sb);
+	sandbox_jobs_abort(sb);
 	sb->memagent = memagent_free(sb->memagent);
 	containers_destroy_all(sb, NULL);
 	oom_queue_release(&sb->oom);

@@ -18,8 +18,7 @@
 
 struct container;
 struct sandbox_creating;
-struct swap_wait;
-struct online_job;
+struct sandbox_job;
 struct uevent_listener;
 struct memagent;
 
@@ -53,8 +52,7 @@ struct sandbox {
 	struct rlimit child_nofile; /* RLIMIT_NOFILE as the agent got it: what containers get */
 	struct rlimit child_core; /* RLIMIT_CORE likewise (the agent's own is 0 outside devmode) */
 	struct sandbox_creating *creating; /* a CreateSandbox waiting for devices, or NULL */
-	struct swap_wait *swap_waits; /* AddSwap calls waiting for their disks */
-	struct online_job *online_jobs; /* OnlineCPUMem calls still in rounds */
+	struct sandbox_job *jobs; /* guest calls finished later: AddSwap, OnlineCPUMem */
 	struct memagent *memagent; /* agent.mem_agent_enable, or NULL */
 	bool created;
 };

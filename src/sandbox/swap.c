@@ -10,27 +10,16 @@
 #include "guest/guest.h"
 #include "rpc/status.h"
 #include "sandbox/devwait.h"
+#include "sandbox/job.h"
 
 struct swap_wait {
-	struct swap_wait *next;
-	struct sandbox *sb;
+	struct sandbox_job job; /* first: freed through it */
 	struct devwait *wait;
-	sandbox_done_fn done;
-	void *ctx;
 };
 
-static void swap_wait_end(struct swap_wait *sw, int r, agent_error_t *err)
+static void swap_wait_stop(struct sandbox_job *job)
 {
-	for (struct swap_wait **p = &sw->sb->swap_waits; *p; p = &(*p)->next)
-		if (*p == sw) {
-			*p = sw->next;
-			break;
-		}
-	devwait_cancel(sw->wait);
-	sandbox_done_fn done = sw->done;
-	void *ctx = sw->ctx;
-	free(sw);
-	done(r, err, ctx);
+	devwait_cancel(((struct swap_wait *)job)->wait);
 }
 
 static void on_disk(int r, agent_error_t *err, char *const *devs, void *data)
@@ -40,7 +29,7 @@ static void on_disk(int r, agent_error_t *err, char *const *devs, void *data)
 	sw->wait = NULL; /* gone once this returns */
 	if (r >= 0)
 		r = guest_swapon(devs[0], &err);
-	swap_wait_end(sw, r, err);
+	sandbox_job_end(&sw->job, r, err);
 }
 
 /* "SS/SS/..." from the slot numbers, for the PCI path parser. */
@@ -83,26 +72,15 @@ int sandbox_add_swap(struct sandbox *sb, const uint32_t *slots, size_t n, sandbo
 	sw = calloc(1, sizeof(*sw));
 	if (!sw)
 		return agent_error_set(err, ENOMEM, "out of memory");
-	sw->sb = sb;
-	sw->done = done;
-	sw->ctx = ctx;
-	sw->next = sb->swap_waits;
-	sb->swap_waits = sw;
+	sw->job.what = "AddSwap waited for its disk";
+	sw->job.stop = swap_wait_stop;
+	sw->job.done = done;
+	sw->job.ctx = ctx;
 	r = devwait_start(sb, &mp, 1, on_disk, sw, &sw->wait, err);
 	if (r < 0) {
-		sb->swap_waits = sw->next;
 		free(sw);
+		return r;
 	}
-	return r;
-}
-
-void sandbox_swaps_abort(struct sandbox *sb)
-{
-	while (sb->swap_waits) {
-		agent_error_t *err = NULL;
-
-		agent_error_set_status(&err, GRPC_ABORTED, ECANCELED,
-				       "the agent stopped while AddSwap waited for its disk");
-		swap_wait_end(sb->swap_waits, -ECANCELED, err);
-	}
+	sandbox_job_add(sb, &sw->job);
+	return 0;
 }

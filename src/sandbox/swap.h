@@ -18,7 +18,5 @@
  */
 int sandbox_add_swap(struct sandbox *sb, const uint32_t *slots, size_t n, sandbox_done_fn done,
 		     void *ctx, agent_error_t **err);
-/* Ends the waiting ones with ABORTED (shutdown). */
-void sandbox_swaps_abort(struct sandbox *sb);
 
 #endif
