@@ -143,3 +143,36 @@ int read_file_all(const char *path, size_t max, char **ret)
 	*ret = TAKE_PTR(buf);
 	return len > INT32_MAX ? -EFBIG : (int)len;
 }
+
+int read_file_small(const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	size_t len = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (size < 2 || size > INT32_MAX)
+		return -EINVAL;
+	for (;;) {
+		if (len == size - 1) {
+			char extra;
+			ssize_t n = read(fd, &extra, 1);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n != 0)
+				return n < 0 ? -errno : -EFBIG;
+			break;
+		}
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return (int)len;
+}

@@ -19,6 +19,11 @@ int rm_rf(const char *path);
  * holds max bytes or more.
  */
 int read_file_all(const char *path, size_t max, char **ret);
+/*
+ * A small file (a sysfs attribute, /proc/self/cgroup) into buf, NUL-terminated.
+ * Its length, or -errno: -EFBIG when it does not fit in size - 1 bytes.
+ */
+int read_file_small(const char *path, char *buf, size_t size);
 /* Writes text to an existing file. 0 or -errno. */
 int write_file(const char *path, const char *text);
 

@@ -11,6 +11,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include "base/fsutil.h"
 #include "container/pathsafe.h"
 #include "container/rootfs-internal.h"
 
@@ -38,28 +39,6 @@ static bool words_in(const char *want, const char *have)
 		p = *e ? e + 1 : e;
 	}
 	return true;
-}
-
-static int read_small(const char *path, char *buf, size_t size, agent_error_t **err)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return agent_error_setsys(err, errno, "open %s", path);
-	size_t len = 0;
-	for (;;) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return agent_error_setsys(err, errno, "read %s", path);
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == size - 1)
-			return agent_error_set(err, EFBIG, "%s too large", path);
-	}
-	buf[len] = '\0';
-	return 0;
 }
 
 static int bind_hierarchy(int rootfd, const char *dest, const struct mountinfo_entry *e,
@@ -121,9 +100,11 @@ static int mount_v1(int rootfd, const char *dest, unsigned long flags, unsigned 
 	_cleanup_free_ char *cg = malloc(CGROUP_FILE_MAX);
 	if (!cg)
 		return agent_error_set(err, ENOMEM, "out of memory");
-	int r = read_small("/proc/self/cgroup", cg, CGROUP_FILE_MAX, err);
+	int r = read_file_small("/proc/self/cgroup", cg, CGROUP_FILE_MAX);
+	if (r == -EFBIG)
+		return agent_error_set(err, EFBIG, "/proc/self/cgroup too large");
 	if (r < 0)
-		return r;
+		return agent_error_setsys(err, -r, "reading /proc/self/cgroup");
 	r = mountinfo_read(&mi, err);
 	if (r < 0)
 		return r;

@@ -13,20 +13,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fsutil.h"
 #include "guest/guest.h"
 #include "rpc/status.h"
 
 #define MAX_NB_CPUS GUEST_MAX_CPUS
 
+/* A one-line attribute ("0", "offline"), its newline dropped. */
 static int read_small(const char *path, char *buf, size_t size)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, size - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
+	int r = read_file_small(path, buf, size);
+	if (r < 0)
+		return r;
 	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fsutil.h"
 #include "rpc/status.h"
 
 #define INVALID(err, ...) agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL, __VA_ARGS__)
@@ -63,18 +64,11 @@ int hugepages_parse(char *const *words, size_t n, uint64_t *ret_pagesize, uint64
 static int read_count(const char *dir, const char *name, uint64_t *ret)
 {
 	char path[512], buf[32];
-	int fd;
-	ssize_t len;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return len < 0 ? -errno : -EIO;
-	buf[len] = '\0';
+	int r = read_file_small(path, buf, sizeof(buf));
+	if (r < 0)
+		return r;
 	buf[strcspn(buf, "\n")] = '\0';
 	return parse_u64(buf, ret);
 }

@@ -12,33 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/fsutil.h"
 #include "internal.h"
 
 #define UEVENT_FILE_MAX 4096
 #define SCAN_MAX_ENTRIES 4096
-
-static int read_small(const char *path, char *buf, size_t cap, size_t *ret_len)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	size_t n = 0;
-	while (n < cap) {
-		ssize_t r = read(fd, buf + n, cap - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	if (n == cap)
-		return -E2BIG;
-	*ret_len = n;
-	return 0;
-}
 
 int uevent_from_sysfs(const char *sysroot, const char *devpath, struct uevent *ret,
 		      agent_error_t **err)
@@ -51,10 +29,10 @@ int uevent_from_sysfs(const char *sysroot, const char *devpath, struct uevent *r
 	if (snprintf(path, sizeof(path), "%s%s/uevent", sysroot, devpath) >= (int)sizeof(path))
 		return agent_error_set(err, ENAMETOOLONG, "sysfs path too long");
 	char buf[UEVENT_FILE_MAX];
-	size_t len = 0;
-	int r = read_small(path, buf, sizeof(buf), &len);
+	int r = read_file_small(path, buf, sizeof(buf));
 	if (r < 0)
 		return agent_error_setsys(err, -r, "reading %s", path);
+	size_t len = (size_t)r;
 
 	struct uevent ev;
 	uevent_init(&ev);

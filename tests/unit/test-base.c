@@ -157,3 +157,22 @@ TEST(read_file_all_bounds)
 	unlink(path);
 	ASSERT_EQ(read_file_all(path, 1 << 20, &text), -ENOENT);
 }
+
+/* Small attribute files: what fits exactly is read, one byte more is EFBIG. */
+TEST(read_file_small_bounds)
+{
+	char path[] = "/tmp/read-small-XXXXXX";
+	int fd = mkstemp(path);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(write(fd, "offline\n", 8), 8);
+	close(fd);
+	char buf[16];
+	ASSERT_EQ(read_file_small(path, buf, sizeof(buf)), 8);
+	ASSERT_STREQ(buf, "offline\n");
+	ASSERT_EQ(read_file_small(path, buf, 9), 8); /* exactly fits */
+	ASSERT_EQ(read_file_small(path, buf, 8), -EFBIG);
+	unlink(path);
+	ASSERT_EQ(read_file_small(path, buf, sizeof(buf)), -ENOENT);
+	/* A sysfs/procfs file whose size stat does not know. */
+	ASSERT_TRUE(read_file_small("/proc/self/cgroup", (char[4096]){0}, 4096) > 0);
+}
