@@ -54,8 +54,8 @@ plug_disk() {
 # A second CreateSandbox whose storage's disk comes while it waits; a container reads it.
 step_sandbox_hotplug() {
 	[ "$MACHINE" = q35 ] || {
-		echo "  skipped: microvm has no PCI hot-plug (VM_MACHINE=q35 runs it)"
-		return 0
+		skip "microvm has no PCI hot-plug (VM_MACHINE=q35 runs it)"
+		return
 	}
 	mkdir -p "$W/sbdisk" && echo from-the-sandbox-disk >"$W/sbdisk/f" &&
 		truncate -s 32M "$W/sbdisk.img" &&
@@ -92,8 +92,8 @@ JSON
 # AddSwap waits for its disk, plugged meanwhile; the guest then swaps on it.
 step_add_swap() {
 	[ "$MACHINE" = q35 ] || {
-		echo "  skipped: microvm has no PCI hot-plug (VM_MACHINE=q35 runs it)"
-		return 0
+		skip "microvm has no PCI hot-plug (VM_MACHINE=q35 runs it)"
+		return
 	}
 	truncate -s 16M "$W/swap.img" && mkswap "$W/swap.img" >/dev/null 2>&1 ||
 		fail "cannot make the swap image" || return 1
@@ -114,8 +114,8 @@ step_add_swap() {
 # under the asked name, MAC, MTU and address (seen from the container, which shares the netns).
 step_nic_hotplug() {
 	[ "$MACHINE" = q35 ] || {
-		echo "  skipped: microvm has no PCI hot-plug (VM_MACHINE=q35 runs it)"
-		return 0
+		skip "microvm has no PCI hot-plug (VM_MACHINE=q35 runs it)"
+		return
 	}
 	local mac=02:00:ca:fe:00:01
 	local req='{"interface":{"name":"pod0","hwAddr":"'$mac'","devicePath":"1c/00","mtu":1400,"IPAddresses":[{"address":"10.77.0.2","mask":"24"}]}}'
@@ -144,8 +144,8 @@ step_nic_hotplug() {
 # it ext4 without a journal, the container writes on it, the host finds the file in the image.
 step_create_filesystem() {
 	[ "$MACHINE" = q35 ] || {
-		echo "  skipped: microvm has no PCI hot-plug (VM_MACHINE=q35 runs it)"
-		return 0
+		skip "microvm has no PCI hot-plug (VM_MACHINE=q35 runs it)"
+		return
 	}
 	truncate -s 64M "$W/blank.img" || fail "cannot make the blank image" || return 1
 	plug_disk bld rpblank "$W/blank.img" || return 1
@@ -170,8 +170,8 @@ volume_total() {
 }
 step_resize_volume() {
 	[ "$MACHINE" = q35 ] || {
-		echo "  skipped: the sandbox disk is hot-plugged on q35 only"
-		return 0
+		skip "the sandbox disk is hot-plugged on q35 only"
+		return
 	}
 	volume_total || return 1
 	local before=$VOL_TOTAL

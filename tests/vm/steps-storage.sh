@@ -115,8 +115,8 @@ image_cat() {
 # controller meanwhile (the agent also asks every SCSI host to scan for it).
 step_storage_scsi() {
 	[ "$MACHINE" = q35 ] || {
-		echo "  skipped: microvm runs without QMP (VM_MACHINE=q35 runs it)"
-		return 0
+		skip "microvm runs without QMP (VM_MACHINE=q35 runs it)"
+		return
 	}
 	make_ext4 "$W/scsi.img" 64M || fail "cannot make the disk image" || return 1
 	write_storage_spec sc 'echo on-the-scsi-disk > /data/f && cat /data/f && echo scsi-ok'
@@ -184,8 +184,8 @@ step_storage_9p() {
 # checks its /data is a DAX mount.
 step_storage_nvdimm() {
 	[ "$MACHINE" = q35 ] || {
-		echo "  skipped: microvm has no NVDIMM (ACPI NFIT)"
-		return 0
+		skip "microvm has no NVDIMM (ACPI NFIT)"
+		return
 	}
 	write_storage_spec nd 'echo on-the-nvdimm > /data/f && cat /data/f && grep -E \" /data ext4 .*dax\" /proc/self/mounts && echo nvdimm-ok'
 	local storage='{"driver":"nvdimm","source":"/dev/pmem0","fstype":"ext4","options":["dax"],"mount_point":"'$STORAGE_DIR'/nd"}'
@@ -200,5 +200,5 @@ step_storage_nvdimm() {
 }
 
 step_storage_virtiofs() {
-	echo "  skipped: virtiofsd is not in Debian 12"
+	skip "virtiofsd is not in Debian 12"
 }

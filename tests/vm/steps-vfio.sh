@@ -44,8 +44,8 @@ JSON
 
 step_vfio_hotplug() {
 	[ "$MACHINE" = q35 ] || {
-		echo "  skipped: microvm has no PCI (VM_MACHINE=q35 runs it)"
-		return 0
+		skip "microvm has no PCI (VM_MACHINE=q35 runs it)"
+		return
 	}
 	write_vfio_spec
 	local dev='{"id":"vf0","type":"vfio-pci","container_path":"/dev/vfio/42","options":["'$VFIO_HOST_BDF'=09/00"]}'

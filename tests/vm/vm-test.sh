@@ -12,7 +12,8 @@
 #
 # Pass/fail is judged by the agent's answers and the console log, never by QEMU's exit
 # status (QEMU exits 0 on a guest panic too). To add a step: write a function step_NAME
-# that returns non-zero on failure (use `fail MSG`), and list it in STEPS below.
+# that returns non-zero on failure (use `fail MSG`; `skip WHY` when it cannot run here),
+# and list it in STEPS below.
 set -uo pipefail
 
 O=${1:-build}
@@ -43,6 +44,12 @@ say() { echo "vm-test: $*"; }
 fail() {
 	echo "vm-test:   FAIL: $*" >&2
 	return 1
+}
+# A step that cannot run on this machine says why and returns SKIP_RC: reported SKIP, not PASS.
+SKIP_RC=77
+skip() {
+	echo "  skipped: $*"
+	return $SKIP_RC
 }
 
 # kata-agent-ctl against the VM's agent; the first argument is the per-call timeout (s).
@@ -357,8 +364,8 @@ JSON
 # container writes and reads a file on it.
 step_hotplug_disk() {
 	[ "$MACHINE" = q35 ] || {
-		echo "  skipped: microvm has no PCI hot-plug (VM_MACHINE=q35 runs it)"
-		return 0
+		skip "microvm has no PCI hot-plug (VM_MACHINE=q35 runs it)"
+		return
 	}
 	truncate -s 64M "$W/disk.img" && mkfs.ext4 -q -F "$W/disk.img" >/dev/null 2>&1 ||
 		fail "cannot make the disk image" || return 1
@@ -387,8 +394,8 @@ step_hotplug_disk() {
 # A disk that never comes: CreateContainer fails within agent.hotplug_timeout (5 s).
 step_hotplug_never() {
 	[ "$MACHINE" = q35 ] || {
-		echo "  skipped: microvm has no PCI hot-plug"
-		return 0
+		skip "microvm has no PCI hot-plug"
+		return
 	}
 	write_hotplug_spec nv
 	local storage='{"driver":"blk","source":"06/00","fstype":"ext4","mount_point":"/run/kata-containers/sandbox/storage/nv"}'
@@ -481,12 +488,15 @@ for s in "${STEPS[@]}"; do
 	fi
 	say "== $s"
 	t=$(now_ms)
-	if "step_$s"; then
-		RES[$s]=PASS
-	else
+	"step_$s"
+	case $? in
+	0) RES[$s]=PASS ;;
+	"$SKIP_RC") RES[$s]=SKIP ;;
+	*)
 		RES[$s]=FAIL
 		RESULT=FAIL
-	fi
+		;;
+	esac
 	TIME[$s]=$(since "$t")
 done
 
@@ -506,5 +516,7 @@ if [ "$RESULT" != PASS ]; then
 	say "console log tail ($CONSOLE):"
 	tail -n 60 "$CONSOLE" | sed 's/^/  | /'
 fi
-say "$RESULT"
+skipped=0
+for s in "${STEPS[@]}"; do [ "${RES[$s]}" = SKIP ] && skipped=$((skipped + 1)); done
+say "$RESULT ($skipped of ${#STEPS[@]} steps skipped on $MACHINE)"
 [ "$RESULT" = PASS ]
