@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash disable=SC2034 # variables used by vm-test.sh
 # VFIO steps of tests/vm/vm-test.sh (sourced by it). q35 only: the guest has an emulated
 # Intel IOMMU (intel_iommu=on) and a free root port rp3 at 00:09.0 (PCI path 09/00).
 #
