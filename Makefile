@@ -9,6 +9,7 @@
 #   make fuzz    run every libFuzzer harness for FUZZ_SECONDS each
 #   make initrd  the guest: Debian's kernel as a PVH vmlinux and an initramfs, in $(O)/guest/
 #   make vm-test boot that guest under QEMU and drive the agent as PID 1 (tests/vm/vm-test.sh)
+#   make install DESTDIR=... [PREFIX=/usr] [INIT=no|yes]   the agent into a guest rootfs
 
 SAN ?= 0
 DEPS ?= $(CURDIR)/.deps
@@ -76,7 +77,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRCS))
 HOST_CFLAGS := $(COMMON_CFLAGS) $(SANFLAGS)
 AGENT_CFLAGS := $(COMMON_CFLAGS) $(SANFLAGS) $(AGENT_ISYS)
 
-.PHONY: all deps check check-unit check-integration san demo bench fuzz fuzz-build format \
+.PHONY: install install-check all deps check check-unit check-integration san demo bench fuzz fuzz-build format \
 	format-check clean static-check initrd vm-test
 .SECONDARY:
 
@@ -156,6 +157,7 @@ $(PAYLOAD): tests/payload/payload.c
 	musl-gcc -static -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -s $< -o $@
 
 check: all $(UNIT_BINS) $(INTEG_BINS) $(PAYLOAD)
+	tests/install-check.sh $(O)
 	tests/run-tests.sh $(O)
 
 san:
@@ -187,6 +189,27 @@ initrd: $(O)/kata-agent
 vm-test: initrd $(O)/kata-agent-ctl
 	tests/vm/vm-test.sh $(O)
 	VM_MACHINE=q35 tests/vm/vm-test.sh $(O)
+
+# --- installing into a guest rootfs (the variables of upstream's agent Makefile) -------------
+# INIT=no: the agent is started by systemd (kata-agent.service, kata-containers.target);
+# INIT=yes: the agent is the image's /sbin/init.
+DESTDIR ?=
+PREFIX ?= /usr
+BINDIR ?= $(PREFIX)/bin
+INIT ?= no
+UNIT_DIR ?= /usr/lib/systemd/system
+install: $(O)/kata-agent
+	install -D -m 0755 $(O)/kata-agent $(DESTDIR)$(BINDIR)/kata-agent
+ifeq ($(INIT),yes)
+	install -d $(DESTDIR)/sbin
+	ln -sfn $(BINDIR)/kata-agent $(DESTDIR)/sbin/init
+else
+	@mkdir -p $(DESTDIR)$(UNIT_DIR)
+	sed -e 's|@bindir@|$(BINDIR)|g' systemd/kata-agent.service.in \
+		>$(DESTDIR)$(UNIT_DIR)/kata-agent.service
+	chmod 0644 $(DESTDIR)$(UNIT_DIR)/kata-agent.service
+	install -m 0644 systemd/kata-containers.target $(DESTDIR)$(UNIT_DIR)/kata-containers.target
+endif
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
