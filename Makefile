@@ -12,6 +12,15 @@
 #   make install DESTDIR=... [PREFIX=/usr] [INIT=no|yes]   the agent into a guest rootfs
 
 SAN ?= 0
+# Quiet by default: one short line per step; `make V=1` prints the full commands.
+V ?= 0
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
 DEPS ?= $(CURDIR)/.deps
 VERSION := 0.1.0
 API_VERSION := 0.0.1
@@ -89,48 +98,60 @@ deps:
 # --- generated protobuf code ---------------------------------------------------------------
 $(O)/gen/.stamp: $(PROTOS)
 	@mkdir -p $(O)/gen
-	protoc-c --c_out=$(O)/gen -Iproto $(patsubst proto/%,%,$(PROTOS))
+	$(call say,PROTOC,$(O)/gen)
+	$(Q)protoc-c --c_out=$(O)/gen -Iproto $(patsubst proto/%,%,$(PROTOS))
 	@touch $@
 $(GEN_C) $(GEN_H): $(O)/gen/.stamp
 
 # --- objects -------------------------------------------------------------------------------
 $(AOBJ)/gen/%.o: $(O)/gen/%.c $(O)/gen/.stamp
 	@mkdir -p $(dir $@)
-	$(AGENT_CC) $(AGENT_CFLAGS) $(GEN_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(AGENT_CC) $(AGENT_CFLAGS) $(GEN_CFLAGS) -c $< -o $@
 $(AOBJ)/%.o: %.c $(O)/gen/.stamp
 	@mkdir -p $(dir $@)
-	$(AGENT_CC) $(AGENT_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(AGENT_CC) $(AGENT_CFLAGS) -c $< -o $@
 $(HOBJ)/gen/%.o: $(O)/gen/%.c $(O)/gen/.stamp
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $(GEN_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(HOST_CFLAGS) $(GEN_CFLAGS) -c $< -o $@
 $(HOBJ)/%.o: %.c $(O)/gen/.stamp
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -Itools/lib -Itests/unit -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(HOST_CFLAGS) -Itools/lib -Itests/unit -c $< -o $@
 
 $(O)/libagent.a: $(HOST_LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 $(O)/libagentclient.a: $(CLIENT_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 
 # --- binaries ------------------------------------------------------------------------------
 $(O)/kata-agent: $(AGENT_OBJS)
-	$(AGENT_CC) $(SANFLAGS) $(AGENT_LDFLAGS) $^ $(AGENT_LIBS) -o $@
+	$(call say,LD,$@)
+	$(Q)$(AGENT_CC) $(SANFLAGS) $(AGENT_LDFLAGS) $^ $(AGENT_LIBS) -o $@
 
 HOST_LIBS := $(O)/libagentclient.a $(O)/libagent.a -lprotobuf-c -ljson-c -lseccomp
 $(O)/kata-agent-ctl: $(patsubst %.c,$(HOBJ)/%.o,$(CTL_SRCS)) $(O)/libagentclient.a $(O)/libagent.a
-	$(CC) $(SANFLAGS) $(filter %.o,$^) $(HOST_LIBS) -o $@
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SANFLAGS) $(filter %.o,$^) $(HOST_LIBS) -o $@
 
 $(O)/tests/unit/%: $(HOBJ)/tests/unit/%.o $(HOBJ)/tests/unit/harness.o $(O)/libagentclient.a $(O)/libagent.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) $(filter %.o,$^) $(HOST_LIBS) -o $@
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SANFLAGS) $(filter %.o,$^) $(HOST_LIBS) -o $@
 $(O)/tests/integration/%: $(HOBJ)/tests/integration/%.o $(HOBJ)/tests/unit/harness.o $(HOBJ)/tests/integration/itest.o $(HOBJ)/tests/integration/ctr.o $(O)/libagentclient.a $(O)/libagent.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) $(filter %.o,$^) $(HOST_LIBS) -o $@
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SANFLAGS) $(filter %.o,$^) $(HOST_LIBS) -o $@
 $(O)/bench/%: $(HOBJ)/bench/%.o $(O)/libagentclient.a $(O)/libagent.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) $(filter %.o,$^) $(HOST_LIBS) -o $@
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SANFLAGS) $(filter %.o,$^) $(HOST_LIBS) -o $@
 
 # Fuzzers always use clang + libFuzzer, in their own tree.
 FUZZ_O := build-fuzz
@@ -143,7 +164,8 @@ $(O)/.fuzz-bins: $(FUZZ_BINS)
 	@touch $@
 $(O)/fuzz/%: $(HOBJ)/fuzz/%.o $(O)/libagent.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) -fsanitize=fuzzer $(filter %.o,$^) $(O)/libagent.a -lprotobuf-c -lseccomp -o $@
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SANFLAGS) -fsanitize=fuzzer $(filter %.o,$^) $(O)/libagent.a -lprotobuf-c -lseccomp -o $@
 
 FUZZ_SECONDS ?= 20
 fuzz: fuzz-build
@@ -154,7 +176,8 @@ fuzz: fuzz-build
 PAYLOAD := $(if $(wildcard tests/payload/payload.c),$(O)/tests/payload/payload)
 $(PAYLOAD): tests/payload/payload.c
 	@mkdir -p $(dir $@)
-	musl-gcc -static -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -s $< -o $@
+	$(call say,CC,$@)
+	$(Q)musl-gcc -static -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -s $< -o $@
 
 check: all $(UNIT_BINS) $(INTEG_BINS) $(PAYLOAD)
 	tests/install-check.sh $(O)
