@@ -9,13 +9,19 @@
 #            step_storage_scsi hot-plugs SCSI disk 1:0 through QMP
 # Each step runs a busybox container on its storage that writes and reads a file; where the
 # host can, it checks the file from its side once the container (and so the storage) is gone.
-# virtio-fs has no step: virtiofsd is not packaged in Debian 12.
+#            step_storage_virtiofs runs a container from the pod's virtio-fs share (kataShared),
+#            as the runtime lays it out; CreateSandbox mounts the share (step_create_sandbox)
 
 STORAGE_DIR=/run/kata-containers/sandbox/storage
 P9_TAG=kata9p
 STORAGE_QEMU_ARGS=()
 STORAGE_MACHINE_OPTS=
 STORAGE_MEM_OPTS=
+# virtio-fs: Debian's QEMU ships the C virtiofsd; the guest's memory must be a shared memfd.
+VIRTIOFSD=${VIRTIOFSD:-/usr/lib/qemu/virtiofsd}
+VFS_DIR= # the host side of the share, once virtiofsd runs
+VFS_PID=
+SHARED_DIR=/run/kata-containers/shared/containers
 NVDIMM_SIZE=64M
 
 # A 4 KiB-block ext4 (DAX needs the block size to be the page size) with no journal.
@@ -61,6 +67,7 @@ storage_boot_args() {
 		STORAGE_QEMU_ARGS+=(-object "memory-backend-file,id=nv1,share=on,mem-path=$W/pmem.img,size=$NVDIMM_SIZE"
 			-device nvdimm,memdev=nv1,id=nvd1)
 	fi
+	virtiofs_boot_args || return 1
 	STORAGE_QEMU_ARGS+=(-fsdev "local,id=fs9,path=$W/9p,security_model=none"
 		-device "$p9_dev,fsdev=fs9,mount_tag=$P9_TAG")
 	# The SCSI controller, with disk 2:1 there from boot (its uevent predates the agent).
@@ -199,6 +206,101 @@ step_storage_nvdimm() {
 	echo "  the host reads 'on-the-nvdimm' from the NVDIMM's backing file"
 }
 
+# The share as the runtime fills it for container vfs1: its rootfs (busybox), the files it
+# binds over /etc (hostname, hosts, resolv.conf) and a volume directory.
+virtiofs_share_init() {
+	local d=$VFS_DIR b
+	b=$(command -v busybox) || fail "no busybox on the host (make deps installs busybox-static)" || return 1
+	mkdir -p "$d/vfs1/rootfs"/{bin,proc,sys,dev,tmp,etc} "$d/vfs1-vol" || return 1
+	cp "$b" "$d/vfs1/rootfs/bin/busybox" || return 1
+	for a in sh cat echo sleep test grep hostname; do ln -s busybox "$d/vfs1/rootfs/bin/$a"; done
+	echo vfs-pod >"$d/vfs1-hostname"
+	printf '127.0.0.1 localhost\n10.9.8.7 from-the-share\n' >"$d/vfs1-hosts"
+	echo 'nameserver 10.9.8.1' >"$d/vfs1-resolv.conf"
+}
+
+# virtiofsd serves $W/share as tag kataShared; QEMU gets a shared memfd memory backend.
+virtiofs_boot_args() {
+	[ -x "$VIRTIOFSD" ] || return 0
+	VFS_DIR=$W/share
+	virtiofs_share_init || fail "cannot lay out the share" || return 1
+	"$VIRTIOFSD" --socket-path="$W/vfs.sock" -o source="$VFS_DIR" -o cache=auto \
+		>"$W/virtiofsd.log" 2>&1 &
+	VFS_PID=$!
+	local i
+	for i in $(seq 100); do
+		[ -S "$W/vfs.sock" ] && break
+		sleep 0.05
+	done
+	[ -S "$W/vfs.sock" ] || fail "virtiofsd did not start: $(cat "$W/virtiofsd.log")" || return 1
+	local dev=vhost-user-fs-device
+	[ "$MACHINE" = q35 ] && dev=vhost-user-fs-pci,bus=pcie.0,addr=0xa
+	STORAGE_MACHINE_OPTS+=,memory-backend=vmem
+	STORAGE_QEMU_ARGS+=(-object "memory-backend-memfd,id=vmem,size=${VM_MEM:-512M},share=on"
+		-chardev "socket,id=vfs,path=$W/vfs.sock" -device "$dev,chardev=vfs,tag=kataShared")
+}
+
+# The storage the runtime sends in CreateSandbox for the shared directory.
+virtiofs_sandbox_storage() {
+	[ -n "$VFS_DIR" ] || return 0
+	echo '{"driver":"virtio-fs","source":"kataShared","fstype":"virtiofs","mount_point":"'$SHARED_DIR'","options":[]}'
+}
+
+# A container as the runtime makes it from the share: rootfs and /etc files from it, a
+# volume the host writes into while the container runs, a file the container writes back.
+write_virtiofs_spec() {
+	cat >"$W/config-$1.json" <<JSON
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "user": {"uid": 0, "gid": 0}, "env": ["PATH=/bin"], "cwd": "/",
+    "args": ["sh", "-c", "$2"],
+    "capabilities": {"bounding": [], "effective": [], "permitted": []}
+  },
+  "root": {"path": "$SHARED_DIR/vfs1/rootfs"},
+  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+             {"destination": "/etc/hostname", "type": "bind", "source": "$SHARED_DIR/vfs1-hostname", "options": ["rbind", "ro"]},
+             {"destination": "/etc/hosts", "type": "bind", "source": "$SHARED_DIR/vfs1-hosts", "options": ["rbind", "ro"]},
+             {"destination": "/etc/resolv.conf", "type": "bind", "source": "$SHARED_DIR/vfs1-resolv.conf", "options": ["rbind", "ro"]},
+             {"destination": "/vol", "type": "bind", "source": "$SHARED_DIR/vfs1-vol", "options": ["rbind"]}],
+  "linux": {"cgroupsPath": "/vm-test/$1", "namespaces": [{"type": "pid"}, {"type": "mount"}]}
+}
+JSON
+}
+
 step_storage_virtiofs() {
-	skip "virtiofsd is not in Debian 12"
+	[ -n "$VFS_DIR" ] || {
+		skip "no virtiofsd at $VIRTIOFSD (package qemu-system-common)"
+		return
+	}
+	# shellcheck disable=SC2016 # expanded by the container's shell
+	write_virtiofs_spec vfs1 'cat /etc/hostname /etc/hosts /etc/resolv.conf; echo waiting; i=0; while [ ! -f /vol/late ] \u0026\u0026 [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; cat /vol/late; echo from-the-guest >/vol/back'
+	ctl_show 30 create-container --id vfs1 --spec "$W/config-vfs1.json" || return 1
+	ctl_show 20 start-container vfs1 || return 1
+	local deadline=$(($(now_ms) + 30000)) out=
+	while [ "$(now_ms)" -lt "$deadline" ] && ! grep -q '^waiting$' <<<"$out"; do
+		out+=$(ctl 20 read-stdout vfs1 vfs1 65536 2>&1)$'\n' || break
+	done
+	grep -q '^waiting$' <<<"$out" || fail "the container did not start from the share: $out" || return 1
+	echo "  the container runs from $SHARED_DIR/vfs1/rootfs; the host now writes vfs1-vol/late"
+	echo late-from-the-host >"$VFS_DIR/vfs1-vol/late"
+	ctl_show 20 read-stdout vfs1 vfs1 --all || return 1
+	out+=$OUT
+	sed 's/^/    /' <<<"$out" | head -n 3
+	ctl_show 20 wait vfs1 || return 1
+	[ "$OUT" = 0 ] || fail "container vfs1 exited with $OUT" || return 1
+	local want
+	for want in vfs-pod '10.9.8.7 from-the-share' 'nameserver 10.9.8.1' late-from-the-host; do
+		grep -qx "$want" <<<"$out" || fail "no '$want' in the container's output" || return 1
+	done
+	[ "$(cat "$VFS_DIR/vfs1-vol/back" 2>/dev/null)" = from-the-guest ] ||
+		fail "the host does not see the file the container wrote" || return 1
+	echo "  /etc files and the volume came from the share; the host read the container's file"
+	ctl_show 20 remove-container vfs1 || return 1
+	ctl_show 20 call RemoveStaleVirtiofsShareMounts '{}' || return 1
+	# The share outlives the container: a second one starts from the same rootfs.
+	write_virtiofs_spec vfs2 'cat /etc/hostname'
+	ctl_show 30 create-container --id vfs2 --spec "$W/config-vfs2.json" || return 1
+	run_storage_container vfs2 vfs-pod || return 1
+	echo "  the share is still mounted after the removal and RemoveStaleVirtiofsShareMounts"
 }

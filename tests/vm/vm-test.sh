@@ -73,6 +73,7 @@ ctl_show() {
 
 cleanup() {
 	[ -z "$WATCH_PID" ] || kill "$WATCH_PID" 2>/dev/null
+	[ -z "${VFS_PID:-}" ] || kill "$VFS_PID" 2>/dev/null
 	if [ -n "$QEMU_PID" ] && kill -0 "$QEMU_PID" 2>/dev/null; then
 		kill "$QEMU_PID" 2>/dev/null
 		for _ in $(seq 20); do kill -0 "$QEMU_PID" 2>/dev/null || break; sleep 0.1; done
@@ -119,7 +120,7 @@ step_boot() {
 	say "  machine $MACHINE, accel $accel, cpu $cpu, memory ${VM_MEM:-512M}, kernel $(cat "$GUEST/kernel-version")"
 	say "  cmdline: $append"
 	T_QEMU=$(now_ms)
-	local machine_args=(-M "microvm,accel=$accel" -global virtio-mmio.force-legacy=false)
+	local machine_args=(-M "microvm,accel=$accel$STORAGE_MACHINE_OPTS" -global virtio-mmio.force-legacy=false)
 	local vser=virtio-serial-device
 	if [ "$MACHINE" = q35 ]; then
 		# Two hot-plug slots: root ports at 00:05.0 and 00:06.0 (PCI paths 05/00, 06/00).
@@ -203,9 +204,13 @@ step_check() {
 	fail "no good Check within $BOOT_TIMEOUT s (last answer: $OUT)"
 }
 
+# With virtiofsd, the pod's shared directory comes as the runtime sends it: a virtio-fs storage.
 step_create_sandbox() {
+	local shared
+	shared=$(virtiofs_sandbox_storage)
 	ctl_show 20 create-sandbox --hostname vm-pod \
-		--kernel-module '{"name":"dummy","parameters":["numdummies=3"]}'
+		--kernel-module '{"name":"dummy","parameters":["numdummies=3"]}' \
+		${shared:+--storage "$shared"}
 }
 
 write_spec() {
@@ -214,7 +219,7 @@ write_spec() {
   "ociVersion": "1.0.2",
   "process": {
     "user": {"uid": 0, "gid": 0},
-    "args": ["sh", "-c", "echo hello from the VM; cat /proc/self/status | grep -i ^cap; sleep 30"],
+    "args": ["sh", "-c", "echo hello from the VM; cat /proc/self/status | grep -i ^cap; sleep 600"],
     "env": ["PATH=/bin", "HOME=/"],
     "cwd": "/",
     "capabilities": {
