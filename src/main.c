@@ -42,16 +42,6 @@ static void log_announce(struct agent *agent)
 		log_warn("config", "%s", agent->cfg.warnings[i]);
 }
 
-static void log_lines(enum log_level level, const char *what, const char *lines)
-{
-	for (const char *p = lines; p && *p;) {
-		const char *nl = strchr(p, '\n');
-		int len = nl ? (int)(nl - p) : (int)strlen(p);
-		log_write(level, "init", NULL, 0, "%s: %.*s", what, len, p);
-		p = nl ? nl + 1 : NULL;
-	}
-}
-
 /* The port the boot modules bring appears a moment after they load: wait for it. */
 static void wait_for_serial_port(const struct agent *agent)
 {
@@ -85,17 +75,17 @@ static void init_duties(struct agent *agent, const char *early_errors)
 	char *errors = NULL;
 	agent_error_t *err = NULL;
 
-	log_lines(LOG_LEVEL_CRITICAL, "early mount", early_errors);
+	log_lines("init", LOG_LEVEL_CRITICAL, "early mount", early_errors);
 	if (init_load_modules(INIT_BOOT_MODULES, &errors) > 0)
-		log_lines(LOG_LEVEL_ERROR, "boot modules", errors);
+		log_lines("init", LOG_LEVEL_ERROR, "boot modules", errors);
 	free(errors);
 	errors = NULL;
 	if (init_mount_cgroups(agent->cfg.unified_cgroup_hierarchy, &err) < 0) {
-		log_lines(LOG_LEVEL_ERROR, "cgroups", err->msg);
+		log_lines("init", LOG_LEVEL_ERROR, "cgroups", err->msg);
 		err = agent_error_free(err);
 	}
 	init_finish(&errors);
-	log_lines(LOG_LEVEL_WARN, "init", errors);
+	log_lines("init", LOG_LEVEL_WARN, "init", errors);
 	free(errors);
 	if (agent->cfg.dev_mode)
 		init_core_pattern();
@@ -151,6 +141,9 @@ int main(int argc, char **argv)
 	log_write(LOG_LEVEL_INFO, "root", LOG_FIELDS({"address", agent.cfg.server_addr}),
 		  "agent ready after %llu ms",
 		  (unsigned long long)(loop_now_ms() - agent.start_ms));
+
+	if (agent.init_mode)
+		agent_late_modules_start(&agent);
 
 	int r = loop_run(agent.loop);
 	if (r < 0)

@@ -18,15 +18,20 @@
 #   cache/             downloaded .deb and its unpacked tree (kept between runs)
 #
 # The image's contract with the agent: /etc/kata-agent/boot-modules lists the absolute
-# in-image paths of the .ko files to load at boot, one per line, in dependency order.
+# in-image paths of the .ko files its API transport needs, one per line, in dependency order:
+# the agent loads them before it listens. /etc/kata-agent/late-modules lists the rest of the
+# boot drivers, which the agent loads beside its loop once it serves (AgentService calls wait
+# for them; Health answers at once).
 set -euo pipefail
 
-# The modules the guest needs at boot (their dependencies are added by modprobe's resolver):
-# virtio transports (microvm: mmio, q35/pc: pci), console ports, block, net, vsock (and its
-# loopback, so the agent's vsock path can be tested without a host device), virtio-fs, overlay, ext4 (block storages),
-# and the other storage drivers' devices: virtio-scsi disks, virtio-9p, NVDIMMs (ACPI NFIT + pmem).
-BOOT_MODULES=(virtio_mmio virtio_pci virtio_console virtio_blk virtio_net vsock
-	vmw_vsock_virtio_transport vsock_loopback fuse virtiofs overlay ext4
+# The modules the guest needs at boot (their dependencies are added by modprobe's resolver).
+# Before the agent listens, what its API transport needs: virtio transports (microvm: mmio,
+# q35/pc: pci), console ports (virtio-serial), vsock.
+API_MODULES=(virtio_mmio virtio_pci virtio_console vsock vmw_vsock_virtio_transport)
+# Once it serves: block, net, vsock's loopback (so the agent's vsock path can be tested
+# without a host device), virtio-fs, overlay, ext4 (block storages), and the other storage
+# drivers' devices: virtio-scsi disks, virtio-9p, NVDIMMs (ACPI NFIT + pmem).
+BOOT_MODULES=(virtio_blk virtio_net vsock_loopback fuse virtiofs overlay ext4
 	virtio_scsi sd_mod 9pnet_virtio 9p nfit nd_pmem)
 # VFIO devices (vfio-pci pulls vfio, vfio-pci-core, vfio_virqfd, irqbypass).
 BOOT_MODULES+=(vfio_pci vfio_iommu_type1)
@@ -161,17 +166,19 @@ echo "$kver" >"$guest/kernel-version"
 # modprobe --show-depends prints "insmod PATH [params]" lines, dependencies first; builtins
 # print "builtin NAME" and need nothing.
 order=()
-declare -A seen=() on_demand=()
-for m in "${BOOT_MODULES[@]}" "${ON_DEMAND_MODULES[@]}"; do
+declare -A seen=() on_demand=() api=()
+for m in "${API_MODULES[@]}" "${BOOT_MODULES[@]}" "${ON_DEMAND_MODULES[@]}"; do
 	out=$(modprobe -d "$modroot" -S "$kver" --show-depends "$m" 2>&1) ||
 		die "module $m not found in $pkg: $out"
-	boot=1
+	boot=1 is_api=0
 	for od in "${ON_DEMAND_MODULES[@]}"; do [ "$od" = "$m" ] && boot=0; done
+	for am in "${API_MODULES[@]}"; do [ "$am" = "$m" ] && is_api=1; done
 	while read -r verb path _; do
 		[ "$verb" = insmod ] || continue
 		[ -n "${seen[$path]:-}" ] && continue
 		seen[$path]=1
 		[ "$boot" = 1 ] || on_demand[$path]=1
+		[ "$is_api" = 0 ] || api[$path]=1
 		order+=("$path")
 	done <<<"$out"
 done
@@ -196,6 +203,11 @@ while read -r ko; do
 	case $ko in '' | '#'*) continue ;; esac
 	insmod "$ko" || echo "init: insmod $ko failed" >&2
 done </etc/kata-agent/boot-modules
+while read -r ko; do
+	case $ko in '' | '#'*) continue ;; esac
+	insmod "$ko" || echo "init: insmod $ko failed" >&2
+done </etc/kata-agent/late-modules
+rm -f /etc/kata-agent/late-modules # loaded: the agent has nothing left to do
 exec /sbin/kata-agent
 INIT
 	chmod 0755 "$root/init"
@@ -203,12 +215,23 @@ else
 	install -m 0755 "$agent" "$root/init"
 fi
 
+# The boot baseline (tests/vm: boot_baseline): the same kernel and initramfs with a trivial
+# init that prints one line and powers off; the agent's readiness minus its time is the
+# agent's share of the boot.
+cat >"$root/sbin/boot-probe" <<'PROBE'
+#!/bin/sh
+echo KATA-BOOT-PROBE-UP
+exec poweroff -f
+PROBE
+chmod 0755 "$root/sbin/boot-probe"
+
 install -m 0755 "$busybox" "$root/bin/busybox"
 for applet in $("$busybox" --list); do
 	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
 
 : >"$root/etc/kata-agent/boot-modules"
+: >"$root/etc/kata-agent/late-modules"
 for path in "${order[@]}"; do
 	rel=${path#"$moddir/$kver/"}
 	[ "$rel" != "$path" ] || die "module path $path is outside $moddir/$kver"
@@ -222,8 +245,10 @@ for path in "${order[@]}"; do
 		;;
 	*) die "unsupported module file $rel" ;;
 	esac
+	list=late-modules
+	[ -z "${api[$path]:-}" ] || list=boot-modules
 	[ -n "${on_demand[$path]:-}" ] ||
-		echo "/lib/modules/$kver/${dst#"$root/lib/modules/$kver/"}" >>"$root/etc/kata-agent/boot-modules"
+		echo "/lib/modules/$kver/${dst#"$root/lib/modules/$kver/"}" >>"$root/etc/kata-agent/$list"
 done
 # A modules.dep for the copied subset, so modprobe works inside the guest too.
 for f in modules.order modules.builtin modules.builtin.modinfo; do

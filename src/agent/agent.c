@@ -244,6 +244,7 @@ int agent_start(struct agent *agent, agent_error_t **err)
 
 void agent_stop(struct agent *agent)
 {
+	agent_late_modules_stop(agent);
 	agent->server = rpc_server_free(agent->server);
 	agent->tracer = tracer_free(agent->tracer);
 	sandbox_release(&agent->sandbox);

@@ -20,6 +20,7 @@
 struct log_port;
 struct debug_console;
 struct tracer;
+struct spawn_job;
 
 struct agent {
 	struct agent_config cfg;
@@ -33,6 +34,7 @@ struct agent {
 	struct sandbox sandbox;
 	struct debug_console *console; /* agent.debug_console, or NULL */
 	struct tracer *tracer; /* agent.trace, or NULL */
+	struct spawn_job *late_modules; /* while the late boot modules load (late-modules.c) */
 	bool init_mode; /* we are PID 1 */
 	uint64_t start_ms;
 };
@@ -41,6 +43,9 @@ struct agent {
 int agent_start(struct agent *agent, agent_error_t **err);
 void agent_stop(struct agent *agent);
 
+/* late-modules.c: as PID 1, load INIT_LATE_MODULES beside the loop, AgentService held meanwhile. */
+void agent_late_modules_start(struct agent *agent);
+void agent_late_modules_stop(struct agent *agent);
 /* logsink.c: keep the logger's output flowing from the loop, never blocking. */
 int agent_logsink_attach(struct agent *agent, int fd, bool owned);
 /* logport.c: serve the log stream on a vsock port to one reader at a time. */

@@ -267,3 +267,13 @@ void log_write(enum log_level level, const char *subsystem, const struct log_fie
 		lg->on_pending(lg, lg->on_pending_data);
 	errno = saved_errno;
 }
+
+void log_lines(const char *subsystem, enum log_level level, const char *what, const char *lines)
+{
+	for (const char *p = lines; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		int len = nl ? (int)(nl - p) : (int)strlen(p);
+		log_write(level, subsystem, NULL, 0, "%s: %.*s", what, len, p);
+		p = nl ? nl + 1 : NULL;
+	}
+}

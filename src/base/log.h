@@ -69,6 +69,10 @@ bool log_enabled(enum log_level level);
 void log_write(enum log_level level, const char *subsystem, const struct log_field *fields,
 	       size_t n_fields, const char *fmt, ...) _printf_(5, 6);
 
+/* One record per line of `lines` (a text of \n-separated lines; NULL or "" logs nothing),
+ * each "what: line". */
+void log_lines(const char *subsystem, enum log_level level, const char *what, const char *lines);
+
 #define LOG_FIELDS(...)                          \
 	(const struct log_field[]){__VA_ARGS__}, \
 		ARRAY_SIZE(((const struct log_field[]){__VA_ARGS__}))

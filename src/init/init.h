@@ -12,8 +12,11 @@
 
 #include "base/error.h"
 
-/* The guest's boot modules: one .ko path per line, loaded in order (built by tools/mkinitrd.sh). */
+/* What the API transport needs (virtio transports, console ports, vsock): one .ko path per
+ * line, in dependency order, loaded before the agent listens (built by tools/mkinitrd.sh). */
 #define INIT_BOOT_MODULES "/etc/kata-agent/boot-modules"
+/* The rest of the guest's drivers, loaded once the agent serves (src/agent/late-modules.c). */
+#define INIT_LATE_MODULES "/etc/kata-agent/late-modules"
 
 /*
  * Before the configuration is read: /proc, /sys, /dev (devtmpfs), /dev/shm,

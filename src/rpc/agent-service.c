@@ -74,4 +74,5 @@ void agent_service_init(struct rpc_service *svc, struct sandbox *sb)
 	svc->methods = agent_methods;
 	svc->n_methods = ARRAY_SIZE(agent_methods);
 	svc->ctx = sb;
+	svc->gated = true; /* held while the guest finishes booting (src/agent/late-modules.c) */
 }

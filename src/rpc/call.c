@@ -297,6 +297,30 @@ static bool stream_in_use(const struct rpc_conn *c, uint32_t sid)
 	return false;
 }
 
+/* The call's deadline, from its timeout_nano, once it is left open. */
+static void call_arm_deadline(struct rpc_call *call)
+{
+	struct rpc_server *srv = call->conn->srv;
+	if (call->timeout_nano > 0 && !call->deadline) {
+		uint64_t ms = (uint64_t)(call->timeout_nano + 999999) / 1000000;
+		call->deadline = loop_timer_add(srv->loop, loop_now_ms() + ms, call_deadline, call);
+	}
+}
+
+/* Runs the method's handler; a call it leaves open gets its deadline. */
+static void call_dispatch(struct rpc_call *call)
+{
+	struct rpc_conn *c = call->conn;
+	c->dispatching = call;
+	c->dispatch_answered = false;
+	call->method->fn(call, call->req, call->svc_ctx);
+	c->dispatching = NULL;
+	if (!c->dispatch_answered)
+		call_arm_deadline(call);
+}
+
+static void call_hold(struct rpc_call *call);
+
 void call_handle_request(struct rpc_conn *c, const struct ttrpc_header *h, const uint8_t *payload)
 {
 	struct rpc_server *srv = c->srv;
@@ -375,6 +399,7 @@ void call_handle_request(struct rpc_conn *c, const struct ttrpc_header *h, const
 	call->stream_id = h->stream_id;
 	call->method = m;
 	call->svc = svc->desc;
+	call->svc_ctx = svc->ctx;
 	call->req = req;
 	call->envelope = env;
 	call->timeout_nano = env->timeout_nano;
@@ -392,14 +417,59 @@ void call_handle_request(struct rpc_conn *c, const struct ttrpc_header *h, const
 	log_write(m->quiet ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, "rpc",
 		  LOG_FIELDS({"method", m->name}), "rpc call from shim to agent: %s", m->name);
 
-	c->dispatching = call;
-	c->dispatch_answered = false;
-	m->fn(call, req, svc->ctx);
-	c->dispatching = NULL;
+	if (svc->gated && srv->gate_closed) {
+		call_hold(call);
+		call_arm_deadline(call);
+		return;
+	}
+	call_dispatch(call);
+}
 
-	bool still_open = !c->dispatch_answered;
-	if (still_open && call->timeout_nano > 0 && !call->deadline) {
-		uint64_t ms = (uint64_t)(call->timeout_nano + 999999) / 1000000;
-		call->deadline = loop_timer_add(srv->loop, loop_now_ms() + ms, call_deadline, call);
+/* A held call's client left or its deadline passed: it leaves the queue. */
+static void call_unhold(struct rpc_call *call, void *data)
+{
+	struct rpc_server *srv = call->conn->srv;
+	(void)data;
+	if (call->held_prev)
+		call->held_prev->held_next = call->held_next;
+	else
+		srv->held_head = call->held_next;
+	if (call->held_next)
+		call->held_next->held_prev = call->held_prev;
+	else
+		srv->held_tail = call->held_prev;
+	call->held_prev = call->held_next = NULL;
+}
+
+static void call_hold(struct rpc_call *call)
+{
+	struct rpc_server *srv = call->conn->srv;
+	call->held_prev = srv->held_tail;
+	call->held_next = NULL;
+	if (srv->held_tail)
+		srv->held_tail->held_next = call;
+	else
+		srv->held_head = call;
+	srv->held_tail = call;
+	rpc_call_set_cancel(call, call_unhold, NULL);
+}
+
+void rpc_server_set_gate(struct rpc_server *srv, bool closed)
+{
+	srv->gate_closed = closed;
+	while (!srv->gate_closed && srv->held_head) {
+		struct rpc_call *call = srv->held_head;
+		struct rpc_conn *c = call->conn;
+		call_unhold(call, NULL);
+		call->cancel = NULL;
+		call->cancel_data = NULL;
+		/* Outside the connection's own handler: a failed write closes it afterwards. */
+		c->busy++;
+		call_dispatch(call);
+		c->busy--;
+		if (c->closing) {
+			c->closing = false;
+			conn_close(c);
+		}
 	}
 }

@@ -40,6 +40,8 @@ struct rpc_call {
 	uint32_t stream_id;
 	const struct rpc_method *method;
 	const ProtobufCServiceDescriptor *svc;
+	void *svc_ctx;
+	struct rpc_call *held_prev, *held_next; /* while held at the server's gate */
 	ProtobufCMessage *req;
 	Ttrpc__Request *envelope;
 	int64_t timeout_nano;
@@ -59,6 +61,8 @@ struct rpc_server {
 	size_t n_services;
 	struct rpc_stats stats;
 	struct tracer *tracer; /* agent.trace, or NULL */
+	bool gate_closed; /* rpc_server_set_gate */
+	struct rpc_call *held_head, *held_tail; /* calls waiting for the gate, oldest first */
 };
 
 /* server.c */

@@ -38,6 +38,7 @@ struct rpc_service {
 	const struct rpc_method *methods; /* by name; methods missing here are unimplemented */
 	size_t n_methods;
 	void *ctx;
+	bool gated; /* calls wait while the server's gate is closed (rpc_server_set_gate) */
 };
 
 /* Bounds on what one client can make the agent hold. */
@@ -56,6 +57,13 @@ struct rpc_stats {
 int rpc_server_new(struct loop *l, struct rpc_server **ret);
 struct rpc_server *rpc_server_free(struct rpc_server *srv);
 int rpc_server_add_service(struct rpc_server *srv, const struct rpc_service *svc);
+/*
+ * While the gate is closed, calls to gated services are held (still subject to their
+ * deadline and to their client leaving); opening it dispatches them in arrival order.
+ * The agent closes it while the guest finishes booting (late kernel modules), so that
+ * Health answers at once and no AgentService call runs before the guest can serve it.
+ */
+void rpc_server_set_gate(struct rpc_server *srv, bool closed);
 /* Serves connections accepted on a listening stream socket (owned from now on). */
 int rpc_server_add_listener(struct rpc_server *srv, int listen_fd, agent_error_t **err);
 /* Serves one long-lived byte stream that never ends (a virtio-serial port; owned). */

@@ -23,7 +23,7 @@ BOOT_TIMEOUT=90     # s, QEMU start to the first good Check
 POWEROFF_TIMEOUT=30 # s, DestroySandbox to QEMU's exit
 CID=c1              # the container
 
-STEPS=(boot check debug_console create_sandbox create_container start_container read_output
+STEPS=(boot_baseline boot check debug_console create_sandbox create_container start_container read_output
 	exec_process exec_namespaces exec_cgroup hotplug_disk hotplug_never vfio_hotplug storage_scsi
 	device_scsi storage_scsi_boot storage_9p storage_nvdimm storage_virtiofs kernel_module
 	sandbox_hotplug resize_volume add_swap nic_hotplug create_filesystem signal_kill remove_container destroy_sandbox poweroff console_clean)
@@ -153,6 +153,36 @@ step_boot() {
 	done
 	cat "$W/qemu.log" >&2
 	fail "QEMU did not create $SOCK"
+}
+
+# The same kernel and initramfs under the same machine, with /sbin/boot-probe as init (it
+# prints a line and powers off): the boot the agent cannot make faster, for the summary.
+step_boot_baseline() {
+	local accel cpu=max khz append m=microvm,accel= extra=(-global virtio-mmio.force-legacy=false)
+	accel=$(pick_accel)
+	[ "$accel" = kvm ] && cpu=host
+	khz=$(host_khz)
+	[ "$MACHINE" = q35 ] && m=q35,accel= extra=()
+	append="console=ttyS0 panic=-1 quiet rdinit=/sbin/boot-probe"
+	[ -n "$khz" ] && append+=" tsc_early_khz=$khz"
+	local t0 log=$W/baseline.log
+	t0=$(now_ms)
+	timeout 60 qemu-system-x86_64 -M "$m$accel" "${extra[@]}" -cpu "$cpu" -m "${VM_MEM:-512M}" -smp 1 \
+		-nodefaults -no-user-config -display none -no-reboot -serial "file:$log" \
+		-kernel "$GUEST/vmlinux" -initrd "$GUEST/initrd.cpio" -append "$append" \
+		>"$W/baseline-qemu.log" 2>&1 &
+	local pid=$!
+	while kill -0 $pid 2>/dev/null; do
+		if [ -z "${BASE_MS:-}" ] && grep -q KATA-BOOT-PROBE-UP "$log" 2>/dev/null; then
+			BASE_MS=$(since "$t0")
+		fi
+		sleep 0.02
+	done
+	wait $pid
+	[ -n "${BASE_MS:-}" ] || grep -q KATA-BOOT-PROBE-UP "$log" ||
+		fail "the trivial init printed nothing: $(tail -n 5 "$log" "$W/baseline-qemu.log")" || return 1
+	[ -n "${BASE_MS:-}" ] || BASE_MS=$(since "$t0")
+	say "  QEMU start to the trivial init's line: $(ms_to_s "$BASE_MS") s"
 }
 
 qemu_alive() { kill -0 "$QEMU_PID" 2>/dev/null; }
@@ -515,7 +545,17 @@ for s in "${STEPS[@]}"; do
 	fi
 done
 [ -z "${READY_MS:-}" ] || say "boot: QEMU start to the agent's readiness line $(ms_to_s "$READY_MS") s"
+agent_clock=$(grep -o '"msg":"agent ready after [0-9]* ms"' "$CONSOLE" 2>/dev/null | head -n1 | grep -o '[0-9]*')
+late_clock=$(grep -o '"msg":"late modules loaded [0-9]* ms after start"' "$CONSOLE" 2>/dev/null | head -n1 | grep -o '[0-9]*')
+[ -z "$agent_clock" ] || say "boot: the agent's own clock: serving after $agent_clock ms${late_clock:+, late modules loaded after $late_clock ms}"
 [ -z "${BOOT_MS:-}" ] || say "boot: QEMU start to first good Check $(ms_to_s "$BOOT_MS") s"
+[ -z "${BASE_MS:-}" ] || say "boot: QEMU start to a trivial init's first line $(ms_to_s "$BASE_MS") s (same kernel and initramfs)"
+if [ -n "${BASE_MS:-}" ] && [ -n "${READY_MS:-}" ]; then
+	share=$((READY_MS - BASE_MS))
+	sign=
+	[ "$share" -ge 0 ] || sign=- share=$((-share))
+	say "boot: the agent's share (readiness line minus the trivial init's) $sign$(ms_to_s "$share") s"
+fi
 if [ "$RESULT" != PASS ]; then
 	echo
 	say "console log tail ($CONSOLE):"
