@@ -2,10 +2,13 @@
 /* The mem-agent: parsers and decisions on /proc texts, and rounds on a real loop. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -307,7 +310,7 @@ static void run_until(struct env *e, int *counter, int want, unsigned ms)
 		loop_run_once(e->l, 50);
 }
 
-TEST_TIMEOUT(rounds_compact_at_once_then_every_period, 20)
+static void rounds_compact_at_once_then_every_period(void)
 {
 	struct env e;
 	struct memagent *ma = NULL;
@@ -349,7 +352,7 @@ TEST_TIMEOUT(rounds_compact_at_once_then_every_period, 20)
 	teardown(&e);
 }
 
-TEST_TIMEOUT(a_compaction_that_hangs_is_killed_at_compact_sec_max, 20)
+static void a_compaction_that_hangs_is_killed_at_compact_sec_max(void)
 {
 	struct env e;
 	struct memagent *ma = NULL;
@@ -370,6 +373,59 @@ TEST_TIMEOUT(a_compaction_that_hangs_is_killed_at_compact_sec_max, 20)
 	ASSERT_TRUE(loop_now_ms() - t0 >= 900);
 	ma = memagent_free(ma);
 	teardown(&e);
+}
+
+TEST_TIMEOUT(rounds_compact_at_once_then_every_period, 20)
+{
+	rounds_compact_at_once_then_every_period();
+}
+
+TEST_TIMEOUT(a_compaction_that_hangs_is_killed_at_compact_sec_max, 20)
+{
+	a_compaction_that_hangs_is_killed_at_compact_sec_max();
+}
+
+/*
+ * Runs fn in a child whose CLOCK_MONOTONIC reads about 5 s, as in a guest
+ * booted a moment ago (the agent starts there): a new time namespace.
+ */
+static void on_a_young_clock(void (*fn)(void))
+{
+	struct timespec ts;
+	char offs[64];
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec <= 10)
+		SKIP("the clock is young already");
+	if (unshare(CLONE_NEWTIME) < 0)
+		SKIP("no time namespace: %s", strerror(errno));
+	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	ASSERT_TRUE(fd >= 0);
+	int n = snprintf(offs, sizeof(offs), "monotonic %lld 0\n", -(long long)(ts.tv_sec - 5));
+	ASSERT_EQ(write(fd, offs, n), n);
+	close(fd);
+	pid_t p = fork();
+	ASSERT_TRUE(p >= 0);
+	if (p == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ts.tv_sec > 10)
+			FAIL("the time namespace did not take: %lld s", (long long)ts.tv_sec);
+		fn();
+		exit(0);
+	}
+	int st;
+	ASSERT_EQ(waitpid(p, &st, 0), p);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+TEST_TIMEOUT(rounds_compact_at_once_on_a_young_clock, 20)
+{
+	on_a_young_clock(rounds_compact_at_once_then_every_period);
+}
+
+TEST_TIMEOUT(a_hanging_compaction_is_killed_on_a_young_clock, 20)
+{
+	on_a_young_clock(a_compaction_that_hangs_is_killed_at_compact_sec_max);
 }
 
 TEST(no_psi_no_mem_agent)
