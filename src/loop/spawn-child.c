@@ -18,8 +18,7 @@ static _noreturn_ void child_run(const struct spawn_what *w, int in, int out, in
 	in = fcntl(in, F_DUPFD_CLOEXEC, 3);
 	out = fcntl(out, F_DUPFD_CLOEXEC, 3);
 	err = fcntl(err, F_DUPFD_CLOEXEC, 3);
-	if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
-	    dup2(err, 2) < 0)
+	if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		goto fail;
 	if (w->fn)
 		_exit(w->fn(w->arg) == 0 ? 0 : 1);

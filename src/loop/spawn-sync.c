@@ -47,7 +47,8 @@ static ssize_t write_nosigpipe(int fd, const void *buf, size_t n)
 	return w;
 }
 
-/* Feeds the input while the child runs; returns when it is all written, refused, or past the deadline. */
+/* Feeds the input while the child runs; returns when it is all written, refused, or past the
+ * deadline. */
 static void feed(struct spawn_ends *e, const char *data, size_t len, uint64_t deadline)
 {
 	size_t off = 0;
@@ -62,7 +63,8 @@ static void feed(struct spawn_ends *e, const char *data, size_t len, uint64_t de
 			uint64_t now = loop_now_ms();
 			if (now >= deadline)
 				return;
-			timeout = (int)MIN(deadline - now, (uint64_t)(timeout < 0 ? 1 << 30 : timeout));
+			timeout = (int)MIN(deadline - now,
+					   (uint64_t)(timeout < 0 ? 1 << 30 : timeout));
 		}
 		int pr = poll(fds, e->pidfd >= 0 ? 2 : 1, timeout);
 		if (pr < 0 && errno != EINTR)
