@@ -12,6 +12,7 @@
 #include <termios.h>
 
 #include "base/log.h"
+#include "loop/fork.h"
 
 #define RELAY_BUF 4096
 #define RESTART_DELAY_MS 1000
@@ -46,21 +47,20 @@ const char *debug_console_shell(void)
 	return NULL;
 }
 
-/* The shell on `tty_fd` as its controlling terminal; returns its pid or -errno. */
-static pid_t spawn_shell(int tty_fd)
+/*
+ * The shell on `tty_fd` as its controlling terminal, claimed by THE reaper
+ * (loop_fork: it keeps only that fd, default signals); returns its pid or -errno.
+ */
+static pid_t spawn_shell(struct debug_console *c, int tty_fd)
 {
 	const char *sh = debug_console_shell();
 	pid_t pid;
 
 	if (!sh)
 		return -ENOENT;
-	pid = fork();
+	pid = loop_fork(c->reaper, &tty_fd, 1, 0, NULL, NULL);
 	if (pid != 0)
-		return pid < 0 ? -errno : pid;
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
+		return pid;
 	setsid();
 	if (dup2(tty_fd, 0) < 0 || dup2(tty_fd, 1) < 0 || dup2(tty_fd, 2) < 0)
 		_exit(126);
@@ -102,7 +102,7 @@ static void tty_start(struct debug_console *c)
 			  strerror(errno));
 		return;
 	}
-	pid = spawn_shell(fd);
+	pid = spawn_shell(c, fd);
 	close(fd);
 	if (pid == -ENOENT) {
 		log_error("console", "debug console: no shell (looked for devkit-sh, bash, sh)");
@@ -147,8 +147,8 @@ int debug_console_start_tty(struct loop *l, struct reaper *r, const char *tty_pa
 static void session_end(struct debug_console *c)
 {
 	if (c->shell > 0) {
+		reaper_kill(c->reaper, c->shell, SIGKILL);
 		reaper_unwatch(c->reaper, c->shell);
-		kill(c->shell, SIGKILL);
 		c->shell = 0;
 	}
 	c->sock_io = loop_io_del(c->loop, c->sock_io);
@@ -253,7 +253,7 @@ static void on_accept(struct loop_io *io, int fd, uint32_t events, void *data)
 		log_error("console", "debug console: no pty: %s", strerror(errno));
 		goto fail;
 	}
-	pid = spawn_shell(slave);
+	pid = spawn_shell(c, slave);
 	close(slave);
 	if (pid < 0) {
 		log_error("console", "debug console: cannot start a shell: %s",
@@ -306,8 +306,8 @@ struct debug_console *debug_console_stop(struct debug_console *c)
 		return NULL;
 	c->restart = loop_timer_cancel(c->loop, c->restart);
 	if (c->tty_path && c->shell > 0) {
+		reaper_kill(c->reaper, c->shell, SIGKILL);
 		reaper_unwatch(c->reaper, c->shell);
-		kill(c->shell, SIGKILL);
 		c->shell = 0;
 	}
 	session_end(c);

@@ -22,6 +22,7 @@
 #include "base/message.h"
 #include "device/devmatch.h"
 #include "init/kmod.h"
+#include "loop/fork.h"
 #include "sandbox/devwait.h"
 #include "storage/mkfs.h"
 
@@ -40,6 +41,10 @@ static int bind_file(const char *src, const char *dst, agent_error_t **err)
 	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
 		return agent_error_setsys(err, errno, "binding %s on %s", src, dst);
 	return 0;
+}
+
+static void ignore_exit(pid_t pid, int status, void *data)
+{
 }
 
 /*
@@ -64,7 +69,8 @@ static int make_shared_namespaces(struct sandbox *sb, const char *hostname, agen
 		close(ready[1]);
 		return r;
 	}
-	pid = fork();
+	const int keep[] = {ready[1], hold[0]};
+	pid = loop_fork(sb->reaper, keep, ARRAY_SIZE(keep), 0, NULL, err);
 	if (pid == 0) {
 		char ok = 1;
 
@@ -83,9 +89,11 @@ static int make_shared_namespaces(struct sandbox *sb, const char *hostname, agen
 	close(ready[1]);
 	close(hold[0]);
 	if (pid < 0) {
-		r = agent_error_setsys(err, errno, "fork");
+		r = agent_error_wrap(err, "creating the shared IPC and UTS namespaces");
 		goto out;
 	}
+	/* Its exit means nothing: collected, not kept. */
+	reaper_watch(sb->reaper, pid, ignore_exit, NULL);
 	if (read(ready[0], &c, 1) != 1 || c != 1) {
 		r = agent_error_set(err, EIO, "creating the shared IPC and UTS namespaces failed");
 		goto out;
