@@ -127,7 +127,8 @@ TEST_TIMEOUT(parked_child_holds_no_other_pipes, 60)
 	agent_error_t *err = NULL;
 	int rr = ttrpc_client_recv(e.c, sid, 5000, &r, &err);
 	if (rr == -ETIMEDOUT)
-		FAIL("WaitProcess on pa still waits after CloseStdin: the parked pb holds its stdin");
+		FAIL("WaitProcess on pa still waits after CloseStdin: the parked pb holds its "
+		     "stdin");
 	ASSERT_EQ(rr, 0);
 	ASSERT_EQ(r.code, 0);
 	ASSERT_TRUE(itest_now_s() - t0 < 5);
@@ -171,8 +172,8 @@ TEST_TIMEOUT(exec_without_mount_ns_stays_in_rootfs, 60)
 	spec->n_mounts = 0;
 	create_start(&e, "nm", spec);
 
-	const char *rd[] = {"read-file", "/run/agent-only-secret", "--", "read-file",
-			    "/etc/rootfs-only", NULL};
+	const char *rd[] = {"read-file", "/run/agent-only-secret", "--",
+			    "read-file", "/etc/rootfs-only",	   NULL};
 	Grpc__Process *p = ctr_process_new(rd);
 	free(p->args[0]);
 	p->args[0] = strdup(prog);
