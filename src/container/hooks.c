@@ -2,36 +2,28 @@
 /*
  * OCI hooks. The state JSON uses the base JSON string escaper (RFC 8259 rules;
  * bytes that are not valid UTF-8 become U+FFFD, so the output is always valid
- * JSON). A hook runs as a direct child: stdin is a pipe carrying
- * the state, stdout/stderr go to /dev/null, the environment is the hook's env
- * only. The parent feeds the pipe without blocking and waits for that one pid
- * (pidfd when the kernel has it, else short WNOHANG polls) until the deadline.
+ * JSON). A hook runs as a direct child through the loop's spawn (loop/spawn.h,
+ * forked by loop_fork): stdin is a pipe carrying the state, stdout/stderr go to
+ * /dev/null, the environment is the hook's env only, every other fd is closed.
+ * The asynchronous runner chains the hooks on the loop (THE reaper gets their
+ * exits); the blocking one (hook_run) waits for its own child only.
  */
 #include "container/hooks.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "base/message.h"
 #include "base/strbuf.h"
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
+#include "loop/spawn.h"
 
 #define HOOK_DEFAULT_TIMEOUT_S 10
 #define HOOK_MAX_TIMEOUT_S (24 * 3600)
-#define HOOK_POLL_MS 10 /* without a pidfd: how often to look for the exit */
 
 /* --- the state JSON ---------------------------------------------------------------------- */
 
@@ -65,242 +57,86 @@ char *oci_state_json(const char *id, const char *status, pid_t pid, const char *
 	return strbuf_steal(&sb);
 }
 
-/* --- running one hook -------------------------------------------------------------------- */
+/* --- one hook: its command and its verdict ------------------------------------------------ */
 
-static _noreturn_ void hook_child(int in_fd, int null_fd, int err_fd, const char *path,
-				  char *const argv[], char *const envp[])
+struct hook_cmd {
+	struct spawn_cmd cmd;
+	char **argv, **envp;
+	int64_t timeout_s;
+};
+
+static void hook_cmd_release(struct hook_cmd *hc)
 {
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
-	sigset_t none;
-	int e;
-
-	/* The agent blocks and ignores signals for its loop: the hook gets a clean slate. */
-	for (int s = 1; s < NSIG; s++)
-		sigaction(s, &dfl, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-
-	/* Move everything above 2 first, so the dup2 below never clobbers a source. */
-	int in = fcntl(in_fd, F_DUPFD_CLOEXEC, 3);
-	int nul = fcntl(null_fd, F_DUPFD_CLOEXEC, 3);
-	int ef = fcntl(err_fd, F_DUPFD_CLOEXEC, 3);
-	if (ef < 0)
-		_exit(127);
-	if (in < 0 || nul < 0 || dup2(in, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0)
-		goto fail;
-	execve(path, argv, envp);
-fail:
-	e = errno;
-	if (write(ef, &e, sizeof(e)) < 0) {
-		/* nothing more to report with */
-	}
-	_exit(127);
+	free(hc->argv);
+	free(hc->envp);
+	hc->argv = hc->envp = NULL;
 }
 
-/* write() that turns a closed reader into EPIPE without a SIGPIPE reaching the process. */
-static ssize_t write_nosigpipe(int fd, const void *buf, size_t n)
+/* Everything the child needs, ready before the fork: it only dup2s and execs. */
+static int hook_cmd_prepare(const Grpc__Hook *h, struct hook_cmd *hc, agent_error_t **err)
 {
-	sigset_t pipe_set, old, pending;
-	struct timespec zero = {0, 0};
-	bool was_pending;
-	ssize_t w;
-	int saved;
-
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	sigpending(&pending);
-	was_pending = sigismember(&pending, SIGPIPE) == 1;
-	sigprocmask(SIG_BLOCK, &pipe_set, &old);
-	w = write(fd, buf, n);
-	saved = errno;
-	/* Consume only the SIGPIPE this write raised, never one that was already there. */
-	if (w < 0 && saved == EPIPE && !was_pending)
-		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
-			;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	errno = saved;
-	return w;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* waitpid(pid) that retries EINTR. */
-static pid_t wait_pid(pid_t pid, int *status, int flags)
-{
-	pid_t r;
-	do
-		r = waitpid(pid, status, flags);
-	while (r < 0 && errno == EINTR);
-	return r;
-}
-
-/*
- * Feeds the state and waits for the exit until the deadline. Returns 0 with
- * *status set, -ETIMEDOUT, or -errno when the wait itself failed.
- */
-static int feed_and_wait(pid_t pid, int in_w, const char *data, size_t len, int64_t deadline,
-			 int *status)
-{
-	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	size_t off = 0;
-	bool writing = in_w >= 0;
-
-	if (writing && fcntl(in_w, F_SETFL, O_NONBLOCK) < 0)
-		return -errno;
-	for (;;) {
-		struct pollfd fds[2];
-		nfds_t n = 0;
-		int pidfd_idx = -1, in_idx = -1;
-
-		if (writing && off == len) {
-			in_w = safe_close(in_w);
-			writing = false;
-		}
-		if (pidfd < 0) {
-			/* Without a pidfd, look at the exit status on every round. */
-			pid_t r = wait_pid(pid, status, WNOHANG);
-			if (r == pid)
-				break;
-			if (r < 0) {
-				safe_close(in_w);
-				return -errno;
-			}
-		}
-		int64_t left = deadline - now_ms();
-		if (left <= 0) {
-			safe_close(in_w);
-			return -ETIMEDOUT;
-		}
-		if (pidfd >= 0) {
-			fds[n] = (struct pollfd){.fd = pidfd, .events = POLLIN};
-			pidfd_idx = (int)n++;
-		}
-		if (writing) {
-			fds[n] = (struct pollfd){.fd = in_w, .events = POLLOUT};
-			in_idx = (int)n++;
-		}
-		int timeout = (int)MIN(left, pidfd >= 0 ? left : HOOK_POLL_MS);
-		int pr = n ? poll(fds, n, timeout) : poll(NULL, 0, timeout);
-		if (pr < 0 && errno != EINTR) {
-			safe_close(in_w);
-			return -errno;
-		}
-		if (pr <= 0)
-			continue;
-		if (in_idx >= 0 && fds[in_idx].revents) {
-			ssize_t w = write_nosigpipe(in_w, data + off, len - off);
-			if (w > 0)
-				off += (size_t)w;
-			else if (w < 0 && errno != EAGAIN && errno != EINTR)
-				off = len; /* the hook closed its stdin: stop feeding it */
-		}
-		if (pidfd_idx >= 0 && fds[pidfd_idx].revents) {
-			pid_t r = wait_pid(pid, status, WNOHANG);
-			if (r == pid)
-				break;
-			if (r < 0) {
-				safe_close(in_w);
-				return -errno;
-			}
-		}
-	}
-	safe_close(in_w);
-	return 0;
-}
-
-static void strvp_free(char ***v)
-{
-	free(*v);
-}
-
-int hook_run(const Grpc__Hook *h, const char *state_json, agent_error_t **err)
-{
-	_cleanup_(strvp_free) char **argv = NULL;
-	_cleanup_(strvp_free) char **envp = NULL;
-	_cleanup_close_ int null_fd = -1;
-	_cleanup_close_ int err_r = -1;
-	int in[2] = {-1, -1}, errp[2] = {-1, -1};
-	int status = 0, r;
-
-	if (!h || !h->path[0])
+	memset(hc, 0, sizeof(*hc));
+	if (!h || !h->path || !h->path[0])
 		return agent_error_set(err, EINVAL, "hook: missing path");
 	const char *path = h->path;
 	if (path[0] != '/')
 		return agent_error_set(err, EINVAL, "hook %s: path is not absolute", path);
-
-	/* Everything the child needs is ready before fork: it only dup2s and execs. */
-	argv = calloc(h->n_args + 2, sizeof(*argv));
-	envp = calloc(h->n_env + 1, sizeof(*envp));
-	if (!argv || !envp)
+	hc->argv = calloc(h->n_args + 2, sizeof(*hc->argv));
+	hc->envp = calloc(h->n_env + 1, sizeof(*hc->envp));
+	if (!hc->argv || !hc->envp) {
+		hook_cmd_release(hc);
 		return agent_error_set(err, ENOMEM, "hook %s: out of memory", path);
+	}
 	if (h->n_args > 0)
-		memcpy(argv, h->args, h->n_args * sizeof(*argv));
+		memcpy(hc->argv, h->args, h->n_args * sizeof(*hc->argv));
 	else
-		argv[0] = (char *)path;
+		hc->argv[0] = (char *)path;
 	if (h->n_env > 0)
-		memcpy(envp, h->env, h->n_env * sizeof(*envp));
-
-	int64_t timeout_s = h->timeout > 0 ? h->timeout : HOOK_DEFAULT_TIMEOUT_S;
-	timeout_s = MIN(timeout_s, (int64_t)HOOK_MAX_TIMEOUT_S);
-
-	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null_fd < 0)
-		return agent_error_setsys(err, errno, "hook %s: open /dev/null", path);
-	if (pipe2(in, O_CLOEXEC) < 0)
-		return agent_error_setsys(err, errno, "hook %s: pipe", path);
-	if (pipe2(errp, O_CLOEXEC) < 0) {
-		r = errno;
-		safe_close(in[0]);
-		safe_close(in[1]);
-		return agent_error_setsys(err, r, "hook %s: pipe", path);
-	}
-	err_r = errp[0];
-
-	int64_t deadline = now_ms() + timeout_s * 1000;
-	pid_t pid = fork();
-	if (pid < 0) {
-		r = errno;
-		safe_close(in[0]);
-		safe_close(in[1]);
-		safe_close(errp[1]);
-		return agent_error_setsys(err, r, "hook %s: fork", path);
-	}
-	if (pid == 0) {
-		safe_close(in[1]);
-		hook_child(in[0], null_fd, errp[1], path, argv, envp);
-	}
-	safe_close(in[0]);
-	safe_close(errp[1]);
-
-	const char *data = state_json ? state_json : "";
-	r = feed_and_wait(pid, in[1], data, strlen(data), deadline, &status);
-	if (r == -ETIMEDOUT) {
-		kill(pid, SIGKILL);
-		wait_pid(pid, NULL, 0);
-		return agent_error_set(err, ETIMEDOUT, "hook %s: timed out after %llds, killed",
-				       path, (long long)timeout_s);
-	}
-	if (r < 0) {
-		kill(pid, SIGKILL);
-		wait_pid(pid, NULL, 0);
-		return agent_error_setsys(err, -r, "hook %s: waiting for it", path);
-	}
-
-	int exec_errno = 0;
-	if (read(err_r, &exec_errno, sizeof(exec_errno)) == (ssize_t)sizeof(exec_errno))
-		return agent_error_setsys(err, exec_errno, "hook %s: exec", path);
-	if (WIFSIGNALED(status))
-		return agent_error_set(err, EIO, "hook %s: killed by signal %d", path,
-				       WTERMSIG(status));
-	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		return agent_error_set(err, EIO, "hook %s: exited with status %d", path,
-				       WEXITSTATUS(status));
+		memcpy(hc->envp, h->env, h->n_env * sizeof(*hc->envp));
+	hc->timeout_s = h->timeout > 0 ? h->timeout : HOOK_DEFAULT_TIMEOUT_S;
+	hc->timeout_s = MIN(hc->timeout_s, (int64_t)HOOK_MAX_TIMEOUT_S);
+	hc->cmd = (struct spawn_cmd){
+		.path = path, .argv = hc->argv, .envp = hc->envp, .discard_output = true};
 	return 0;
+}
+
+static int hook_verdict(const struct hook_cmd *hc, const struct spawn_result *res,
+			agent_error_t **err)
+{
+	const char *path = hc->cmd.path;
+
+	if (res->timed_out)
+		return agent_error_set(err, ETIMEDOUT, "hook %s: timed out after %llds, killed",
+				       path, (long long)hc->timeout_s);
+	if (res->exec_errno)
+		return agent_error_setsys(err, res->exec_errno, "hook %s: exec", path);
+	if (WIFSIGNALED(res->status))
+		return agent_error_set(err, EIO, "hook %s: killed by signal %d", path,
+				       WTERMSIG(res->status));
+	if (WIFEXITED(res->status) && WEXITSTATUS(res->status) != 0)
+		return agent_error_set(err, EIO, "hook %s: exited with status %d", path,
+				       WEXITSTATUS(res->status));
+	return 0;
+}
+
+/* --- blocking ------------------------------------------------------------------------------ */
+
+int hook_run(const Grpc__Hook *h, const char *state_json, agent_error_t **err)
+{
+	struct hook_cmd hc;
+	struct spawn_result res;
+	const char *data = state_json ? state_json : "";
+
+	int r = hook_cmd_prepare(h, &hc, err);
+	if (r < 0)
+		return r;
+	r = spawn_exec_sync(&hc.cmd, data, strlen(data), (uint64_t)hc.timeout_s * 1000, &res, err);
+	if (r >= 0)
+		r = hook_verdict(&hc, &res, err);
+	else
+		agent_error_wrap(err, "hook %s", hc.cmd.path);
+	hook_cmd_release(&hc);
+	return r;
 }
 
 void hooks_run_each(Grpc__Hook *const *hooks, size_t n, const char *state_json, hook_fail_fn fail,
@@ -313,4 +149,146 @@ void hooks_run_each(Grpc__Hook *const *hooks, size_t n, const char *state_json, 
 			fail(err, data);
 		agent_error_free(err);
 	}
+}
+
+/* --- on the loop --------------------------------------------------------------------------- */
+
+struct hooks_job {
+	struct loop *loop;
+	struct reaper *reaper;
+	Grpc__Hook **hooks; /* copies: the caller's spec may go before the job ends */
+	size_t n, next;
+	char *state;
+	enum hooks_policy policy;
+	hook_fail_fn fail;
+	hooks_done_fn done;
+	void *data;
+	struct hook_cmd cur_cmd;
+	struct spawn_job *cur;
+	struct loop_timer *kick;
+};
+
+static void job_free(struct hooks_job *j)
+{
+	j->kick = loop_timer_cancel(j->loop, j->kick);
+	hook_cmd_release(&j->cur_cmd);
+	for (size_t i = 0; i < j->n; i++)
+		if (j->hooks[i])
+			grpc__hook__free_unpacked(j->hooks[i], NULL);
+	free(j->hooks);
+	free(j->state);
+	free(j);
+}
+
+static void finish(struct hooks_job *j, int r, agent_error_t *err)
+{
+	j->done(r, err, j->data);
+	agent_error_free(err);
+	job_free(j);
+}
+
+static void step(struct hooks_job *j);
+
+/* A hook failed: reported; the end of the job when the kind stops at the first failure. */
+static bool failed(struct hooks_job *j, int r, agent_error_t *err)
+{
+	if (j->fail)
+		j->fail(err, j->data);
+	if (j->policy == HOOKS_STOP_AT_FIRST_FAILURE) {
+		finish(j, r, err);
+		return true;
+	}
+	agent_error_free(err);
+	return false;
+}
+
+static void on_hook_done(const struct spawn_result *res, void *data)
+{
+	struct hooks_job *j = data;
+	agent_error_t *err = NULL;
+
+	j->cur = NULL;
+	int r = hook_verdict(&j->cur_cmd, res, &err);
+	hook_cmd_release(&j->cur_cmd);
+	if (r < 0 && failed(j, r, err))
+		return;
+	step(j);
+}
+
+/* Starts the next hook, or ends the job. */
+static void step(struct hooks_job *j)
+{
+	while (j->next < j->n) {
+		agent_error_t *err = NULL;
+		const Grpc__Hook *h = j->hooks[j->next++];
+		int r = hook_cmd_prepare(h, &j->cur_cmd, &err);
+		if (r >= 0) {
+			r = spawn_exec(j->loop, j->reaper, &j->cur_cmd.cmd, j->state,
+				       strlen(j->state), (uint64_t)j->cur_cmd.timeout_s * 1000, 0,
+				       on_hook_done, j, &j->cur, &err);
+			if (r >= 0)
+				return;
+			agent_error_wrap(&err, "hook %s", j->cur_cmd.cmd.path);
+			hook_cmd_release(&j->cur_cmd);
+		}
+		if (failed(j, r, err))
+			return;
+	}
+	finish(j, 0, NULL);
+}
+
+static void on_kick(struct loop_timer *t, void *data)
+{
+	struct hooks_job *j = data;
+
+	j->kick = NULL;
+	step(j);
+}
+
+int hooks_run_async(struct loop *l, struct reaper *r, Grpc__Hook *const *hooks, size_t n,
+		    const char *state_json, enum hooks_policy policy, hook_fail_fn fail,
+		    hooks_done_fn done, void *data, struct hooks_job **ret_job, agent_error_t **err)
+{
+	struct hooks_job *j = calloc(1, sizeof(*j));
+
+	if (!j || !done)
+		goto nomem;
+	j->loop = l;
+	j->reaper = r;
+	j->policy = policy;
+	j->fail = fail;
+	j->done = done;
+	j->data = data;
+	j->state = strdup(state_json ? state_json : "");
+	j->hooks = n ? calloc(n, sizeof(*j->hooks)) : NULL;
+	if (!j->state || (n && !j->hooks))
+		goto nomem;
+	j->n = n;
+	for (size_t i = 0; i < n; i++)
+		if (hooks[i] && !(j->hooks[i] = message_dup(&hooks[i]->base)))
+			goto nomem;
+	/* done always runs from the loop, never before this returns. */
+	j->kick = loop_timer_add(l, loop_now_ms(), on_kick, j);
+	if (!j->kick)
+		goto nomem;
+	if (ret_job)
+		*ret_job = j;
+	return 0;
+nomem:
+	if (j && !done) {
+		free(j);
+		return agent_error_set(err, EINVAL, "hooks: no completion callback");
+	}
+	if (j)
+		job_free(j);
+	return agent_error_set(err, ENOMEM, "hooks: out of memory");
+}
+
+void hooks_abandon(struct hooks_job *j)
+{
+	if (!j)
+		return;
+	spawn_abandon(j->cur); /* killed; its done is never called */
+	j->cur = NULL;
+	job_free(j);
 }

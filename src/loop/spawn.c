@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "spawn.h"
 
+#include "loop/spawn-child.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -25,6 +27,7 @@ struct spawn_job {
 	bool finished;
 	struct spawn_result res;
 	struct stream in, out, err;
+	int report; /* the child's exec errno, or EOF */
 	const uint8_t *input;
 	size_t in_len, in_off;
 	size_t max_out;
@@ -44,6 +47,7 @@ static void job_free(struct spawn_job *j)
 	stream_close(j, &j->in);
 	stream_close(j, &j->out);
 	stream_close(j, &j->err);
+	j->report = safe_close(j->report);
 	j->deadline = loop_timer_cancel(j->loop, j->deadline);
 	free(j->out.buf);
 	free(j->err.buf);
@@ -58,6 +62,10 @@ static void maybe_finish(struct spawn_job *j)
 		return;
 	j->finished = true;
 	if (!j->abandoned) {
+		struct spawn_ends e = {
+			.in = -1, .out = -1, .err = -1, .report = j->report, .pidfd = -1};
+		j->res.exec_errno = spawn_exec_errno(&e);
+		j->report = -1;
 		j->res.out = j->out.buf ? j->out.buf : (char *)"";
 		j->res.out_len = j->out.len;
 		j->res.err = j->err.buf ? j->err.buf : (char *)"";
@@ -132,7 +140,7 @@ static void on_deadline(struct loop_timer *t, void *data)
 	struct spawn_job *j = data;
 	j->deadline = NULL;
 	j->res.timed_out = true;
-	kill(j->pid, SIGKILL);
+	reaper_kill(j->reaper, j->pid, SIGKILL);
 }
 
 static int nonblock(int fd)
@@ -141,25 +149,17 @@ static int nonblock(int fd)
 	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
-/* The child's work: argv exec'd, or fn(arg) whose result is the exit status. */
-struct spawn_what {
-	char *const *argv;
-	spawn_call_fn fn;
-	void *arg;
-	const char *name;
-};
-
 static int start(struct loop *l, struct reaper *r, const struct spawn_what *w, const void *input,
 		 size_t in_len, uint64_t timeout_ms, size_t max_out, spawn_done_fn done, void *data,
 		 struct spawn_job **ret_job, agent_error_t **err)
 {
-	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
+	struct spawn_ends ends;
 	struct spawn_job *j = calloc(1, sizeof(*j));
 	if (!j)
 		return agent_error_set(err, ENOMEM, "out of memory");
 	j->loop = l;
 	j->reaper = r;
-	j->in.fd = j->out.fd = j->err.fd = -1;
+	j->in.fd = j->out.fd = j->err.fd = j->report = -1;
 	j->max_out = max_out;
 	j->done = done;
 	j->data = data;
@@ -173,79 +173,69 @@ static int start(struct loop *l, struct reaper *r, const struct spawn_what *w, c
 		j->input = copy;
 		j->in_len = in_len;
 	}
-	const char *what = "create pipes for";
-	pid_t pid = -1;
-	if (pipe2(pin, O_CLOEXEC) == 0 && pipe2(pout, O_CLOEXEC) == 0 &&
-	    pipe2(perr, O_CLOEXEC) == 0) {
-		what = "fork for";
-		pid = fork();
-	}
-	if (pid < 0) {
-		int e = errno;
-		for (int i = 0; i < 2; i++) {
-			safe_close(pin[i]);
-			safe_close(pout[i]);
-			safe_close(perr[i]);
-		}
+	int rc = spawn_child_start(r, w, &ends, err);
+	if (rc < 0) {
 		job_free(j);
-		return agent_error_setsys(err, e, "cannot %s %s", what, w->name);
+		return rc;
 	}
-	if (pid == 0) {
-		/* The agent blocks signals for its signalfd and ignores SIGPIPE: undo both. */
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0 || dup2(perr[1], 2) < 0)
-			_exit(126);
-		if (w->fn)
-			_exit(w->fn(w->arg) == 0 ? 0 : 1);
-		execv(w->argv[0], w->argv);
-		_exit(127);
-	}
-	close(pin[0]);
-	close(pout[1]);
-	close(perr[1]);
-	j->pid = pid;
-	j->in.fd = pin[1];
-	j->out.fd = pout[0];
-	j->err.fd = perr[0];
+	j->pid = ends.pid;
+	j->in.fd = ends.in;
+	j->out.fd = ends.out;
+	j->err.fd = ends.err;
+	j->report = ends.report;
 	nonblock(j->in.fd);
-	nonblock(j->out.fd);
-	nonblock(j->err.fd);
-	j->out.io = loop_io_add(l, j->out.fd, EPOLLIN, on_output, j);
-	j->err.io = loop_io_add(l, j->err.fd, EPOLLIN, on_output, j);
+	if (j->out.fd >= 0) {
+		nonblock(j->out.fd);
+		nonblock(j->err.fd);
+		j->out.io = loop_io_add(l, j->out.fd, EPOLLIN, on_output, j);
+		j->err.io = loop_io_add(l, j->err.fd, EPOLLIN, on_output, j);
+	}
 	if (j->in_len)
 		j->in.io = loop_io_add(l, j->in.fd, EPOLLOUT, on_input, j);
 	else
 		stream_close(j, &j->in);
-	if (!j->out.io || !j->err.io || (j->in_len && !j->in.io)) {
-		/* Cannot watch it: kill it, and let the reaper's cache take the exit. */
-		kill(pid, SIGKILL);
+	if ((j->out.fd >= 0 && (!j->out.io || !j->err.io)) || (j->in_len && !j->in.io)) {
+		int e = errno ? errno : ENOMEM;
+		/* Cannot watch it: kill it; its exit goes to the cache. */
+		reaper_kill(r, j->pid, SIGKILL);
+		reaper_unwatch(r, j->pid);
 		job_free(j);
-		return agent_error_setsys(err, errno ? errno : ENOMEM, "cannot watch %s", w->name);
+		return agent_error_setsys(err, e, "cannot watch %s", w->name);
 	}
 	if (timeout_ms)
 		j->deadline = loop_timer_add(l, loop_now_ms() + timeout_ms, on_deadline, j);
-	int rw = reaper_watch(r, pid, on_exit_status, j);
+	/* Claimed at fork: nothing was reaped since, so this only attaches. */
+	int rw = reaper_watch(r, j->pid, on_exit_status, j);
 	if (rw < 0) {
-		kill(pid, SIGKILL);
+		reaper_kill(r, j->pid, SIGKILL);
+		reaper_unwatch(r, j->pid);
 		job_free(j);
 		return agent_error_set(err, -rw, "cannot watch the exit of %s", w->name);
 	}
-	/* rw == 1: it already exited; the job still waits for the outputs' EOF. */
 	if (ret_job)
 		*ret_job = j;
 	return 0;
+}
+
+int spawn_exec(struct loop *l, struct reaper *r, const struct spawn_cmd *cmd, const void *input,
+	       size_t in_len, uint64_t timeout_ms, size_t max_out, spawn_done_fn done, void *data,
+	       struct spawn_job **ret_job, agent_error_t **err)
+{
+	const struct spawn_what w = {.cmd = cmd, .name = cmd->path};
+
+	if (!cmd->path || cmd->path[0] != '/' || !cmd->argv || !cmd->argv[0])
+		return agent_error_set(err, EINVAL, "spawn: %s is not an absolute path",
+				       cmd->path ? cmd->path : "(none)");
+	return start(l, r, &w, input, in_len, timeout_ms, max_out, done, data, ret_job, err);
 }
 
 int spawn_run(struct loop *l, struct reaper *r, char *const argv[], const void *input,
 	      size_t in_len, uint64_t timeout_ms, size_t max_out, spawn_done_fn done, void *data,
 	      struct spawn_job **ret_job, agent_error_t **err)
 {
-	const struct spawn_what w = {.argv = argv, .name = argv[0]};
+	const struct spawn_cmd cmd = {.path = argv[0], .argv = argv};
 
-	return start(l, r, &w, input, in_len, timeout_ms, max_out, done, data, ret_job, err);
+	return spawn_exec(l, r, &cmd, input, in_len, timeout_ms, max_out, done, data, ret_job, err);
 }
 
 int spawn_call(struct loop *l, struct reaper *r, const char *name, spawn_call_fn fn, void *arg,
@@ -263,7 +253,7 @@ void spawn_abandon(struct spawn_job *j)
 		return;
 	j->abandoned = true;
 	if (!j->exited)
-		kill(j->pid, SIGKILL);
+		reaper_kill(j->reaper, j->pid, SIGKILL);
 }
 
 bool spawn_find_tool(const char *name, char *path, size_t size)

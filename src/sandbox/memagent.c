@@ -13,6 +13,7 @@
 
 #include "base/fsutil.h"
 #include "base/macro.h"
+#include "loop/fork.h"
 #include "rpc/status.h"
 
 #define TEXT_MAX (256u << 10) /* pagetypeinfo of a large NUMA guest fits */
@@ -32,6 +33,7 @@ struct memagent {
 	struct memagent_memcg_config memcg;
 	struct loop_timer *timer; /* the next round, or the watch tick of a compaction */
 	uint64_t last_reset_ms; /* the period counts from here (upstream's Timeout) */
+	bool reset_once; /* false until the first reset: the first round runs at once */
 	pid_t child; /* 0: none */
 	uint64_t child_start_ms;
 	int64_t rest_sec;
@@ -122,10 +124,21 @@ static void arm_at(struct memagent *ma, uint64_t deadline)
 		emit_error(ma, "cannot arm the compaction timer");
 }
 
-/* Arms the next round period_secs after the last reset (at once if that is past). */
+/*
+ * Arms the next round period_secs after the last reset (at once if that is
+ * past, or if there was none yet: upstream's Timeout starts expired). Not a
+ * clock comparison: in a guest booted a moment ago CLOCK_MONOTONIC is below
+ * any period.
+ */
 static void arm_round(struct memagent *ma)
 {
-	arm_at(ma, ma->last_reset_ms + period_ms(ma));
+	arm_at(ma, ma->reset_once ? ma->last_reset_ms + period_ms(ma) : loop_now_ms());
+}
+
+static void reset_period(struct memagent *ma)
+{
+	ma->last_reset_ms = loop_now_ms();
+	ma->reset_once = true;
 }
 
 /* A round failed: as upstream, the next one waits MEMAGENT_ERROR_SLEEP_SECS. */
@@ -136,7 +149,7 @@ static void arm_after_error(struct memagent *ma)
 
 static void round_over(struct memagent *ma)
 {
-	ma->last_reset_ms = loop_now_ms();
+	reset_period(ma);
 	arm_round(ma);
 }
 
@@ -171,7 +184,7 @@ static void kill_child(struct memagent *ma, const char *why)
 	if (ma->stop_reason)
 		return;
 	ma->stop_reason = why;
-	kill(ma->child, SIGKILL);
+	reaper_kill(ma->reaper, ma->child, SIGKILL);
 }
 
 /* Each second of a compaction: time left, and the pressure it causes. */
@@ -199,10 +212,10 @@ static void on_watch(struct loop_timer *t, void *data)
 static int start_child(struct memagent *ma, agent_error_t **err)
 {
 	uint64_t total;
-	pid_t pid = fork();
+	pid_t pid = loop_fork(ma->reaper, NULL, 0, 0, NULL, err);
 
 	if (pid < 0)
-		return agent_error_setsys(err, errno, "fork");
+		return agent_error_wrap(err, "starting a compaction");
 	if (pid == 0) {
 		/* The child only writes; the kernel compacts in its context, so killing it stops.
 		 */
@@ -221,7 +234,8 @@ static int start_child(struct memagent *ma, agent_error_t **err)
 	ma->compactions++;
 	int r = reaper_watch(ma->reaper, pid, on_child_exit, ma);
 	if (r < 0) {
-		kill(pid, SIGKILL);
+		reaper_kill(ma->reaper, pid, SIGKILL);
+		reaper_unwatch(ma->reaper, pid);
 		ma->child = 0;
 		return agent_error_setsys(err, -r, "watching the compaction child");
 	}
@@ -298,10 +312,7 @@ int memagent_new(struct loop *loop, struct reaper *reaper,
 		return agent_error_setsys(err, -r, "mem-agent needs PSI (%s/memory and io)",
 					  paths ? paths->psi_dir : MEMAGENT_PROC_PSI);
 	}
-	/* The first round at once, as upstream's Timeout starts expired. */
-	uint64_t now = loop_now_ms();
-	ma->last_reset_ms = now > period_ms(ma) ? now - period_ms(ma) : 0;
-	arm_round(ma);
+	arm_round(ma); /* never reset: the first round at once */
 	*ret = ma;
 	return 0;
 }
@@ -312,8 +323,9 @@ struct memagent *memagent_free(struct memagent *ma)
 		return NULL;
 	ma->timer = loop_timer_cancel(ma->loop, ma->timer);
 	if (ma->child) {
+		/* Through the reaper (its pidfd) while it still knows the child, then forget it. */
+		reaper_kill(ma->reaper, ma->child, SIGKILL);
 		reaper_unwatch(ma->reaper, ma->child);
-		kill(ma->child, SIGKILL);
 	}
 	free(ma);
 	return NULL;
@@ -329,7 +341,7 @@ int memagent_compact_set(struct memagent *ma, const struct memagent_compact_upda
 	if (!rearm)
 		return 0;
 	if (was_disabled && !ma->cfg.disabled)
-		ma->last_reset_ms = loop_now_ms(); /* as upstream: re-enabled counts from now */
+		reset_period(ma); /* as upstream: re-enabled counts from now */
 	arm_round(ma);
 	return 0;
 }

@@ -16,6 +16,8 @@
 
 #include "container/hooks.h"
 #include "harness.h"
+#include "loop/loop.h"
+#include "loop/reaper.h"
 
 static char *slurp(const char *path)
 {
@@ -386,4 +388,240 @@ TEST(hook_without_pidfd_feeds_state_and_reports_exit)
 	ASSERT_NOT_NULL(strstr(err->msg, "exited with status 3"));
 	ASSERT_STREQ(slurp(file), "{\"a\":1}");
 	unlink(file);
+}
+
+/* --- hooks on the loop ---------------------------------------------------------------------- */
+
+struct arun {
+	struct loop *l;
+	struct reaper r;
+	int done_calls, fails, r_done;
+	char last_err[256];
+	char first_fail[256];
+};
+
+static void arun_chld(const struct signalfd_siginfo *si, void *data)
+{
+	reaper_reap(data);
+}
+
+static void arun_fail(const agent_error_t *err, void *data)
+{
+	struct arun *a = data;
+	if (a->fails++ == 0)
+		snprintf(a->first_fail, sizeof(a->first_fail), "%s", err->msg);
+}
+
+static void arun_done(int r, const agent_error_t *err, void *data)
+{
+	struct arun *a = data;
+	a->done_calls++;
+	a->r_done = r;
+	snprintf(a->last_err, sizeof(a->last_err), "%s", err ? err->msg : "");
+}
+
+static void arun_setup(struct arun *a)
+{
+	memset(a, 0, sizeof(*a));
+	reaper_init(&a->r);
+	ASSERT_EQ(loop_new(&a->l), 0);
+	ASSERT_EQ(loop_signal_add(a->l, SIGCHLD, arun_chld, &a->r), 0);
+}
+
+static void arun_wait(struct arun *a)
+{
+	while (a->done_calls == 0)
+		ASSERT_TRUE(loop_run_once(a->l, 10000) > 0);
+	ASSERT_EQ(a->done_calls, 1);
+}
+
+static void arun_teardown(struct arun *a)
+{
+	loop_free(a->l);
+	reaper_release(&a->r);
+}
+
+/* Three hooks append to one file, each reading the state first: order and stdin both show. */
+TEST(async_hooks_run_in_order_with_the_state_on_stdin)
+{
+	struct arun a;
+	arun_setup(&a);
+	char file[64], s1[160], s2[160], s3[160];
+	tmpfile_path(file, sizeof(file));
+	snprintf(s1, sizeof(s1), "read s; echo \"1 $s\" >> %s", file);
+	snprintf(s2, sizeof(s2), "sleep 0.2; read s; echo \"2 $s\" >> %s", file);
+	snprintf(s3, sizeof(s3), "read s; echo \"3 $s\" >> %s", file);
+	char *env[] = {"PATH=/usr/bin:/bin"};
+	Grpc__Hook h1, h2, h3;
+	char *a1[3], *a2[3], *a3[3];
+	sh_hook(&h1, a1, s1, env, 1);
+	sh_hook(&h2, a2, s2, env, 1);
+	sh_hook(&h3, a3, s3, env, 1);
+	Grpc__Hook *hooks[] = {&h1, &h2, &h3};
+	_cleanup_error_ agent_error_t *err = NULL;
+	ASSERT_EQ(hooks_run_async(a.l, &a.r, hooks, 3, "{\"id\":\"c\"}", HOOKS_RUN_ALL, arun_fail,
+				  arun_done, &a, NULL, &err),
+		  0);
+	ASSERT_EQ(a.done_calls, 0); /* never before it returns */
+	arun_wait(&a);
+	ASSERT_EQ(a.r_done, 0);
+	ASSERT_EQ(a.fails, 0);
+	ASSERT_STREQ(slurp(file), "1 {\"id\":\"c\"}\n2 {\"id\":\"c\"}\n3 {\"id\":\"c\"}\n");
+	unlink(file);
+	arun_teardown(&a);
+}
+
+struct ticker {
+	struct loop *l;
+	int ticks;
+};
+
+static void on_tick(struct loop_timer *t, void *data)
+{
+	struct ticker *k = data;
+	k->ticks++;
+	loop_timer_add(k->l, loop_now_ms() + 50, on_tick, k);
+}
+
+/* A hook that outlives its timeout is killed and fails; the loop kept running meanwhile. */
+TEST_TIMEOUT(async_hook_timeout_kills_it_without_blocking_the_loop, 15)
+{
+	struct arun a;
+	arun_setup(&a);
+	Grpc__Hook slow = GRPC__HOOK__INIT;
+	char *argv[] = {"sleep", "30"};
+	slow.path = "/bin/sleep";
+	slow.args = argv;
+	slow.n_args = 2;
+	slow.timeout = 1;
+	char file[64], script[128];
+	tmpfile_path(file, sizeof(file));
+	unlink(file);
+	snprintf(script, sizeof(script), "echo ran > %s", file);
+	Grpc__Hook after;
+	char *a2[3];
+	sh_hook(&after, a2, script, NULL, 0);
+	Grpc__Hook *hooks[] = {&slow, &after};
+	struct ticker k = {a.l, 0};
+	loop_timer_add(a.l, loop_now_ms() + 50, on_tick, &k);
+	_cleanup_error_ agent_error_t *err = NULL;
+	uint64_t t0 = loop_now_ms();
+	ASSERT_EQ(hooks_run_async(a.l, &a.r, hooks, 2, "{}", HOOKS_STOP_AT_FIRST_FAILURE, arun_fail,
+				  arun_done, &a, NULL, &err),
+		  0);
+	arun_wait(&a);
+	uint64_t dt = loop_now_ms() - t0;
+	ASSERT_TRUE(dt >= 900 && dt < 3000);
+	ASSERT_EQ(a.r_done, -ETIMEDOUT);
+	ASSERT_NOT_NULL(strstr(a.last_err, "timed out"));
+	ASSERT_EQ(a.fails, 1);
+	ASSERT_TRUE(k.ticks >= 10); /* ~20 ticks of 50 ms while the hook ran */
+	ASSERT_TRUE(access(file, F_OK) < 0); /* stopped at the first failure */
+	/* The sleeper was reaped by THE reaper: nothing left. */
+	ASSERT_EQ(waitpid(-1, NULL, WNOHANG), -1);
+	arun_teardown(&a);
+}
+
+/* poststart/poststop: a failing hook is reported and the next ones still run. */
+TEST(async_hooks_run_all_goes_on_after_a_failure)
+{
+	struct arun a;
+	arun_setup(&a);
+	char file[64], script[128];
+	tmpfile_path(file, sizeof(file));
+	snprintf(script, sizeof(script), "echo ran > %s", file);
+	Grpc__Hook bad, missing = GRPC__HOOK__INIT, relative = GRPC__HOOK__INIT, good;
+	char *a1[3], *a2[3];
+	sh_hook(&bad, a1, "exit 4", NULL, 0);
+	missing.path = "/nonexistent/hook";
+	relative.path = "hook";
+	sh_hook(&good, a2, script, NULL, 0);
+	Grpc__Hook *hooks[] = {&bad, &missing, &relative, &good};
+	_cleanup_error_ agent_error_t *err = NULL;
+	ASSERT_EQ(hooks_run_async(a.l, &a.r, hooks, 4, "{}", HOOKS_RUN_ALL, arun_fail, arun_done,
+				  &a, NULL, &err),
+		  0);
+	arun_wait(&a);
+	ASSERT_EQ(a.r_done, 0);
+	ASSERT_EQ(a.fails, 3);
+	ASSERT_NOT_NULL(strstr(a.first_fail, "exited with status 4"));
+	ASSERT_STREQ(slurp(file), "ran\n");
+	unlink(file);
+	arun_teardown(&a);
+}
+
+/* prestart/createRuntime: the first failure ends the run with its error. */
+TEST(async_hooks_stop_at_the_first_failure)
+{
+	struct arun a;
+	arun_setup(&a);
+	char file[64], script[128];
+	tmpfile_path(file, sizeof(file));
+	unlink(file);
+	snprintf(script, sizeof(script), "echo ran > %s", file);
+	Grpc__Hook missing = GRPC__HOOK__INIT, good;
+	char *a2[3];
+	missing.path = "/nonexistent/hook";
+	sh_hook(&good, a2, script, NULL, 0);
+	Grpc__Hook *hooks[] = {&missing, &good};
+	_cleanup_error_ agent_error_t *err = NULL;
+	ASSERT_EQ(hooks_run_async(a.l, &a.r, hooks, 2, "{}", HOOKS_STOP_AT_FIRST_FAILURE, NULL,
+				  arun_done, &a, NULL, &err),
+		  0);
+	arun_wait(&a);
+	ASSERT_EQ(a.r_done, -ENOENT);
+	ASSERT_NOT_NULL(strstr(a.last_err, "/nonexistent/hook"));
+	usleep(100 * 1000);
+	ASSERT_TRUE(access(file, F_OK) < 0);
+	/* No hooks at all: done all the same, from the loop. */
+	a.done_calls = 0;
+	ASSERT_EQ(hooks_run_async(a.l, &a.r, NULL, 0, NULL, HOOKS_STOP_AT_FIRST_FAILURE, NULL,
+				  arun_done, &a, NULL, &err),
+		  0);
+	ASSERT_EQ(a.done_calls, 0);
+	arun_wait(&a);
+	ASSERT_EQ(a.r_done, 0);
+	arun_teardown(&a);
+}
+
+/* Abandoned (the container went away): the running hook is killed, done never runs. */
+TEST_TIMEOUT(async_hooks_abandoned_kill_the_running_hook, 15)
+{
+	struct arun a;
+	arun_setup(&a);
+	char file[64], script[256];
+	tmpfile_path(file, sizeof(file));
+	unlink(file);
+	/* The hook writes its pid, then waits. */
+	snprintf(script, sizeof(script), "echo $$ > %s.tmp; mv %s.tmp %s; exec sleep 30", file,
+		 file, file);
+	char *env[] = {"PATH=/usr/bin:/bin"};
+	Grpc__Hook h, after;
+	char *a1[3], *a2[3];
+	sh_hook(&h, a1, script, env, 1);
+	sh_hook(&after, a2, "exit 0", NULL, 0);
+	Grpc__Hook *hooks[] = {&h, &after};
+	struct hooks_job *job = NULL;
+	_cleanup_error_ agent_error_t *err = NULL;
+	ASSERT_EQ(hooks_run_async(a.l, &a.r, hooks, 2, "{}", HOOKS_RUN_ALL, arun_fail, arun_done,
+				  &a, &job, &err),
+		  0);
+	ASSERT_NOT_NULL(job);
+	while (access(file, F_OK) < 0)
+		ASSERT_TRUE(loop_run_once(a.l, 100) >= 0);
+	pid_t hook_pid = (pid_t)atoi(slurp(file));
+	ASSERT_TRUE(hook_pid > 0);
+	hooks_abandon(job);
+	/* It dies (killed), THE reaper collects it, and nobody is called. */
+	uint64_t end = loop_now_ms() + 3000;
+	while (kill(hook_pid, 0) == 0 && loop_now_ms() < end)
+		loop_run_once(a.l, 50);
+	ASSERT_EQ(kill(hook_pid, 0), -1);
+	ASSERT_EQ(errno, ESRCH);
+	for (int i = 0; i < 5; i++)
+		loop_run_once(a.l, 50);
+	ASSERT_EQ(a.done_calls, 0);
+	ASSERT_EQ(a.fails, 0);
+	unlink(file);
+	arun_teardown(&a);
 }

@@ -2,10 +2,14 @@
 /* The mem-agent: parsers and decisions on /proc texts, and rounds on a real loop. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <glob.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -272,7 +276,7 @@ static void put(const char *path, const char *text)
 static void setup(struct env *e)
 {
 	memset(e, 0, sizeof(*e));
-	snprintf(e->dir, sizeof(e->dir), "/tmp/memagent-test.XXXXXX");
+	snprintf(e->dir, sizeof(e->dir), "/tmp/memagent-test.%d.XXXXXX", (int)getpid());
 	ASSERT_NOT_NULL(mkdtemp(e->dir));
 	snprintf(e->psi, sizeof(e->psi), "%s/pressure", e->dir);
 	ASSERT_EQ(mkdir(e->psi, 0755), 0);
@@ -307,7 +311,15 @@ static void run_until(struct env *e, int *counter, int want, unsigned ms)
 		loop_run_once(e->l, 50);
 }
 
-TEST_TIMEOUT(rounds_compact_at_once_then_every_period, 20)
+static void young_clock_check(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec > 10)
+		FAIL("not on a young clock: %lld s", (long long)ts.tv_sec);
+}
+
+static void rounds_compact_at_once_then_every_period(void)
 {
 	struct env e;
 	struct memagent *ma = NULL;
@@ -349,7 +361,7 @@ TEST_TIMEOUT(rounds_compact_at_once_then_every_period, 20)
 	teardown(&e);
 }
 
-TEST_TIMEOUT(a_compaction_that_hangs_is_killed_at_compact_sec_max, 20)
+static void a_compaction_that_hangs_is_killed_at_compact_sec_max(void)
 {
 	struct env e;
 	struct memagent *ma = NULL;
@@ -370,6 +382,84 @@ TEST_TIMEOUT(a_compaction_that_hangs_is_killed_at_compact_sec_max, 20)
 	ASSERT_TRUE(loop_now_ms() - t0 >= 900);
 	ma = memagent_free(ma);
 	teardown(&e);
+}
+
+/* Runs fn in a child; its scratch directory goes also when it fails. */
+static void in_child(void (*fn)(void))
+{
+	char pattern[64];
+	glob_t g;
+
+	pid_t p = fork();
+	ASSERT_TRUE(p >= 0);
+	if (p == 0) {
+		fn();
+		exit(0);
+	}
+	int st;
+	ASSERT_EQ(waitpid(p, &st, 0), p);
+	snprintf(pattern, sizeof(pattern), "/tmp/memagent-test.%d.*", (int)p);
+	if (glob(pattern, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			rm_rf(g.gl_pathv[i]);
+		globfree(&g);
+	}
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+TEST_TIMEOUT(rounds_compact_at_once_then_every_period, 20)
+{
+	in_child(rounds_compact_at_once_then_every_period);
+}
+
+TEST_TIMEOUT(a_compaction_that_hangs_is_killed_at_compact_sec_max, 20)
+{
+	in_child(a_compaction_that_hangs_is_killed_at_compact_sec_max);
+}
+
+/*
+ * Runs fn in a child whose CLOCK_MONOTONIC reads about 5 s, as in a guest
+ * booted a moment ago (the agent starts there): a new time namespace.
+ */
+static void on_a_young_clock(void (*fn)(void))
+{
+	struct timespec ts;
+	char offs[64];
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec <= 10)
+		SKIP("the clock is young already");
+	if (unshare(CLONE_NEWTIME) < 0)
+		SKIP("no time namespace: %s", strerror(errno));
+	int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+	ASSERT_TRUE(fd >= 0);
+	int n = snprintf(offs, sizeof(offs), "monotonic %lld 0\n", -(long long)(ts.tv_sec - 5));
+	ASSERT_EQ(write(fd, offs, n), n);
+	close(fd);
+	/* The children of this process are in the new time namespace. */
+	in_child(fn);
+}
+
+static void young_rounds(void)
+{
+	young_clock_check();
+	rounds_compact_at_once_then_every_period();
+}
+
+static void young_hang(void)
+{
+	young_clock_check();
+	a_compaction_that_hangs_is_killed_at_compact_sec_max();
+}
+
+TEST_TIMEOUT(rounds_compact_at_once_on_a_young_clock, 20)
+{
+	on_a_young_clock(young_rounds);
+}
+
+TEST_TIMEOUT(a_hanging_compaction_is_killed_on_a_young_clock, 20)
+{
+	on_a_young_clock(young_hang);
 }
 
 TEST(no_psi_no_mem_agent)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "loop/spawn.h"
@@ -138,4 +140,80 @@ TEST(spawn_call_runs_a_function_in_a_child)
 	ASSERT_TRUE(WIFEXITED(e.res.status) && WEXITSTATUS(e.res.status) == 1);
 	loop_free(e.l);
 	reaper_release(&e.r);
+}
+
+/* An fd the agent opened without O_CLOEXEC never reaches a helper. */
+TEST(spawn_helper_gets_no_stray_fd)
+{
+	struct env e;
+	setup(&e);
+	int p[2];
+	ASSERT_EQ(pipe(p), 0);
+	ASSERT_EQ(dup2(p[0], 50), 50); /* no O_CLOEXEC */
+	char *argv[] = {"/bin/ls", "/proc/self/fd", NULL};
+	run(&e, argv, NULL, 5000, 4096);
+	ASSERT_TRUE(WIFEXITED(e.res.status) && WEXITSTATUS(e.res.status) == 0);
+	ASSERT_NOT_NULL(strstr(e.out, "2\n"));
+	ASSERT_NULL(strstr(e.out, "50\n"));
+	close(50);
+	close(p[0]);
+	close(p[1]);
+	loop_free(e.l);
+	reaper_release(&e.r);
+}
+
+TEST(spawn_exec_gives_its_env_discards_output_and_reports_exec_errno)
+{
+	struct env e;
+	setup(&e);
+	char *argv[] = {"sh", "-c", "echo x; test \"$ONLY\" = yes && test -z \"$HOME\"", NULL};
+	char *envp[] = {"ONLY=yes", NULL};
+	struct spawn_cmd cmd = {
+		.path = "/bin/sh", .argv = argv, .envp = envp, .discard_output = true};
+	ASSERT_EQ(spawn_exec(e.l, &e.r, &cmd, NULL, 0, 5000, 4096, done, &e, NULL, NULL), 0);
+	while (e.calls == 0)
+		ASSERT_TRUE(loop_run_once(e.l, 5000) > 0);
+	ASSERT_TRUE(WIFEXITED(e.res.status) && WEXITSTATUS(e.res.status) == 0);
+	ASSERT_STREQ(e.out, "");
+	ASSERT_EQ(e.res.exec_errno, 0);
+	e.calls = 0;
+	struct spawn_cmd missing = {.path = "/nonexistent/hook", .argv = argv};
+	ASSERT_EQ(spawn_exec(e.l, &e.r, &missing, NULL, 0, 5000, 4096, done, &e, NULL, NULL), 0);
+	while (e.calls == 0)
+		ASSERT_TRUE(loop_run_once(e.l, 5000) > 0);
+	ASSERT_EQ(e.res.exec_errno, ENOENT);
+	struct spawn_cmd relative = {.path = "sh", .argv = argv};
+	_cleanup_error_ agent_error_t *err = NULL;
+	ASSERT_EQ(spawn_exec(e.l, &e.r, &relative, NULL, 0, 5000, 4096, done, &e, NULL, &err),
+		  -EINVAL);
+	loop_free(e.l);
+	reaper_release(&e.r);
+}
+
+/* The blocking form waits for its own child only: another child's exit stays for its owner. */
+TEST(spawn_exec_sync_feeds_input_kills_at_the_deadline_and_reaps_only_its_own)
+{
+	pid_t other = fork();
+	ASSERT_TRUE(other >= 0);
+	if (other == 0)
+		_exit(5);
+	usleep(50 * 1000);
+	char *argv[] = {"sh", "-c", "read x; test \"$x\" = hello", NULL};
+	struct spawn_cmd cmd = {.path = "/bin/sh", .argv = argv};
+	struct spawn_result res;
+	_cleanup_error_ agent_error_t *err = NULL;
+	ASSERT_EQ(spawn_exec_sync(&cmd, "hello\n", 6, 5000, &res, &err), 0);
+	ASSERT_TRUE(WIFEXITED(res.status) && WEXITSTATUS(res.status) == 0);
+	ASSERT_FALSE(res.timed_out);
+	char *sleeper[] = {"sleep", "30", NULL};
+	struct spawn_cmd slow = {.path = "/bin/sleep", .argv = sleeper};
+	uint64_t t0 = loop_now_ms();
+	ASSERT_EQ(spawn_exec_sync(&slow, NULL, 0, 300, &res, &err), 0);
+	ASSERT_TRUE(res.timed_out);
+	ASSERT_TRUE(WIFSIGNALED(res.status) && WTERMSIG(res.status) == SIGKILL);
+	ASSERT_TRUE(loop_now_ms() - t0 < 2000);
+	int st = 0;
+	ASSERT_EQ(waitpid(other, &st, WNOHANG), other);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 5);
+	ASSERT_EQ(waitpid(-1, NULL, WNOHANG), -1); /* nothing else left behind */
 }
