@@ -10,7 +10,6 @@
  */
 #include "container/launch-child.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
@@ -22,7 +21,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include "base/fsutil.h"
 #include "container/caps.h"
@@ -32,6 +30,7 @@
 #include "container/rootfs.h"
 #include "container/seccomp.h"
 #include "container/sync.h"
+#include "loop/fork.h"
 
 /* Reports the error to the agent and exits: the child's only way out before exec. */
 _noreturn_ static void child_fail(int sock, int errnum, const char *fmt, ...) _printf_(3, 4);
@@ -85,105 +84,6 @@ static void run_child_hooks(int sock, struct sync_seq *seq, const struct launch_
 	state = oci_state_json(cfg->id, "created", getpid(), cfg->bundle, cfg->spec);
 	hooks_run_each(hooks, n, state, child_hook_failed, &rep);
 	free(state);
-}
-
-static void reset_signals(void)
-{
-	sigset_t none;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			signal(s, SIG_DFL);
-}
-
-static bool fd_kept(int fd, const int *keep, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (keep[i] == fd)
-			return true;
-	return false;
-}
-
-/* Without close_range (before Linux 5.9): every open fd, as /proc/self/fd lists them. */
-static void close_fds_listed(const int *keep, size_t n)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-
-	if (!d) {
-		long max = sysconf(_SC_OPEN_MAX);
-		for (long fd = 3; fd < (max > 0 ? max : 65536); fd++)
-			if (!fd_kept(fd, keep, n))
-				close(fd);
-		return;
-	}
-	/* Closing entries already listed does not disturb the walk. */
-	while ((e = readdir(d))) {
-		char *end;
-		long fd = strtol(e->d_name, &end, 10);
-
-		if (*end || end == e->d_name || fd < 3 || fd == dirfd(d) || fd_kept(fd, keep, n))
-			continue;
-		close(fd);
-	}
-	closedir(d);
-}
-
-/*
- * Closes every descriptor above 2 except keep[0..n) (negative entries ignored):
- * whatever the agent holds or inherited without close-on-exec, including other
- * containers' pipe ends, never reaches this child's program.
- */
-#define KEEP_MAX 16
-
-static void close_fds_except(const int *keep, size_t n)
-{
-	int sorted[KEEP_MAX];
-	size_t m = 0;
-	unsigned lo = 3;
-
-	for (size_t i = 0; i < n && m < ARRAY_SIZE(sorted); i++) {
-		size_t j = m;
-
-		if (keep[i] < 3 || fd_kept(keep[i], sorted, m))
-			continue;
-		while (j > 0 && sorted[j - 1] > keep[i]) {
-			sorted[j] = sorted[j - 1];
-			j--;
-		}
-		sorted[j] = keep[i];
-		m++;
-	}
-	for (size_t i = 0; i <= m; i++) {
-		unsigned hi = i < m ? (unsigned)sorted[i] - 1 : ~0U;
-
-		if (lo <= hi && syscall(SYS_close_range, lo, hi, 0) < 0) {
-			close_fds_listed(sorted, m);
-			return;
-		}
-		if (i < m)
-			lo = (unsigned)sorted[i] + 1;
-	}
-}
-
-/* The child's first act: keep the set-up channel, the stdio ends, what it joins. */
-static void close_inherited_fds(const struct launch_child_args *a, int sock)
-{
-	const struct launch_config *cfg = a->cfg;
-	int keep[4 + NS_COUNT + 1];
-	size_t n = 0;
-
-	_Static_assert(ARRAY_SIZE(keep) <= KEEP_MAX, "close_fds_except keeps at most KEEP_MAX");
-
-	keep[n++] = sock;
-	for (int i = 0; i < 3; i++)
-		keep[n++] = cfg->stdio[i];
-	for (int t = 0; t < NS_COUNT; t++)
-		keep[n++] = a->join_fds[t];
-	keep[n++] = cfg->init ? -1 : cfg->root_fd;
-	close_fds_except(keep, n);
 }
 
 void launch_seq_init(struct sync_seq *s, enum sync_side side, const struct launch_child_args *a)
@@ -313,6 +213,7 @@ static void set_credentials(int sock, const Grpc__Process *p, bool in_userns)
  */
 static void fork_pid_namespace_init(int sock, struct sync_seq *seq)
 {
+	agent_error_t *err = NULL;
 	int gate[2];
 	pid_t pid;
 	char c;
@@ -321,9 +222,9 @@ static void fork_pid_namespace_init(int sock, struct sync_seq *seq)
 		child_fail(sock, errno, "creating the pid namespace");
 	if (pipe2(gate, O_CLOEXEC) < 0)
 		child_fail(sock, errno, "pipe");
-	pid = fork();
+	pid = loop_fork(NULL, NULL, 0, LOOP_FORK_KEEP_FDS | LOOP_FORK_KEEP_SIGNALS, NULL, &err);
 	if (pid < 0)
-		child_fail(sock, errno, "forking the container init");
+		child_fail_err(sock, err, "forking the container init");
 	if (pid > 0) {
 		sync_send_seq(sock, seq, SYNC_PID, pid, NULL);
 		_exit(0);
@@ -354,8 +255,7 @@ _noreturn_ void launch_child_main(const struct launch_child_args *a, int sock)
 	struct sync_seq seq;
 	int flags;
 
-	close_inherited_fds(a, sock);
-	reset_signals();
+	/* loop_fork closed every fd but ours and reset the signals. */
 	launch_seq_init(&seq, SYNC_SIDE_CHILD, a);
 	if (sync_recv_seq(sock, &seq, &m) < 0 || m.step != SYNC_GO)
 		_exit(127);
@@ -418,7 +318,8 @@ _noreturn_ void launch_child_main(const struct launch_child_args *a, int sock)
 
 	setup_stdio(sock, cfg, uid, gid);
 	/* From here on only stdio and the set-up channel (close-on-exec) stay open. */
-	close_fds_except(&sock, 1);
+	if (loop_close_fds_except(&sock, 1) < 0)
+		child_fail(sock, errno, "closing descriptors");
 
 	cap_sets_from_oci(p->capabilities, &caps);
 	if (cap_apply_bounding(&caps, &err) < 0)

@@ -20,6 +20,7 @@
 #include "base/strbuf.h"
 #include "container/launch-child.h"
 #include "container/sync.h"
+#include "loop/fork.h"
 
 enum launch_state { LAUNCH_SETUP, LAUNCH_PARKED, LAUNCH_STARTING, LAUNCH_DONE };
 
@@ -231,6 +232,15 @@ static int pidns_check(int self_pidns_fd, agent_error_t **err)
 	return 0;
 }
 
+/* Hands a set error to the caller's err (which may be NULL: then it is dropped). */
+static void hand_error(agent_error_t **err, agent_error_t *e)
+{
+	if (err && !*err)
+		*err = e;
+	else
+		agent_error_free(e);
+}
+
 static void close_fds(int fds[NS_COUNT])
 {
 	for (int t = 0; t < NS_COUNT; t++)
@@ -243,6 +253,9 @@ int launch_new(struct loop *loop, const struct launch_config *cfg, launch_fn don
 	struct launch_child_args args = {.cfg = cfg};
 	int opened[NS_COUNT];
 	int sv[2] = {-1, -1};
+	int keep[4 + NS_COUNT + 1];
+	size_t n_keep = 0;
+	agent_error_t *fork_err = NULL, *back_err = NULL;
 	bool new_pid, new_user, switched = false;
 	struct launch *l;
 	pid_t pid;
@@ -307,17 +320,22 @@ int launch_new(struct loop *loop, const struct launch_config *cfg, launch_fn don
 		switched = true;
 	}
 	launch_seq_init(&l->seq, SYNC_SIDE_AGENT, &args);
-	pid = fork();
-	if (pid == 0) {
-		safe_close(sv[0]);
+	/* The child keeps only its set-up channel, its stdio, what it joins. */
+	keep[n_keep++] = sv[1];
+	for (int i = 0; i < 3; i++)
+		keep[n_keep++] = cfg->stdio[i];
+	for (int t = 0; t < NS_COUNT; t++)
+		keep[n_keep++] = args.join_fds[t];
+	keep[n_keep++] = cfg->init ? -1 : cfg->root_fd;
+	pid = loop_fork(NULL, keep, n_keep, 0, NULL, &fork_err);
+	if (pid == 0)
 		launch_child_main(&args, sv[1]);
-	}
-	r = -errno;
-	if (switched && pidns_return(cfg->self_pidns_fd, err) < 0) {
+	if (switched && (r = pidns_return(cfg->self_pidns_fd, &back_err)) < 0) {
 		/* Every later fork would land in the container's namespace: this launch
 		 * fails, and the next one tries to restore ours before forking. */
-		log_error("container", "%s", (*err)->msg);
-		r = -(*err)->errnum;
+		log_error("container", "%s", back_err->msg);
+		agent_error_free(fork_err);
+		hand_error(err, back_err);
 		if (pid > 0) {
 			l->pid = pid;
 			goto fail_child;
@@ -326,11 +344,14 @@ int launch_new(struct loop *loop, const struct launch_config *cfg, launch_fn don
 	}
 	if (pid < 0) {
 		/* A pid namespace whose init died refuses new members with ENOMEM. */
-		if (r == -ENOMEM && args.join_fds[NS_PID] >= 0)
+		if (pid == -ENOMEM && args.join_fds[NS_PID] >= 0) {
+			agent_error_free(fork_err);
 			r = agent_error_set(err, ESRCH,
 					    "the container's pid namespace has no init any more");
-		else
-			r = agent_error_setsys(err, -r, "fork");
+		} else {
+			hand_error(err, fork_err);
+			r = pid;
+		}
 		goto fail;
 	}
 	l->pid = pid;
