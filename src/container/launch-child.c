@@ -30,6 +30,7 @@
 #include "container/rootfs.h"
 #include "container/seccomp.h"
 #include "container/sync.h"
+#include "loop/fork.h"
 
 /* Reports the error to the agent and exits: the child's only way out before exec. */
 _noreturn_ static void child_fail(int sock, int errnum, const char *fmt, ...) _printf_(3, 4);
@@ -57,6 +58,7 @@ _noreturn_ static void child_fail_err(int sock, agent_error_t *err, const char *
 
 struct child_hook_report {
 	int sock;
+	struct sync_seq *seq;
 	const char *kind;
 };
 
@@ -66,14 +68,15 @@ static void child_hook_failed(const agent_error_t *err, void *data)
 	char line[SYNC_TEXT_MAX];
 
 	snprintf(line, sizeof(line), "%s hook failed: %s", rep->kind, err->msg);
-	sync_send(rep->sock, SYNC_LOG, 0, line);
+	/* More lines than hooks is out of the table: dropped, never sent. */
+	(void)sync_send_seq(rep->sock, rep->seq, SYNC_LOG, 0, line);
 }
 
 /* Runs one kind of hook in the child; failures are only reported as log lines (spec 6.2). */
-static void run_child_hooks(int sock, const struct launch_config *cfg, Grpc__Hook **hooks, size_t n,
-			    const char *kind)
+static void run_child_hooks(int sock, struct sync_seq *seq, const struct launch_config *cfg,
+			    Grpc__Hook **hooks, size_t n, const char *kind)
 {
-	struct child_hook_report rep = {.sock = sock, .kind = kind};
+	struct child_hook_report rep = {.sock = sock, .seq = seq, .kind = kind};
 	char *state;
 
 	if (n == 0)
@@ -83,15 +86,20 @@ static void run_child_hooks(int sock, const struct launch_config *cfg, Grpc__Hoo
 	free(state);
 }
 
-static void reset_signals(void)
+void launch_seq_init(struct sync_seq *s, enum sync_side side, const struct launch_child_args *a)
 {
-	sigset_t none;
+	const struct launch_config *cfg = a->cfg;
+	const Grpc__Hooks *h = cfg->spec->hooks;
+	unsigned shape = 0;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			signal(s, SIG_DFL);
+	if (cfg->init)
+		shape |= SYNC_SHAPE_INIT;
+	if (a->new_user)
+		shape |= SYNC_SHAPE_USERNS;
+	if (a->pid_after_user)
+		shape |= SYNC_SHAPE_PID_AFTER_USER;
+	sync_seq_init(s, side, shape, cfg->init && h ? h->n_createcontainer : 0,
+		      cfg->init && h ? h->n_startcontainer : 0);
 }
 
 static void write_proc_self(int sock, const char *file, const char *text)
@@ -145,13 +153,14 @@ static int new_namespace_flags(const struct launch_child_args *a)
 	return flags;
 }
 
-static void become_userns_root(int sock, const struct launch_child_args *a)
+static void become_userns_root(int sock, struct sync_seq *seq)
 {
 	struct sync_msg m;
 
 	if (unshare(CLONE_NEWUSER) < 0)
 		child_fail(sock, errno, "creating the user namespace");
-	if (sync_send(sock, SYNC_USERNS, 0, NULL) < 0 || sync_expect(sock, SYNC_MAPS_DONE, &m) < 0)
+	if (sync_send_seq(sock, seq, SYNC_USERNS, 0, NULL) < 0 ||
+	    sync_recv_seq(sock, seq, &m) < 0 || m.step != SYNC_MAPS_DONE)
 		child_fail(sock, EPROTO, "waiting for the id maps");
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		child_fail(sock, errno, "becoming root in the user namespace");
@@ -202,8 +211,9 @@ static void set_credentials(int sock, const Grpc__Process *p, bool in_userns)
  * and exits (the agent, a subreaper or PID 1, inherits the init); the init
  * goes on only once that message is out, so the agent hears it first.
  */
-static void fork_pid_namespace_init(int sock)
+static void fork_pid_namespace_init(int sock, struct sync_seq *seq)
 {
+	agent_error_t *err = NULL;
 	int gate[2];
 	pid_t pid;
 	char c;
@@ -212,13 +222,16 @@ static void fork_pid_namespace_init(int sock)
 		child_fail(sock, errno, "creating the pid namespace");
 	if (pipe2(gate, O_CLOEXEC) < 0)
 		child_fail(sock, errno, "pipe");
-	pid = fork();
+	pid = loop_fork(NULL, NULL, 0, LOOP_FORK_KEEP_FDS | LOOP_FORK_KEEP_SIGNALS, NULL, &err);
 	if (pid < 0)
-		child_fail(sock, errno, "forking the container init");
+		child_fail_err(sock, err, "forking the container init");
 	if (pid > 0) {
-		sync_send(sock, SYNC_PID, pid, NULL);
+		sync_send_seq(sock, seq, SYNC_PID, pid, NULL);
 		_exit(0);
 	}
+	/* Our parent sent the step for both of us. */
+	if (sync_seq_advance(seq, SYNC_PID, true) < 0)
+		child_fail(sock, EPROTO, "the init's pid out of the step order");
 	close(gate[1]);
 	/* EOF once the parent is gone, and with it its message is out. */
 	while (read(gate[0], &c, 1) < 0 && errno == EINTR)
@@ -239,10 +252,12 @@ _noreturn_ void launch_child_main(const struct launch_child_args *a, int sock)
 	uid_t uid = p->user ? p->user->uid : 0;
 	gid_t gid = p->user ? p->user->gid : 0;
 	bool in_userns = a->new_user || a->join_fds[NS_USER] >= 0;
+	struct sync_seq seq;
 	int flags;
 
-	reset_signals();
-	if (sync_expect(sock, SYNC_GO, &m) < 0)
+	/* loop_fork closed every fd but ours and reset the signals. */
+	launch_seq_init(&seq, SYNC_SIDE_CHILD, a);
+	if (sync_recv_seq(sock, &seq, &m) < 0 || m.step != SYNC_GO)
 		_exit(127);
 
 	if (p->oomscoreadj != 0) {
@@ -261,9 +276,9 @@ _noreturn_ void launch_child_main(const struct launch_child_args *a, int sock)
 
 	join_namespaces(sock, a);
 	if (a->new_user)
-		become_userns_root(sock, a);
+		become_userns_root(sock, &seq);
 	if (a->pid_after_user)
-		fork_pid_namespace_init(sock);
+		fork_pid_namespace_init(sock, &seq);
 	flags = new_namespace_flags(a);
 	if (flags && unshare(flags) < 0)
 		child_fail(sock, errno, "creating namespaces (flags 0x%x)", flags);
@@ -282,7 +297,7 @@ _noreturn_ void launch_child_main(const struct launch_child_args *a, int sock)
 			if (rootfs_prepare(&rc, &err) < 0)
 				child_fail_err(sock, err, "rootfs");
 			if (cfg->spec->hooks)
-				run_child_hooks(sock, cfg, cfg->spec->hooks->createcontainer,
+				run_child_hooks(sock, &seq, cfg, cfg->spec->hooks->createcontainer,
 						cfg->spec->hooks->n_createcontainer,
 						"createContainer");
 			if (rootfs_pivot(&rc, &err) < 0 || rootfs_finish(&rc, &err) < 0)
@@ -293,11 +308,18 @@ _noreturn_ void launch_child_main(const struct launch_child_args *a, int sock)
 		/* A missing cwd is made; a failure shows in the chdir below. */
 		if (p->cwd[0])
 			(void)mkdir_p(p->cwd, 0755);
+	} else if (fchdir(cfg->root_fd) < 0 || chroot(".") < 0) {
+		/* Joining the mount namespace put us at its root, which is the agent's
+		 * own when the container has none: the container's root is the pinned one. */
+		child_fail(sock, errno, "entering the container's root");
 	}
 	if (chdir(p->cwd[0] ? p->cwd : "/") < 0)
 		child_fail(sock, errno, "chdir to %s", p->cwd);
 
 	setup_stdio(sock, cfg, uid, gid);
+	/* From here on only stdio and the set-up channel (close-on-exec) stay open. */
+	if (loop_close_fds_except(&sock, 1) < 0)
+		child_fail(sock, errno, "closing descriptors");
 
 	cap_sets_from_oci(p->capabilities, &caps);
 	if (cap_apply_bounding(&caps, &err) < 0)
@@ -311,9 +333,8 @@ _noreturn_ void launch_child_main(const struct launch_child_args *a, int sock)
 	if (p->nonewprivileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(sock, errno, "no_new_privs");
 
-	envp = procenv_build(p, uid, "/etc/passwd");
-	if (!envp)
-		child_fail(sock, ENOMEM, "environment");
+	if (procenv_build(p, uid, "/etc/passwd", &envp, &err) < 0)
+		child_fail_err(sock, err, "environment");
 	if (p->n_args == 0)
 		child_fail(sock, EINVAL, "process.args is empty");
 	if (procenv_find_program(p->args[0], envp, &prog, &err) < 0)
@@ -321,12 +342,12 @@ _noreturn_ void launch_child_main(const struct launch_child_args *a, int sock)
 	umask(0022);
 
 	if (cfg->init) {
-		if (sync_send(sock, SYNC_READY, 0, NULL) < 0)
+		if (sync_send_seq(sock, &seq, SYNC_READY, 0, NULL) < 0)
 			_exit(127);
-		if (sync_expect(sock, SYNC_START, &m) < 0)
+		if (sync_recv_seq(sock, &seq, &m) < 0 || m.step != SYNC_START)
 			_exit(127);
 		if (cfg->spec->hooks)
-			run_child_hooks(sock, cfg, cfg->spec->hooks->startcontainer,
+			run_child_hooks(sock, &seq, cfg, cfg->spec->hooks->startcontainer,
 					cfg->spec->hooks->n_startcontainer, "startContainer");
 	}
 	if (sc && p->nonewprivileges && seccomp_load_oci(sc, &err) < 0)

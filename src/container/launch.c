@@ -13,12 +13,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "base/fsutil.h"
 #include "base/log.h"
 #include "base/strbuf.h"
 #include "container/launch-child.h"
 #include "container/sync.h"
+#include "loop/fork.h"
 
 enum launch_state { LAUNCH_SETUP, LAUNCH_PARKED, LAUNCH_STARTING, LAUNCH_DONE };
 
@@ -32,6 +34,7 @@ struct launch {
 	launch_fn done;
 	void *data;
 	char *uid_map, *gid_map;
+	struct sync_seq seq; /* where the conversation is, by the step table */
 };
 
 static char *id_map_text(Grpc__LinuxIDMapping **maps, size_t n)
@@ -82,7 +85,7 @@ static void launch_on_sock(struct loop_io *io, int fd, uint32_t events, void *da
 	struct sync_msg m;
 	int r;
 
-	r = sync_recv(fd, &m);
+	r = sync_recv_seq(fd, &l->seq, &m);
 	if (r == -EAGAIN)
 		return;
 	if (r == -EPIPE) {
@@ -96,49 +99,56 @@ static void launch_on_sock(struct loop_io *io, int fd, uint32_t events, void *da
 		launch_finish(l, r, err);
 		return;
 	}
+	if (r == -EPROTO) {
+		/* Out of the step table's order, repeated, or not the child's to send. */
+		l->state = LAUNCH_DONE;
+		r = agent_error_set(&err, EPROTO,
+				    "set-up step \"%s\" from the container out of order",
+				    sync_step_name(m.step));
+		launch_finish(l, r, err);
+		return;
+	}
 	if (r < 0) {
 		l->state = LAUNCH_DONE;
 		r = agent_error_setsys(&err, -r, "reading the container's set-up channel");
 		launch_finish(l, r, err);
 		return;
 	}
+	/* The table let only this launch's steps through, each in its place. */
 	switch (m.step) {
 	case SYNC_PID:
-		if (l->state == LAUNCH_SETUP && l->init && m.errnum > 0) {
+		if (m.errnum > 0) {
 			l->pid = m.errnum;
 			return;
 		}
+		agent_error_set(&err, EPROTO, "the container reported pid %d", (int)m.errnum);
 		break;
 	case SYNC_LOG:
 		log_write(LOG_LEVEL_INFO, "container", LOG_FIELDS({"action", "child process log"}),
 			  "%s", m.text);
 		return;
 	case SYNC_USERNS:
-		if (l->state == LAUNCH_SETUP && write_id_maps(l, &err) == 0) {
-			r = sync_send(l->sock, SYNC_MAPS_DONE, 0, NULL);
+		if (write_id_maps(l, &err) == 0) {
+			r = sync_send_seq(l->sock, &l->seq, SYNC_MAPS_DONE, 0, NULL);
 			if (r == 0)
 				return;
 			agent_error_setsys(&err, -r, "sending maps-done");
 		}
 		break;
 	case SYNC_READY:
-		if (l->state == LAUNCH_SETUP && l->init) {
-			l->state = LAUNCH_PARKED;
-			/* Parked: nothing more comes until launch_start(). */
-			loop_io_set_events(l->loop, l->io, 0);
-			launch_finish(l, 0, NULL);
-			return;
-		}
-		break;
+		l->state = LAUNCH_PARKED;
+		/* Parked: nothing more comes until launch_start(). */
+		loop_io_set_events(l->loop, l->io, 0);
+		launch_finish(l, 0, NULL);
+		return;
 	case SYNC_ERROR:
 		agent_error_set(&err, m.errnum > 0 ? m.errnum : EIO, "%s", m.text);
 		break;
 	default:
-		break;
-	}
-	if (!err)
 		agent_error_set(&err, EPROTO, "unexpected set-up step \"%s\" from the container",
 				sync_step_name(m.step));
+		break;
+	}
 	l->state = LAUNCH_DONE;
 	r = -err->errnum;
 	launch_finish(l, r, err);
@@ -179,6 +189,58 @@ static int open_spec_namespaces(const struct launch_config *cfg, int fds[NS_COUN
 	return 0;
 }
 
+/*
+ * Whether children we fork are born in our own pid namespace: 1 yes, 0 no,
+ * -errno when /proc cannot tell. pid_for_children of a namespace nobody was
+ * forked into yet does not open (ENOENT): that one is not ours either.
+ */
+static int pidns_children_own(void)
+{
+	struct stat self, children;
+
+	if (stat("/proc/self/ns/pid", &self) < 0)
+		return -errno;
+	if (stat("/proc/self/ns/pid_for_children", &children) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return self.st_dev == children.st_dev && self.st_ino == children.st_ino;
+}
+
+/* Back to the agent's own pid namespace for our children, with one retry. */
+static int pidns_return(int self_pidns_fd, agent_error_t **err)
+{
+	for (int i = 0; i < 2; i++)
+		if (setns(self_pidns_fd, CLONE_NEWPID) == 0)
+			return 0;
+	return agent_error_setsys(err, errno, "cannot return to the agent's pid namespace");
+}
+
+/*
+ * Before a fork: children must start from the agent's own pid namespace. When
+ * an earlier launch could not come back from a container's, try again; if
+ * that fails the launch is refused rather than forked into the wrong one.
+ */
+static int pidns_check(int self_pidns_fd, agent_error_t **err)
+{
+	int r = pidns_children_own();
+
+	if (r != 0)
+		return 0; /* ours, or /proc cannot say (nothing better to compare with) */
+	log_warn("container", "children are not born in the agent's pid namespace: restoring it");
+	r = pidns_return(self_pidns_fd, err);
+	if (r < 0)
+		return agent_error_wrap(err, "refusing to launch a container process");
+	return 0;
+}
+
+/* Hands a set error to the caller's err (which may be NULL: then it is dropped). */
+static void hand_error(agent_error_t **err, agent_error_t *e)
+{
+	if (err && !*err)
+		*err = e;
+	else
+		agent_error_free(e);
+}
+
 static void close_fds(int fds[NS_COUNT])
 {
 	for (int t = 0; t < NS_COUNT; t++)
@@ -191,11 +253,23 @@ int launch_new(struct loop *loop, const struct launch_config *cfg, launch_fn don
 	struct launch_child_args args = {.cfg = cfg};
 	int opened[NS_COUNT];
 	int sv[2] = {-1, -1};
+	int keep[4 + NS_COUNT + 1];
+	size_t n_keep = 0;
+	agent_error_t *fork_err = NULL, *back_err = NULL;
 	bool new_pid, new_user, switched = false;
 	struct launch *l;
 	pid_t pid;
 	int r;
 
+	for (int t = 0; t < NS_COUNT; t++)
+		opened[t] = -1;
+	if (!cfg->init && cfg->root_fd < 0) {
+		r = agent_error_set(err, EINVAL, "no root directory for the exec'd process");
+		goto fail_fds;
+	}
+	r = pidns_check(cfg->self_pidns_fd, err);
+	if (r < 0)
+		goto fail_fds;
 	r = open_spec_namespaces(cfg, opened, &new_pid, &new_user, err);
 	if (r < 0)
 		goto fail_fds;
@@ -245,22 +319,39 @@ int launch_new(struct loop *loop, const struct launch_config *cfg, launch_fn don
 		}
 		switched = true;
 	}
-	pid = fork();
-	if (pid == 0) {
-		safe_close(sv[0]);
+	launch_seq_init(&l->seq, SYNC_SIDE_AGENT, &args);
+	/* The child keeps only its set-up channel, its stdio, what it joins. */
+	keep[n_keep++] = sv[1];
+	for (int i = 0; i < 3; i++)
+		keep[n_keep++] = cfg->stdio[i];
+	for (int t = 0; t < NS_COUNT; t++)
+		keep[n_keep++] = args.join_fds[t];
+	keep[n_keep++] = cfg->init ? -1 : cfg->root_fd;
+	pid = loop_fork(NULL, keep, n_keep, 0, NULL, &fork_err);
+	if (pid == 0)
 		launch_child_main(&args, sv[1]);
+	if (switched && (r = pidns_return(cfg->self_pidns_fd, &back_err)) < 0) {
+		/* Every later fork would land in the container's namespace: this launch
+		 * fails, and the next one tries to restore ours before forking. */
+		log_error("container", "%s", back_err->msg);
+		agent_error_free(fork_err);
+		hand_error(err, back_err);
+		if (pid > 0) {
+			l->pid = pid;
+			goto fail_child;
+		}
+		goto fail;
 	}
-	r = -errno;
-	if (switched && setns(cfg->self_pidns_fd, CLONE_NEWPID) < 0)
-		log_error("container", "cannot return to the agent's pid namespace: %s",
-			  strerror(errno));
 	if (pid < 0) {
 		/* A pid namespace whose init died refuses new members with ENOMEM. */
-		if (r == -ENOMEM && args.join_fds[NS_PID] >= 0)
+		if (pid == -ENOMEM && args.join_fds[NS_PID] >= 0) {
+			agent_error_free(fork_err);
 			r = agent_error_set(err, ESRCH,
 					    "the container's pid namespace has no init any more");
-		else
-			r = agent_error_setsys(err, -r, "fork");
+		} else {
+			hand_error(err, fork_err);
+			r = pid;
+		}
 		goto fail;
 	}
 	l->pid = pid;
@@ -278,7 +369,7 @@ int launch_new(struct loop *loop, const struct launch_config *cfg, launch_fn don
 		if (r < 0)
 			goto fail_child;
 	}
-	r = sync_send(l->sock, SYNC_GO, 0, NULL);
+	r = sync_send_seq(l->sock, &l->seq, SYNC_GO, 0, NULL);
 	if (r < 0) {
 		r = agent_error_setsys(err, -r, "starting the container's set-up");
 		goto fail_child;
@@ -316,7 +407,7 @@ int launch_start(struct launch *l, launch_fn done, void *data, agent_error_t **e
 
 	if (l->state != LAUNCH_PARKED)
 		return agent_error_set(err, EBUSY, "the container process is not parked");
-	r = sync_send(l->sock, SYNC_START, 0, NULL);
+	r = sync_send_seq(l->sock, &l->seq, SYNC_START, 0, NULL);
 	if (r < 0)
 		return agent_error_setsys(err, -r, "releasing the container process");
 	l->state = LAUNCH_STARTING;

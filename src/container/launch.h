@@ -32,6 +32,11 @@ struct launch_config {
 	/* Namespaces to join, by fd (-1: not joined). The init gets them from spec paths
 	 * (opened by launch_new), an exec from the container's pinned set. */
 	int join_fds[NS_COUNT];
+	/* Exec only, required: the container's root directory, pinned from the init
+	 * (/proc/<init>/root) at create. The exec'd process is chrooted into it after
+	 * joining the namespaces, so it never sees the agent's root even when the
+	 * container has no mount namespace of its own. */
+	int root_fd;
 	int self_pidns_fd; /* the agent's own pid namespace, to return to after fork */
 	struct cgroup *cg; /* may be NULL (no cgroup handling) */
 	bool apply_resources;

@@ -2,10 +2,16 @@
 #include "container/procenv.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/macro.h"
+#include "container/pathsafe.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -23,37 +29,96 @@ static struct span trim(const char *s, size_t n)
 	return (struct span){s, n};
 }
 
-/* The home directory of uid in an /etc/passwd file, malloc'd, or NULL. */
-static char *passwd_home(const char *passwd, uid_t uid)
+/* What the child reads of a passwd file: a rootfs controls it, so both are bounded. */
+#define PASSWD_MAX_BYTES (4u << 20)
+#define PASSWD_LINE_MAX 4096
+
+/* The home field of one passwd line if it is uid's entry, malloc'd; NULL otherwise. */
+static char *passwd_line_home(char *line, uid_t uid)
 {
-	FILE *f = passwd ? fopen(passwd, "re") : NULL;
-	char line[1024];
-	char *home = NULL;
+	char *fields[7], *end, *p = line;
+	unsigned long u;
+	int n = 0;
 
-	if (!f)
+	for (; n < 7 && p; n++)
+		fields[n] = strsep(&p, ":");
+	if (n < 6 || !fields[2][0])
 		return NULL;
-	while (!home && fgets(line, sizeof(line), f)) {
-		char *fields[7];
-		char *p = line;
-		int n = 0;
-
-		for (; n < 7 && p; n++)
-			fields[n] = strsep(&p, ":");
-		if (n < 6 || !fields[2][0])
-			continue;
-		char *end;
-		unsigned long u = strtoul(fields[2], &end, 10);
-		if (*end || u != uid)
-			continue;
-		fields[5][strcspn(fields[5], "\n")] = '\0';
-		if (fields[5][0])
-			home = strdup(fields[5]);
-	}
-	fclose(f);
-	return home;
+	errno = 0;
+	u = strtoul(fields[2], &end, 10);
+	if (*end || errno || u != uid || !fields[5][0])
+		return NULL;
+	return strdup(fields[5]);
 }
 
-char **procenv_build(const Grpc__Process *p, uid_t uid, const char *passwd)
+/*
+ * The home directory of uid in a passwd file (resolved inside "/", which in
+ * the child is the container's root), into *ret_home (NULL: no entry, or no
+ * readable file). A file that is not regular (a FIFO would block the open or
+ * the read, /dev/zero never ends) or is over PASSWD_MAX_BYTES is an error;
+ * lines over PASSWD_LINE_MAX are passed over.
+ */
+static int passwd_home(const char *passwd, uid_t uid, char **ret_home, agent_error_t **err)
+{
+	_cleanup_close_ int root = -1, fd = -1;
+	char buf[PASSWD_LINE_MAX + 1];
+	size_t have = 0, total = 0;
+	bool skipping = false;
+	struct stat st;
+
+	*ret_home = NULL;
+	if (!passwd)
+		return 0;
+	root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return agent_error_setsys(err, errno, "opening the root directory");
+	fd = pathsafe_open(root, passwd, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	if (fd == -ENOENT || fd == -EACCES || fd == -ENOTDIR)
+		return 0; /* no such file for us: HOME falls back to "/" */
+	if (fd < 0)
+		return agent_error_setsys(err, -fd, "opening %s", passwd);
+	if (fstat(fd, &st) < 0)
+		return agent_error_setsys(err, errno, "stat of %s", passwd);
+	if (!S_ISREG(st.st_mode))
+		return agent_error_set(err, EINVAL, "%s is not a regular file", passwd);
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		char *line, *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return agent_error_setsys(err, errno, "reading %s", passwd);
+		total += n;
+		if (total > PASSWD_MAX_BYTES)
+			return agent_error_set(err, EFBIG, "%s is larger than %u bytes", passwd,
+					       PASSWD_MAX_BYTES);
+		have += n;
+		if (n == 0 && have > 0 && !skipping)
+			buf[have++] = '\n'; /* the last line, unterminated */
+		buf[have] = '\0';
+		line = buf;
+		while ((nl = memchr(line, '\n', buf + have - line))) {
+			*nl = '\0';
+			if (!skipping && (*ret_home = passwd_line_home(line, uid)))
+				return 0;
+			skipping = false;
+			line = nl + 1;
+		}
+		have -= line - buf;
+		memmove(buf, line, have);
+		if (have == sizeof(buf) - 1) {
+			/* A line over the limit: passed over up to its end. */
+			skipping = true;
+			have = 0;
+		}
+		if (n == 0)
+			return 0;
+	}
+}
+
+int procenv_build(const Grpc__Process *p, uid_t uid, const char *passwd, char ***ret,
+		  agent_error_t **err)
 {
 	size_t n_in = p ? p->n_env : 0, n = 0, bytes = 0;
 	struct span *keys = calloc(n_in + 1, sizeof(*keys)),
@@ -61,9 +126,13 @@ char **procenv_build(const Grpc__Process *p, uid_t uid, const char *passwd)
 	_cleanup_free_ char *home = NULL;
 	bool have_home = false;
 	char **envp = NULL;
+	int r = -ENOMEM;
 
-	if (!keys || !vals)
+	*ret = NULL;
+	if (!keys || !vals) {
+		agent_error_set(err, ENOMEM, "out of memory");
 		goto out;
+	}
 	for (size_t i = 0; i < n_in; i++) {
 		const char *e = p->env[i];
 		const char *eq = strchr(e, '=');
@@ -87,7 +156,9 @@ char **procenv_build(const Grpc__Process *p, uid_t uid, const char *passwd)
 			have_home = true;
 	}
 	if (!have_home) {
-		home = passwd_home(passwd, uid);
+		r = passwd_home(passwd, uid, &home, err);
+		if (r < 0)
+			goto out;
 		keys[n] = (struct span){"HOME", 4};
 		vals[n] = home ? (struct span){home, strlen(home)} : (struct span){"/", 1};
 		n++;
@@ -95,8 +166,10 @@ char **procenv_build(const Grpc__Process *p, uid_t uid, const char *passwd)
 	for (size_t i = 0; i < n; i++)
 		bytes += keys[i].n + vals[i].n + 2;
 	envp = malloc((n + 1) * sizeof(char *) + bytes);
-	if (!envp)
+	if (!envp) {
+		r = agent_error_set(err, ENOMEM, "out of memory");
 		goto out;
+	}
 	char *w = (char *)(envp + n + 1);
 	for (size_t i = 0; i < n; i++) {
 		envp[i] = w;
@@ -108,10 +181,12 @@ char **procenv_build(const Grpc__Process *p, uid_t uid, const char *passwd)
 		*w++ = '\0';
 	}
 	envp[n] = NULL;
+	*ret = envp;
+	r = 0;
 out:
 	free(keys);
 	free(vals);
-	return envp;
+	return r;
 }
 
 const char *procenv_get(char *const *envp, const char *key)

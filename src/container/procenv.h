@@ -12,10 +12,13 @@
  * The process's environment: each KEY=VALUE split at the first '=', key and
  * value trimmed of surrounding whitespace, entries with an empty key dropped,
  * a later duplicate key wins; HOME added when missing, from `passwd` (a file
- * in /etc/passwd format, may be NULL) for uid, else "/". NULL-terminated and
- * malloc'd as one block: free() the returned array only.
+ * in /etc/passwd format resolved inside "/", may be NULL) for uid, else "/".
+ * A passwd that is not a regular file or is over 4 MiB fails (a FIFO or a link
+ * to /dev/zero in a rootfs must not hang the launch). *ret is NULL-terminated
+ * and malloc'd as one block: free() the array only.
  */
-char **procenv_build(const Grpc__Process *p, uid_t uid, const char *passwd);
+int procenv_build(const Grpc__Process *p, uid_t uid, const char *passwd, char ***ret,
+		  agent_error_t **err);
 
 /* Value of key in a NULL-terminated environment, or NULL. */
 const char *procenv_get(char *const *envp, const char *key);

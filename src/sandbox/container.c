@@ -196,6 +196,7 @@ static void container_teardown(struct container *c)
 	c->n_procs = 0;
 	for (int t = 0; t < NS_COUNT; t++)
 		c->ns_fds[t] = safe_close(c->ns_fds[t]);
+	c->root_fd = safe_close(c->root_fd);
 	if (c->bundle) {
 		snprintf(path, sizeof(path), "%s/rootfs", c->bundle);
 		if (c->rootfs_mounted && umount2(path, MNT_DETACH) < 0 && errno != EINVAL)
@@ -397,6 +398,8 @@ static void pin_namespaces(struct container *c)
 		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)c->init->pid, ns_proc_name(t));
 		c->ns_fds[t] = open(path, O_RDONLY | O_CLOEXEC);
 	}
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)c->init->pid);
+	c->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
 static void create_finish(struct create_ctx *cc, int r, agent_error_t *err)
@@ -646,6 +649,7 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 	c->sb = sb;
 	for (int t = 0; t < NS_COUNT; t++)
 		c->ns_fds[t] = -1;
+	c->root_fd = -1;
 	c->id = strdup(req->container_id);
 	c->spec = message_dup(&req->oci->base);
 	cc = calloc(1, sizeof(*cc));
@@ -832,6 +836,7 @@ int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, cont
 		goto fail;
 	lc.process = ec->merged;
 	memcpy(lc.join_fds, c->ns_fds, sizeof(lc.join_fds));
+	lc.root_fd = c->root_fd;
 	ec->p = p;
 	ec->done = done;
 	ec->ctx = ctx;

@@ -66,6 +66,7 @@ struct container {
 	enum container_status status;
 	struct cgroup *cg;
 	int ns_fds[NS_COUNT]; /* pinned at create: what execs join */
+	int root_fd; /* the init's root, pinned at create: where execs are chrooted */
 	struct process *procs;
 	size_t n_procs;
 	struct process *init;
