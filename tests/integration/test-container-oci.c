@@ -212,10 +212,10 @@ static pid_t host_pid(const struct ctr_env *e, const char *cid)
 	FAIL("no process in %s", path);
 }
 
-/* A host directory for bind sources (on the host /tmp, seen by the agent). */
+/* A directory for bind sources, where the runtime puts shared files (the private /run). */
 static void host_tmpdir(char *buf, size_t size)
 {
-	snprintf(buf, size, "/tmp/ctr-oci-src-XXXXXX");
+	snprintf(buf, size, "%s/src-XXXXXX", CTR_SHARED_DIR);
 	ASSERT_NOT_NULL(mkdtemp(buf));
 }
 
@@ -1085,7 +1085,7 @@ TEST_TIMEOUT(report_agrees_with_crun, 90)
 	char *agent = run_ok(&e, "cmp", o);
 
 	char bundle[64], cgpath[64], cmd[512], outp[128], errp[128];
-	snprintf(bundle, sizeof(bundle), "/tmp/ctr-oci-bundle-XXXXXX");
+	snprintf(bundle, sizeof(bundle), "/run/ctr-oci-bundle-XXXXXX"); /* the private /run */
 	ASSERT_NOT_NULL(mkdtemp(bundle));
 	snprintf(cgpath, sizeof(cgpath), "/kata-itest-crun-%d", (int)getpid());
 	write_crun_config(&e, bundle, cgpath);
