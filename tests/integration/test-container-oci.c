@@ -357,6 +357,141 @@ TEST_TIMEOUT(mount_bind_of_a_single_file, 60)
 	ctr_env_teardown(&e);
 }
 
+/* --- confinement: nothing of the guest's own tree reaches a container ----------------------- */
+
+static int create_code(struct ctr_env *e, const char *cid, struct oci *o, const char *want_in_msg)
+{
+	char *msg = NULL;
+	int code = ctr_create(e, cid, o->spec, &msg);
+	if (code == 0)
+		ASSERT_EQ(ctr_remove(e, cid), 0);
+	else if (want_in_msg && (!msg || !strstr(msg, want_in_msg)))
+		FAIL("%s: code %d, message \"%s\" lacks \"%s\"", cid, code, msg ? msg : "",
+		     want_in_msg);
+	free(msg);
+	return code;
+}
+
+TEST_TIMEOUT(guest_root_bind_sources_and_spec_hooks_refused, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = {"report", NULL};
+
+	/* The guest's root as the container's root. */
+	struct oci *o = oci_new(&e, "g1", args);
+	o->spec->root->path = "/";
+	ASSERT_EQ(create_code(&e, "g1", o, "root.path"), 3);
+	o->spec->root->path = "/run"; /* a guest directory, above the runtime's */
+	ASSERT_EQ(create_code(&e, "g1", o, "root.path"), 3);
+	oci_free(o);
+
+	/* Binds of guest trees. */
+	static const char *const srcs[] = {"/", "/proc", "/etc", "/run/kata-containers",
+					   "/run/kata-containers/../../etc"};
+	const char *bind[] = {"rbind", NULL};
+	for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+		o = oci_new(&e, "g2", args);
+		oci_add_mount(o, "/hostroot", "bind", srcs[i], bind);
+		if (create_code(&e, "g2", o, "mounts[1].source") != 3)
+			FAIL("bind of %s not refused with INVALID_ARGUMENT", srcs[i]);
+		oci_free(o);
+	}
+	/* A filesystem that is not a special one (its source would be a guest path or disk). */
+	o = oci_new(&e, "g3", args);
+	const char *ov[] = {"lowerdir=/etc", NULL};
+	oci_add_mount(o, "/ov", "overlay", "overlay", ov);
+	ASSERT_EQ(create_code(&e, "g3", o, "mounts[1].type"), 3);
+	oci_free(o);
+
+	/* A spec hook would run as guest root in the agent's namespaces: none without a hook dir.
+	 */
+	o = oci_new(&e, "g4", args);
+	Grpc__Hooks hooks = GRPC__HOOKS__INIT;
+	Grpc__Hook h = GRPC__HOOK__INIT, *hp = &h;
+	char *hargs[] = {"sh", "-c", "touch /run/spec-hook-ran"};
+	h.path = "/bin/sh";
+	h.args = hargs;
+	h.n_args = 3;
+	hooks.prestart = &hp;
+	hooks.n_prestart = 1;
+	o->spec->hooks = &hooks;
+	ASSERT_EQ(create_code(&e, "g4", o, "hooks.prestart[0].path"), 3);
+	struct stat st;
+	ASSERT_TRUE(stat("/run/spec-hook-ran", &st) < 0);
+	/* The same spec without the hook runs. */
+	o->spec->hooks = NULL;
+	char *out = run_ok(&e, "g4", o);
+	assert_has(out, "uid=0");
+	free(out);
+	oci_free(o);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(bind_source_symlink_cannot_leave_run_kata_containers, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	/* The host writes the shared directory: a symlink there to the guest's /etc. */
+	ASSERT_EQ(symlink("/etc", CTR_SHARED_DIR "/esc"), 0);
+	const char *args[] = {"ls", "/data", NULL};
+	struct oci *o = oci_new(&e, "sy", args);
+	const char *bind[] = {"rbind", NULL};
+	oci_add_mount(o, "/data", "bind", CTR_SHARED_DIR "/esc", bind);
+	char *msg = NULL;
+	int code = ctr_create(&e, "sy", o->spec, &msg);
+	if (code == 0) {
+		ASSERT_EQ(ctr_start(&e, "sy", NULL), 0);
+		char *out = ctr_read_all(&e, "sy", "sy", false, NULL);
+		FAIL("a bind through a symlink out of /run/kata-containers was made:\n%s", out);
+	}
+	free(msg);
+	/* A symlink that stays inside is followed. */
+	ASSERT_EQ(mkdir(CTR_SHARED_DIR "/real", 0755), 0);
+	host_write(CTR_SHARED_DIR "/real/inside", "x");
+	ASSERT_EQ(symlink("real", CTR_SHARED_DIR "/in"), 0);
+	o->mnt[0].source = CTR_SHARED_DIR "/in";
+	char *out = run_ok(&e, "sy", o);
+	assert_has(out, "ls=inside");
+	free(out);
+	oci_free(o);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(special_filesystem_source_is_ignored, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = {"read-file", "/proc/self/mountinfo", NULL};
+	struct oci *o = oci_new(&e, "ps", args);
+	o->spec->mounts[0]->source = "/"; /* the proc mount */
+	char *out = run_ok(&e, "ps", o);
+	char *ml = mountinfo_line(out, "/proc");
+	if (!strstr(ml, " - proc proc "))
+		FAIL("/proc mounted with the spec's path source: %s", ml);
+	free(ml);
+	free(out);
+	oci_free(o);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(debug_unconfined_paths_allows_guest_bind_sources, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup_cmdline(&e, false, "agent.debug_unconfined_paths=1");
+	ASSERT_EQ(mkdir("/run/outside", 0755), 0);
+	host_write("/run/outside/f", "outside\n");
+	const char *args[] = {"read-file", "/o/f", NULL};
+	struct oci *o = oci_new(&e, "uc", args);
+	const char *bind[] = {"rbind", NULL};
+	oci_add_mount(o, "/o", "bind", "/run/outside", bind);
+	char *out = run_ok(&e, "uc", o);
+	assert_has(out, "outside\n");
+	free(out);
+	oci_free(o);
+	ctr_env_teardown(&e);
+}
+
 TEST_TIMEOUT(mount_propagation_option, 60)
 {
 	struct ctr_env e;
