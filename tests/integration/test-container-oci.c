@@ -7,6 +7,7 @@
  * compared with what crun produces for the equivalent config.json.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1141,6 +1142,163 @@ TEST_TIMEOUT(cgroup_cpu_shares_quota_v1, 60)
 TEST_TIMEOUT(cgroup_cpu_shares_quota_v2, 60)
 {
 	cg_cpu(true);
+}
+
+/* --- a container's cgroup is its own ------------------------------------------------------- */
+
+static const char *const cg_hier[] = {"cpu",	 "cpuacct", "cpuset", "memory", "devices",
+				      "freezer", "blkio",   "pids",   "unified"};
+
+/* rel ("/kata-itest-N/victim") in the cgroup2 mount or in every v1 hierarchy there is. */
+static void hier_dir(bool v2, size_t i, const char *rel, char *buf, size_t size)
+{
+	if (v2)
+		snprintf(buf, size, "/sys/fs/cgroup%s", rel);
+	else
+		snprintf(buf, size, "/sys/fs/cgroup/%s%s", cg_hier[i], rel);
+}
+
+/* A guest process the agent did not start, placed in rel (made here). */
+static pid_t victim_in(bool v2, const char *parent, const char *rel)
+{
+	pid_t pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	char dir[256], procs[300], num[32];
+	snprintf(num, sizeof(num), "%d\n", (int)pid);
+	size_t n = v2 ? 1 : sizeof(cg_hier) / sizeof(cg_hier[0]);
+	int placed = 0;
+	for (size_t i = 0; i < n; i++) {
+		hier_dir(v2, i, parent, dir, sizeof(dir));
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			continue;
+		hier_dir(v2, i, rel, dir, sizeof(dir));
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			continue;
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+		/* cpuset needs cpus and mems first: a hierarchy that refuses is skipped. */
+		int fd = open(procs, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0 && write(fd, num, strlen(num)) == (ssize_t)strlen(num))
+			placed++;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!placed) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		SKIP("cannot place a process in a cgroup of our own");
+	}
+	return pid;
+}
+
+static void victim_end(bool v2, pid_t pid, const char *rel)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	char dir[256];
+	size_t n = v2 ? 1 : sizeof(cg_hier) / sizeof(cg_hier[0]);
+	for (size_t i = 0; i < n; i++) {
+		hier_dir(v2, i, rel, dir, sizeof(dir));
+		rmdir(dir);
+	}
+}
+
+static bool pid_alive(pid_t pid)
+{
+	return waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+static void cgroup_taken(bool v2)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, v2);
+	char rel[128];
+	snprintf(rel, sizeof(rel), "%s/victim", e.cgparent);
+	pid_t victim = victim_in(v2, e.cgparent, rel);
+	const char *args[] = {"sleep", "30", NULL};
+
+	/* A cgroup holding a process the agent did not start is refused, the process untouched. */
+	struct oci *o = oci_new(&e, "cv", args);
+	o->spec->linux->cgroupspath = rel;
+	char *msg = NULL;
+	int code = ctr_create(&e, "cv", o->spec, &msg);
+	if (code == 0) {
+		ctr_signal(&e, "cv", "", SIGKILL);
+		usleep(200 * 1000);
+		bool alive = pid_alive(victim);
+		ctr_remove(&e, "cv");
+		victim_end(v2, victim, rel);
+		FAIL("a container was made in a cgroup holding pid %d (%s by a kill-all)",
+		     (int)victim, alive ? "spared" : "killed");
+	}
+	ASSERT_EQ(code, 9);
+	if (!strstr(msg, "already holds processes"))
+		FAIL("message: %s", msg);
+	free(msg);
+	ASSERT_TRUE(pid_alive(victim));
+	/* Its parent holds it too (below): refused the same way. */
+	o->spec->linux->cgroupspath = e.cgparent;
+	ASSERT_EQ(ctr_create(&e, "cv", o->spec, NULL), 9);
+	/* The agent's own cgroup and the root: never. */
+	o->spec->linux->cgroupspath = "/";
+	ASSERT_EQ(ctr_create(&e, "cv", o->spec, NULL), 3);
+	snprintf(rel, sizeof(rel), "%s/x/../victim", e.cgparent);
+	o->spec->linux->cgroupspath = rel;
+	ASSERT_EQ(ctr_create(&e, "cv", o->spec, NULL), 3);
+	char own[512] = "", path[64];
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)e.agent.pid);
+	FILE *f = fopen(path, "re");
+	ASSERT_NOT_NULL(f);
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		/* v2: "0::/path"; v1: "N:memory:/path" */
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		bool match = v2 ? (c2 == c1 + 1) : strncmp(c1 + 1, "memory:", 7) == 0;
+		if (match) {
+			snprintf(own, sizeof(own), "%s", c2 + 1);
+			own[strcspn(own, "\n")] = '\0';
+		}
+	}
+	fclose(f);
+	if (own[0] && strcmp(own, "/") != 0) {
+		o->spec->linux->cgroupspath = own;
+		code = ctr_create(&e, "cv", o->spec, &msg);
+		if (code != 9)
+			FAIL("the agent's own cgroup %s: code %d %s", own, code, msg);
+		free(msg);
+	}
+	ASSERT_TRUE(itest_alive(e.agent.pid));
+	ASSERT_TRUE(pid_alive(victim));
+
+	/* Two containers with one path: the second is refused, the first keeps running. */
+	snprintf(rel, sizeof(rel), "%s/shared", e.cgparent);
+	o->spec->linux->cgroupspath = rel;
+	create_start(&e, "c1", o);
+	struct oci *o2 = oci_new(&e, "c2", args);
+	o2->spec->linux->cgroupspath = rel;
+	ASSERT_EQ(ctr_create(&e, "c2", o2->spec, NULL), 9);
+	free(kill_collect(&e, "c1"));
+	ASSERT_TRUE(pid_alive(victim));
+	oci_free(o2);
+	oci_free(o);
+	snprintf(rel, sizeof(rel), "%s/victim", e.cgparent);
+	victim_end(v2, victim, rel);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(cgroup_holding_other_processes_refused_v1, 60)
+{
+	cgroup_taken(false);
+}
+
+TEST_TIMEOUT(cgroup_holding_other_processes_refused_v2, 60)
+{
+	cgroup_taken(true);
 }
 
 /* --- crun as the reference ------------------------------------------------------------------ */
