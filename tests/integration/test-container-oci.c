@@ -1144,6 +1144,88 @@ TEST_TIMEOUT(cgroup_cpu_shares_quota_v2, 60)
 	cg_cpu(true);
 }
 
+/* --- ids and strings with a NUL byte ------------------------------------------------------- */
+
+/* Packs req, turns the '\x01' in the string `marked` into NUL, sends it raw; the status. */
+static int send_with_nul(struct ctr_env *e, const char *method, const ProtobufCMessage *req,
+			 const char *marked, char **msg)
+{
+	size_t len = protobuf_c_message_get_packed_size(req);
+	uint8_t *buf = malloc(len);
+	ASSERT_NOT_NULL(buf);
+	protobuf_c_message_pack(req, buf);
+	uint8_t *at = memmem(buf, len, marked, strlen(marked));
+	ASSERT_NOT_NULL(at);
+	*(uint8_t *)memchr(at, 0x01, strlen(marked)) = 0;
+	uint32_t stream;
+	agent_error_t *err = NULL;
+	ASSERT_EQ(ttrpc_client_send(e->c, "grpc.AgentService", method, buf, len, 0, NULL, 0,
+				    &stream, &err),
+		  0);
+	free(buf);
+	struct ttrpc_reply r = {0};
+	ASSERT_EQ(ttrpc_client_recv(e->c, stream, 10000, &r, &err), 0);
+	int code = r.code;
+	*msg = strdup(r.message ? r.message : "");
+	ttrpc_reply_clear(&r);
+	return code;
+}
+
+TEST_TIMEOUT(strings_with_a_nul_byte_refused, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = {"report", NULL};
+	struct oci *o = oci_new(&e, "ab", args);
+	Grpc__CreateContainerRequest req = GRPC__CREATE_CONTAINER_REQUEST__INIT;
+	req.container_id = "ab\x01"
+			   "cd"; /* "ab\0cd" on the wire */
+	req.exec_id = "ab";
+	req.oci = o->spec;
+	char *msg = NULL;
+	int code = send_with_nul(&e, "CreateContainer", &req.base, req.container_id, &msg);
+	if (code == 0) {
+		ctr_remove(&e, "ab");
+		FAIL("container id \"ab\\0cd\" accepted");
+	}
+	ASSERT_EQ(code, 3);
+	if (!strstr(msg, "container_id"))
+		FAIL("message: %s", msg);
+	free(msg);
+	/* Deep inside the spec: an env entry. */
+	req.container_id = "ab";
+	ctr_spec_add_env(o->s, "A=b\x01"
+			       "c");
+	ASSERT_EQ(send_with_nul(&e, "CreateContainer", &req.base,
+				"A=b\x01"
+				"c",
+				&msg),
+		  3);
+	if (!strstr(msg, "Process.Env"))
+		FAIL("message: %s", msg);
+	free(msg);
+	/* An exec id. */
+	o->spec->process->n_env--;
+	const char *sl[] = {"sleep", "30", NULL};
+	struct oci *o2 = oci_new(&e, "sl", sl);
+	create_start(&e, "sl", o2);
+	Grpc__ExecProcessRequest ex = GRPC__EXEC_PROCESS_REQUEST__INIT;
+	Grpc__Process *p = ctr_process_new(args);
+	ex.container_id = "sl";
+	ex.exec_id = "e\x01"
+		     "x";
+	ex.process = p;
+	ASSERT_EQ(send_with_nul(&e, "ExecProcess", &ex.base, ex.exec_id, &msg), 3);
+	free(msg);
+	ctr_process_free(p);
+	free(kill_collect(&e, "sl"));
+	/* Nothing was made under the cut id "ab". */
+	ASSERT_NE(ctr_remove(&e, "ab") == 0 && ctr_start(&e, "ab", NULL) == 0, true);
+	oci_free(o2);
+	oci_free(o);
+	ctr_env_teardown(&e);
+}
+
 /* --- a container's cgroup is its own ------------------------------------------------------- */
 
 static const char *const cg_hier[] = {"cpu",	 "cpuacct", "cpuset", "memory", "devices",
