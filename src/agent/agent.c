@@ -203,7 +203,12 @@ int agent_start(struct agent *agent, agent_error_t **err)
 		.cgroup_v2 = agent->cfg.unified_cgroup_hierarchy,
 		.pipe_size = agent->cfg.container_pipe_size,
 		.hotplug_timeout_ms = agent->cfg.hotplug_timeout_ms,
+		.unconfined_paths = agent->cfg.debug_unconfined_paths,
 	};
+	if (so.unconfined_paths)
+		log_warn("root",
+			 "agent.debug_unconfined_paths is set: containers may be given any "
+			 "guest path as root or bind source, and spec hooks run; debugging only");
 	sandbox_init(&agent->sandbox, agent->loop, &agent->reaper, &so);
 	/* Devices are seen from now on, and looked up in sysfs for what came before (spec 3.8). */
 	agent_error_t *uerr = NULL;

@@ -116,6 +116,33 @@ bool cgroup_manager_is_v2(const struct cgroup_manager *m)
 	return m->v2;
 }
 
+/*
+ * A cgroup that already holds a process (in it or below) belongs to someone else: the
+ * agent's own cgroup or an ancestor of it, another container's, a guest service's. Taking
+ * it would let SignalProcess and RemoveContainer kill what the agent never started.
+ */
+static int refuse_busy(const struct cgroup *cg, agent_error_t **err)
+{
+	for (int c = -1; c < CG_V1_MAX; c++) {
+		const char *dir = c < 0 ? cg->v2_dir : cg->v1_dir[c];
+		if (!dir)
+			continue;
+		_cleanup_free_ pid_t *pids = NULL;
+		size_t n = 0, cap = 0;
+		int r = cg_collect_pids(dir, &pids, &n, &cap, 0);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return agent_error_setsys(err, -r, "listing the pids of %s", dir);
+		if (n > 0)
+			return agent_error_set_status(err, GRPC_FAILED_PRECONDITION, EBUSY,
+						      "cgroup %s already holds processes (pid "
+						      "%d%s): not this container's",
+						      cg->path, (int)pids[0], n > 1 ? ", ..." : "");
+	}
+	return 0;
+}
+
 int cgroup_create(struct cgroup_manager *m, const char *path, struct cgroup **ret,
 		  agent_error_t **err)
 {
@@ -144,7 +171,9 @@ int cgroup_create(struct cgroup_manager *m, const char *path, struct cgroup **re
 				goto oom;
 		}
 	}
-	r = cg->ops->create(cg, err);
+	r = refuse_busy(cg, err);
+	if (r == 0)
+		r = cg->ops->create(cg, err);
 	if (r < 0) {
 		cgroup_free(cg);
 		return agent_error_wrap(err, "creating cgroup %s", path);

@@ -380,6 +380,7 @@ char *agent_config_to_json(const struct agent_config *c)
 	json_str(&sb, "log_level", log_level_name(c->log_level));
 	json_bool(&sb, "dev_mode", c->dev_mode);
 	json_bool(&sb, "debug_console", c->debug_console);
+	json_bool(&sb, "debug_unconfined_paths", c->debug_unconfined_paths);
 	json_num(&sb, "debug_console_vport", c->debug_console_vport);
 	json_num(&sb, "log_vport", c->log_vport);
 	json_str(&sb, "server_addr", c->server_addr);

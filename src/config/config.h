@@ -36,6 +36,9 @@ struct agent_config {
 	enum log_level log_level; /* agent.log; default info */
 	bool dev_mode; /* agent.devmode: coredumps allowed; implies debug logging */
 	bool debug_console; /* agent.debug_console */
+	/* agent.debug_unconfined_paths: container roots, bind sources and spec hooks anywhere in
+	 * the guest (debugging only; off: below /run/kata-containers and the guest hook dir) */
+	bool debug_unconfined_paths;
 	int32_t debug_console_vport; /* 0 = /dev/console; 1024 and 1025 refused */
 	int32_t log_vport; /* 0 = stderr */
 	char *server_addr; /* default vsock://-1:1024 */

@@ -23,6 +23,8 @@ static const struct option_def options[] = {
 	{"agent.log", "log_level", OPT_LEVEL, F(log_level), NULL},
 	{"agent.devmode", "dev_mode", OPT_BOOL, F(dev_mode), NULL},
 	{"agent.debug_console", "debug_console", OPT_BOOL, F(debug_console), NULL},
+	{"agent.debug_unconfined_paths", "debug_unconfined_paths", OPT_BOOL,
+	 F(debug_unconfined_paths), NULL},
 	{"agent.debug_console_vport", "debug_console_vport", OPT_CONSOLE_VPORT,
 	 F(debug_console_vport), NULL},
 	{"agent.log_vport", "log_vport", OPT_PORT, F(log_vport), NULL},

@@ -309,6 +309,35 @@ int pathsafe_create(int rootfd, const char *path, bool dir, unsigned how)
 	return pathsafe_open(rootfd, path, O_PATH, how);
 }
 
+bool pathsafe_lexically_below(const char *path, const char *dir)
+{
+	size_t dl = strlen(dir);
+	if (dl < 2 || dir[0] != '/' || strncmp(path, dir, dl) != 0 || path[dl] != '/')
+		return false;
+	const char *c = path + dl; /* at a '/': each component after one must be a plain name */
+	if (!c[1])
+		return false;
+	while (*c) {
+		const char *s = c + 1;
+		const char *e = strchrnul(s, '/');
+		size_t n = (size_t)(e - s);
+		if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+			return false;
+		c = e;
+	}
+	return true;
+}
+
+int pathsafe_open_below(const char *dir, const char *path, int oflags, unsigned how)
+{
+	if (!pathsafe_lexically_below(path, dir))
+		return -EXDEV;
+	_cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	return pathsafe_open(dfd, path + strlen(dir), oflags, how);
+}
+
 const char *pathsafe_proc_fd(int fd, char *buf, size_t size)
 {
 	snprintf(buf, size, "/proc/self/fd/%d", fd);

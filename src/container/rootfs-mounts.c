@@ -14,6 +14,7 @@
 #include "container/mountopt.h"
 #include "container/pathsafe.h"
 #include "container/rootfs-internal.h"
+#include "container/validate.h"
 #include "rpc/status.h"
 
 #define PROC_SUPER_MAGIC_ 0x9fa0
@@ -56,6 +57,43 @@ static bool proc_bind_ok(const char *inroot, const char *src)
 	struct statfs sf;
 	return strcmp(inroot, "/proc") == 0 && statfs(src, &sf) == 0 &&
 	       sf.f_type == PROC_SUPER_MAGIC_;
+}
+
+/*
+ * A bind source, opened once and then used by fd. Below PATHSAFE_CONFINE_DIR it is
+ * resolved inside that directory (the host writes parts of it: a symlink swapped in
+ * cannot lead out); below /dev it must be a device node. spec_validate refuses any
+ * other source unless agent.debug_unconfined_paths is set: only then is it opened by name.
+ */
+static int open_bind_source(const char *source, const char *dest, struct stat *st,
+			    agent_error_t **err)
+{
+	bool dev = false;
+	int fd;
+	if (pathsafe_lexically_below(source, PATHSAFE_CONFINE_DIR)) {
+		fd = pathsafe_open_below(PATHSAFE_CONFINE_DIR, source, O_PATH, 0);
+	} else if (pathsafe_lexically_below(source, "/dev")) {
+		fd = pathsafe_open_below("/dev", source, O_PATH, 0);
+		dev = true;
+	} else {
+		fd = open(source, O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+	}
+	if (fd < 0)
+		return agent_error_setsys(err, -fd, "mount %s: bind source %s", dest, source);
+	if (fstat(fd, st) < 0) {
+		int e = errno;
+		safe_close(fd);
+		return agent_error_setsys(err, e, "mount %s: bind source %s", dest, source);
+	}
+	if (dev && !S_ISCHR(st->st_mode) && !S_ISBLK(st->st_mode)) {
+		safe_close(fd);
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EPERM,
+					      "mount %s: bind source %s is not a device node", dest,
+					      source);
+	}
+	return fd;
 }
 
 /* Resolves the mount again (lookups now cross it) and applies a remount and/or propagation. */
@@ -128,16 +166,14 @@ int rootfs_mount_one(const struct rootfs_ctx *c, int rootfd, const Grpc__Mount *
 	if (strcmp(type, "cgroup") == 0)
 		return rootfs_mount_cgroup(c, rootfd, dest, flags, how, err);
 
-	char src[PATH_MAX];
-	_cleanup_close_ int tfd = -1;
+	char src[32];
+	_cleanup_close_ int tfd = -1, sfd = -1;
 	if (bind) {
 		struct stat st;
-		if (!realpath(m->source, src))
-			return agent_error_setsys(err, errno, "mount %s: bind source %s", dest,
-						  m->source);
-		if (stat(src, &st) < 0)
-			return agent_error_setsys(err, errno, "mount %s: bind source %s", dest,
-						  src);
+		sfd = open_bind_source(m->source, dest, &st, err);
+		if (sfd < 0)
+			return sfd;
+		pathsafe_proc_fd(sfd, src, sizeof(src));
 		tfd = pathsafe_create(rootfd, dest, S_ISDIR(st.st_mode), how);
 	} else if (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0) {
 		tfd = plain_dir_target(rootfd, dest, how, err);
@@ -161,11 +197,17 @@ int rootfs_mount_one(const struct rootfs_ctx *c, int rootfd, const Grpc__Mount *
 						      "mount %s: bind mount into %s is not allowed",
 						      dest, inroot);
 		if (mount(src, tp, NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
-			return agent_error_setsys(err, errno, "mount %s: bind %s", dest, src);
+			return agent_error_setsys(err, errno, "mount %s: bind %s", dest, m->source);
 		unsigned long extra = flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
 		return after_mount(rootfd, dest, how, extra, o.clear_flags, o.propagation, err);
 	}
-	const char *source = *m->source ? m->source : type;
+	/*
+	 * The kernel ignores a special filesystem's source (mountinfo shows it): a name
+	 * ("shm", "proc") is kept, a path is not passed on.
+	 */
+	const char *source = m->source;
+	if (!*source || (mount_type_is_special(type) && strchr(source, '/')))
+		source = type;
 	if (mount(source, tp, type, flags, o.data) < 0)
 		return agent_error_setsys(err, errno, "mount %s: %s on %s", dest, type, inroot);
 	return after_mount(rootfd, dest, how, 0, 0, o.propagation, err);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "container/mountopt.h"
+#include "container/pathsafe.h"
 #include "container/rootfs-internal.h"
 #include "rpc/status.h"
 
@@ -127,6 +128,24 @@ static int root_propagation(const Grpc__Spec *spec, unsigned long *ret, agent_er
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
 					      "invalid rootfsPropagation \"%s\"", w);
 	*ret = o.propagation;
+	return 0;
+}
+
+int rootfs_bind_root(const char *root, const char *target, agent_error_t **err)
+{
+	_cleanup_close_ int fd = -1;
+	if (pathsafe_lexically_below(root, PATHSAFE_CONFINE_DIR)) {
+		fd = pathsafe_open_below(PATHSAFE_CONFINE_DIR, root, O_PATH | O_DIRECTORY, 0);
+	} else {
+		fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+	}
+	if (fd < 0)
+		return agent_error_setsys(err, -fd, "opening root %s", root);
+	char src[32];
+	if (mount(pathsafe_proc_fd(fd, src, sizeof(src)), target, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return agent_error_setsys(err, errno, "binding %s on %s", root, target);
 	return 0;
 }
 

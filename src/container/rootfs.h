@@ -27,6 +27,14 @@ int rootfs_prepare(const struct rootfs_ctx *c, agent_error_t **err);
 int rootfs_pivot(const struct rootfs_ctx *c, agent_error_t **err);
 int rootfs_finish(const struct rootfs_ctx *c, agent_error_t **err);
 
+/*
+ * In the agent: binds the host-given container root (as spec_validate accepted it) on
+ * target, by fd. Below PATHSAFE_CONFINE_DIR it is resolved inside that directory (a
+ * symlink swapped in since validation cannot lead out); any other root, which only
+ * agent.debug_unconfined_paths lets through validation, is opened by name.
+ */
+int rootfs_bind_root(const char *root, const char *target, agent_error_t **err);
+
 /* Spec checks for the mount/device fields, run in the agent before anything is created. */
 int rootfs_validate(const Grpc__Spec *spec, agent_error_t **err);
 

@@ -9,6 +9,7 @@
 #include "container/validate.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 
 #include "cgroups/cgroups.h"
 #include "container/namespace.h"
+#include "container/pathsafe.h"
 #include "container/rlimits.h"
 #include "container/rootfs.h"
 #include "container/seccomp.h"
@@ -262,7 +264,36 @@ static bool path_lexically_clean(const char *p)
 	return true;
 }
 
-static int check_root(const Grpc__Spec *spec, agent_error_t **err)
+static bool confined(const struct spec_policy *pol)
+{
+	return !pol || !pol->unconfined;
+}
+
+/* Confined: the root resolved below PATHSAFE_CONFINE_DIR, with no symlink on the way. */
+static int check_root_confined(const char *path, agent_error_t **err)
+{
+	if (!pathsafe_lexically_below(path, PATHSAFE_CONFINE_DIR))
+		return invalid(err, "root.path: \"%s\" is not below %s", path,
+			       PATHSAFE_CONFINE_DIR);
+	_cleanup_close_ int fd =
+		pathsafe_open_below(PATHSAFE_CONFINE_DIR, path, O_PATH, PATHSAFE_NOFOLLOW);
+	if (fd < 0)
+		return invalid(err, "root.path: \"%s\": %s", path,
+			       fd == -ENOENT ? "does not exist" : "cannot be resolved");
+	struct stat st;
+	if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode))
+		return invalid(err, "root.path: \"%s\" is not canonical (a symlink)", path);
+	if (!S_ISDIR(st.st_mode))
+		return invalid(err, "root.path: \"%s\" is not a directory", path);
+	char real[PATH_MAX];
+	int r = pathsafe_fd_path(fd, real, sizeof(real));
+	if (r < 0 || strcmp(real, path) != 0)
+		return invalid(err, "root.path: \"%s\" is not canonical (resolves to \"%s\")", path,
+			       r < 0 ? "?" : real);
+	return 0;
+}
+
+static int check_root(const Grpc__Spec *spec, const struct spec_policy *pol, agent_error_t **err)
 {
 	if (!spec->root || !spec->root->path[0])
 		return invalid(err, "root.path: missing");
@@ -274,6 +305,8 @@ static int check_root(const Grpc__Spec *spec, agent_error_t **err)
 		return invalid(err, "root.path: \"%s\" is not an absolute path", path);
 	if (!path_lexically_clean(path))
 		return invalid(err, "root.path: \"%s\" is not canonical", path);
+	if (confined(pol))
+		return check_root_confined(path, err);
 	_cleanup_free_ char *real = realpath(path, NULL);
 	if (!real)
 		return invalid(err, "root.path: \"%s\": %s", path,
@@ -467,7 +500,53 @@ static int check_devices(const Grpc__Linux *l, agent_error_t **err)
 	return 0;
 }
 
-static int check_mounts(const Grpc__Spec *spec, agent_error_t **err)
+bool mount_type_is_special(const char *type)
+{
+	static const char *const special[] = {"proc",  "sysfs",	 "cgroup", "cgroup2",
+					      "tmpfs", "devpts", "mqueue", "hugetlbfs"};
+	for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
+		if (strcmp(type, special[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A bind as rootfs-mounts.c sees one: type "bind", or no type with a bind option. */
+static bool mount_is_bind(const Grpc__Mount *m)
+{
+	if (strcmp(m->type, "bind") == 0)
+		return true;
+	if (m->type[0] && strcmp(m->type, "none") != 0)
+		return false;
+	for (size_t i = 0; i < m->n_options; i++)
+		if (strcmp(m->options[i], "bind") == 0 || strcmp(m->options[i], "rbind") == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Confined: a bind source below PATHSAFE_CONFINE_DIR (resolved there by fd when mounted)
+ * or a device node below /dev (checked then); other mounts are special filesystems.
+ */
+static int check_mount_confined(const Grpc__Mount *m, size_t i, agent_error_t **err)
+{
+	if (mount_is_bind(m)) {
+		if (pathsafe_lexically_below(m->source, PATHSAFE_CONFINE_DIR) ||
+		    pathsafe_lexically_below(m->source, "/dev"))
+			return 0;
+		return invalid(err,
+			       "mounts[%zu].source: bind source \"%.256s\" is not below %s (or a "
+			       "device below /dev)",
+			       i, m->source, PATHSAFE_CONFINE_DIR);
+	}
+	if (!mount_type_is_special(m->type))
+		return invalid(err,
+			       "mounts[%zu].type: \"%.64s\" is not allowed (bind, proc, sysfs, "
+			       "cgroup, cgroup2, tmpfs, devpts, mqueue, hugetlbfs)",
+			       i, m->type);
+	return 0;
+}
+
+static int check_mounts(const Grpc__Spec *spec, const struct spec_policy *pol, agent_error_t **err)
 {
 	int r = check_count(spec->n_mounts, MAX_ITEMS, "mounts", err);
 	if (r < 0)
@@ -481,12 +560,22 @@ static int check_mounts(const Grpc__Spec *spec, agent_error_t **err)
 			return invalid(err,
 				       "mounts[%zu].options: too many entries (%zu, at most %d)", i,
 				       m->n_options, MAX_ITEMS);
+		if (confined(pol) && (r = check_mount_confined(m, i, err)) < 0)
+			return r;
 	}
 	return 0;
 }
 
-static int check_hook_list(Grpc__Hook **hooks, size_t n, const char *name, agent_error_t **err)
+static int check_hook_list(Grpc__Hook **hooks, size_t n, const char *name,
+			   const struct spec_policy *pol, agent_error_t **err)
 {
+	char dir[MAX_PATH + 1] = "";
+	if (pol && pol->hook_dir && pol->hook_dir[0] == '/' &&
+	    strnlen(pol->hook_dir, MAX_PATH + 1) <= MAX_PATH)
+		snprintf(dir, sizeof(dir), "%s", pol->hook_dir);
+	size_t dl = strlen(dir);
+	while (dl > 1 && dir[dl - 1] == '/')
+		dir[--dl] = '\0';
 	if (n > MAX_ITEMS)
 		return invalid(err, "hooks.%s: too many entries (%zu, at most %d)", name, n,
 			       MAX_ITEMS);
@@ -502,28 +591,36 @@ static int check_hook_list(Grpc__Hook **hooks, size_t n, const char *name, agent
 			return invalid(err, "hooks.%s[%zu]: too many args or env entries", name, i);
 		if (h->timeout < 0)
 			return invalid(err, "hooks.%s[%zu].timeout: negative", name, i);
+		/* The runtime runs OCI hooks on the host and strips them; guest hooks only. */
+		if (confined(pol) && !(dl > 1 && pathsafe_lexically_below(h->path, dir)))
+			return invalid(err,
+				       "hooks.%s[%zu].path: \"%.256s\" is not below the guest hook "
+				       "directory (%s)",
+				       name, i, h->path,
+				       dl > 1 ? dir : "none given by CreateSandbox");
 	}
 	return 0;
 }
 
-static int check_hooks(const Grpc__Hooks *h, agent_error_t **err)
+static int check_hooks(const Grpc__Hooks *h, const struct spec_policy *pol, agent_error_t **err)
 {
 	int r;
 	if (!h)
 		return 0;
-	if ((r = check_hook_list(h->prestart, h->n_prestart, "prestart", err)) < 0 ||
-	    (r = check_hook_list(h->poststart, h->n_poststart, "poststart", err)) < 0 ||
-	    (r = check_hook_list(h->poststop, h->n_poststop, "poststop", err)) < 0 ||
-	    (r = check_hook_list(h->createruntime, h->n_createruntime, "createRuntime", err)) < 0 ||
-	    (r = check_hook_list(h->createcontainer, h->n_createcontainer, "createContainer",
+	if ((r = check_hook_list(h->prestart, h->n_prestart, "prestart", pol, err)) < 0 ||
+	    (r = check_hook_list(h->poststart, h->n_poststart, "poststart", pol, err)) < 0 ||
+	    (r = check_hook_list(h->poststop, h->n_poststop, "poststop", pol, err)) < 0 ||
+	    (r = check_hook_list(h->createruntime, h->n_createruntime, "createRuntime", pol, err)) <
+		    0 ||
+	    (r = check_hook_list(h->createcontainer, h->n_createcontainer, "createContainer", pol,
 				 err)) < 0 ||
-	    (r = check_hook_list(h->startcontainer, h->n_startcontainer, "startContainer", err)) <
-		    0)
+	    (r = check_hook_list(h->startcontainer, h->n_startcontainer, "startContainer", pol,
+				 err)) < 0)
 		return r;
 	return 0;
 }
 
-int spec_validate(const Grpc__Spec *spec, agent_error_t **err)
+int spec_validate(const Grpc__Spec *spec, const struct spec_policy *pol, agent_error_t **err)
 {
 	bool have[NS_COUNT] = {false};
 	int r;
@@ -539,10 +636,13 @@ int spec_validate(const Grpc__Spec *spec, agent_error_t **err)
 		return r;
 	if (!spec->process->capabilities)
 		return invalid(err, "process.capabilities: missing process capabilities");
-	if ((r = check_root(spec, err)) < 0)
+	if ((r = check_root(spec, pol, err)) < 0)
 		return r;
 	if ((r = check_namespaces(l, have, err)) < 0)
 		return r;
+	/* Without one the container would see (and mount over) the guest's own tree. */
+	if (!have[NS_MNT])
+		return invalid(err, "linux.namespaces: a mount namespace is required");
 	if (spec->hostname[0]) {
 		if (strnlen(spec->hostname, MAX_HOSTNAME + 1) > MAX_HOSTNAME)
 			return invalid(err, "hostname: longer than %d bytes", MAX_HOSTNAME);
@@ -571,9 +671,9 @@ int spec_validate(const Grpc__Spec *spec, agent_error_t **err)
 		return r;
 	if (strnlen(l->cgroupspath, MAX_PATH + 1) > MAX_PATH)
 		return invalid(err, "linux.cgroupsPath: longer than %d bytes", MAX_PATH);
-	if ((r = check_mounts(spec, err)) < 0)
+	if ((r = check_mounts(spec, pol, err)) < 0)
 		return r;
-	if ((r = check_hooks(spec->hooks, err)) < 0)
+	if ((r = check_hooks(spec->hooks, pol, err)) < 0)
 		return r;
 
 	if (l->seccomp && (r = seccomp_validate(l->seccomp, err)) < 0)

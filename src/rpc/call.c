@@ -7,6 +7,7 @@
 
 #include "base/log.h"
 #include "google/rpc/status.pb-c.h"
+#include "rpc/strcheck.h"
 #include "rpc/conn.h"
 
 /* Packs {status, payload} into a ttrpc.Response and queues it. */
@@ -383,6 +384,16 @@ void call_handle_request(struct rpc_conn *c, const struct ttrpc_header *h, const
 		protobuf_c_message_unpack(md->input, NULL, env->payload.len, env->payload.data);
 	if (!req) {
 		snprintf(msg, sizeof(msg), "cannot decode the %s request", md->name);
+		ttrpc__request__free_unpacked(env, NULL);
+		call_send_status(c, h->stream_id, GRPC_INVALID_ARGUMENT, msg);
+		return;
+	}
+
+	char field[256];
+	if (rpc_string_has_nul(md->input, env->payload.data, env->payload.len, field,
+			       sizeof(field))) {
+		snprintf(msg, sizeof(msg), "%s: %.200s holds a NUL byte", md->name, field);
+		protobuf_c_message_free_unpacked(req, NULL);
 		ttrpc__request__free_unpacked(env, NULL);
 		call_send_status(c, h->stream_id, GRPC_INVALID_ARGUMENT, msg);
 		return;

@@ -17,6 +17,7 @@
 #include "base/message.h"
 #include "base/log.h"
 #include "container/hooks.h"
+#include "container/rootfs.h"
 #include "container/validate.h"
 #include "device/devmatch.h"
 #include "sandbox/devices.h"
@@ -358,9 +359,9 @@ static int setup_bundle(struct container *c, agent_error_t **err)
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", c->bundle);
 	if (mkdir(rootfs, 0755) < 0)
 		return agent_error_setsys(err, errno, "creating %s", rootfs);
-	if (mount(c->spec->root->path, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return agent_error_setsys(err, errno, "binding %s on %s", c->spec->root->path,
-					  rootfs);
+	r = rootfs_bind_root(c->spec->root->path, rootfs, err);
+	if (r < 0)
+		return r;
 	c->rootfs_mounted = true;
 	char *dup = strdup(rootfs);
 	if (!dup)
@@ -631,7 +632,9 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 	if (!req->oci)
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
 					      "missing OCI spec");
-	r = spec_validate(req->oci, err);
+	struct spec_policy pol = {.unconfined = sb->opts.unconfined_paths,
+				  .hook_dir = sb->guest_hook_path};
+	r = spec_validate(req->oci, &pol, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < req->n_storages; i++) {

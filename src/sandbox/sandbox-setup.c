@@ -219,6 +219,8 @@ static void load_guest_hooks(struct sandbox *sb, const char *dir)
 	if (sb->guest_hooks)
 		grpc__hooks__free_unpacked(sb->guest_hooks, NULL);
 	sb->guest_hooks = NULL;
+	free(sb->guest_hook_path);
+	sb->guest_hook_path = dir[0] ? strdup(dir) : NULL; /* spec hooks must lie below it */
 	if (!dir[0])
 		return;
 	h = calloc(1, sizeof(*h));

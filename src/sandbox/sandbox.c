@@ -49,6 +49,7 @@ void sandbox_release(struct sandbox *sb)
 	sb->sandbox_pidns_fd = safe_close(sb->sandbox_pidns_fd);
 	if (sb->guest_hooks)
 		grpc__hooks__free_unpacked(sb->guest_hooks, NULL);
+	free(sb->guest_hook_path);
 	free(sb->id);
 	free(sb->hostname);
 	free(sb->shared_ipc_ns);

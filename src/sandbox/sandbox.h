@@ -29,6 +29,7 @@ struct sandbox_options {
 	int32_t pipe_size; /* agent.container_pipe_size, 0 = kernel default */
 	bool inert; /* fuzzing: methods that change the guest refuse (EPERM) */
 	uint64_t hotplug_timeout_ms; /* agent.hotplug_timeout: how long a device is waited for */
+	bool unconfined_paths; /* agent.debug_unconfined_paths */
 };
 
 struct sandbox {
@@ -45,6 +46,7 @@ struct sandbox {
 	int sandbox_pidns_fd; /* the first container's pid namespace, -1 until known */
 	char *shared_ipc_ns, *shared_uts_ns; /* bind-mounted namespace paths, or NULL */
 	struct Grpc__Hooks *guest_hooks; /* from CreateSandbox guest_hook_path, or NULL */
+	char *guest_hook_path; /* CreateSandbox's guest_hook_path, or NULL */
 	struct uevent_listener *uevents; /* devices seen and waited for; NULL if unavailable */
 	struct storage_table storages;
 	char **sandbox_storages; /* mount points CreateSandbox added */

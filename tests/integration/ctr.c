@@ -73,9 +73,17 @@ void ctr_env_setup_cmdline(struct ctr_env *e, bool v2, const char *extra)
 		    mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL) < 0)
 			SKIP("cannot mount a private cgroup2 hierarchy: %s", strerror(errno));
 	}
-	snprintf(e->rootfs, sizeof(e->rootfs), "/tmp/ctr-rootfs-XXXXXX");
-	ASSERT_NOT_NULL(mkdtemp(e->rootfs));
-	/* The rootfs lives on a tmpfs of this namespace: gone with it. */
+	/*
+	 * Where the runtime puts a shared rootfs (virtio-fs): under the private /run of this
+	 * namespace, so nothing is left behind, and inside the agent's confinement.
+	 */
+	snprintf(e->rootfs, sizeof(e->rootfs), "%s", CTR_ROOTFS);
+	static const char *const parents[] = {"/run/kata-containers", "/run/kata-containers/shared",
+					      "/run/kata-containers/shared/containers",
+					      CTR_SHARED_DIR};
+	for (size_t i = 0; i < sizeof(parents) / sizeof(parents[0]); i++)
+		ASSERT_TRUE(mkdir(parents[i], 0755) == 0 || errno == EEXIST);
+	ASSERT_EQ(mkdir(e->rootfs, 0755), 0);
 	ASSERT_EQ(mount("tmpfs", e->rootfs, "tmpfs", 0, "mode=755"), 0);
 	static const char *const dirs[] = {"bin", "proc", "sys",    "dev", "tmp",
 					   "etc", "home", "home/u", "data"};

@@ -15,6 +15,14 @@
 #include "itest.h"
 #include "ttrpc-client.h"
 
+/*
+ * The test rootfs and a directory for bind sources, both where the Kata runtime puts a
+ * container's shared files (the agent confines rootfs and bind sources to /run/kata-containers).
+ * They live on the private /run tmpfs that ctr_env_setup mounts.
+ */
+#define CTR_SHARED_DIR "/run/kata-containers/shared/containers/itest"
+#define CTR_ROOTFS CTR_SHARED_DIR "/rootfs"
+
 struct ctr_env {
 	struct itest_agent agent;
 	struct ttrpc_client *c;

@@ -414,7 +414,8 @@ TEST_TIMEOUT(device_rules_v2, 90)
 TEST_TIMEOUT(kill_during_create, 60)
 {
 	struct ctr_env e;
-	ctr_env_setup(&e, false);
+	/* A spec hook outside a guest hook directory needs the debugging option. */
+	ctr_env_setup_cmdline(&e, false, "agent.debug_unconfined_paths=1");
 	const char *args[] = {"sleep", "30", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "k1", args);
 	Grpc__Spec *spec = ctr_spec_get(s);

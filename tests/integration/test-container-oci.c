@@ -7,6 +7,7 @@
  * compared with what crun produces for the equivalent config.json.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -212,10 +213,10 @@ static pid_t host_pid(const struct ctr_env *e, const char *cid)
 	FAIL("no process in %s", path);
 }
 
-/* A host directory for bind sources (on the host /tmp, seen by the agent). */
+/* A directory for bind sources, where the runtime puts shared files (the private /run). */
 static void host_tmpdir(char *buf, size_t size)
 {
-	snprintf(buf, size, "/tmp/ctr-oci-src-XXXXXX");
+	snprintf(buf, size, "%s/src-XXXXXX", CTR_SHARED_DIR);
 	ASSERT_NOT_NULL(mkdtemp(buf));
 }
 
@@ -352,6 +353,141 @@ TEST_TIMEOUT(mount_bind_of_a_single_file, 60)
 	assert_has(out, "key=value\nls=single.conf\n");
 	unlink(path);
 	rmdir(src);
+	free(out);
+	oci_free(o);
+	ctr_env_teardown(&e);
+}
+
+/* --- confinement: nothing of the guest's own tree reaches a container ----------------------- */
+
+static int create_code(struct ctr_env *e, const char *cid, struct oci *o, const char *want_in_msg)
+{
+	char *msg = NULL;
+	int code = ctr_create(e, cid, o->spec, &msg);
+	if (code == 0)
+		ASSERT_EQ(ctr_remove(e, cid), 0);
+	else if (want_in_msg && (!msg || !strstr(msg, want_in_msg)))
+		FAIL("%s: code %d, message \"%s\" lacks \"%s\"", cid, code, msg ? msg : "",
+		     want_in_msg);
+	free(msg);
+	return code;
+}
+
+TEST_TIMEOUT(guest_root_bind_sources_and_spec_hooks_refused, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = {"report", NULL};
+
+	/* The guest's root as the container's root. */
+	struct oci *o = oci_new(&e, "g1", args);
+	o->spec->root->path = "/";
+	ASSERT_EQ(create_code(&e, "g1", o, "root.path"), 3);
+	o->spec->root->path = "/run"; /* a guest directory, above the runtime's */
+	ASSERT_EQ(create_code(&e, "g1", o, "root.path"), 3);
+	oci_free(o);
+
+	/* Binds of guest trees. */
+	static const char *const srcs[] = {"/", "/proc", "/etc", "/run/kata-containers",
+					   "/run/kata-containers/../../etc"};
+	const char *bind[] = {"rbind", NULL};
+	for (size_t i = 0; i < sizeof(srcs) / sizeof(srcs[0]); i++) {
+		o = oci_new(&e, "g2", args);
+		oci_add_mount(o, "/hostroot", "bind", srcs[i], bind);
+		if (create_code(&e, "g2", o, "mounts[1].source") != 3)
+			FAIL("bind of %s not refused with INVALID_ARGUMENT", srcs[i]);
+		oci_free(o);
+	}
+	/* A filesystem that is not a special one (its source would be a guest path or disk). */
+	o = oci_new(&e, "g3", args);
+	const char *ov[] = {"lowerdir=/etc", NULL};
+	oci_add_mount(o, "/ov", "overlay", "overlay", ov);
+	ASSERT_EQ(create_code(&e, "g3", o, "mounts[1].type"), 3);
+	oci_free(o);
+
+	/* A spec hook would run as guest root in the agent's namespaces: none without a hook dir.
+	 */
+	o = oci_new(&e, "g4", args);
+	Grpc__Hooks hooks = GRPC__HOOKS__INIT;
+	Grpc__Hook h = GRPC__HOOK__INIT, *hp = &h;
+	char *hargs[] = {"sh", "-c", "touch /run/spec-hook-ran"};
+	h.path = "/bin/sh";
+	h.args = hargs;
+	h.n_args = 3;
+	hooks.prestart = &hp;
+	hooks.n_prestart = 1;
+	o->spec->hooks = &hooks;
+	ASSERT_EQ(create_code(&e, "g4", o, "hooks.prestart[0].path"), 3);
+	struct stat st;
+	ASSERT_TRUE(stat("/run/spec-hook-ran", &st) < 0);
+	/* The same spec without the hook runs. */
+	o->spec->hooks = NULL;
+	char *out = run_ok(&e, "g4", o);
+	assert_has(out, "uid=0");
+	free(out);
+	oci_free(o);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(bind_source_symlink_cannot_leave_run_kata_containers, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	/* The host writes the shared directory: a symlink there to the guest's /etc. */
+	ASSERT_EQ(symlink("/etc", CTR_SHARED_DIR "/esc"), 0);
+	const char *args[] = {"ls", "/data", NULL};
+	struct oci *o = oci_new(&e, "sy", args);
+	const char *bind[] = {"rbind", NULL};
+	oci_add_mount(o, "/data", "bind", CTR_SHARED_DIR "/esc", bind);
+	char *msg = NULL;
+	int code = ctr_create(&e, "sy", o->spec, &msg);
+	if (code == 0) {
+		ASSERT_EQ(ctr_start(&e, "sy", NULL), 0);
+		char *out = ctr_read_all(&e, "sy", "sy", false, NULL);
+		FAIL("a bind through a symlink out of /run/kata-containers was made:\n%s", out);
+	}
+	free(msg);
+	/* A symlink that stays inside is followed. */
+	ASSERT_EQ(mkdir(CTR_SHARED_DIR "/real", 0755), 0);
+	host_write(CTR_SHARED_DIR "/real/inside", "x");
+	ASSERT_EQ(symlink("real", CTR_SHARED_DIR "/in"), 0);
+	o->mnt[0].source = CTR_SHARED_DIR "/in";
+	char *out = run_ok(&e, "sy", o);
+	assert_has(out, "ls=inside");
+	free(out);
+	oci_free(o);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(special_filesystem_source_is_ignored, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = {"read-file", "/proc/self/mountinfo", NULL};
+	struct oci *o = oci_new(&e, "ps", args);
+	o->spec->mounts[0]->source = "/"; /* the proc mount */
+	char *out = run_ok(&e, "ps", o);
+	char *ml = mountinfo_line(out, "/proc");
+	if (!strstr(ml, " - proc proc "))
+		FAIL("/proc mounted with the spec's path source: %s", ml);
+	free(ml);
+	free(out);
+	oci_free(o);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(debug_unconfined_paths_allows_guest_bind_sources, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup_cmdline(&e, false, "agent.debug_unconfined_paths=1");
+	ASSERT_EQ(mkdir("/run/outside", 0755), 0);
+	host_write("/run/outside/f", "outside\n");
+	const char *args[] = {"read-file", "/o/f", NULL};
+	struct oci *o = oci_new(&e, "uc", args);
+	const char *bind[] = {"rbind", NULL};
+	oci_add_mount(o, "/o", "bind", "/run/outside", bind);
+	char *out = run_ok(&e, "uc", o);
+	assert_has(out, "outside\n");
 	free(out);
 	oci_free(o);
 	ctr_env_teardown(&e);
@@ -1008,6 +1144,245 @@ TEST_TIMEOUT(cgroup_cpu_shares_quota_v2, 60)
 	cg_cpu(true);
 }
 
+/* --- ids and strings with a NUL byte ------------------------------------------------------- */
+
+/* Packs req, turns the '\x01' in the string `marked` into NUL, sends it raw; the status. */
+static int send_with_nul(struct ctr_env *e, const char *method, const ProtobufCMessage *req,
+			 const char *marked, char **msg)
+{
+	size_t len = protobuf_c_message_get_packed_size(req);
+	uint8_t *buf = malloc(len);
+	ASSERT_NOT_NULL(buf);
+	protobuf_c_message_pack(req, buf);
+	uint8_t *at = memmem(buf, len, marked, strlen(marked));
+	ASSERT_NOT_NULL(at);
+	*(uint8_t *)memchr(at, 0x01, strlen(marked)) = 0;
+	uint32_t stream;
+	agent_error_t *err = NULL;
+	ASSERT_EQ(ttrpc_client_send(e->c, "grpc.AgentService", method, buf, len, 0, NULL, 0,
+				    &stream, &err),
+		  0);
+	free(buf);
+	struct ttrpc_reply r = {0};
+	ASSERT_EQ(ttrpc_client_recv(e->c, stream, 10000, &r, &err), 0);
+	int code = r.code;
+	*msg = strdup(r.message ? r.message : "");
+	ttrpc_reply_clear(&r);
+	return code;
+}
+
+TEST_TIMEOUT(strings_with_a_nul_byte_refused, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = {"report", NULL};
+	struct oci *o = oci_new(&e, "ab", args);
+	Grpc__CreateContainerRequest req = GRPC__CREATE_CONTAINER_REQUEST__INIT;
+	req.container_id = "ab\x01"
+			   "cd"; /* "ab\0cd" on the wire */
+	req.exec_id = "ab";
+	req.oci = o->spec;
+	char *msg = NULL;
+	int code = send_with_nul(&e, "CreateContainer", &req.base, req.container_id, &msg);
+	if (code == 0) {
+		ctr_remove(&e, "ab");
+		FAIL("container id \"ab\\0cd\" accepted");
+	}
+	ASSERT_EQ(code, 3);
+	if (!strstr(msg, "container_id"))
+		FAIL("message: %s", msg);
+	free(msg);
+	/* Deep inside the spec: an env entry. */
+	req.container_id = "ab";
+	ctr_spec_add_env(o->s, "A=b\x01"
+			       "c");
+	ASSERT_EQ(send_with_nul(&e, "CreateContainer", &req.base,
+				"A=b\x01"
+				"c",
+				&msg),
+		  3);
+	if (!strstr(msg, "Process.Env"))
+		FAIL("message: %s", msg);
+	free(msg);
+	/* An exec id. */
+	o->spec->process->n_env--;
+	const char *sl[] = {"sleep", "30", NULL};
+	struct oci *o2 = oci_new(&e, "sl", sl);
+	create_start(&e, "sl", o2);
+	Grpc__ExecProcessRequest ex = GRPC__EXEC_PROCESS_REQUEST__INIT;
+	Grpc__Process *p = ctr_process_new(args);
+	ex.container_id = "sl";
+	ex.exec_id = "e\x01"
+		     "x";
+	ex.process = p;
+	ASSERT_EQ(send_with_nul(&e, "ExecProcess", &ex.base, ex.exec_id, &msg), 3);
+	free(msg);
+	ctr_process_free(p);
+	free(kill_collect(&e, "sl"));
+	/* Nothing was made under the cut id "ab". */
+	ASSERT_NE(ctr_remove(&e, "ab") == 0 && ctr_start(&e, "ab", NULL) == 0, true);
+	oci_free(o2);
+	oci_free(o);
+	ctr_env_teardown(&e);
+}
+
+/* --- a container's cgroup is its own ------------------------------------------------------- */
+
+static const char *const cg_hier[] = {"cpu",	 "cpuacct", "cpuset", "memory", "devices",
+				      "freezer", "blkio",   "pids",   "unified"};
+
+/* rel ("/kata-itest-N/victim") in the cgroup2 mount or in every v1 hierarchy there is. */
+static void hier_dir(bool v2, size_t i, const char *rel, char *buf, size_t size)
+{
+	if (v2)
+		snprintf(buf, size, "/sys/fs/cgroup%s", rel);
+	else
+		snprintf(buf, size, "/sys/fs/cgroup/%s%s", cg_hier[i], rel);
+}
+
+/* A guest process the agent did not start, placed in rel (made here). */
+static pid_t victim_in(bool v2, const char *parent, const char *rel)
+{
+	pid_t pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	char dir[256], procs[300], num[32];
+	snprintf(num, sizeof(num), "%d\n", (int)pid);
+	size_t n = v2 ? 1 : sizeof(cg_hier) / sizeof(cg_hier[0]);
+	int placed = 0;
+	for (size_t i = 0; i < n; i++) {
+		hier_dir(v2, i, parent, dir, sizeof(dir));
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			continue;
+		hier_dir(v2, i, rel, dir, sizeof(dir));
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			continue;
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+		/* cpuset needs cpus and mems first: a hierarchy that refuses is skipped. */
+		int fd = open(procs, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0 && write(fd, num, strlen(num)) == (ssize_t)strlen(num))
+			placed++;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!placed) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		SKIP("cannot place a process in a cgroup of our own");
+	}
+	return pid;
+}
+
+static void victim_end(bool v2, pid_t pid, const char *rel)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	char dir[256];
+	size_t n = v2 ? 1 : sizeof(cg_hier) / sizeof(cg_hier[0]);
+	for (size_t i = 0; i < n; i++) {
+		hier_dir(v2, i, rel, dir, sizeof(dir));
+		rmdir(dir);
+	}
+}
+
+static bool pid_alive(pid_t pid)
+{
+	return waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+static void cgroup_taken(bool v2)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, v2);
+	char rel[128];
+	snprintf(rel, sizeof(rel), "%s/victim", e.cgparent);
+	pid_t victim = victim_in(v2, e.cgparent, rel);
+	const char *args[] = {"sleep", "30", NULL};
+
+	/* A cgroup holding a process the agent did not start is refused, the process untouched. */
+	struct oci *o = oci_new(&e, "cv", args);
+	o->spec->linux->cgroupspath = rel;
+	char *msg = NULL;
+	int code = ctr_create(&e, "cv", o->spec, &msg);
+	if (code == 0) {
+		ctr_signal(&e, "cv", "", SIGKILL);
+		usleep(200 * 1000);
+		bool alive = pid_alive(victim);
+		ctr_remove(&e, "cv");
+		victim_end(v2, victim, rel);
+		FAIL("a container was made in a cgroup holding pid %d (%s by a kill-all)",
+		     (int)victim, alive ? "spared" : "killed");
+	}
+	ASSERT_EQ(code, 9);
+	if (!strstr(msg, "already holds processes"))
+		FAIL("message: %s", msg);
+	free(msg);
+	ASSERT_TRUE(pid_alive(victim));
+	/* Its parent holds it too (below): refused the same way. */
+	o->spec->linux->cgroupspath = e.cgparent;
+	ASSERT_EQ(ctr_create(&e, "cv", o->spec, NULL), 9);
+	/* The agent's own cgroup and the root: never. */
+	o->spec->linux->cgroupspath = "/";
+	ASSERT_EQ(ctr_create(&e, "cv", o->spec, NULL), 3);
+	snprintf(rel, sizeof(rel), "%s/x/../victim", e.cgparent);
+	o->spec->linux->cgroupspath = rel;
+	ASSERT_EQ(ctr_create(&e, "cv", o->spec, NULL), 3);
+	char own[512] = "", path[64];
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)e.agent.pid);
+	FILE *f = fopen(path, "re");
+	ASSERT_NOT_NULL(f);
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		/* v2: "0::/path"; v1: "N:memory:/path" */
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		bool match = v2 ? (c2 == c1 + 1) : strncmp(c1 + 1, "memory:", 7) == 0;
+		if (match) {
+			snprintf(own, sizeof(own), "%s", c2 + 1);
+			own[strcspn(own, "\n")] = '\0';
+		}
+	}
+	fclose(f);
+	if (own[0] && strcmp(own, "/") != 0) {
+		o->spec->linux->cgroupspath = own;
+		code = ctr_create(&e, "cv", o->spec, &msg);
+		if (code != 9)
+			FAIL("the agent's own cgroup %s: code %d %s", own, code, msg);
+		free(msg);
+	}
+	ASSERT_TRUE(itest_alive(e.agent.pid));
+	ASSERT_TRUE(pid_alive(victim));
+
+	/* Two containers with one path: the second is refused, the first keeps running. */
+	snprintf(rel, sizeof(rel), "%s/shared", e.cgparent);
+	o->spec->linux->cgroupspath = rel;
+	create_start(&e, "c1", o);
+	struct oci *o2 = oci_new(&e, "c2", args);
+	o2->spec->linux->cgroupspath = rel;
+	ASSERT_EQ(ctr_create(&e, "c2", o2->spec, NULL), 9);
+	free(kill_collect(&e, "c1"));
+	ASSERT_TRUE(pid_alive(victim));
+	oci_free(o2);
+	oci_free(o);
+	snprintf(rel, sizeof(rel), "%s/victim", e.cgparent);
+	victim_end(v2, victim, rel);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(cgroup_holding_other_processes_refused_v1, 60)
+{
+	cgroup_taken(false);
+}
+
+TEST_TIMEOUT(cgroup_holding_other_processes_refused_v2, 60)
+{
+	cgroup_taken(true);
+}
+
 /* --- crun as the reference ------------------------------------------------------------------ */
 
 static const char *const cmp_caps[] = {
@@ -1085,7 +1460,7 @@ TEST_TIMEOUT(report_agrees_with_crun, 90)
 	char *agent = run_ok(&e, "cmp", o);
 
 	char bundle[64], cgpath[64], cmd[512], outp[128], errp[128];
-	snprintf(bundle, sizeof(bundle), "/tmp/ctr-oci-bundle-XXXXXX");
+	snprintf(bundle, sizeof(bundle), "/run/ctr-oci-bundle-XXXXXX"); /* the private /run */
 	ASSERT_NOT_NULL(mkdtemp(bundle));
 	snprintf(cgpath, sizeof(cgpath), "/kata-itest-crun-%d", (int)getpid());
 	write_crun_config(&e, bundle, cgpath);

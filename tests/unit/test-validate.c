@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,12 +27,25 @@ static struct {
 	char *args[2];
 	char *env[2];
 	char rootdir[PATH_MAX];
-	char tmpdir[64];
 } F;
 
-static void cleanup_rootdir(void)
+#define ROOTDIR "/run/kata-containers/shared/containers/c1/rootfs"
+
+/*
+ * Container roots must lie below /run/kata-containers: each test (a fork of its
+ * own) gets a private mount namespace with a tmpfs /run holding one.
+ */
+static void private_run(void)
 {
-	rmdir(F.tmpdir);
+	static bool done;
+	if (done)
+		return;
+	if (unshare(CLONE_NEWNS) < 0)
+		SKIP("cannot make a mount namespace: %s", strerror(errno));
+	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ASSERT_EQ(mount("tmpfs", "/run", "tmpfs", 0, "mode=755"), 0);
+	ASSERT_EQ(system("mkdir -p " ROOTDIR), 0);
+	done = true;
 }
 
 static void add_ns(const char *type)
@@ -43,16 +58,9 @@ static void add_ns(const char *type)
 
 static void base(void)
 {
-	static bool registered;
-	if (F.tmpdir[0])
-		rmdir(F.tmpdir);
 	memset(&F, 0, sizeof(F));
-	snprintf(F.tmpdir, sizeof(F.tmpdir), "/tmp/test-validate-XXXXXX");
-	ASSERT_NOT_NULL(mkdtemp(F.tmpdir));
-	if (!registered)
-		atexit(cleanup_rootdir);
-	registered = true;
-	ASSERT_NOT_NULL(realpath(F.tmpdir, F.rootdir));
+	private_run();
+	snprintf(F.rootdir, sizeof(F.rootdir), "%s", ROOTDIR);
 
 	grpc__spec__init(&F.spec);
 	grpc__process__init(&F.proc);
@@ -99,7 +107,7 @@ static void drop_ns(const char *type)
 #define EXPECT_VALID()                                                             \
 	do {                                                                       \
 		_cleanup_error_ agent_error_t *_e = NULL;                          \
-		int _r = spec_validate(&F.spec, &_e);                              \
+		int _r = spec_validate(&F.spec, NULL, &_e);                        \
 		if (_r != 0)                                                       \
 			FAIL("expected valid, got %d: %s", _r, _e ? _e->msg : ""); \
 	} while (0)
@@ -107,7 +115,7 @@ static void drop_ns(const char *type)
 #define EXPECT_INVALID(substr)                                                           \
 	do {                                                                             \
 		_cleanup_error_ agent_error_t *_e = NULL;                                \
-		ASSERT_EQ(spec_validate(&F.spec, &_e), -EINVAL);                         \
+		ASSERT_EQ(spec_validate(&F.spec, NULL, &_e), -EINVAL);                   \
 		ASSERT_NOT_NULL(_e);                                                     \
 		ASSERT_EQ(_e->status, 3);                                                \
 		ASSERT_EQ(_e->errnum, EINVAL);                                           \
@@ -197,12 +205,12 @@ TEST(root_symlink_not_canonical)
 	ASSERT_EQ(symlink(F.rootdir, link), 0);
 	F.root.path = link;
 	_cleanup_error_ agent_error_t *e = NULL;
-	int r = spec_validate(&F.spec, &e);
+	int r = spec_validate(&F.spec, NULL, &e);
 	unlink(link);
 	ASSERT_EQ(r, -EINVAL);
 	ASSERT_EQ(e->status, 3);
 	ASSERT_NOT_NULL(strstr(e->msg, "root.path"));
-	ASSERT_NOT_NULL(strstr(e->msg, "resolves to"));
+	ASSERT_NOT_NULL(strstr(e->msg, "not canonical"));
 }
 
 TEST(root_missing_or_not_dir)
@@ -213,7 +221,8 @@ TEST(root_missing_or_not_dir)
 	F.root.path = p;
 	EXPECT_INVALID("does not exist");
 	base();
-	F.root.path = "/etc/passwd";
+	ASSERT_EQ(system(": > " ROOTDIR "/../file"), 0);
+	F.root.path = "/run/kata-containers/shared/containers/c1/file";
 	EXPECT_INVALID("not a directory");
 }
 
@@ -221,7 +230,7 @@ TEST(root_slash_and_long_path)
 {
 	base();
 	F.root.path = "/";
-	EXPECT_VALID();
+	EXPECT_INVALID("root.path: \"/\" is not below /run/kata-containers");
 	static char longp[5000];
 	memset(longp, 'a', sizeof(longp) - 1);
 	longp[0] = '/';
@@ -249,13 +258,135 @@ TEST(masked_and_readonly_paths_need_mount)
 	F.lnx.n_maskedpaths = 1;
 	EXPECT_VALID();
 	drop_ns("mount");
-	EXPECT_INVALID("linux.maskedPaths");
+	EXPECT_INVALID("a mount namespace is required");
 	base();
 	F.lnx.readonlypaths = paths;
 	F.lnx.n_readonlypaths = 1;
 	EXPECT_VALID();
 	drop_ns("mount");
-	EXPECT_INVALID("linux.readonlyPaths");
+	EXPECT_INVALID("a mount namespace is required");
+}
+
+/* Without a mount namespace the container (and an exec in it) would work in the guest's root. */
+TEST(mount_namespace_required)
+{
+	base();
+	drop_ns("mount");
+	EXPECT_INVALID("linux.namespaces: a mount namespace is required");
+}
+
+static int validate_with(const struct spec_policy *pol, char **msg)
+{
+	agent_error_t *e = NULL;
+	int r = spec_validate(&F.spec, pol, &e);
+	if (r < 0) {
+		ASSERT_EQ(r, -EINVAL);
+		ASSERT_EQ(e->status, 3);
+	}
+	if (msg)
+		*msg = e ? strdup(e->msg) : NULL;
+	agent_error_free(e);
+	return r;
+}
+
+/* A host-given root that is (or leads to) the guest's own tree is refused. */
+TEST(root_confined_below_run_kata_containers)
+{
+	base();
+	ASSERT_EQ(system("ln -s / /run/kata-containers/up && ln -s /etc "
+			 "/run/kata-containers/etc-link "
+			 "&& mkdir -p /run/kata-containers-x/rootfs"),
+		  0);
+	static const char *const bad[] = {
+		"/",
+		"/etc",
+		"/run",
+		"/run/kata-containers",
+		"/run/kata-containers-x/rootfs",
+		"/run/kata-containers/up", /* a symlink to / */
+		"/run/kata-containers/etc-link/ssl", /* through a symlink out: stays inside */
+		"/run/kata-containers/shared/../../../etc",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *msg = NULL;
+		F.root.path = (char *)bad[i];
+		if (validate_with(NULL, &msg) != -EINVAL)
+			FAIL("root %s accepted", bad[i]);
+		if (!strstr(msg, "root.path"))
+			FAIL("root %s: message \"%s\"", bad[i], msg);
+		free(msg);
+	}
+	/* The debugging option lets any existing canonical directory through. */
+	struct spec_policy loose = {.unconfined = true};
+	F.root.path = "/";
+	ASSERT_EQ(validate_with(&loose, NULL), 0);
+	F.root.path = ROOTDIR;
+	ASSERT_EQ(validate_with(NULL, NULL), 0);
+}
+
+static Grpc__Mount *one_mount(const char *type, const char *source, char *opt)
+{
+	static Grpc__Mount m;
+	static Grpc__Mount *mp[1];
+	static char *opts[1];
+	grpc__mount__init(&m);
+	m.destination = "/mnt";
+	m.type = (char *)type;
+	m.source = (char *)source;
+	opts[0] = opt;
+	m.options = opts;
+	m.n_options = opt ? 1 : 0;
+	mp[0] = &m;
+	F.spec.mounts = mp;
+	F.spec.n_mounts = 1;
+	return &m;
+}
+
+/* Bind sources stay below /run/kata-containers (or are /dev nodes); other types are special. */
+TEST(mount_sources_confined)
+{
+	static const struct {
+		const char *type, *source, *opt;
+		bool ok;
+	} cases[] = {
+		{"bind", "/", "rbind", false},
+		{"bind", "/proc", "rbind", false},
+		{"bind", "/etc", NULL, false},
+		{"none", "/", "rbind", false},
+		{"", "/var/run", "bind", false},
+		{"bind", "/run/kata-containers", "rbind", false},
+		{"bind", "/run/kata-containers/../etc", "rbind", false},
+		{"bind", "/run/kata-containers-x/a", "rbind", false},
+		{"bind", "/run/kata-containers/sandbox/shm", "rbind", true},
+		{"bind", "/run/kata-containers/shared/containers/c1-0123-hostname", "rbind", true},
+		{"none", "/run/kata-containers/sandbox/local/vol1", "bind", true},
+		{"bind", "/dev/fuse", NULL, true}, /* a device node: checked when mounted */
+		{"bind", "/dev", "rbind", false},
+		{"proc", "/", NULL, true}, /* the source of a special filesystem is ignored */
+		{"sysfs", "/sys", NULL, true},
+		{"tmpfs", "shm", NULL, true},
+		{"cgroup", "cgroup", NULL, true},
+		{"devpts", "devpts", NULL, true},
+		{"mqueue", "mqueue", NULL, true},
+		{"ext4", "/dev/vda", NULL, false},
+		{"overlay", "overlay", "lowerdir=/", false},
+		{"tmpfs", "shm", "rbind", true}, /* a bind option on tmpfs does not make a bind */
+	};
+	base();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *msg = NULL;
+		one_mount(cases[i].type, cases[i].source, (char *)cases[i].opt);
+		int r = validate_with(NULL, &msg);
+		if ((r == 0) != cases[i].ok)
+			FAIL("%s %s (%s): %s", cases[i].type, cases[i].source,
+			     cases[i].opt ? cases[i].opt : "", msg ? msg : "accepted");
+		if (r < 0 && !strstr(msg, "mounts[0]"))
+			FAIL("message \"%s\" does not name mounts[0]", msg);
+		free(msg);
+	}
+	struct spec_policy loose = {.unconfined = true};
+	one_mount("bind", "/", "rbind");
+	ASSERT_EQ(validate_with(&loose, NULL), 0);
 }
 
 TEST(namespace_type_unknown)
@@ -494,17 +625,58 @@ TEST(hooks_checked)
 	Grpc__Hooks hooks = GRPC__HOOKS__INIT;
 	Grpc__Hook h = GRPC__HOOK__INIT;
 	Grpc__Hook *hp[] = {&h};
+	struct spec_policy pol = {.hook_dir = "/usr/share/oci/hooks/"};
 	base();
-	h.path = "/usr/bin/hook";
+	h.path = "/usr/share/oci/hooks/prestart/hook";
 	hooks.prestart = hp;
 	hooks.n_prestart = 1;
 	F.spec.hooks = &hooks;
-	EXPECT_VALID();
+	ASSERT_EQ(validate_with(&pol, NULL), 0);
 	h.path = "hook";
 	EXPECT_INVALID("hooks.prestart[0].path");
-	h.path = "/usr/bin/hook";
+	h.path = "/usr/share/oci/hooks/prestart/hook";
 	h.timeout = -1;
-	EXPECT_INVALID("hooks.prestart[0].timeout");
+	ASSERT_EQ(validate_with(&pol, NULL), -EINVAL);
+}
+
+/* Spec hooks run as guest root in the agent's namespaces: only the guest's own hooks may. */
+TEST(hooks_confined_to_guest_hook_dir)
+{
+	Grpc__Hooks hooks = GRPC__HOOKS__INIT;
+	Grpc__Hook h = GRPC__HOOK__INIT;
+	Grpc__Hook *hp[] = {&h};
+	struct spec_policy pol = {.hook_dir = "/usr/share/oci/hooks"};
+	char *msg = NULL;
+	base();
+	F.spec.hooks = &hooks;
+	static const char *const bad[] = {"/bin/sh", "/usr/share/oci/hooks",
+					  "/usr/share/oci/hooks/../../../../bin/sh",
+					  "/usr/share/oci/hooksX/prestart/a"};
+	Grpc__Hook ***lists[] = {&hooks.prestart,	 &hooks.poststart,
+				 &hooks.poststop,	 &hooks.createruntime,
+				 &hooks.createcontainer, &hooks.startcontainer};
+	size_t *counts[] = {&hooks.n_prestart,	      &hooks.n_poststart,
+			    &hooks.n_poststop,	      &hooks.n_createruntime,
+			    &hooks.n_createcontainer, &hooks.n_startcontainer};
+	for (size_t k = 0; k < 6; k++) {
+		*lists[k] = hp;
+		*counts[k] = 1;
+		h.path = "/bin/sh";
+		ASSERT_EQ(validate_with(NULL, &msg), -EINVAL); /* no hook dir at all */
+		ASSERT_NOT_NULL(strstr(msg, "is not below the guest hook directory"));
+		free(msg);
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			h.path = (char *)bad[i];
+			if (validate_with(&pol, NULL) != -EINVAL)
+				FAIL("hook %zu %s accepted", k, bad[i]);
+		}
+		h.path = "/usr/share/oci/hooks/prestart/a";
+		ASSERT_EQ(validate_with(&pol, NULL), 0);
+		struct spec_policy loose = {.unconfined = true};
+		h.path = "/bin/sh";
+		ASSERT_EQ(validate_with(&loose, NULL), 0);
+		*counts[k] = 0;
+	}
 }
 
 TEST(oom_score_adj_range)
