@@ -274,15 +274,6 @@ echo kata-guest >"$root/etc/hostname"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
 echo 'root:x:0:' >"$root/etc/group"
 
-# The container rootfs: busybox (a hard link: stored once in the archive) and mount points.
-crfs=$root/containers/busybox/rootfs
-mkdir -p "$crfs"/{bin,proc,sys,dev,tmp,etc}
-chmod 1777 "$crfs/tmp"
-ln "$root/bin/busybox" "$crfs/bin/busybox"
-for applet in $("$busybox" --list); do
-	[ -e "$crfs/bin/$applet" ] || ln -s busybox "$crfs/bin/$applet"
-done
-
 # --- the archive -----------------------------------------------------------------------------
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
 	cpio --quiet -o -H newc -R 0:0 --reproducible) >"$guest/initrd.cpio.tmp"

@@ -50,9 +50,9 @@ static bool scan(const ProtobufCMessageDescriptor *desc, const uint8_t *p, const
 			return false;
 		}
 		const ProtobufCFieldDescriptor *f =
-			tag >> 3 <= UINT32_MAX
-				? protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3))
-				: NULL;
+			tag >> 3 <= UINT32_MAX ? protobuf_c_message_descriptor_get_field(
+							 desc, (unsigned)(tag >> 3))
+					       : NULL;
 		if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr(p, 0, n)) {
 			snprintf(field, fsize, "%s", f->name);
 			return true;

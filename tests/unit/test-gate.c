@@ -179,4 +179,3 @@ TEST(the_server_goes_with_calls_held)
 	ttrpc_client_free(c);
 	env_release(&e);
 }
-

@@ -76,7 +76,7 @@ step_sandbox_hotplug() {
   "ociVersion": "1.0.2",
   "process": {"user": {"uid": 0, "gid": 0}, "args": ["cat", "/data/f"], "env": ["PATH=/bin"], "cwd": "/",
               "capabilities": {"bounding": [], "effective": [], "permitted": []}},
-  "root": {"path": "/containers/busybox/rootfs"},
+  "root": {"path": "$CTR_ROOTFS"},
   "mounts": [{"destination": "/data", "type": "bind", "source": "$SB_DISK_DIR", "options": ["rbind", "ro"]}],
   "linux": {"cgroupsPath": "/vm-test/sbr", "namespaces": [{"type": "pid"}, {"type": "mount"}]}
 }

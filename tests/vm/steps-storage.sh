@@ -22,6 +22,9 @@ VIRTIOFSD=${VIRTIOFSD:-/usr/lib/qemu/virtiofsd}
 VFS_DIR= # the host side of the share, once virtiofsd runs
 VFS_PID=
 SHARED_DIR=/run/kata-containers/shared/containers
+# Every container's rootfs comes from the share, where the runtime puts it: a busybox tree
+# the host lays out in virtiofs_share_init.
+CTR_ROOTFS=$SHARED_DIR/busybox/rootfs
 NVDIMM_SIZE=64M
 
 # A 4 KiB-block ext4 (DAX needs the block size to be the page size) with no journal.
@@ -92,7 +95,7 @@ write_storage_spec() {
     "env": ["PATH=/bin"], "cwd": "/",
     "capabilities": {"bounding": ["CAP_CHOWN"], "effective": ["CAP_CHOWN"], "permitted": ["CAP_CHOWN"]}
   },
-  "root": {"path": "/containers/busybox/rootfs"},
+  "root": {"path": "$CTR_ROOTFS"},
   "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}$data],
   "linux": {"cgroupsPath": "/vm-test/$1", "devices": ${3:-[]},
             "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}]}
@@ -209,11 +212,17 @@ step_storage_nvdimm() {
 # The share as the runtime fills it for container vfs1: its rootfs (busybox), the files it
 # binds over /etc (hostname, hosts, resolv.conf) and a volume directory.
 virtiofs_share_init() {
-	local d=$VFS_DIR b
+	local d=$VFS_DIR b a
 	b=$(command -v busybox) || fail "no busybox on the host (make deps installs busybox-static)" || return 1
+	mkdir -p "$d/busybox/rootfs"/{bin,proc,sys,dev,tmp,etc} || return 1
+	chmod 1777 "$d/busybox/rootfs/tmp"
+	cp "$b" "$d/busybox/rootfs/bin/busybox" || return 1
+	for a in $("$b" --list); do
+		[ -e "$d/busybox/rootfs/bin/$a" ] || ln -s busybox "$d/busybox/rootfs/bin/$a"
+	done
 	mkdir -p "$d/vfs1/rootfs"/{bin,proc,sys,dev,tmp,etc} "$d/vfs1-vol" || return 1
 	cp "$b" "$d/vfs1/rootfs/bin/busybox" || return 1
-	for a in sh cat echo sleep test grep hostname; do ln -s busybox "$d/vfs1/rootfs/bin/$a"; done
+	for a in sh cat echo sleep test; do ln -s busybox "$d/vfs1/rootfs/bin/$a"; done
 	echo vfs-pod >"$d/vfs1-hostname"
 	printf '127.0.0.1 localhost\n10.9.8.7 from-the-share\n' >"$d/vfs1-hosts"
 	echo 'nameserver 10.9.8.1' >"$d/vfs1-resolv.conf"
@@ -221,7 +230,9 @@ virtiofs_share_init() {
 
 # virtiofsd serves $W/share as tag kataShared; QEMU gets a shared memfd memory backend.
 virtiofs_boot_args() {
-	[ -x "$VIRTIOFSD" ] || return 0
+	[ -x "$VIRTIOFSD" ] ||
+		fail "no virtiofsd at $VIRTIOFSD (package qemu-system-common): the containers' rootfs comes from the virtio-fs share" ||
+		return 1
 	VFS_DIR=$W/share
 	virtiofs_share_init || fail "cannot lay out the share" || return 1
 	"$VIRTIOFSD" --socket-path="$W/vfs.sock" -o source="$VFS_DIR" -o cache=auto \
@@ -242,7 +253,6 @@ virtiofs_boot_args() {
 
 # The storage the runtime sends in CreateSandbox for the shared directory.
 virtiofs_sandbox_storage() {
-	[ -n "$VFS_DIR" ] || return 0
 	echo '{"driver":"virtio-fs","source":"kataShared","fstype":"virtiofs","mount_point":"'$SHARED_DIR'","options":[]}'
 }
 
@@ -269,10 +279,6 @@ JSON
 }
 
 step_storage_virtiofs() {
-	[ -n "$VFS_DIR" ] || {
-		skip "no virtiofsd at $VIRTIOFSD (package qemu-system-common)"
-		return
-	}
 	# shellcheck disable=SC2016 # expanded by the container's shell
 	write_virtiofs_spec vfs1 'cat /etc/hostname /etc/hosts /etc/resolv.conf; echo waiting; i=0; while [ ! -f /vol/late ] \u0026\u0026 [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; cat /vol/late; echo from-the-guest >/vol/back'
 	ctl_show 30 create-container --id vfs1 --spec "$W/config-vfs1.json" || return 1

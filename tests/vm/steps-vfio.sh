@@ -25,7 +25,7 @@ write_vfio_spec() {
     "cwd": "/",
     "capabilities": {"bounding": ["CAP_CHOWN"], "effective": ["CAP_CHOWN"], "permitted": ["CAP_CHOWN"]}
   },
-  "root": {"path": "/containers/busybox/rootfs"},
+  "root": {"path": "$CTR_ROOTFS"},
   "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
              {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["ro"]}],
   "linux": {"cgroupsPath": "/vm-test/vf",

@@ -115,10 +115,6 @@ step_boot() {
 	sandbox_boot_args || return 1
 	append="console=ttyS0 panic=-1 quiet rdinit=/init agent.log=debug agent.hotplug_timeout=5s"
 	append+=" agent.server_addr=serial:///dev/virtio-ports/agent.channel.0 agent.debug_console"
-	# The container rootfs is /containers/busybox/rootfs of the initrd, outside the
-	# /run/kata-containers the agent confines roots to. Until the steps bring it there the
-	# way the runtime does (a shared or block rootfs), the debugging option lets it through.
-	append+=" agent.debug_unconfined_paths"
 	[ -n "$khz" ] && append+=" tsc_early_khz=$khz"
 	append+=" ${VM_CMDLINE_EXTRA:-}"
 	say "  machine $MACHINE, accel $accel, cpu $cpu, memory ${VM_MEM:-512M}, kernel $(cat "$GUEST/kernel-version")"
@@ -248,7 +244,7 @@ step_create_sandbox() {
 }
 
 write_spec() {
-	cat >"$W/config.json" <<'JSON'
+	cat >"$W/config.json" <<JSON
 {
   "ociVersion": "1.0.2",
   "process": {
@@ -263,7 +259,7 @@ write_spec() {
     },
     "noNewPrivileges": true
   },
-  "root": {"path": "/containers/busybox/rootfs", "readonly": false},
+  "root": {"path": "$CTR_ROOTFS", "readonly": false},
   "hostname": "vm-ctr",
   "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
   "linux": {
@@ -390,7 +386,7 @@ write_hotplug_spec() {
     "env": ["PATH=/bin"], "cwd": "/",
     "capabilities": {"bounding": ["CAP_CHOWN"], "effective": ["CAP_CHOWN"], "permitted": ["CAP_CHOWN"]}
   },
-  "root": {"path": "/containers/busybox/rootfs"},
+  "root": {"path": "$CTR_ROOTFS"},
   "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
              {"destination": "/data", "type": "bind", "source": "/run/kata-containers/sandbox/storage/$1", "options": ["rbind"]}],
   "linux": {"cgroupsPath": "/vm-test/$1",
