@@ -18,9 +18,9 @@ bool pathres_below(const char *root, const char *path, const char **ret_rel)
 {
 	size_t rl = strlen(root);
 
-	while (rl > 1 && root[rl - 1] == '/')
-		rl--;
-	if (strncmp(path, root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
+	while (rl > 0 && root[rl - 1] == '/')
+		rl--; /* "/" itself becomes "" and holds every absolute path */
+	if (path[0] != '/' || strncmp(path, root, rl) != 0 || (path[rl] != '/' && path[rl] != '\0'))
 		return false;
 	if (ret_rel) {
 		const char *rel = path + rl;
