@@ -130,11 +130,20 @@ static int walk(int rootfd, const char *rel, int oflags, bool mkdir, mode_t mode
 	return fd < 0 ? -errno : fd;
 }
 
+/* Whether rel has a ".." component. */
+static bool has_dotdot(const char *rel)
+{
+	for (const char *c = rel; (c = strstr(c, "..")); c += 2)
+		if ((c == rel || c[-1] == '/') && (c[2] == '/' || c[2] == '\0'))
+			return true;
+	return false;
+}
+
 int pathres_open(int rootfd, const char *rel, int oflags, unsigned how)
 {
 	if (!*rel)
 		rel = ".";
-	if (rel[0] == '/')
+	if (rel[0] == '/' || has_dotdot(rel))
 		return -EXDEV;
 	if (!(how & PATHRES_FORCE_WALK)) {
 		int fd = try_openat2(rootfd, rel, oflags);
@@ -146,7 +155,7 @@ int pathres_open(int rootfd, const char *rel, int oflags, unsigned how)
 
 int pathres_mkdir_p(int rootfd, const char *rel, mode_t mode, unsigned how)
 {
-	if (rel[0] == '/')
+	if (rel[0] == '/' || has_dotdot(rel))
 		return -EXDEV;
 	int fd = pathres_open(rootfd, rel, O_PATH | O_DIRECTORY, how);
 	if (fd != -ENOENT)
