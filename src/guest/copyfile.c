@@ -7,12 +7,14 @@
  * refused, never followed, so nothing outside the root can be reached. The last
  * component is handled with *at() calls that do not follow it either.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
@@ -178,31 +180,104 @@ static int copy_symlink(int pfd, const char *base, const struct guest_copy *c, a
 	return 0;
 }
 
-/* The temporary sibling: the name with its extension replaced by "tmp" (as upstream). */
-static void tmp_name(const char *base, char *buf, size_t size)
+/*
+ * The temporary sibling: a name of its own per target (a hash of the target's
+ * name), so interleaved chunked copies of a.txt and a.conf never share one,
+ * and a fixed length whatever the target's name.
+ */
+void guest_copy_tmp_name(const char *base, char *buf, size_t size)
 {
-	const char *dot = strrchr(base, '.');
-	size_t stem = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-	snprintf(buf, size, "%.*s.tmp", (int)stem, base);
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+
+	for (const unsigned char *c = (const unsigned char *)base; *c; c++)
+		h = (h ^ *c) * 0x100000001b3ull;
+	snprintf(buf, size, "%s%016llx%s", GUEST_COPY_TMP_PREFIX, (unsigned long long)h,
+		 GUEST_COPY_TMP_SUFFIX);
+}
+
+static bool is_tmp_name(const char *name)
+{
+	size_t pl = strlen(GUEST_COPY_TMP_PREFIX), sl = strlen(GUEST_COPY_TMP_SUFFIX);
+	size_t n = strlen(name);
+
+	return n == pl + 16 + sl && !strncmp(name, GUEST_COPY_TMP_PREFIX, pl) &&
+	       !strcmp(name + n - sl, GUEST_COPY_TMP_SUFFIX);
+}
+
+/*
+ * Temporaries in one directory that no chunk touched for max_age seconds (all
+ * of them when max_age < 0) are removed; subdirectories are visited below
+ * depth levels when depth > 0. Nothing is followed, nothing left the
+ * filesystem. The count of entries looked at is bounded.
+ */
+static void sweep_dir(int dfd, long max_age, int depth, dev_t dev, unsigned *budget)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct timespec now;
+	DIR *d;
+
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	for (struct dirent *e; *budget && (e = readdir(d)); (*budget)--) {
+		struct stat st;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode) && is_tmp_name(e->d_name)) {
+			if (max_age < 0 || now.tv_sec - st.st_mtim.tv_sec > max_age)
+				unlinkat(dirfd(d), e->d_name, 0);
+			continue;
+		}
+		if (depth > 0 && S_ISDIR(st.st_mode) && st.st_dev == dev) {
+			int sub = openat(dirfd(d), e->d_name,
+					 O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0) {
+				sweep_dir(sub, max_age, depth - 1, dev, budget);
+				close(sub);
+			}
+		}
+	}
+	closedir(d);
+}
+
+int guest_copy_cleanup(const char *root, agent_error_t **err)
+{
+	unsigned budget = GUEST_COPY_SWEEP_MAX;
+	struct stat st;
+	_cleanup_close_ int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : agent_error_setsys(err, errno, "open %s", root);
+	if (fstat(fd, &st) < 0)
+		return agent_error_setsys(err, errno, "stat %s", root);
+	sweep_dir(fd, -1, 32, st.st_dev, &budget);
+	return 0;
 }
 
 static int copy_regular(int pfd, const char *base, const struct guest_copy *c, agent_error_t **err)
 {
-	char tmp[NAME_MAX + 8];
+	char tmp[64];
 	struct stat st;
 	mode_t mode = c->file_mode & 07777;
 	_cleanup_close_ int fd = -1;
 
-	tmp_name(base, tmp, sizeof(tmp));
-	if (strlen(tmp) > NAME_MAX)
-		return bad_arg(err, "name too long for its temporary file", c->path);
+	guest_copy_tmp_name(base, tmp, sizeof(tmp));
 	if (c->offset == 0) {
-		/* A fresh temporary file: never write through a name someone left there. */
-		int r = remove_entry(pfd, base);
-		if (r == 0 && strcmp(tmp, base) != 0)
-			r = remove_entry(pfd, tmp);
+		/* Abandoned copies of this directory go; this target's own is begun afresh. */
+		unsigned budget = GUEST_COPY_SWEEP_MAX;
+		if (fstat(pfd, &st) == 0)
+			sweep_dir(pfd, GUEST_COPY_TMP_MAX_AGE_S, 0, st.st_dev, &budget);
+		int r = strcmp(tmp, base) != 0 ? remove_entry(pfd, tmp) : 0;
 		if (r < 0)
-			return agent_error_setsys(err, -r, "remove %s", c->path);
+			return agent_error_setsys(err, -r, "remove the temporary of %s", c->path);
+		/* A fresh temporary file: never write through a name someone left there. */
 		fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	} else {
 		fd = openat(pfd, tmp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -239,8 +314,13 @@ static int copy_regular(int pfd, const char *base, const struct guest_copy *c, a
 		return agent_error_setsys(err, errno, "chmod %s", c->path);
 	if (fchown(fd, (uid_t)c->uid, (gid_t)c->gid) < 0)
 		return agent_error_setsys(err, errno, "chown %s", c->path);
-	if (renameat(pfd, tmp, pfd, base) < 0)
-		return agent_error_setsys(err, errno, "rename %s into place", c->path);
+	/* The target stays as it was until now: replaced whole (an empty directory removed). */
+	if (renameat(pfd, tmp, pfd, base) < 0) {
+		int e = errno;
+		if ((e != EISDIR && e != ENOTEMPTY && e != EEXIST) ||
+		    unlinkat(pfd, base, AT_REMOVEDIR) < 0 || renameat(pfd, tmp, pfd, base) < 0)
+			return agent_error_setsys(err, e, "rename %s into place", c->path);
+	}
 	return 0;
 }
 

@@ -51,6 +51,19 @@ struct guest_copy {
 	size_t len;
 };
 int guest_copy_file(const char *root, const struct guest_copy *c, agent_error_t **err);
+/*
+ * A regular file arrives in chunks into a temporary of its directory, named by
+ * guest_copy_tmp_name (GUEST_COPY_TMP_PREFIX, 16 hex digits, the suffix), and
+ * is renamed over the target at the last chunk. A temporary no chunk touched
+ * for GUEST_COPY_TMP_MAX_AGE_S goes at the next first chunk in its directory;
+ * guest_copy_cleanup (DestroySandbox) removes every one below root.
+ */
+#define GUEST_COPY_TMP_PREFIX ".kata-copy-"
+#define GUEST_COPY_TMP_SUFFIX ".tmp"
+#define GUEST_COPY_TMP_MAX_AGE_S 600
+#define GUEST_COPY_SWEEP_MAX 65536 /* entries looked at by one sweep */
+void guest_copy_tmp_name(const char *base, char *buf, size_t size);
+int guest_copy_cleanup(const char *root, agent_error_t **err);
 /* Whether path is absolute, clean (no "", ".", ".." components, no trailing '/') and
  * strictly below root; *ret_rel (optional) points at the part after "root/". */
 bool guest_path_below(const char *root, const char *path, const char **ret_rel);
@@ -59,6 +72,8 @@ bool guest_path_below(const char *root, const char *path, const char **ret_rel);
 /* Writes a version-1 swap header over the first page of the open file or device fd of
  * size bytes (what mkswap does, without bad-block checks). */
 int guest_mkswap(int fd, uint64_t size, agent_error_t **err);
+/* swapon of a block device under /dev or a regular file under GUEST_VOLUME_ROOT, opened
+ * with no symlink on the way and handed to the kernel through its fd. */
 int guest_swapon(const char *path, agent_error_t **err);
 /* The deepest PCI path AddSwap takes (slots from the root bus). */
 #define GUEST_MAX_PCI_DEPTH 16
@@ -70,9 +85,12 @@ struct guest_volume_usage {
 };
 int guest_volume_stats(const char *root, const char *path, struct guest_volume_usage *ret,
 		       agent_error_t **err);
+/* path opened below root with no symlink on the way (one: INVALID_ARGUMENT). fd or -errno. */
+int guest_open_below(const char *root, const char *path, int oflags, agent_error_t **err);
 
 /* resize.c: ResizeVolume, checked at once, then grown where blocking is fine (a child). */
 struct guest_resize {
+	char root[256]; /* path is resolved below it again when grown */
 	char path[4096];
 	uint64_t block_size;
 	uint64_t new_blocks;

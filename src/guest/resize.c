@@ -31,9 +31,11 @@ int guest_volume_resize_check(const char *root, const char *path, uint64_t size,
 			err, GRPC_INVALID_ARGUMENT, EINVAL,
 			"volume_guest_path \"%.256s\": must be an absolute clean path below %s/",
 			path, root);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (strlen(root) >= sizeof(ret->root))
+		return agent_error_set(err, ENAMETOOLONG, "root %s", root);
+	_cleanup_close_ int fd = guest_open_below(root, path, O_RDONLY | O_DIRECTORY, err);
 	if (fd < 0)
-		return agent_error_setsys(err, errno, "open %s", path);
+		return fd;
 	if (fstatfs(fd, &st) < 0)
 		return agent_error_setsys(err, errno, "statfs %s", path);
 	if (st.f_type != EXT4_MAGIC)
@@ -45,6 +47,7 @@ int guest_volume_resize_check(const char *root, const char *path, uint64_t size,
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
 					      "size %llu: smaller than one block",
 					      (unsigned long long)size);
+	snprintf(ret->root, sizeof(ret->root), "%s", root);
 	snprintf(ret->path, sizeof(ret->path), "%s", path);
 	ret->block_size = (uint64_t)st.f_bsize;
 	ret->new_blocks = size / (uint64_t)st.f_bsize;
@@ -54,10 +57,10 @@ int guest_volume_resize_check(const char *root, const char *path, uint64_t size,
 int guest_volume_grow(const struct guest_resize *rz, agent_error_t **err)
 {
 	uint64_t blocks = rz->new_blocks;
-	_cleanup_close_ int fd = open(rz->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fd = guest_open_below(rz->root, rz->path, O_RDONLY | O_DIRECTORY, err);
 
 	if (fd < 0)
-		return agent_error_setsys(err, errno, "open %s", rz->path);
+		return fd;
 	if (ioctl(fd, EXT4_IOC_RESIZE_FS, &blocks) < 0) {
 		if (errno == EINVAL)
 			return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,

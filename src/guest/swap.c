@@ -14,6 +14,7 @@
 #include <sys/swap.h>
 #include <unistd.h>
 
+#include "base/pathres.h"
 #include "guest/guest.h"
 #include "rpc/status.h"
 
@@ -52,12 +53,28 @@ int guest_mkswap(int fd, uint64_t size, agent_error_t **err)
 
 int guest_swapon(const char *path, agent_error_t **err)
 {
+	struct stat st;
+	char proc[32];
+	bool dev = pathres_below("/dev", path, NULL);
+
 	if (path[0] != '/' || strlen(path) >= PATH_MAX || strstr(path, "/../") ||
-	    (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0))
-		return agent_error_set_status(
-			err, GRPC_INVALID_ARGUMENT, EINVAL,
-			"path \"%.256s\": must be an absolute path without ..", path);
-	if (swapon(path, 0) < 0)
+	    (strlen(path) >= 3 && strcmp(path + strlen(path) - 3, "/..") == 0) ||
+	    (!dev && !guest_path_below(GUEST_VOLUME_ROOT, path, NULL)))
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "path \"%.256s\": must be a block device under /dev "
+					      "or a file under %s, without ..",
+					      path, GUEST_VOLUME_ROOT);
+	_cleanup_close_ int fd =
+		guest_open_below(dev ? "/dev" : GUEST_VOLUME_ROOT, path, O_PATH, err);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return agent_error_setsys(err, errno, "stat %s", path);
+	if (dev ? !S_ISBLK(st.st_mode) : !S_ISREG(st.st_mode))
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "swapon %s: not a %s", path,
+					      dev ? "block device" : "regular file");
+	if (swapon(pathres_proc(fd, proc, sizeof(proc)), 0) < 0)
 		return agent_error_setsys(err, errno, "swapon %s", path);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "sandbox/sandbox-setup.h"
 #include "base/message.h"
 #include "device/devmatch.h"
+#include "guest/guest.h"
 #include "init/kmod.h"
 #include "loop/fork.h"
 #include "sandbox/devwait.h"
@@ -496,6 +497,8 @@ int sandbox_destroy(struct sandbox *sb, agent_error_t **err)
 
 	sandbox_create_abort(sb);
 	r = containers_destroy_all(sb, err);
+	/* CopyFile's temporaries of copies the host never finished (best effort). */
+	guest_copy_cleanup(GUEST_COPY_ROOT, NULL);
 
 	oom_queue_close(&sb->oom);
 	return r;

@@ -9,6 +9,8 @@
 #include <sys/sysmacros.h>
 
 #include "base/fsutil.h"
+#include "base/pathres.h"
+#include "base/strbuf.h"
 #include "base/mountinfo.h"
 #include "container/mountopt.h"
 #include "device/devmatch.h"
@@ -16,12 +18,15 @@
 #include "rpc/status.h"
 #include "storage/storage-internal.h"
 
-int storage_mount(const char *source, const char *target, const char *fstype, char *const *options,
+int storage_mount(const struct storage_req *rq, const char *fstype, char *const *options,
 		  size_t n_options, const char *extra, agent_error_t **err)
 {
+	const char *target = rq->s->mount_point;
 	struct mount_opts mo = {0};
 	_cleanup_free_ char *data = NULL;
-	char have[64];
+	_cleanup_close_ int srcfd = -1, tfd = -1, top = -1;
+	char have[64], sproc[32], tproc[32];
+	const char *source = rq->source;
 	struct stat st;
 	int r;
 
@@ -32,82 +37,106 @@ int storage_mount(const char *source, const char *target, const char *fstype, ch
 		if (asprintf(&data, "%s%s%s", mo.data ? mo.data : "", mo.data ? "," : "", extra) <
 		    0) {
 			data = NULL;
-			mount_opts_release(&mo);
-			return agent_error_set(err, ENOMEM, "out of memory");
+			r = agent_error_set(err, ENOMEM, "out of memory");
+			goto out;
 		}
 	} else if (mo.data) {
 		data = strdup(mo.data);
 	}
 	bool bind = (mo.flags & MS_BIND) || !strcmp(fstype, "bind");
-	if (bind && stat(source, &st) == 0 && !S_ISDIR(st.st_mode)) {
-		char parent[4096];
-		snprintf(parent, sizeof(parent), "%s", target);
-		char *slash = strrchr(parent, '/');
-		if (slash && slash != parent)
-			*slash = '\0';
-		mkdir_p(parent, 0755);
-		int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-		if (fd >= 0)
-			close(fd);
-	} else {
-		r = mkdir_p(target, 0755);
-		if (r < 0) {
-			mount_opts_release(&mo);
-			return agent_error_setsys(err, -r, "creating %s", target);
+	bool dir = true;
+	if (bind) {
+		/* A bind source is a host-given path: kept in the share, bound through its fd. */
+		srcfd = storage_source(source, rq->cid, err);
+		if (srcfd < 0) {
+			r = srcfd;
+			goto out;
 		}
+		if (fstat(srcfd, &st) < 0) {
+			r = agent_error_setsys(err, errno, "stat %s", source);
+			goto out;
+		}
+		dir = S_ISDIR(st.st_mode);
+		source = pathres_proc(srcfd, sproc, sizeof(sproc));
+	}
+	tfd = storage_target(target, dir, err);
+	if (tfd < 0) {
+		r = tfd;
+		goto out;
 	}
 	if (!bind && mountinfo_fstype_at(target, have, sizeof(have)) && !strcmp(have, fstype) &&
 	    !(mo.flags & MS_REMOUNT)) {
-		mount_opts_release(&mo);
-		return 0; /* already there */
+		r = 0; /* already there */
+		goto out;
 	}
 	unsigned long flags = mo.flags | (bind ? MS_BIND : 0);
-	if (mount(source, target, bind ? NULL : fstype, flags, data) < 0) {
-		r = agent_error_setsys(err, errno, "mounting %s (%s) on %s", source, fstype,
+	if (mount(source, pathres_proc(tfd, tproc, sizeof(tproc)), bind ? NULL : fstype, flags,
+		  data) < 0) {
+		r = agent_error_setsys(err, errno, "mounting %s (%s) on %s", rq->source, fstype,
 				       target);
-		mount_opts_release(&mo);
-		return r;
+		goto out;
 	}
+	/* The fd holds what was under the mount: the mount itself is reached afresh. */
+	top = storage_target(target, dir, err);
+	if (top < 0) {
+		umount2(tproc, MNT_DETACH);
+		r = top;
+		goto out;
+	}
+	pathres_proc(top, tproc, sizeof(tproc));
 	/* A bind takes ro/nosuid/... only through a remount. */
 	if (bind && (flags & ~(unsigned long)(MS_BIND | MS_REC)) &&
-	    mount(NULL, target, NULL, flags | MS_REMOUNT, NULL) < 0) {
+	    mount(NULL, tproc, NULL, flags | MS_REMOUNT, NULL) < 0) {
 		r = agent_error_setsys(err, errno, "remounting %s", target);
-		umount2(target, MNT_DETACH);
-		mount_opts_release(&mo);
-		return r;
+		umount2(tproc, MNT_DETACH);
+		goto out;
 	}
-	if (mo.propagation && mount(NULL, target, NULL, mo.propagation, NULL) < 0) {
+	if (mo.propagation && mount(NULL, tproc, NULL, mo.propagation, NULL) < 0) {
 		r = agent_error_setsys(err, errno, "propagation of %s", target);
-		umount2(target, MNT_DETACH);
-		mount_opts_release(&mo);
-		return r;
+		umount2(tproc, MNT_DETACH);
+		goto out;
 	}
+	r = 0;
+out:
 	mount_opts_release(&mo);
-	return 0;
+	return r;
 }
 
-/* Group and mode bits of one entry (spec 5.1 fsGroup); symlinks are left alone. */
-static int fs_group_one(int dirfd, const char *name, gid_t gid, bool ro, agent_error_t **err)
+/*
+ * Group and mode bits of one entry (fsGroup); symlinks are left alone. Changed
+ * through an O_PATH fd of the very inode checked: a name swapped for a symlink
+ * after the check changes nothing outside the volume. *ret_fd: the fd, kept
+ * for a directory to descend into (else -1).
+ */
+static int fs_group_one(int dirfd, const char *name, gid_t gid, bool ro, struct stat *ret_st,
+			int *ret_fd, agent_error_t **err)
 {
+	_cleanup_close_ int fd =
+		openat(dirfd, name[0] ? name : ".", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	char proc[32];
 	struct stat st;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return agent_error_setsys(err, errno, "fsGroup: stat %s", name);
+	*ret_fd = -1;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return agent_error_setsys(err, errno, "fsGroup: %s", name);
+	*ret_st = st;
 	if (S_ISLNK(st.st_mode))
 		return 0;
-	if (fchownat(dirfd, name, (uid_t)-1, gid, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fchownat(fd, "", (uid_t)-1, gid, AT_EMPTY_PATH) < 0)
 		return agent_error_setsys(err, errno, "fsGroup: chgrp %s", name);
 	mode_t m = st.st_mode & 07777;
 	m |= ro ? 0440 : 0660;
 	if (S_ISDIR(st.st_mode))
 		m |= 0110 | S_ISGID;
-	if (fchmodat(dirfd, name, m, 0) < 0)
+	if (chmod(pathres_proc(fd, proc, sizeof(proc)), m) < 0)
 		return agent_error_setsys(err, errno, "fsGroup: chmod %s", name);
+	if (S_ISDIR(st.st_mode))
+		*ret_fd = TAKE_FD(fd);
 	return 0;
 }
 
-/* Walks the tree below dirfd (not following symlinks, not leaving the filesystem). */
-static int fs_group_tree(int fd, dev_t dev, gid_t gid, bool ro, int depth, agent_error_t **err)
+/* Walks the tree below fd (not following symlinks, not leaving the filesystem). */
+static int fs_group_tree(int pathfd, dev_t dev, gid_t gid, bool ro, int depth, agent_error_t **err)
 {
 	DIR *d;
 	struct dirent *e;
@@ -115,6 +144,10 @@ static int fs_group_tree(int fd, dev_t dev, gid_t gid, bool ro, int depth, agent
 
 	if (depth > 64)
 		return agent_error_set(err, ELOOP, "fsGroup: directories nested too deep");
+	/* Read through the same inode that was changed: "." of its O_PATH fd. */
+	int fd = openat(pathfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return agent_error_setsys(err, errno, "fsGroup: open");
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -122,22 +155,19 @@ static int fs_group_tree(int fd, dev_t dev, gid_t gid, bool ro, int depth, agent
 	}
 	while (r >= 0 && (e = readdir(d))) {
 		struct stat st;
+		int sub = -1;
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		r = fs_group_one(dirfd(d), e->d_name, gid, ro, err);
-		if (r < 0 || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISDIR(st.st_mode) || st.st_dev != dev)
-			continue;
-		int sub = openat(dirfd(d), e->d_name,
-				 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sub >= 0)
+		r = fs_group_one(dirfd(d), e->d_name, gid, ro, &st, &sub, err);
+		if (r >= 0 && sub >= 0 && st.st_dev == dev)
 			r = fs_group_tree(sub, dev, gid, ro, depth + 1, err);
+		safe_close(sub);
 	}
 	closedir(d);
 	return r;
 }
 
-/* fsGroup (spec 5.1): the volume's files become the pod's group, unless the root already is. */
+/* fsGroup: the volume's files become the pod's group, unless the root already is. */
 static int apply_fs_group(const Grpc__Storage *s, agent_error_t **err)
 {
 	const Grpc__FSGroup *g = s->fs_group;
@@ -148,19 +178,27 @@ static int apply_fs_group(const Grpc__Storage *s, agent_error_t **err)
 		return 0;
 	for (size_t i = 0; i < s->n_options; i++)
 		ro |= !strcmp(s->options[i], "ro");
-	if (stat(s->mount_point, &st) < 0)
+	_cleanup_close_ int root = pathres_open_under(STORAGE_ROOT, s->mount_point, O_PATH);
+	if (root < 0)
+		return storage_path_error(root, "fsGroup: mount point", s->mount_point, err);
+	if (fstat(root, &st) < 0)
 		return agent_error_setsys(err, errno, "fsGroup: %s", s->mount_point);
 	mode_t want = (ro ? 0550 : 0770) | S_ISGID;
 	if (g->group_change_policy == TYPES__FSGROUP_CHANGE_POLICY__OnRootMismatch &&
 	    st.st_gid == g->group_id && (st.st_mode & want) == want)
 		return 0;
-	int r = fs_group_one(AT_FDCWD, s->mount_point, g->group_id, ro, err);
-	if (r < 0)
-		return r;
-	int fd = open(s->mount_point, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return agent_error_setsys(err, errno, "fsGroup: %s", s->mount_point);
-	return fs_group_tree(fd, st.st_dev, g->group_id, ro, 0, err);
+	int sub = -1;
+	int r = fs_group_one(root, "", g->group_id, ro, &st, &sub, err);
+	if (r >= 0 && sub >= 0)
+		r = fs_group_tree(sub, st.st_dev, g->group_id, ro, 0, err);
+	safe_close(sub);
+	return r;
+}
+
+/* Kata's own markers (io.katacontainers.*) are for the agent, not the kernel. */
+static bool kata_marker(const char *o)
+{
+	return strncmp(o, "io.katacontainers.", 18) == 0;
 }
 
 static int mount_with_fsgid(const struct storage_req *rq, const char *fstype, const char *extra,
@@ -174,21 +212,25 @@ static int mount_with_fsgid(const struct storage_req *rq, const char *fstype, co
 
 	if (r < 0)
 		return r;
-	/* Kata's own markers (io.katacontainers.*) are for the agent, not the kernel. */
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (strncmp(words[i], "io.katacontainers.", 18) != 0)
+		if (!kata_marker(words[i]))
 			words[k++] = words[i];
 	n = k;
-	r = storage_mount(rq->source, s->mount_point, fstype, words, n, extra, err);
+	r = storage_mount(rq, fstype, words, n, extra, err);
 	free(words);
 	if (r < 0)
 		return r;
 	*ret_cleanup = strdup(s->mount_point);
+	if (!*ret_cleanup)
+		return agent_error_set(err, ENOMEM, "out of memory");
 	r = apply_fs_group(s, err);
-	if (r < 0)
+	if (r < 0 || fsgid < 0)
 		return r;
-	return storage_apply_fsgid(s->mount_point, fsgid, -1, err);
+	_cleanup_close_ int fd = pathres_open_under(STORAGE_ROOT, s->mount_point, O_PATH);
+	if (fd < 0)
+		return storage_path_error(fd, "mount point", s->mount_point, err);
+	return storage_apply_fsgid(fd, fsgid, -1, err);
 }
 
 int storage_driver_block(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err)
@@ -233,11 +275,139 @@ int storage_driver_9p(const struct storage_req *rq, char **ret_cleanup, agent_er
 
 #define OVERLAY_RW "io.katacontainers.fs-opt.overlay-rw"
 #define OVERLAY_MKDIR "io.katacontainers.volume.overlayfs.create_directory="
+#define OVERLAY_MAX_LAYERS 128
+
+/* overlayfs data options that name no path: passed on as given. */
+static const char *const overlay_plain[] = {"index=",	"xino=",     "redirect_dir=", "metacopy=",
+					    "volatile", "userxattr", "nfs_export=",   "uuid="};
+
+struct overlay_opts {
+	char **words; /* rewritten options (malloc'd strings) */
+	size_t n;
+	int fds[OVERLAY_MAX_LAYERS + 2]; /* the layers, held until the mount is made */
+	size_t n_fds;
+};
+
+static void overlay_opts_release(struct overlay_opts *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		free(o->words[i]);
+	free(o->words);
+	for (size_t i = 0; i < o->n_fds; i++)
+		safe_close(o->fds[i]);
+}
+
+/*
+ * "key=dir[:dir...]": each directory under the share or the container's own
+ * directory, resolved with no symlink, and named by its /proc/self/fd link in
+ * what goes to the kernel, so no rename after the check can redirect a layer.
+ */
+static int overlay_layers(const struct storage_req *rq, const char *word, size_t keylen, bool many,
+			  struct overlay_opts *o, char **ret, agent_error_t **err)
+{
+	_cleanup_free_ char *copy = strdup(word + keylen);
+	struct strbuf out;
+	char *save = NULL;
+	size_t count = 0;
+
+	strbuf_init(&out, 4096);
+	if (!copy)
+		return agent_error_set(err, ENOMEM, "out of memory");
+	if (!copy[0] || strchr(copy, '\\') || strstr(copy, "::") || copy[strlen(copy) - 1] == ':')
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "overlayfs storage: bad option \"%.256s\"", word);
+	strbuf_addf(&out, "%.*s", (int)keylen, word);
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char proc[32];
+		if ((count++ && !many) || o->n_fds >= ARRAY_SIZE(o->fds)) {
+			strbuf_release(&out);
+			return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, E2BIG,
+						      "overlayfs storage: too many layers in "
+						      "\"%.64s...\"",
+						      word);
+		}
+		int fd = storage_source(dir, rq->cid, err);
+		if (fd < 0) {
+			strbuf_release(&out);
+			return agent_error_wrap(err, "overlayfs storage");
+		}
+		o->fds[o->n_fds++] = fd;
+		strbuf_addf(&out, "%s%s", count > 1 ? ":" : "",
+			    pathres_proc(fd, proc, sizeof(proc)));
+	}
+	if (out.oom) {
+		strbuf_release(&out);
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, E2BIG,
+					      "overlayfs storage: option too long");
+	}
+	*ret = strbuf_steal(&out);
+	if (!*ret)
+		return agent_error_set(err, ENOMEM, "out of memory");
+	return 0;
+}
+
+/*
+ * The options an overlayfs storage may carry: mount flags, Kata's markers,
+ * lowerdir/upperdir/workdir confined as overlay_layers does, and the
+ * overlay options that name no path. Anything else is refused.
+ */
+static int overlay_rewrite(const struct storage_req *rq, struct overlay_opts *o,
+			   agent_error_t **err)
+{
+	const Grpc__Storage *s = rq->s;
+	static const struct {
+		const char *key;
+		bool many;
+	} layers[] = {{"lowerdir=", true}, {"upperdir=", false}, {"workdir=", false}};
+
+	o->words = calloc(s->n_options + 1, sizeof(char *));
+	if (!o->words)
+		return agent_error_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < s->n_options; i++) {
+		const char *w = s->options[i];
+		char *out = NULL;
+		bool done = false;
+		int r;
+
+		for (size_t k = 0; k < ARRAY_SIZE(layers) && !done; k++) {
+			size_t kl = strlen(layers[k].key);
+			if (strncmp(w, layers[k].key, kl) != 0)
+				continue;
+			r = overlay_layers(rq, w, kl, layers[k].many, o, &out, err);
+			if (r < 0)
+				return r;
+			done = true;
+		}
+		for (size_t k = 0; k < ARRAY_SIZE(overlay_plain) && !done; k++) {
+			size_t kl = strlen(overlay_plain[k]);
+			done = !strncmp(w, overlay_plain[k], kl) &&
+			       (overlay_plain[k][kl - 1] == '=' || !w[kl]);
+		}
+		if (!done && !kata_marker(w) && !strchr(w, '=') && !strchr(w, '/')) {
+			/* A flag word (ro, nosuid, ...): mount_opts_parse knows it or refuses. */
+			struct mount_opts mo = {0};
+			char *one[] = {(char *)w};
+			done = mount_opts_parse(one, 1, &mo, NULL) == 0 && !mo.data;
+			mount_opts_release(&mo);
+		}
+		done |= kata_marker(w) || !strncmp(w, "fsgid=", 6);
+		if (!done)
+			return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+						      "overlayfs storage: option \"%.256s\" is not "
+						      "one it takes",
+						      w);
+		o->words[o->n] = out ? out : strdup(w);
+		if (!o->words[o->n++])
+			return agent_error_set(err, ENOMEM, "out of memory");
+	}
+	return 0;
+}
 
 int storage_driver_overlay(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err)
 {
 	const Grpc__Storage *s = rq->s;
 	_cleanup_free_ char *extra = NULL;
+	struct overlay_opts o = {0};
 	bool rw = false;
 	int r;
 
@@ -245,18 +415,19 @@ int storage_driver_overlay(const struct storage_req *rq, char **ret_cleanup, age
 		if (!strcmp(s->options[i], OVERLAY_RW))
 			rw = true;
 	for (size_t i = 0; i < s->n_driver_options; i++) {
-		const char *o = s->driver_options[i];
-		if (strncmp(o, OVERLAY_MKDIR, strlen(OVERLAY_MKDIR)) != 0)
+		const char *dopt = s->driver_options[i];
+		if (strncmp(dopt, OVERLAY_MKDIR, strlen(OVERLAY_MKDIR)) != 0)
 			continue;
-		const char *dir = o + strlen(OVERLAY_MKDIR);
+		const char *dir = dopt + strlen(OVERLAY_MKDIR);
 		if (!storage_path_clean_under(dir, STORAGE_ROOT))
 			return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
 						      "overlayfs storage: directory \"%s\" must be "
 						      "a clean path under %s",
 						      dir, STORAGE_ROOT);
-		r = mkdir_p(dir, 0755);
+		r = pathres_mkdir_under(STORAGE_ROOT, dir, 0755);
 		if (r < 0)
-			return agent_error_setsys(err, -r, "creating %s", dir);
+			return storage_path_error(r, "overlayfs storage: directory", dir, err);
+		close(r);
 	}
 	if (rw) {
 		char upper[4096], work[4096];
@@ -266,14 +437,29 @@ int storage_driver_overlay(const struct storage_req *rq, char **ret_cleanup, age
 						      "container");
 		snprintf(upper, sizeof(upper), "%s/%s/upper", STORAGE_ROOT, rq->cid);
 		snprintf(work, sizeof(work), "%s/%s/work", STORAGE_ROOT, rq->cid);
-		if ((r = mkdir_p(upper, 0755)) < 0 || (r = mkdir_p(work, 0755)) < 0)
-			return agent_error_setsys(err, -r, "creating the overlay's upper/work");
+		int u = pathres_mkdir_under(STORAGE_ROOT, upper, 0755);
+		int w = u < 0 ? u : pathres_mkdir_under(STORAGE_ROOT, work, 0755);
+		if (u >= 0)
+			close(u);
+		if (w < 0)
+			return storage_path_error(w, "overlayfs storage: upper/work", upper, err);
+		close(w);
 		if (asprintf(&extra, "upperdir=%s,workdir=%s", upper, work) < 0) {
 			extra = NULL;
 			return agent_error_set(err, ENOMEM, "out of memory");
 		}
 	}
-	return mount_with_fsgid(rq, "overlay", extra, ret_cleanup, err);
+	r = overlay_rewrite(rq, &o, err);
+	if (r >= 0) {
+		Grpc__Storage copy = *s;
+		struct storage_req crq = *rq;
+		copy.options = o.words;
+		copy.n_options = o.n;
+		crq.s = &copy;
+		r = mount_with_fsgid(&crq, "overlay", extra, ret_cleanup, err);
+	}
+	overlay_opts_release(&o);
+	return r;
 }
 
 int storage_device_match(const Grpc__Storage *s, struct dev_match *ret, agent_error_t **err)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "storage/storage.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "base/fsutil.h"
+#include "base/pathres.h"
 #include "container/mountopt.h"
 #include "rpc/status.h"
 #include "storage/hugepages.h"
@@ -71,21 +73,91 @@ int storage_split_options(const Grpc__Storage *s, long *fsgid, long *mode, char 
 	return 0;
 }
 
-int storage_apply_fsgid(const char *path, long fsgid, long mode, agent_error_t **err)
+int storage_path_error(int r, const char *what, const char *path, agent_error_t **err)
+{
+	if (r >= 0)
+		return r;
+	if (r == -ELOOP || r == -EXDEV || r == -ENOTDIR || r == -EINVAL)
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, -r,
+					      "%s \"%.256s\" must lie below %s with no symlink on "
+					      "the way (symlinks are not followed)",
+					      what, path, STORAGE_ROOT);
+	return agent_error_setsys(err, -r, "%s %.256s", what, path);
+}
+
+int storage_target(const char *mp, bool dir, agent_error_t **err)
+{
+	const char *base;
+	int fd;
+
+	if (dir)
+		return storage_path_error(pathres_mkdir_under(STORAGE_ROOT, mp, 0755),
+					  "mount point", mp, err);
+	_cleanup_close_ int pfd = pathres_parent_under(STORAGE_ROOT, mp, true, 0755, &base);
+	if (pfd < 0)
+		return storage_path_error(pfd, "mount point", mp, err);
+	/* O_NONBLOCK: whatever is there already (a fifo...) is not waited on. */
+	fd = openat(pfd, base, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+	safe_close(fd);
+	return storage_path_error(pathres_open(pfd, base, O_PATH, 0), "mount point", mp, err);
+}
+
+int storage_source(const char *path, const char *cid, agent_error_t **err)
+{
+	char own[4096] = "";
+
+	if (cid)
+		snprintf(own, sizeof(own), "%s/%s", STORAGE_ROOT, cid);
+	if (storage_path_clean_under(path, STORAGE_SHARED_ROOT))
+		return storage_path_error(pathres_open_under(STORAGE_SHARED_ROOT, path, O_PATH),
+					  "source", path, err);
+	if (cid && storage_path_clean_under(path, own))
+		return storage_path_error(pathres_open_under(own, path, O_PATH), "source", path,
+					  err);
+	return agent_error_set_status(
+		err, GRPC_INVALID_ARGUMENT, EINVAL,
+		"source \"%.256s\" must be a clean path under %s or %s/<container>", path,
+		STORAGE_SHARED_ROOT, STORAGE_ROOT);
+}
+
+void storage_unmount(const char *mp)
+{
+	char proc[32];
+	const char *base;
+	int fd = pathres_open_under(STORAGE_ROOT, mp, O_PATH);
+
+	if (fd < 0)
+		return;
+	/* Detached through the fd: a name swapped since cannot redirect it. The fd pins the
+	 * mount, so a plain umount would only answer EBUSY. */
+	umount2(pathres_proc(fd, proc, sizeof(proc)), MNT_DETACH);
+	close(fd);
+	fd = pathres_parent_under(STORAGE_ROOT, mp, false, 0, &base);
+	if (fd < 0)
+		return;
+	unlinkat(fd, base, AT_REMOVEDIR);
+	close(fd);
+}
+
+int storage_apply_fsgid(int fd, long fsgid, long mode, agent_error_t **err)
 {
 	struct stat st;
+	char proc[32];
 
-	if (fsgid >= 0 && chown(path, -1, (gid_t)fsgid) < 0)
-		return agent_error_setsys(err, errno, "chgrp %ld %s", fsgid, path);
+	if (fsgid >= 0 && fchownat(fd, "", (uid_t)-1, (gid_t)fsgid, AT_EMPTY_PATH) < 0)
+		return agent_error_setsys(err, errno, "chgrp %ld", fsgid);
 	if (mode < 0 && fsgid < 0)
 		return 0;
-	if (stat(path, &st) < 0)
-		return agent_error_setsys(err, errno, "stat %s", path);
+	if (fstat(fd, &st) < 0)
+		return agent_error_setsys(err, errno, "stat");
+	if (S_ISLNK(st.st_mode))
+		return agent_error_set(err, ELOOP, "a symlink: mode left alone");
 	mode_t m = mode >= 0 ? (mode_t)mode : (st.st_mode & 07777);
 	if (fsgid >= 0)
 		m |= S_ISGID;
-	if (chmod(path, m) < 0)
-		return agent_error_setsys(err, errno, "chmod %s", path);
+	/* The inode the fd holds: chmod through its /proc/self/fd link. */
+	if (chmod(pathres_proc(fd, proc, sizeof(proc)), m) < 0)
+		return agent_error_setsys(err, errno, "chmod");
 	return 0;
 }
 
@@ -100,11 +172,11 @@ static int driver_local(const struct storage_req *rq, char **ret_cleanup, agent_
 	free(words);
 	if (r < 0)
 		return r;
-	r = mkdir_p(s->mount_point, 0755);
-	if (r < 0)
-		return agent_error_setsys(err, -r, "creating %s", s->mount_point);
+	_cleanup_close_ int fd = storage_target(s->mount_point, true, err);
+	if (fd < 0)
+		return fd;
 	*ret_cleanup = NULL; /* local volumes are never removed (as upstream) */
-	return storage_apply_fsgid(s->mount_point, fsgid, mode, err);
+	return storage_apply_fsgid(fd, fsgid, mode, err);
 }
 
 static int driver_ephemeral(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err)
@@ -114,6 +186,7 @@ static int driver_ephemeral(const struct storage_req *rq, char **ret_cleanup, ag
 	char **words = NULL;
 	size_t n = 0;
 	long fsgid, mode;
+	char proc[32];
 	int r;
 
 	bool huge = !strcmp(s->fstype, "hugetlbfs");
@@ -148,20 +221,30 @@ static int driver_ephemeral(const struct storage_req *rq, char **ret_cleanup, ag
 	free(words);
 	if (r < 0)
 		return r;
-	r = mkdir_p(s->mount_point, 0755);
-	if (r < 0) {
+	_cleanup_close_ int fd = storage_target(s->mount_point, true, err);
+	if (fd < 0) {
 		mount_opts_release(&mo);
-		return agent_error_setsys(err, -r, "creating %s", s->mount_point);
+		return fd;
 	}
-	if (mount(s->source[0] ? s->source : s->fstype, s->mount_point, s->fstype,
-		  mo.flags & ~(unsigned long)(MS_BIND | MS_REC), mo.data) < 0) {
+	if (mount(s->source[0] ? s->source : s->fstype, pathres_proc(fd, proc, sizeof(proc)),
+		  s->fstype, mo.flags & ~(unsigned long)(MS_BIND | MS_REC), mo.data) < 0) {
 		r = agent_error_setsys(err, errno, "mounting %s on %s", s->fstype, s->mount_point);
 		mount_opts_release(&mo);
 		return r;
 	}
 	mount_opts_release(&mo);
 	*ret_cleanup = strdup(s->mount_point);
-	return storage_apply_fsgid(s->mount_point, fsgid, -1, err);
+	if (!*ret_cleanup) {
+		umount2(proc, MNT_DETACH);
+		return agent_error_set(err, ENOMEM, "out of memory");
+	}
+	if (fsgid < 0)
+		return 0;
+	/* The new tmpfs's root, not the directory under it. */
+	_cleanup_close_ int root = storage_target(s->mount_point, true, err);
+	if (root < 0)
+		return root;
+	return storage_apply_fsgid(root, fsgid, -1, err);
 }
 
 static const struct {
@@ -271,6 +354,7 @@ int storage_validate(const Grpc__Storage *s, agent_error_t **err)
 				      "Failed to find the storage handler %s", s->driver);
 }
 
+/* 1 when this call mounted it (a new entry), 0 when it took one more reference. */
 static int storage_add_one(struct storage_table *t, const struct storage_req *rq,
 			   agent_error_t **err)
 {
@@ -302,7 +386,7 @@ static int storage_add_one(struct storage_table *t, const struct storage_req *rq
 	if (r < 0) {
 		watchable_release(t, e->watch);
 		if (e->cleanup)
-			umount2(e->cleanup, MNT_DETACH);
+			storage_unmount(e->cleanup);
 		free(e->cleanup);
 		free(e->mount_point);
 		free(e);
@@ -313,26 +397,44 @@ static int storage_add_one(struct storage_table *t, const struct storage_req *rq
 	e->next = t->first;
 	t->first = e;
 	t->n++;
-	return 0;
+	return 1;
 }
 
-void storages_release(struct storage_table *t, char **points, size_t n)
+/* force: a shared entry that reaches no reference goes too, unless it was kept before. */
+static void release_one(struct storage_table *t, const char *mp, bool force)
+{
+	struct storage_entry *e = find(t, mp);
+
+	if (!e || --e->refs > 0)
+		return;
+	if (e->shared && (!force || e->kept)) {
+		e->kept = true;
+		return;
+	}
+	if (e->cleanup)
+		storage_unmount(e->cleanup);
+	entry_free(t, e);
+}
+
+static void release_all(struct storage_table *t, char **points, size_t n, bool force)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (!points[i])
 			continue;
-		struct storage_entry *e = find(t, points[i]);
-
+		release_one(t, points[i], force);
 		free(points[i]);
-		if (!e || --e->refs > 0 || e->shared)
-			continue;
-		if (e->cleanup && umount2(e->cleanup, 0) < 0 && errno != EINVAL)
-			umount2(e->cleanup, MNT_DETACH);
-		if (e->cleanup)
-			rmdir(e->cleanup);
-		entry_free(t, e);
 	}
 	free(points);
+}
+
+void storages_release(struct storage_table *t, char **points, size_t n)
+{
+	release_all(t, points, n, false);
+}
+
+void storages_undo(struct storage_table *t, char **points, size_t n)
+{
+	release_all(t, points, n, true);
 }
 
 int storages_add(struct storage_table *t, Grpc__Storage **st, size_t n, char *const *devs,
@@ -350,13 +452,15 @@ int storages_add(struct storage_table *t, Grpc__Storage **st, size_t n, char *co
 			.source = devs && devs[done] ? devs[done] : st[done]->source,
 			.cid = cid,
 		};
-		r = storage_add_one(t, &rq, err);
-		if (r < 0)
-			goto fail;
+		/* The name first: a reference is never taken without the name to drop it by. */
 		points[done] = strdup(st[done]->mount_point);
 		if (!points[done]) {
 			r = agent_error_set(err, ENOMEM, "out of memory");
-			done++; /* the reference was taken */
+			goto fail;
+		}
+		r = storage_add_one(t, &rq, err);
+		if (r < 0) {
+			free(points[done]);
 			goto fail;
 		}
 	}
@@ -364,7 +468,12 @@ int storages_add(struct storage_table *t, Grpc__Storage **st, size_t n, char *co
 	*ret_n = n;
 	return 0;
 fail:
-	storages_release(t, points, done);
+	/* What this request mounted goes again, shared or not (release in reverse order). */
+	for (size_t i = done; i-- > 0;) {
+		release_one(t, points[i], true);
+		free(points[i]);
+	}
+	free(points);
 	return r;
 }
 

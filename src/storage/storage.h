@@ -29,6 +29,7 @@ struct storage_entry {
 	struct watchable_watch *watch; /* watchable-bind: released with the entry */
 	unsigned refs;
 	bool shared;
+	bool kept; /* shared, and kept mounted once with no reference */
 };
 
 struct storage_table {
@@ -62,8 +63,15 @@ int storage_device_match(const Grpc__Storage *s, struct dev_match *ret, agent_er
 
 /* The mount point's shape and a known driver; touches nothing. */
 int storage_validate(const Grpc__Storage *s, agent_error_t **err);
-/* Drops one reference on each; frees the array. */
+/* Drops one reference on each (the last one unmounts, unless shared); frees the array. */
 void storages_release(struct storage_table *t, char **points, size_t n);
+/*
+ * For a request that failed after storages_add succeeded (a CreateContainer
+ * whose later step failed): as storages_release, and a shared storage this
+ * request was the only holder of is unmounted too, as storages_add does for
+ * its own failures.
+ */
+void storages_undo(struct storage_table *t, char **points, size_t n);
 void storage_table_release(struct storage_table *t);
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/pathres.h"
 #include "storage/watchable.h"
 
 #define TMP_NAME ".watchable.tmp"
@@ -79,6 +80,10 @@ static int scan_at(int pfd, const char *name, const char *rel, struct watchable_
 
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return agent_error_setsys(err, errno, "watchable: stat %s", rel[0] ? rel : name);
+	/* Symlinks inside are copied as symlinks; the root of a mirror is never one. */
+	if (!rel[0] && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return agent_error_set(err, ELOOP, "watchable: %s is not a file or directory",
+				       name);
 	if (s->n >= WATCHABLE_MAX_ENTRIES)
 		return agent_error_set(err, E2BIG, "watchable: more than %d entries",
 				       WATCHABLE_MAX_ENTRIES);
@@ -426,12 +431,15 @@ int watchable_mirror(const char *src, const char *dst, struct watchable_snap *st
 
 	if (split(src, &src_dir, &sd.src_base) < 0 || split(dst, &dst_dir, &sd.dst_base) < 0)
 		return agent_error_set(err, EINVAL, "watchable: bad paths %s, %s", src, dst);
-	sfd = open(src_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* No symlink on the way to either side: the host cannot point a parent elsewhere. */
+	sfd = pathres_open_under("/", src_dir, O_PATH | O_DIRECTORY);
 	if (sfd < 0)
-		return agent_error_setsys(err, errno, "watchable: %s", src_dir);
-	dfd = open(dst_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		return agent_error_setsys(err, -sfd, "watchable: %s (symlinks are not followed)",
+					  src_dir);
+	dfd = pathres_open_under("/", dst_dir, O_PATH | O_DIRECTORY);
 	if (dfd < 0)
-		return agent_error_setsys(err, errno, "watchable: %s", dst_dir);
+		return agent_error_setsys(err, -dfd, "watchable: %s (symlinks are not followed)",
+					  dst_dir);
 	sd.src_root = sfd;
 	sd.dst_root = dfd;
 	r = scan_at(sfd, sd.src_base, "", &now, err);
@@ -455,9 +463,9 @@ int watchable_mirror_remove(const char *dst)
 
 	if (r < 0)
 		return r;
-	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = pathres_open_under("/", dir, O_PATH | O_DIRECTORY);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return fd == -ENOENT ? 0 : fd;
 	r = remove_tree_at(fd, base, 0);
 	close(fd);
 	return r;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/fsutil.h"
+#include "base/pathres.h"
 #include "loop/loop.h"
 #include "rpc/status.h"
 
@@ -118,7 +119,15 @@ static void wds_refresh(struct watchable_watch *w)
 		if (snprintf(path, sizeof(path), "%s%s%s", w->source, e->rel[0] ? "/" : "",
 			     e->rel) >= (int)sizeof(path))
 			continue;
-		int wd = inotify_add_watch(w->set->ifd, path, WATCH_MASK);
+		/* Watched through an fd resolved with no symlink: the magic link is followed,
+		 * nothing else. */
+		int fd = pathres_open_under(SHARED_ROOT, path, O_PATH);
+		if (fd < 0)
+			continue;
+		char proc[32];
+		int wd = inotify_add_watch(w->set->ifd, pathres_proc(fd, proc, sizeof(proc)),
+					   WATCH_MASK & ~(uint32_t)IN_DONT_FOLLOW);
+		close(fd);
 		if (wd >= 0)
 			fresh[n++] = wd;
 	}
@@ -135,36 +144,52 @@ static void wds_refresh(struct watchable_watch *w)
 
 /* ---- one storage ---- */
 
+/* The mount point for the bind: the last copy, or made; never through a symlink. */
+static int bind_target(const struct watchable_watch *w, bool dir, agent_error_t **err)
+{
+	int fd = storage_target(w->target, dir, err);
+
+	if (fd >= 0)
+		return fd;
+	/* Whatever took the copy's place (not a directory or file as wanted) goes. */
+	*err = agent_error_free(*err);
+	watchable_mirror_remove(w->target);
+	return storage_target(w->target, dir, err);
+}
+
 /* Too big to copy: the source bound on the target (over the last copy, if any). */
 static int fall_back_to_bind(struct watchable_watch *w, agent_error_t **err)
 {
-	_cleanup_close_ int fd = open(w->source, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	char proc[64];
+	_cleanup_close_ int fd = pathres_open_under(SHARED_ROOT, w->source, O_PATH);
+	_cleanup_close_ int tfd = -1, top = -1;
+	char proc[32], tproc[32];
 	struct stat st;
 
-	if (fd < 0 || fstat(fd, &st) < 0)
+	if (fd < 0)
+		return storage_path_error(fd, "watchable-bind: source", w->source, err);
+	if (fstat(fd, &st) < 0)
 		return agent_error_setsys(err, errno, "watchable-bind: %s", w->source);
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
 					      "watchable-bind: %s is not a file or directory",
 					      w->source);
-	if (S_ISDIR(st.st_mode)) {
-		if (mkdir(w->target, 0755) < 0 && errno != EEXIST)
-			return agent_error_setsys(err, errno, "creating %s", w->target);
-	} else {
-		int t = open(w->target, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (t < 0)
-			return agent_error_setsys(err, errno, "creating %s", w->target);
-		close(t);
-	}
-	/* Through the fd: the source opened above is the one bound, symlinks never followed. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if (mount(proc, w->target, NULL, MS_BIND, NULL) < 0)
+	tfd = bind_target(w, S_ISDIR(st.st_mode), err);
+	if (tfd < 0)
+		return tfd;
+	/* Both through fds: the source opened above onto the target opened above. */
+	if (mount(pathres_proc(fd, proc, sizeof(proc)), pathres_proc(tfd, tproc, sizeof(tproc)),
+		  NULL, MS_BIND, NULL) < 0)
 		return agent_error_setsys(err, errno, "binding %s on %s", w->source, w->target);
-	if (w->ro && mount(NULL, w->target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) {
-		int r = agent_error_setsys(err, errno, "remounting %s read-only", w->target);
-		umount2(w->target, MNT_DETACH);
-		return r;
+	if (w->ro) {
+		top = storage_target(w->target, S_ISDIR(st.st_mode), err);
+		if (top < 0 || mount(NULL, pathres_proc(top, tproc, sizeof(tproc)), NULL,
+				     MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) {
+			int r = top < 0 ? top
+					: agent_error_setsys(err, errno, "remounting %s read-only",
+							     w->target);
+			umount2(tproc, MNT_DETACH);
+			return r;
+		}
 	}
 	w->bound = true;
 	w->dirty = false;
@@ -286,8 +311,13 @@ static void set_free(struct storage_table *t)
 			set->io = loop_io_del(set->loop, set->io);
 	}
 	safe_close(set->ifd);
-	if (umount2(set->dir, 0) < 0)
-		umount2(set->dir, MNT_DETACH);
+	/* Detached through an fd resolved with no symlink, as it was mounted. */
+	int fd = pathres_open_under(STORAGE_ROOT, set->dir, O_PATH | O_DIRECTORY);
+	if (fd >= 0) {
+		char proc[32];
+		umount2(pathres_proc(fd, proc, sizeof(proc)), MNT_DETACH);
+		close(fd);
+	}
 	free(set->dir);
 	free(set);
 	t->watchable = NULL;
@@ -315,14 +345,19 @@ static int set_get(struct storage_table *t, const char *dir, struct watchable_se
 		return agent_error_set(err, ENOMEM, "out of memory");
 	}
 	set->ifd = -1;
-	r = mkdir_p(dir, 0755);
-	if (r < 0) {
+	/* In the host's share: made and mounted on with no symlink followed. */
+	int fd = storage_target(dir, true, err);
+	if (fd < 0) {
 		free(set->dir);
 		free(set);
-		return agent_error_setsys(err, -r, "creating %s", dir);
+		return fd;
 	}
 	/* The shared directory is read-only from the guest: the copies live in a tmpfs. */
-	if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
+	char proc[32];
+	r = mount("tmpfs", pathres_proc(fd, proc, sizeof(proc)), "tmpfs", MS_NOSUID | MS_NODEV,
+		  "mode=0755");
+	close(fd);
+	if (r < 0) {
 		r = agent_error_setsys(err, errno, "mounting a tmpfs on %s", dir);
 		free(set->dir);
 		free(set);
@@ -361,8 +396,8 @@ void watchable_release(struct storage_table *t, struct watchable_watch *w)
 			break;
 		}
 	}
-	if (w->bound && umount2(w->target, 0) < 0)
-		umount2(w->target, MNT_DETACH);
+	if (w->bound)
+		storage_unmount(w->target);
 	watchable_mirror_remove(w->target);
 	watchable_snap_clear(&w->snap);
 	free(w->source);
@@ -386,7 +421,11 @@ int storage_driver_watchable(const struct storage_req *rq, char **ret_cleanup, a
 	r = watchable_validate(s, err);
 	if (r < 0)
 		return r;
-	if (lstat(s->source, &st) < 0)
+	/* No symlink on the way, the source itself included. */
+	_cleanup_close_ int sfd = pathres_open_under(SHARED_ROOT, s->source, O_PATH);
+	if (sfd < 0)
+		return storage_path_error(sfd, "watchable-bind: source", s->source, err);
+	if (fstat(sfd, &st) < 0)
 		return agent_error_setsys(err, errno, "watchable-bind: %s", s->source);
 	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,

@@ -297,10 +297,24 @@ TEST(volume_stats_and_resize)
 	expect_code(c, "GetVolumeStats", &req.base, 3, "volume_guest_path");
 	req.volume_guest_path = (char *)"/run/kata-containers/missing";
 	expect_code(c, "GetVolumeStats", &req.base, 13, "missing");
+	/* A symlink on the way (rootlink -> /) is not followed: not the guest root's figures. */
+	ASSERT_EQ(system("mkdir -p /run/kata-containers/shared/containers && "
+			 "ln -s / /run/kata-containers/shared/containers/rootlink"),
+		  0);
+	req.volume_guest_path = (char *)"/run/kata-containers/shared/containers/rootlink/tmp";
+	expect_code(c, "GetVolumeStats", &req.base, 3, "symlink");
 	Grpc__ResizeVolumeRequest rz = GRPC__RESIZE_VOLUME_REQUEST__INIT;
 	rz.volume_guest_path = (char *)"/run/kata-containers/vol";
 	rz.size = 1 << 20;
 	expect_code(c, "ResizeVolume", &rz.base, 12, "only ext4");
+	rz.volume_guest_path = (char *)"/run/kata-containers/shared/containers/rootlink/tmp";
+	expect_code(c, "ResizeVolume", &rz.base, 3, "symlink");
+	/* AddSwapPath: a block device under /dev or a file under /run/kata-containers. */
+	Grpc__AddSwapPathRequest sw = GRPC__ADD_SWAP_PATH_REQUEST__INIT;
+	sw.path = (char *)"/etc/passwd";
+	expect_code(c, "AddSwapPath", &sw.base, 3, "path");
+	sw.path = (char *)"/run/kata-containers/shared/containers/rootlink/etc/passwd";
+	expect_code(c, "AddSwapPath", &sw.base, 3, "symlink");
 	itest_agent_stop(&a);
 }
 
@@ -405,10 +419,10 @@ TEST(cpu_mem_share_mounts_diagnostics_mem_agent)
 	Grpc__MemAgentCompactConfig cc = GRPC__MEM_AGENT_COMPACT_CONFIG__INIT;
 	expect_code(c, "MemAgentCompactSet", &cc.base, 13, "mem-agent is disabled");
 
-	/* AddSwapPath of something that is not a swap area: refused by the kernel. */
+	/* AddSwapPath of a device node that is not a block device: refused before swapon. */
 	Grpc__AddSwapPathRequest sp = GRPC__ADD_SWAP_PATH_REQUEST__INIT;
 	sp.path = (char *)"/dev/null";
-	expect_code(c, "AddSwapPath", &sp.base, 13, "swapon /dev/null");
+	expect_code(c, "AddSwapPath", &sp.base, 3, "swapon /dev/null: not a block device");
 	sp.path = (char *)"relative";
 	expect_code(c, "AddSwapPath", &sp.base, 3, "path");
 	Grpc__AddSwapRequest sw = GRPC__ADD_SWAP_REQUEST__INIT;

@@ -7,11 +7,14 @@
  * shared directory.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -462,6 +465,240 @@ TEST_TIMEOUT(destroy_sandbox_ends_a_create_waiting_for_its_disk, 60)
 	ttrpc_reply_clear(&r);
 	struct stat sb;
 	ASSERT_TRUE(stat("/run/kata-containers/w1", &sb) < 0);
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+#define SHARED_CTRS "/run/kata-containers/shared/containers"
+
+/* A guest directory outside /run/kata-containers, with one file the tests watch. */
+static void guest_dir(const char *dir)
+{
+	char p[256];
+	ASSERT_EQ(mkdir(dir, 0755), 0);
+	snprintf(p, sizeof(p), "%s/secret", dir);
+	FILE *f = fopen(p, "w");
+	ASSERT_NOT_NULL(f);
+	fputs("guest", f);
+	ASSERT_EQ(fclose(f), 0);
+	ASSERT_EQ(chmod(p, 0600), 0);
+}
+
+static int create_one(struct ctr_env *e, const char *cid, Grpc__Storage *st)
+{
+	const char *args[] = {"exit", "0", NULL};
+	struct ctr_spec *s = ctr_spec_new(e, cid, args);
+	char *msg = NULL;
+	int code = ctr_create_storage(e, cid, ctr_spec_get(s), st, &msg);
+	free(msg);
+	if (code == 0)
+		ASSERT_EQ(ctr_remove(e, cid), 0);
+	ctr_spec_free(s);
+	return code;
+}
+
+/*
+ * A symlink in the shared directory (CopyFile can make one, the host's share can
+ * hold one) pointing at a guest directory: an ephemeral or local storage whose
+ * mount point goes through it is refused; nothing is mounted on, made in or
+ * chmod'ed in the guest directory.
+ */
+TEST_TIMEOUT(storage_mount_points_do_not_follow_symlinks, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	struct stat sb;
+	guest_dir("/run/outside");
+	ASSERT_EQ(system("mkdir -p " SHARED_CTRS), 0);
+	ASSERT_EQ(symlink("/run/outside", SHARED_CTRS "/lnk"), 0);
+
+	Grpc__Storage st = GRPC__STORAGE__INIT;
+	st.driver = "ephemeral";
+	st.source = "tmpfs";
+	st.fstype = "tmpfs";
+	st.mount_point = SHARED_CTRS "/lnk";
+	ASSERT_EQ(create_one(&e, "s1", &st), 3);
+	ASSERT_FALSE(is_mounted("/run/outside"));
+	st.mount_point = SHARED_CTRS "/lnk/sub";
+	ASSERT_EQ(create_one(&e, "s2", &st), 3);
+	ASSERT_FALSE(is_mounted("/run/outside/sub"));
+	ASSERT_TRUE(stat("/run/outside/sub", &sb) < 0);
+
+	Grpc__Storage lo = GRPC__STORAGE__INIT;
+	char *mode[] = {"mode=0777"};
+	lo.driver = "local";
+	lo.source = "local";
+	lo.options = mode;
+	lo.n_options = 1;
+	lo.mount_point = SHARED_CTRS "/lnk/made";
+	ASSERT_EQ(create_one(&e, "s3", &lo), 3);
+	ASSERT_TRUE(stat("/run/outside/made", &sb) < 0);
+	lo.mount_point = SHARED_CTRS "/lnk";
+	ASSERT_EQ(create_one(&e, "s4", &lo), 3);
+	ASSERT_EQ(stat("/run/outside", &sb), 0);
+	ASSERT_EQ(sb.st_mode & 07777, 0755);
+	ctr_env_teardown(&e);
+}
+
+/*
+ * Drivers keep their sources and layers under the shared directory or the
+ * container's own directory: an overlay whose upperdir/workdir are guest
+ * directories, a virtio-fs or 9p `bind` of a guest directory, and options the
+ * driver does not take are refused.
+ */
+TEST_TIMEOUT(storage_sources_stay_in_the_share, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	struct stat sb;
+	guest_dir("/run/guest");
+	ASSERT_EQ(mkdir("/run/guestwork", 0755), 0);
+	ASSERT_EQ(system("mkdir -p " SHARED_CTRS "/lower && echo x > " SHARED_CTRS "/lower/f"), 0);
+
+	Grpc__Storage ov = GRPC__STORAGE__INIT;
+	char *ov_opts[] = {"lowerdir=" SHARED_CTRS "/lower", "upperdir=/run/guest",
+			   "workdir=/run/guestwork"};
+	ov.driver = "overlayfs";
+	ov.source = "none";
+	ov.fstype = "overlay";
+	ov.options = ov_opts;
+	ov.n_options = 3;
+	ov.mount_point = "/run/kata-containers/sandbox/ov";
+	ASSERT_EQ(create_one(&e, "v1", &ov), 3);
+	ASSERT_FALSE(is_mounted(ov.mount_point));
+	char *ov_low[] = {"lowerdir=/run/guest"};
+	ov.options = ov_low;
+	ov.n_options = 1;
+	ASSERT_EQ(create_one(&e, "v2", &ov), 3);
+	ASSERT_FALSE(is_mounted(ov.mount_point));
+
+	static const char *const drivers[] = {"virtio-fs", "9p"};
+	for (size_t i = 0; i < 2; i++) {
+		Grpc__Storage b = GRPC__STORAGE__INIT;
+		char *bind[] = {"bind"};
+		b.driver = (char *)drivers[i];
+		b.source = "/run/guest";
+		b.fstype = "bind";
+		b.options = bind;
+		b.n_options = 1;
+		b.mount_point = "/run/kata-containers/sandbox/b";
+		ASSERT_EQ(create_one(&e, "v3", &b), 3);
+		ASSERT_FALSE(is_mounted(b.mount_point));
+		/* A source in the share is fine. */
+		b.source = SHARED_CTRS "/lower";
+		ASSERT_EQ(create_one(&e, "v4", &b), 0);
+		/* Through a symlink in the share, not. */
+		unlink(SHARED_CTRS "/glink");
+		ASSERT_EQ(symlink("/run/guest", SHARED_CTRS "/glink"), 0);
+		b.source = SHARED_CTRS "/glink";
+		ASSERT_EQ(create_one(&e, "v5", &b), 3);
+		ASSERT_FALSE(is_mounted(b.mount_point));
+	}
+	ASSERT_EQ(stat("/run/guest/secret", &sb), 0);
+	ASSERT_EQ(sb.st_mode & 07777, 0600);
+	ctr_env_teardown(&e);
+}
+
+struct flipper {
+	volatile int stop;
+	const char *dir;
+};
+
+static void *flip(void *arg)
+{
+	struct flipper *fl = arg;
+	int dfd = open(fl->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	while (!fl->stop)
+		syscall(SYS_renameat2, dfd, "f", dfd, "s", 2 /* RENAME_EXCHANGE */);
+	close(dfd);
+	return NULL;
+}
+
+/*
+ * fsGroup walks the volume and changes group and mode: a regular file that is
+ * swapped with a symlink to a guest file between the check and the change
+ * must not hand the guest file over (Always and OnRootMismatch walk alike).
+ */
+TEST_TIMEOUT(fs_group_never_follows_a_swapped_symlink, 120)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	struct stat sb;
+	guest_dir("/run/guest");
+	ASSERT_EQ(system("mkdir -p " SHARED_CTRS "/vol && echo x > " SHARED_CTRS "/vol/f"), 0);
+	ASSERT_EQ(symlink("/run/guest/secret", SHARED_CTRS "/vol/s"), 0);
+
+	Grpc__Storage st = GRPC__STORAGE__INIT;
+	Grpc__FSGroup g = GRPC__FSGROUP__INIT;
+	char *bind[] = {"bind"};
+	st.driver = "virtio-fs";
+	st.source = SHARED_CTRS "/vol";
+	st.fstype = "bind";
+	st.options = bind;
+	st.n_options = 1;
+	st.mount_point = "/run/kata-containers/sandbox/vol";
+	g.group_id = 4242;
+	g.group_change_policy = TYPES__FSGROUP_CHANGE_POLICY__Always;
+	st.fs_group = &g;
+
+	struct flipper fl = {.dir = SHARED_CTRS "/vol"};
+	pthread_t th;
+	ASSERT_EQ(pthread_create(&th, NULL, flip, &fl), 0);
+	int bad = 0;
+	for (int i = 0; i < 40 && !bad; i++) {
+		ASSERT_EQ(create_one(&e, "g1", &st), 0);
+		ASSERT_EQ(stat("/run/guest/secret", &sb), 0);
+		bad = (sb.st_mode & 07777) != 0600 || sb.st_gid == 4242;
+	}
+	fl.stop = 1;
+	pthread_join(th, NULL);
+	if (bad)
+		FAIL("the guest file became mode %o gid %u", sb.st_mode & 07777, sb.st_gid);
+	/* The volume's own file did get the group. */
+	ASSERT_EQ(lstat(SHARED_CTRS "/vol", &sb), 0);
+	ASSERT_EQ(sb.st_gid, 4242);
+	ctr_env_teardown(&e);
+}
+
+/*
+ * A request whose second storage fails: the first one, which this request
+ * mounted (shared or not), is unmounted again.
+ */
+TEST_TIMEOUT(a_failed_storage_unmounts_what_the_request_mounted, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	Grpc__Storage a = GRPC__STORAGE__INIT, b = GRPC__STORAGE__INIT, *sts[] = {&a, &b};
+	a.driver = "ephemeral";
+	a.source = "tmpfs";
+	a.fstype = "tmpfs";
+	a.shared = true;
+	a.mount_point = "/run/kata-containers/sandbox/ephemeral/first";
+	b.driver = "blk";
+	b.source = "/dev/does-not-exist";
+	b.fstype = "ext4";
+	b.mount_point = "/run/kata-containers/sandbox/storage/second";
+	const char *args[] = {"exit", "0", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "f1", args);
+	Grpc__CreateContainerRequest req = GRPC__CREATE_CONTAINER_REQUEST__INIT;
+	req.container_id = req.exec_id = "f1";
+	req.oci = ctr_spec_get(s);
+	req.storages = sts;
+	req.n_storages = 2;
+	char *msg = NULL;
+	ASSERT_TRUE(ctr_call(&e, "CreateContainer", &req.base, &google__protobuf__empty__descriptor,
+			     NULL, &msg) != 0);
+	free(msg);
+	ASSERT_FALSE(is_mounted(a.mount_point));
+	/* And the table forgot it: the same request with a good second storage mounts it. */
+	b.driver = "ephemeral";
+	b.source = "tmpfs";
+	b.fstype = "tmpfs";
+	ASSERT_EQ(ctr_call(&e, "CreateContainer", &req.base, &google__protobuf__empty__descriptor,
+			   NULL, NULL),
+		  0);
+	ASSERT_TRUE(is_mounted(a.mount_point));
+	ASSERT_EQ(ctr_remove(&e, "f1"), 0);
 	ctr_spec_free(s);
 	ctr_env_teardown(&e);
 }

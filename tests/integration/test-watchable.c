@@ -343,3 +343,94 @@ TEST_TIMEOUT(agent_exit_with_a_live_watch, 60)
 	ASSERT_FALSE(mount_line(WATCH_DIR, NULL, 0));
 	ctr_spec_free(s);
 }
+
+static bool is_link(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+/*
+ * The host swaps a watched source for a symlink to a guest directory, then for
+ * a directory too large to copy: the mirror root never becomes a symlink, and
+ * the bind that replaces the copy lands on the mirror, not on the guest
+ * directory.
+ */
+TEST_TIMEOUT(a_source_swapped_for_a_symlink_stays_in_the_mirror, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *src = SHARED "/c1-cm", *mp = WATCH_DIR "/c1-cm";
+	ASSERT_EQ(system("mkdir -p /run/guestdir && printf guest > /run/guestdir/secret && "
+			 "mkdir -p " SHARED "/c1-cm && printf v1 > " SHARED "/c1-cm/key"),
+		  0);
+	Grpc__Storage wb = GRPC__STORAGE__INIT;
+	wb.driver = "watchable-bind";
+	wb.source = (char *)src;
+	wb.mount_point = (char *)mp;
+	const char *args[] = {"sleep", "30", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "c1", args);
+	ASSERT_EQ(ctr_create_storage(&e, "c1", ctr_spec_get(s), &wb, NULL), 0);
+	ASSERT_TRUE(has_text(WATCH_DIR "/c1-cm/key", "v1"));
+
+	ASSERT_EQ(system("rm -rf " SHARED "/c1-cm && ln -s /run/guestdir " SHARED "/c1-cm"), 0);
+	usleep(2600 * 1000); /* past a rescan */
+	ASSERT_FALSE(is_link(mp));
+
+	ASSERT_EQ(system("rm -f " SHARED "/c1-cm && mkdir " SHARED "/c1-cm && "
+			 "for i in $(seq 1 20); do echo host > " SHARED "/c1-cm/f$i; done"),
+		  0);
+	usleep(2600 * 1000);
+	ASSERT_FALSE(mount_line("/run/guestdir", NULL, 0));
+	ASSERT_TRUE(access("/run/guestdir/f1", F_OK) < 0);
+	ASSERT_TRUE(has_text("/run/guestdir/secret", "guest"));
+	ASSERT_FALSE(is_link(mp));
+	ASSERT_EQ(ctr_remove(&e, "c1"), 0);
+	ASSERT_TRUE(has_text("/run/guestdir/secret", "guest"));
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+/*
+ * A symlink among the source's parent directories (shared/containers/lnk ->
+ * a guest directory) is not followed: neither a file behind it is mirrored nor
+ * a large directory behind it bound.
+ */
+TEST_TIMEOUT(symlinks_above_the_source_are_not_followed, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	ASSERT_EQ(system("mkdir -p /run/guestdir/gdir " SHARED " && "
+			 "printf guest > /run/guestdir/shadow && "
+			 "for i in $(seq 1 20); do echo g > /run/guestdir/gdir/f$i; done && "
+			 "ln -s /run/guestdir " SHARED "/lnk && ln -s /run/guestdir " SHARED
+			 "/lnk2"),
+		  0);
+	static const struct {
+		const char *source, *mount_point;
+	} cases[] = {
+		{SHARED "/lnk/shadow", WATCH_DIR "/shadow"},
+		{SHARED "/lnk2/gdir", WATCH_DIR "/gdir"},
+	};
+	const char *args[] = {"sleep", "1", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "l1", args);
+	for (size_t i = 0; i < 2; i++) {
+		Grpc__Storage wb = GRPC__STORAGE__INIT;
+		wb.driver = "watchable-bind";
+		wb.source = (char *)cases[i].source;
+		wb.mount_point = (char *)cases[i].mount_point;
+		char *msg = NULL;
+		int code = ctr_create_storage(&e, "l1", ctr_spec_get(s), &wb, &msg);
+		if (code == 0) {
+			bool copied = has_text(cases[i].mount_point, "guest"),
+			     bound = mount_line(cases[i].mount_point, NULL, 0);
+			ctr_remove(&e, "l1");
+			FAIL("%s accepted (copied %d, bound %d)", cases[i].source, copied, bound);
+		}
+		ASSERT_EQ(code, 3);
+		free(msg);
+		ASSERT_FALSE(mount_line(cases[i].mount_point, NULL, 0));
+	}
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* CopyFile below a root (src/guest/copyfile.c): chunks, entries, and every escape refused. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
@@ -120,40 +122,128 @@ TEST(regular_file_in_one_chunk_creates_root_and_parents)
 	rm_rf(e.top);
 }
 
+/* Entries of dir other than the ones named (NULL-terminated); the first extra in ret. */
+static int extra_entries(const char *dir, const char *const *known, char *ret, size_t size)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	ASSERT_NOT_NULL(d);
+	for (struct dirent *de; (de = readdir(d));) {
+		bool k = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
+		for (size_t i = 0; known[i]; i++)
+			k |= !strcmp(de->d_name, known[i]);
+		if (!k && n++ == 0 && ret)
+			snprintf(ret, size, "%s/%s", dir, de->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
 TEST(chunked_write_renames_at_the_end)
 {
 	struct env e;
-	char path[256], tmp[256], got[64];
+	char path[256], dir[256], got[64];
 	env_setup(&e);
+	snprintf(dir, sizeof(dir), "%s/a", e.root);
 	snprintf(path, sizeof(path), "%s/a/data.json", e.root);
-	snprintf(tmp, sizeof(tmp), "%s/a/data.tmp", e.root);
 	const char *all = "0123456789abcdefghij";
-	/* An old version is there: it goes when the first chunk arrives. */
+	const char *known[] = {"data.json", NULL};
+	/* An old version is there: it stays, whole, until the last chunk replaces it. */
 	struct guest_copy c = reg(path, "old");
 	copy_ok(e.root, &c);
 	c = reg(path, all);
 	c.len = 8;
 	copy_ok(e.root, &c);
-	ASSERT_TRUE(access(path, F_OK) < 0);
-	ASSERT_EQ(access(tmp, F_OK), 0);
+	read_text(path, got, sizeof(got));
+	ASSERT_STREQ(got, "old");
+	ASSERT_EQ(extra_entries(dir, known, NULL, 0), 1); /* the temporary */
 	c.offset = 8;
 	c.data = all + 8;
 	c.len = 8;
 	copy_ok(e.root, &c);
-	ASSERT_TRUE(access(path, F_OK) < 0);
+	read_text(path, got, sizeof(got));
+	ASSERT_STREQ(got, "old");
 	c.offset = 16;
 	c.data = all + 16;
 	c.len = 4;
 	copy_ok(e.root, &c);
 	read_text(path, got, sizeof(got));
 	ASSERT_STREQ(got, all);
-	ASSERT_TRUE(access(tmp, F_OK) < 0);
+	ASSERT_EQ(extra_entries(dir, known, NULL, 0), 0);
 	/* A later chunk without a first one has nothing to continue. */
 	agent_error_t *err = NULL;
 	snprintf(path, sizeof(path), "%s/a/lost.conf", e.root);
 	c.path = path;
 	ASSERT_TRUE(guest_copy_file(e.root, &c, &err) < 0);
 	agent_error_free(err);
+	rm_rf(e.top);
+}
+
+/* Chunked copies of a.txt and a.conf interleaved: each file gets its own bytes. */
+TEST(interleaved_copies_do_not_share_a_temporary)
+{
+	struct env e;
+	char txt[256], conf[256], got[64];
+	env_setup(&e);
+	snprintf(txt, sizeof(txt), "%s/a.txt", e.root);
+	snprintf(conf, sizeof(conf), "%s/a.conf", e.root);
+	struct guest_copy t = reg(txt, "aaaaaaaa"), k = reg(conf, "CCCCCCCC");
+	t.len = k.len = 4;
+	copy_ok(e.root, &t);
+	copy_ok(e.root, &k);
+	t.offset = k.offset = 4;
+	t.data = "aaaa";
+	k.data = "CCCC";
+	copy_ok(e.root, &t);
+	copy_ok(e.root, &k);
+	read_text(txt, got, sizeof(got));
+	ASSERT_STREQ(got, "aaaaaaaa");
+	read_text(conf, got, sizeof(got));
+	ASSERT_STREQ(got, "CCCCCCCC");
+	rm_rf(e.top);
+}
+
+/*
+ * A copy the host abandoned leaves a temporary: it goes once it is older than
+ * GUEST_COPY_TMP_MAX_AGE_S (at the next copy into that directory), and at
+ * guest_copy_cleanup (DestroySandbox) whatever its age.
+ */
+TEST(abandoned_temporaries_are_removed)
+{
+	struct env e;
+	char path[256], other[256], tmp[512];
+	const char *known[] = {"other", NULL};
+	env_setup(&e);
+	snprintf(path, sizeof(path), "%s/d/big.bin", e.root);
+	snprintf(other, sizeof(other), "%s/d/other", e.root);
+	char dir[256];
+	snprintf(dir, sizeof(dir), "%s/d", e.root);
+	struct guest_copy c = reg(path, "0123456789");
+	c.len = 4;
+	copy_ok(e.root, &c);
+	ASSERT_EQ(extra_entries(dir, known, tmp, sizeof(tmp)), 1);
+	/* A fresh one survives another copy; an old one does not. */
+	struct guest_copy o = reg(other, "x");
+	copy_ok(e.root, &o);
+	ASSERT_EQ(access(tmp, F_OK), 0);
+	struct timespec old[2] = {{.tv_sec = time(NULL) - GUEST_COPY_TMP_MAX_AGE_S - 60},
+				  {.tv_sec = time(NULL) - GUEST_COPY_TMP_MAX_AGE_S - 60}};
+	ASSERT_EQ(utimensat(AT_FDCWD, tmp, old, AT_SYMLINK_NOFOLLOW), 0);
+	copy_ok(e.root, &o);
+	ASSERT_TRUE(access(tmp, F_OK) < 0);
+	/* DestroySandbox: every temporary below the root, however young. */
+	copy_ok(e.root, &c);
+	snprintf(path, sizeof(path), "%s/d/deep/er/x.bin", e.root);
+	c.path = path;
+	copy_ok(e.root, &c);
+	agent_error_t *err = NULL;
+	ASSERT_EQ(guest_copy_cleanup(e.root, &err), 0);
+	ASSERT_EQ(extra_entries(dir, (const char *[]){"other", "deep", NULL}, NULL, 0), 0);
+	snprintf(dir, sizeof(dir), "%s/d/deep/er", e.root);
+	ASSERT_EQ(extra_entries(dir, known, NULL, 0), 0);
+	/* A missing root is nothing to clean. */
+	rm_rf(e.root);
+	ASSERT_EQ(guest_copy_cleanup(e.root, &err), 0);
 	rm_rf(e.top);
 }
 
@@ -297,7 +387,9 @@ TEST(escapes_are_refused)
 	ASSERT_EQ(lstat(path, &st), 0);
 	ASSERT_TRUE(S_ISREG(st.st_mode));
 	/* A symlink planted at the temporary name is not written through either. */
-	snprintf(path, sizeof(path), "%s/victim.tmp", e.root);
+	char tmpname[64];
+	guest_copy_tmp_name("victim.conf", tmpname, sizeof(tmpname));
+	snprintf(path, sizeof(path), "%s/%s", e.root, tmpname);
 	ASSERT_EQ(symlink(p, path), 0);
 	snprintf(path, sizeof(path), "%s/victim.conf", e.root);
 	c = reg(path, "data");
@@ -306,7 +398,7 @@ TEST(escapes_are_refused)
 	ASSERT_EQ(stat(p, &st), 0);
 	ASSERT_EQ(st.st_size, 0);
 	/* ... and a later chunk does not follow one planted between chunks. */
-	snprintf(path, sizeof(path), "%s/victim.tmp", e.root);
+	snprintf(path, sizeof(path), "%s/%s", e.root, tmpname);
 	ASSERT_EQ(unlink(path), 0);
 	ASSERT_EQ(symlink(p, path), 0);
 	snprintf(path, sizeof(path), "%s/victim.conf", e.root);

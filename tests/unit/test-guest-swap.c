@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Swap (src/guest/swap.c) and volume usage (src/guest/volume.c). */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/swap.h>
@@ -54,6 +56,16 @@ TEST(mkswap_then_swapon_a_file)
 		pclose(p);
 		ASSERT_STREQ(out, "swap\n");
 	}
+	/* Swap files live under /run/kata-containers: a private one, on this directory. */
+	if (unshare(CLONE_NEWNS) < 0) {
+		rm_rf(dir);
+		SKIP("cannot make a mount namespace: %s", strerror(errno));
+	}
+	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ASSERT_EQ(mount("tmpfs", "/run", "tmpfs", 0, "mode=755"), 0);
+	ASSERT_EQ(mkdir("/run/kata-containers", 0755), 0);
+	ASSERT_EQ(mount(dir, "/run/kata-containers", NULL, MS_BIND, NULL), 0);
+	snprintf(path, sizeof(path), "/run/kata-containers/swapfile");
 	int r = guest_swapon(path, &err);
 	if (r < 0) {
 		rm_rf(dir);
@@ -74,6 +86,12 @@ TEST(swap_input_is_checked)
 	ASSERT_EQ(rpc_status_from_error(err), GRPC_INVALID_ARGUMENT);
 	err = agent_error_free(err);
 	ASSERT_EQ(guest_swapon("/a/../etc/shadow", &err), -EINVAL);
+	err = agent_error_free(err);
+	/* Only a block device under /dev or a file under /run/kata-containers. */
+	ASSERT_EQ(guest_swapon("/etc/passwd", &err), -EINVAL);
+	ASSERT_EQ(rpc_status_from_error(err), GRPC_INVALID_ARGUMENT);
+	err = agent_error_free(err);
+	ASSERT_EQ(guest_swapon("/var/tmp/swapfile", &err), -EINVAL);
 	err = agent_error_free(err);
 	/* Not a swap area: swapon refuses, and says so. */
 	ASSERT_TRUE(guest_swapon("/dev/null", &err) < 0);
@@ -110,6 +128,21 @@ TEST(volume_stats_match_statvfs)
 	err = agent_error_free(err);
 	snprintf(path, sizeof(path), "%s/missing", top);
 	ASSERT_EQ(guest_volume_stats(top, path, &u, &err), -ENOENT);
+	err = agent_error_free(err);
+	/* A symlink on the way is not followed, wherever it points. */
+	snprintf(path, sizeof(path), "%s/rootlink", top);
+	ASSERT_EQ(symlink("/", path), 0);
+	snprintf(path, sizeof(path), "%s/rootlink/tmp", top);
+	ASSERT_TRUE(guest_volume_stats(top, path, &u, &err) < 0);
+	ASSERT_EQ(rpc_status_from_error(err), GRPC_INVALID_ARGUMENT);
+	err = agent_error_free(err);
+	snprintf(path, sizeof(path), "%s/rootlink", top);
+	ASSERT_TRUE(guest_volume_stats(top, path, &u, &err) < 0);
+	err = agent_error_free(err);
+	struct guest_resize rz;
+	snprintf(path, sizeof(path), "%s/rootlink/tmp", top);
+	ASSERT_TRUE(guest_volume_resize_check(top, path, 1 << 20, &rz, &err) < 0);
+	ASSERT_EQ(rpc_status_from_error(err), GRPC_INVALID_ARGUMENT);
 	agent_error_free(err);
 	rm_rf(top);
 }

@@ -320,3 +320,47 @@ TEST(writes_never_leave_the_mirror)
 	watchable_snap_clear(&snap);
 	rm_rf(d.top);
 }
+
+/*
+ * The source swapped for a symlink (to a directory outside), or reached through
+ * a symlinked parent: the mirror is left as it was, never becomes a symlink,
+ * and nothing outside is copied.
+ */
+TEST(symlinked_source_or_parent_is_not_followed)
+{
+	struct dirs d;
+	struct watchable_snap snap = {0};
+	char outside[128], p[256], lnk[128];
+	struct stat st;
+
+	dirs_make(&d);
+	snprintf(outside, sizeof(outside), "%s/outside", d.top);
+	ASSERT_EQ(mkdir(outside, 0755), 0);
+	put(outside, "secret", "guest");
+	put(d.src, "key", "v1");
+	ASSERT_GE(mirror(&d, &snap), 1);
+	ASSERT_STREQ(get(d.dst, "key"), "v1");
+
+	ASSERT_EQ(rm_rf(d.src), 0);
+	ASSERT_EQ(symlink(outside, d.src), 0);
+	ASSERT_TRUE(mirror(&d, &snap) < 0);
+	ASSERT_EQ(lstat(d.dst, &st), 0);
+	ASSERT_TRUE(S_ISDIR(st.st_mode));
+	ASSERT_STREQ(get(d.dst, "key"), "v1");
+	ASSERT_FALSE(exists(d.dst, "secret"));
+
+	/* top/lnk -> top/outside: "top/lnk/secret" as a source is refused. */
+	snprintf(lnk, sizeof(lnk), "%s/lnk", d.top);
+	ASSERT_EQ(symlink(outside, lnk), 0);
+	snprintf(p, sizeof(p), "%s/secret", lnk);
+	struct watchable_snap s2 = {0};
+	agent_error_t *err = NULL;
+	char dst2[128];
+	snprintf(dst2, sizeof(dst2), "%s/dst2", d.top);
+	ASSERT_TRUE(watchable_mirror(p, dst2, &s2, &err) < 0);
+	agent_error_free(err);
+	ASSERT_TRUE(lstat(dst2, &st) < 0);
+	watchable_snap_clear(&snap);
+	watchable_snap_clear(&s2);
+	rm_rf(d.top);
+}
