@@ -212,9 +212,10 @@ INITRD_FLAGS ?=
 initrd: $(O)/kata-agent
 	tools/mkinitrd.sh $(INITRD_FLAGS) $(O)
 
-# microvm (the fast boot), then q35 with PCI hot-plug of a disk while CreateContainer waits.
+# microvm (the fast boot) on cgroup v1 and on cgroup v2, then q35 with PCI hot-plug.
 vm-test: initrd $(O)/kata-agent-ctl
 	tests/vm/vm-test.sh $(O)
+	VM_CGROUP=v2 tests/vm/vm-test.sh $(O)
 	VM_MACHINE=q35 tests/vm/vm-test.sh $(O)
 
 # --- installing into a guest rootfs (the variables of upstream's agent Makefile) -------------

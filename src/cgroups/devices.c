@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The device rule list shared by the v1 whitelist and the v2 eBPF filter:
- * deny everything, allow the defaults (spec 6.3), then the spec's rules in
- * order, the last matching rule winning.
+ * deny everything, then the spec's rules in order, then the default devices
+ * every container gets (as runc and upstream's agent append them), the last
+ * matching rule winning. A spec that starts with "deny all" (containerd's
+ * default) so still leaves /dev/null, /dev/zero, ... usable.
  */
 #include <stdio.h>
 #include <string.h>
@@ -111,8 +113,7 @@ int cg_dev_rules_build(const Grpc__LinuxResources *res, struct cg_dev_rule **ret
 	struct cg_dev_rule *v = calloc(ARRAY_SIZE(default_rules) + nspec, sizeof(*v));
 	if (!v)
 		return agent_error_set(err, ENOMEM, "out of memory");
-	for (size_t i = 0; i < ARRAY_SIZE(default_rules); i++)
-		v[n++] = default_rules[i];
+	v[n++] = default_rules[0]; /* deny all */
 	for (size_t i = 0; i < nspec; i++) {
 		const Grpc__LinuxDeviceCgroup *d = res->devices[i];
 		struct cg_dev_rule rule = {0};
@@ -127,6 +128,8 @@ int cg_dev_rules_build(const Grpc__LinuxResources *res, struct cg_dev_rule **ret
 		rule.minor = d->minor <= 0 ? -1 : d->minor;
 		v[n++] = rule;
 	}
+	for (size_t i = 1; i < ARRAY_SIZE(default_rules); i++)
+		v[n++] = default_rules[i];
 	*ret = v;
 	*ret_n = n;
 	return 0;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cgroups/cgroups.h"
+#include "cgroups/internal.h"
 #include "harness.h"
 
 #define MiB (1024LL * 1024LL)
@@ -1085,4 +1086,55 @@ TEST(v1_cpuset_widen_after_cpu_hotplug)
 		rmdir(parent);
 	}
 	cgroup_manager_free(m);
+}
+
+/* The device rules as the kernel applies them: the last rule that matches decides. */
+static bool dev_allowed(const struct cg_dev_rule *v, size_t n, char type, int64_t maj, int64_t min,
+			unsigned access)
+{
+	bool allow = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct cg_dev_rule *r = &v[i];
+		if (r->type != 'a' && r->type != type)
+			continue;
+		if ((r->major != -1 && r->major != maj) || (r->minor != -1 && r->minor != min))
+			continue;
+		if ((r->access & access) != access)
+			continue;
+		allow = r->allow;
+	}
+	return allow;
+}
+
+/*
+ * containerd's default spec starts its device rules with "deny all": the default devices
+ * (null, zero, full, tty, ...) must stay usable, as runc and upstream's agent append them
+ * after the spec's rules; what the spec allows works, anything else stays denied.
+ */
+TEST(spec_deny_all_keeps_the_default_devices)
+{
+	Grpc__LinuxResources res = GRPC__LINUX_RESOURCES__INIT;
+	Grpc__LinuxDeviceCgroup deny = GRPC__LINUX_DEVICE_CGROUP__INIT, tty = deny;
+	deny.allow = false;
+	deny.access = "rwm";
+	tty.allow = true;
+	tty.type = "c";
+	tty.major = 4;
+	tty.minor = 64;
+	tty.access = "rw";
+	Grpc__LinuxDeviceCgroup *rules[] = {&deny, &tty};
+	res.devices = rules;
+	res.n_devices = 2;
+	struct cg_dev_rule *v = NULL;
+	size_t n = 0;
+	agent_error_t *err = NULL;
+	ASSERT_EQ(cg_dev_rules_build(&res, &v, &n, &err), 0);
+	ASSERT_TRUE(dev_allowed(v, n, 'c', 1, 3, CG_DEV_R | CG_DEV_W)); /* /dev/null */
+	ASSERT_TRUE(dev_allowed(v, n, 'c', 1, 7, CG_DEV_R | CG_DEV_W)); /* /dev/full */
+	ASSERT_TRUE(dev_allowed(v, n, 'c', 136, 2, CG_DEV_R | CG_DEV_W)); /* a pty */
+	ASSERT_TRUE(dev_allowed(v, n, 'c', 4, 65, CG_DEV_M)); /* mknod stays allowed */
+	ASSERT_TRUE(dev_allowed(v, n, 'c', 4, 64, CG_DEV_W)); /* the spec's rule */
+	ASSERT_FALSE(dev_allowed(v, n, 'c', 4, 65, CG_DEV_R)); /* not in the spec */
+	ASSERT_FALSE(dev_allowed(v, n, 'b', 8, 0, CG_DEV_R));
+	free(v);
 }

@@ -8,7 +8,8 @@
 # Usage: tests/vm/vm-test.sh [BUILD_DIR]          (default: build)
 # Environment: VM_ACCEL=tcg|kvm (default: kvm only with kvm_intel/kvm_amd loaded),
 #              VM_MEM (default 512M), VM_KEEP=1 keeps the work directory,
-#              VM_CMDLINE_EXTRA appended to the kernel command line.
+#              VM_CMDLINE_EXTRA appended to the kernel command line,
+#              VM_CGROUP=v2 runs the guest on cgroup v2 only (agent.unified_cgroup_hierarchy=1).
 #
 # Pass/fail is judged by the agent's answers and the console log, never by QEMU's exit
 # status (QEMU exits 0 on a guest panic too). To add a step: write a function step_NAME
@@ -24,7 +25,8 @@ POWEROFF_TIMEOUT=30 # s, DestroySandbox to QEMU's exit
 CID=c1              # the container
 
 STEPS=(boot_baseline boot check debug_console create_sandbox create_container start_container read_output
-	exec_process exec_namespaces exec_cgroup hotplug_disk hotplug_never vfio_hotplug storage_scsi
+	exec_process exec_namespaces exec_cgroup cgroup_resources cgroup_devices cgroup_stats
+	cgroup_update cgroup_pause cgroup_oom hotplug_disk hotplug_never vfio_hotplug storage_scsi
 	device_scsi storage_scsi_boot storage_9p storage_nvdimm storage_virtiofs kernel_module
 	sandbox_hotplug resize_volume add_swap nic_hotplug create_filesystem signal_kill remove_container destroy_sandbox poweroff console_clean)
 # VM_MACHINE=q35 adds PCI hot-plug (two root ports, QMP); microvm has no PCI.
@@ -116,6 +118,7 @@ step_boot() {
 	append="console=ttyS0 panic=-1 quiet rdinit=/init agent.log=debug agent.hotplug_timeout=5s"
 	append+=" agent.server_addr=serial:///dev/virtio-ports/agent.channel.0 agent.debug_console"
 	[ -n "$khz" ] && append+=" tsc_early_khz=$khz"
+	[ "$CG_V2" = 1 ] && append+=" agent.unified_cgroup_hierarchy=1"
 	append+=" ${VM_CMDLINE_EXTRA:-}"
 	say "  machine $MACHINE, accel $accel, cpu $cpu, memory ${VM_MEM:-512M}, kernel $(cat "$GUEST/kernel-version")"
 	say "  cmdline: $append"
@@ -206,6 +209,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/steps-storage.sh"
 # VFIO: vfio_hotplug, with the IOMMU and root port step_boot adds on q35.
 # shellcheck source=tests/vm/steps-vfio.sh
 source "$(dirname "${BASH_SOURCE[0]}")/steps-vfio.sh"
+# Resources, devices, stats, update, pause and OOM on cgroup v1 or v2 (cgroup_*).
+# shellcheck source=tests/vm/steps-cgroup.sh
+source "$(dirname "${BASH_SOURCE[0]}")/steps-cgroup.sh"
 # CreateSandbox's waits and kernel modules, AddSwap (sandbox_*, add_swap, kernel_module).
 # shellcheck source=tests/vm/steps-sandbox.sh
 source "$(dirname "${BASH_SOURCE[0]}")/steps-sandbox.sh"
@@ -563,5 +569,5 @@ if [ "$RESULT" != PASS ]; then
 fi
 skipped=0
 for s in "${STEPS[@]}"; do [ "${RES[$s]}" = SKIP ] && skipped=$((skipped + 1)); done
-say "$RESULT ($skipped of ${#STEPS[@]} steps skipped on $MACHINE)"
+say "$RESULT ($skipped of ${#STEPS[@]} steps skipped on $MACHINE, cgroup ${VM_CGROUP:-v1})"
 [ "$RESULT" = PASS ]
