@@ -203,6 +203,7 @@ int agent_start(struct agent *agent, agent_error_t **err)
 		.cgroup_v2 = agent->cfg.unified_cgroup_hierarchy,
 		.pipe_size = agent->cfg.container_pipe_size,
 		.hotplug_timeout_ms = agent->cfg.hotplug_timeout_ms,
+		.launch_timeout_ms = agent->cfg.launch_process_timeout_ms,
 	};
 	sandbox_init(&agent->sandbox, agent->loop, &agent->reaper, &so);
 	/* Devices are seen from now on, and looked up in sysfs for what came before (spec 3.8). */

@@ -29,6 +29,8 @@ struct sandbox_options {
 	int32_t pipe_size; /* agent.container_pipe_size, 0 = kernel default */
 	bool inert; /* fuzzing: methods that change the guest refuse (EPERM) */
 	uint64_t hotplug_timeout_ms; /* agent.hotplug_timeout: how long a device is waited for */
+	uint64_t
+		launch_timeout_ms; /* agent.launch_process_timeout: a launch step's limit, 0 none */
 };
 
 struct sandbox {
