@@ -208,6 +208,17 @@ static pid_t agent_child(const struct ctr_env *e)
 	return pid;
 }
 
+static bool write_freezer(const struct ctr_env *e, const char *cid, const char *state)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/freezer%s/%s/freezer.state", e->cgparent, cid);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return false;
+	bool ok = fputs(state, f) >= 0;
+	return fclose(f) == 0 && ok;
+}
+
 /* A hook that sleeps: createContainer hooks run with the host's /bin/sh (before the pivot). */
 struct slow_hook {
 	Grpc__Hooks hooks;
@@ -415,17 +426,6 @@ TEST_TIMEOUT(remove_during_start_answers_the_start, 60)
 	ctr_env_teardown(&e);
 }
 
-static bool write_freezer(const struct ctr_env *e, const char *cid, const char *state)
-{
-	char path[256];
-	snprintf(path, sizeof(path), "/sys/fs/cgroup/freezer%s/%s/freezer.state", e->cgparent, cid);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return false;
-	bool ok = fputs(state, f) >= 0;
-	return fclose(f) == 0 && ok;
-}
-
 TEST_TIMEOUT(remove_during_exec_answers_the_exec, 60)
 {
 	struct ctr_env e;
@@ -534,6 +534,61 @@ TEST_TIMEOUT(blocked_create_times_out_and_cleans_up, 60)
 	ctr_spec_get(s)->hooks = NULL;
 	create_ok(&e, "to", ctr_spec_get(s));
 	ASSERT_EQ(ctr_remove(&e, "to"), OK);
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(blocked_start_times_out_and_stops, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup_cmdline(&e, false, "agent.launch_process_timeout=2s");
+	const char *args[] = {"sleep", "30", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "ts", args);
+	struct slow_hook h;
+	slow_start_hook(&h, ctr_spec_get(s));
+	create_ok(&e, "ts", ctr_spec_get(s));
+	double t0 = itest_now_s();
+	unsigned st = send_start(&e, "ts");
+	ASSERT_EQ(recv_code(&e, st, 8000, NULL), DEADLINE);
+	ASSERT_TRUE(itest_now_s() - t0 < 6);
+	/* The init was killed: the container is stopped. */
+	int status = ctr_wait(&e, "ts", "ts");
+	ASSERT_EQ(status, 128 + SIGKILL);
+	char *msg = NULL;
+	ASSERT_EQ(ctr_start(&e, "ts", &msg), PRECONDITION);
+	free(msg);
+	ASSERT_EQ(update_memory(&e, "ts", 100 << 20), PRECONDITION);
+	ASSERT_EQ(ctr_remove(&e, "ts"), OK);
+	ASSERT_FALSE(cgroup_exists(&e, "ts"));
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(blocked_exec_times_out, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup_cmdline(&e, false, "agent.launch_process_timeout=2s");
+	const char *args[] = {"sleep", "30", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "tx", args);
+	create_ok(&e, "tx", ctr_spec_get(s));
+	start_ok(&e, "tx");
+	if (!write_freezer(&e, "tx", "FROZEN")) {
+		ctr_remove(&e, "tx");
+		ctr_env_teardown(&e);
+		SKIP("no v1 freezer for the container here");
+	}
+	Grpc__Process *p = ctr_process_new((const char *[]){"exit", "0", NULL});
+	double t0 = itest_now_s();
+	unsigned ex = send_exec(&e, "tx", "x", p);
+	ASSERT_EQ(recv_code(&e, ex, 8000, NULL), DEADLINE);
+	ASSERT_TRUE(itest_now_s() - t0 < 6);
+	ASSERT_TRUE(write_freezer(&e, "tx", "THAWED"));
+	/* The container itself goes on: another exec works. */
+	ASSERT_EQ(ctr_exec(&e, "tx", "y", p, NULL), OK);
+	ASSERT_EQ(ctr_wait(&e, "tx", "y"), 0);
+	ASSERT_EQ(ctr_remove(&e, "tx"), OK);
+	ASSERT_FALSE(cgroup_exists(&e, "tx"));
+	ctr_process_free(p);
 	ctr_spec_free(s);
 	ctr_env_teardown(&e);
 }
