@@ -204,6 +204,7 @@ int agent_start(struct agent *agent, agent_error_t **err)
 		.pipe_size = agent->cfg.container_pipe_size,
 		.hotplug_timeout_ms = agent->cfg.hotplug_timeout_ms,
 		.unconfined_paths = agent->cfg.debug_unconfined_paths,
+		.launch_timeout_ms = agent->cfg.launch_process_timeout_ms,
 	};
 	if (so.unconfined_paths)
 		log_warn("root",

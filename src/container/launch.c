@@ -68,14 +68,18 @@ static int write_id_maps(struct launch *l, agent_error_t **err)
 static void launch_finish(struct launch *l, int r, agent_error_t *err)
 {
 	launch_fn fn = l->done;
+	void *data = l->data;
 
+	/* Each step is delivered once: a later launch_free() has nothing to cancel. */
+	l->done = NULL;
+	l->data = NULL;
 	if (l->state != LAUNCH_PARKED) {
 		l->io = loop_io_del(l->loop, l->io);
 		l->sock = safe_close(l->sock);
 	}
 	if (r < 0 && l->pid > 0)
 		kill(l->pid, SIGKILL);
-	fn(l, r, err, l->data);
+	fn(l, r, err, data);
 }
 
 static void launch_on_sock(struct loop_io *io, int fd, uint32_t events, void *data)
@@ -137,8 +141,8 @@ static void launch_on_sock(struct loop_io *io, int fd, uint32_t events, void *da
 		break;
 	case SYNC_READY:
 		l->state = LAUNCH_PARKED;
-		/* Parked: nothing more comes until launch_start(). */
-		loop_io_set_events(l->loop, l->io, 0);
+		/* Parked: nothing more comes until launch_start(), not even a hang-up. */
+		l->io = loop_io_del(l->loop, l->io);
 		launch_finish(l, 0, NULL);
 		return;
 	case SYNC_ERROR:
@@ -407,24 +411,41 @@ int launch_start(struct launch *l, launch_fn done, void *data, agent_error_t **e
 
 	if (l->state != LAUNCH_PARKED)
 		return agent_error_set(err, EBUSY, "the container process is not parked");
+	l->io = loop_io_add(l->loop, l->sock, EPOLLIN, launch_on_sock, l);
+	if (!l->io)
+		return agent_error_setsys(err, errno, "watching the set-up channel");
 	r = sync_send_seq(l->sock, &l->seq, SYNC_START, 0, NULL);
-	if (r < 0)
+	if (r < 0) {
+		l->io = loop_io_del(l->loop, l->io);
 		return agent_error_setsys(err, -r, "releasing the container process");
+	}
 	l->state = LAUNCH_STARTING;
 	l->done = done;
 	l->data = data;
-	loop_io_set_events(l->loop, l->io, EPOLLIN);
 	return 0;
 }
 
 struct launch *launch_free(struct launch *l, bool kill_child)
 {
+	launch_fn fn;
+
 	if (!l)
 		return NULL;
 	if (kill_child && l->pid > 0 && l->state != LAUNCH_DONE)
 		kill(l->pid, SIGKILL);
 	l->io = loop_io_del(l->loop, l->io);
-	safe_close(l->sock);
+	l->sock = safe_close(l->sock);
+	/* A step still owed is completed, so its caller is never left waiting. */
+	fn = l->done;
+	if (fn) {
+		agent_error_t *err = NULL;
+		void *data = l->data;
+		int r = agent_error_set(&err, ECANCELED,
+					"the container process's launch was abandoned");
+		l->done = NULL;
+		l->data = NULL;
+		fn(l, r, err, data);
+	}
 	free(l->uid_map);
 	free(l->gid_map);
 	free(l);

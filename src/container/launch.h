@@ -61,7 +61,11 @@ int launch_new(struct loop *loop, const struct launch_config *cfg, launch_fn don
 pid_t launch_pid(const struct launch *l);
 /* Init only, after `done` reported ready: release the init; `done` runs again on exec. */
 int launch_start(struct launch *l, launch_fn done, void *data, agent_error_t **err);
-/* Forgets the launch; kill=true also SIGKILLs the child. Never calls `done`. */
+/*
+ * Forgets the launch; kill=true also SIGKILLs the child. A step not yet
+ * delivered gets `done` with -ECANCELED from inside this call (each step is
+ * delivered exactly once): the caller must no longer point at l by then.
+ */
 struct launch *launch_free(struct launch *l, bool kill);
 
 #endif

@@ -134,6 +134,10 @@ void rpc_stats_container(struct rpc_call *call, const ProtobufCMessage *req, voi
 				 r->container_id);
 		return;
 	}
+	if (container_may(c, CONTAINER_OP_STATS, &err) < 0) {
+		rpc_reply_error(call, err);
+		return;
+	}
 	if (c->cg && cgroup_stats(c->cg, &stats, &err) < 0) {
 		cgroup_stats_clear(&stats);
 		rpc_reply_error(call, err);
@@ -178,7 +182,8 @@ void rpc_wait_process(struct rpc_call *call, const ProtobufCMessage *req, void *
 	struct wait_call *wc;
 	struct process *p;
 
-	if (process_lookup(ctx, r->container_id, r->exec_id, false, &p, &err) < 0) {
+	if (process_lookup(ctx, r->container_id, r->exec_id, false, &p, &err) < 0 ||
+	    container_may(p->c, CONTAINER_OP_WAIT, &err) < 0) {
 		rpc_reply_error(call, err);
 		return;
 	}

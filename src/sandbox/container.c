@@ -29,10 +29,106 @@
 #include "sandbox/process-internal.h"
 #include "sandbox/sandbox.h"
 
-const char *container_status_name(enum container_status s)
+/* --- the state machine ------------------------------------------------------------------ */
+
+#define ST(s) (1u << CONTAINER_##s)
+#define OP(o) (1u << CONTAINER_OP_##o)
+
+/*
+ * The transitions: which state each state may go to, and the event that
+ * moves it (docs/lifecycle.md has the same table):
+ *   CREATING -> CREATED    the init parked
+ *            -> REMOVING   the create failed, timed out, or RemoveContainer
+ *   CREATED  -> STARTING   StartContainer
+ *            -> PAUSED     PauseContainer
+ *            -> STOPPED    the (parked) init exited
+ *   STARTING -> RUNNING    the init exec'd
+ *            -> STOPPED    the start failed or timed out, or the init exited
+ *   RUNNING  -> PAUSED     PauseContainer
+ *            -> STOPPED    the init exited
+ *   PAUSED   -> CREATED or RUNNING (the state Pause found)   ResumeContainer
+ *            -> STOPPED    the init exited
+ *   any but REMOVING -> REMOVING   RemoveContainer, DestroySandbox
+ */
+static const unsigned transitions[CONTAINER_STATE_COUNT] = {
+	[CONTAINER_CREATING] = ST(CREATED) | ST(REMOVING),
+	[CONTAINER_CREATED] = ST(STARTING) | ST(PAUSED) | ST(STOPPED) | ST(REMOVING),
+	[CONTAINER_STARTING] = ST(RUNNING) | ST(STOPPED) | ST(REMOVING),
+	[CONTAINER_RUNNING] = ST(PAUSED) | ST(STOPPED) | ST(REMOVING),
+	[CONTAINER_PAUSED] = ST(CREATED) | ST(RUNNING) | ST(STOPPED) | ST(REMOVING),
+	[CONTAINER_STOPPED] = ST(REMOVING),
+	[CONTAINER_REMOVING] = 0,
+};
+
+/*
+ * Which call may act in which state. Anything else is FAILED_PRECONDITION,
+ * answered at once. Signal and Wait act in every visible state (a signal to a
+ * process that exited is a no-op; a Wait answers when the process exits).
+ */
+static const unsigned allowed_ops[CONTAINER_STATE_COUNT] = {
+	[CONTAINER_CREATING] = OP(SIGNAL) | OP(WAIT) | OP(REMOVE),
+	[CONTAINER_CREATED] = OP(START) | OP(EXEC) | OP(SIGNAL) | OP(PAUSE) | OP(UPDATE) |
+			      OP(STATS) | OP(WAIT) | OP(REMOVE),
+	[CONTAINER_STARTING] =
+		OP(EXEC) | OP(SIGNAL) | OP(UPDATE) | OP(STATS) | OP(WAIT) | OP(REMOVE),
+	[CONTAINER_RUNNING] =
+		OP(EXEC) | OP(SIGNAL) | OP(PAUSE) | OP(UPDATE) | OP(STATS) | OP(WAIT) | OP(REMOVE),
+	[CONTAINER_PAUSED] =
+		OP(SIGNAL) | OP(RESUME) | OP(UPDATE) | OP(STATS) | OP(WAIT) | OP(REMOVE),
+	[CONTAINER_STOPPED] = OP(SIGNAL) | OP(STATS) | OP(WAIT) | OP(REMOVE),
+	[CONTAINER_REMOVING] = 0,
+};
+
+const char *container_state_name(enum container_state s)
 {
-	static const char *const names[] = {"created", "running", "paused", "stopped"};
+	static const char *const names[] = {"creating", "created", "starting", "running",
+					    "paused",	"stopped", "removing"};
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "unknown";
+}
+
+static const char *op_name(enum container_op op)
+{
+	static const char *const names[] = {"StartContainer", "ExecProcess",	 "SignalProcess",
+					    "PauseContainer", "ResumeContainer", "UpdateContainer",
+					    "StatsContainer", "WaitProcess",	 "RemoveContainer"};
+	return (unsigned)op < ARRAY_SIZE(names) ? names[op] : "?";
+}
+
+/* The OCI state's status, for hooks: OCI knows creating, created, running, paused, stopped. */
+static const char *oci_status(enum container_state s)
+{
+	switch (s) {
+	case CONTAINER_STARTING:
+		return "created";
+	case CONTAINER_REMOVING:
+		return "stopped";
+	default:
+		return container_state_name(s);
+	}
+}
+
+int container_may(const struct container *c, enum container_op op, agent_error_t **err)
+{
+	if ((unsigned)c->state < CONTAINER_STATE_COUNT && (allowed_ops[c->state] & (1u << op)))
+		return 0;
+	return agent_error_set_status(err, GRPC_FAILED_PRECONDITION, EBUSY,
+				      "container %s is %s: %s cannot act on it now", c->id,
+				      container_state_name(c->state), op_name(op));
+}
+
+/* The one place the state changes. A change the table does not have is a bug: refused, logged. */
+static int container_set_state(struct container *c, enum container_state to)
+{
+	if ((unsigned)c->state >= CONTAINER_STATE_COUNT || !(transitions[c->state] & (1u << to))) {
+		log_write(LOG_LEVEL_ERROR, "sandbox", LOG_FIELDS({"container-id", c->id}),
+			  "refused state change %s -> %s", container_state_name(c->state),
+			  container_state_name(to));
+		return -EINVAL;
+	}
+	log_write(LOG_LEVEL_DEBUG, "sandbox", LOG_FIELDS({"container-id", c->id}), "%s -> %s",
+		  container_state_name(c->state), container_state_name(to));
+	c->state = to;
+	return 0;
 }
 
 static void container_link(struct sandbox *sb, struct container *c)
@@ -97,6 +193,8 @@ struct create_ctx {
 	struct container *c;
 	container_done_fn done;
 	void *ctx;
+	struct loop_timer *timer; /* agent.launch_process_timeout, while the init is set up */
+	bool timed_out;
 	Grpc__CreateContainerRequest *req; /* our copy, while devices are waited for */
 	struct vfio_set *vfio; /* its VFIO functions */
 	bool vfio_bound; /* ... handed to vfio-pci: now the groups are waited for */
@@ -108,6 +206,8 @@ static void create_ctx_free(struct create_ctx *cc)
 {
 	if (!cc)
 		return;
+	if (cc->timer) /* create_finish cancels it before the container goes */
+		cc->timer = loop_timer_cancel(cc->c->sb->loop, cc->timer);
 	if (cc->req)
 		grpc__create_container_request__free_unpacked(cc->req, NULL);
 	for (size_t i = 0; cc->devs && i < cc->n_devs; i++)
@@ -141,40 +241,51 @@ static void run_hooks(struct container *c, Grpc__Hook **hooks, size_t n, const c
 
 	if (n == 0)
 		return;
-	state = oci_state_json(c->id, container_status_name(c->status), c->init ? c->init->pid : 0,
-			       c->bundle, c->spec);
+	state = oci_state_json(c->id, oci_status(c->state), c->init ? c->init->pid : 0, c->bundle,
+			       c->spec);
 	hooks_run_each(hooks, n, state, hook_failed, &rep);
 	free(state);
 }
 
 /* --- teardown -------------------------------------------------------------------------- */
 
+/*
+ * The steps still under way are answered first, each by its owner: a launch
+ * dropped here completes its step with -ECANCELED (the owner sees the state
+ * REMOVING and answers ABORTED); a create still waiting for devices or mkfs
+ * is answered here.
+ */
+static void abort_steps(struct container *c)
+{
+	for (struct process *p = c->procs; p; p = p->next)
+		if (p->launch)
+			process_launch_drop(p, true);
+	if (c->pending_create) {
+		struct create_ctx *cc = c->pending_create;
+		agent_error_t *cerr = NULL;
+		c->pending_create = NULL;
+		devwait_cancel(c->devwait);
+		c->devwait = NULL;
+		storage_mkfs_cancel(c->mkfs);
+		c->mkfs = NULL;
+		agent_error_set_status(&cerr, GRPC_ABORTED, ECANCELED,
+				       "container %s was removed while being created", c->id);
+		cc->done(-ECANCELED, cerr, cc->ctx);
+		create_ctx_free(cc);
+	}
+}
+
+/* Called in REMOVING: releases everything the container holds. */
 static void container_teardown(struct container *c)
 {
 	struct process *p;
 	agent_error_t *err = NULL;
 	char path[4096];
 
-	c->destroying = true;
-	if (c->devwait || c->mkfs) {
-		/* Removed while waiting for its devices: the create is answered now. */
-		struct create_ctx *cc = c->pending_create;
-		agent_error_t *cerr = NULL;
-		devwait_cancel(c->devwait);
-		c->devwait = NULL;
-		storage_mkfs_cancel(c->mkfs);
-		c->mkfs = NULL;
-		agent_error_set_status(&cerr, GRPC_ABORTED, ECANCELED,
-				       "container %s was removed while waiting for its devices",
-				       c->id);
-		cc->done(-ECANCELED, cerr, cc->ctx);
-		create_ctx_free(cc);
-	}
-	c->pending_create = NULL;
+	abort_steps(c);
 	for (p = c->procs; p; p = p->next)
 		if (p->pid > 0 && !p->exited)
 			kill(p->pid, SIGKILL);
-	c->status = CONTAINER_STOPPED;
 	if (c->spec && c->spec->hooks && c->bundle)
 		run_hooks(c, c->spec->hooks->poststop, c->spec->hooks->n_poststop, "poststop");
 	if (c->cg) {
@@ -219,6 +330,56 @@ static void container_free(struct container *c)
 	free(c->bundle);
 	free(c->id);
 	free(c);
+}
+
+/* Unlinks (if linked), moves to REMOVING, tears down and frees. */
+static void container_destroy(struct container *c)
+{
+	container_unlink(c->sb, c);
+	container_set_state(c, CONTAINER_REMOVING);
+	container_teardown(c);
+	container_free(c);
+}
+
+/* The answer to a step whose launch was dropped: the remove or the timeout that dropped it. */
+static int step_cancelled(struct container *c, bool timed_out, const char *what,
+			  agent_error_t **err)
+{
+	*err = agent_error_free(*err);
+	if (timed_out)
+		return agent_error_set_status(err, GRPC_DEADLINE_EXCEEDED, ETIMEDOUT,
+					      "%s of container %s did not finish within %llu ms "
+					      "(agent.launch_process_timeout)",
+					      what, c->id,
+					      (unsigned long long)c->sb->opts.launch_timeout_ms);
+	return agent_error_set_status(err, GRPC_ABORTED, ECANCELED,
+				      "container %s was removed during its %s", c->id, what);
+}
+
+static struct loop_timer *step_timer(struct container *c, loop_timer_fn fn, void *data)
+{
+	uint64_t ms = c->sb->opts.launch_timeout_ms;
+
+	return ms ? loop_timer_add(c->sb->loop, loop_now_ms() + ms, fn, data) : NULL;
+}
+
+void container_on_init_exit(struct container *c)
+{
+	switch (c->state) {
+	case CONTAINER_CREATED:
+	case CONTAINER_PAUSED:
+		/* A parked init owes no step: its launch just goes. */
+		if (c->init)
+			process_launch_drop(c->init, false);
+		/* fall through */
+	case CONTAINER_STARTING: /* the start still answers, from its launch */
+	case CONTAINER_RUNNING:
+		container_set_state(c, CONTAINER_STOPPED);
+		break;
+	case CONTAINER_CREATING: /* the create fails when its launch reports (on_init_parked) */
+	default:
+		break;
+	}
 }
 
 /* --- launching ------------------------------------------------------------------------- */
@@ -409,17 +570,16 @@ static void create_finish(struct create_ctx *cc, int r, agent_error_t *err)
 	struct sandbox *sb = c->sb;
 
 	c->pending_create = NULL;
+	cc->timer = loop_timer_cancel(sb->loop, cc->timer);
 	if (r < 0) {
-		container_unlink(sb, c);
-		container_teardown(c);
-		container_free(c);
 		if (err && !err->status)
 			err->status = GRPC_INTERNAL;
+		container_destroy(c);
 	} else {
 		pin_namespaces(c);
 		if (sb->sandbox_pidns_fd < 0 && c->ns_fds[NS_PID] >= 0)
 			sb->sandbox_pidns_fd = fcntl(c->ns_fds[NS_PID], F_DUPFD_CLOEXEC, 3);
-		c->status = CONTAINER_CREATED;
+		container_set_state(c, CONTAINER_CREATED);
 		if (c->spec->hooks)
 			run_hooks(c, c->spec->hooks->prestart, c->spec->hooks->n_prestart,
 				  "prestart");
@@ -431,17 +591,45 @@ static void create_finish(struct create_ctx *cc, int r, agent_error_t *err)
 static void on_init_parked(struct launch *l, int r, agent_error_t *err, void *data)
 {
 	struct create_ctx *cc = data;
+	struct container *c = cc->c;
+	struct process *init = c->init;
 
-	if (r < 0) {
-		cc->c->init->launch = launch_free(cc->c->init->launch, true);
-		agent_error_wrap(&err, "creating container %s", cc->c->id);
+	cc->timer = loop_timer_cancel(c->sb->loop, cc->timer);
+	if (!init || init->launch != l) {
+		/* Dropped: by RemoveContainer (it tears down) or by the timeout (we do). */
+		r = step_cancelled(c, cc->timed_out, "create", &err);
+		if (c->state == CONTAINER_REMOVING) {
+			c->pending_create = NULL;
+			cc->done(r, err, cc->ctx);
+			create_ctx_free(cc);
+			return;
+		}
+	} else if (r < 0) {
+		process_launch_drop(init, true);
+		agent_error_wrap(&err, "creating container %s", c->id);
 	} else {
 		/* In a pid namespace of a new user namespace the init is a grandchild. */
-		struct process *init = cc->c->init;
 		init->pid = launch_pid(l);
-		reaper_watch(cc->c->sb->reaper, init->pid, process_on_exit, init);
+		reaper_watch(c->sb->reaper, init->pid, process_on_exit, init);
+		if (init->exited)
+			r = agent_error_set(
+				&err, ECHILD,
+				"creating container %s: its process exited during set-up", c->id);
 	}
 	create_finish(cc, r, err);
+}
+
+/* agent.launch_process_timeout: the init's set-up took too long. */
+static void on_create_timeout(struct loop_timer *t, void *data)
+{
+	struct create_ctx *cc = data;
+
+	cc->timer = NULL;
+	cc->timed_out = true;
+	log_write(LOG_LEVEL_WARN, "sandbox", LOG_FIELDS({"container-id", cc->c->id}),
+		  "the container's set-up timed out: killing it");
+	if (cc->c->init && cc->c->init->launch)
+		process_launch_drop(cc->c->init, true); /* answers through on_init_parked */
 }
 
 /* Everything after the devices are there: namespaces, storages, bundle, cgroup, the init. */
@@ -491,7 +679,11 @@ static int create_continue(struct create_ctx *cc, char *const *devs, agent_error
 	for (int t = 0; t < NS_COUNT; t++)
 		lc.join_fds[t] = -1;
 	lc.join_fds[NS_PID] = pid_fd;
-	return launch_process(c, p, &lc, child, on_init_parked, cc, err);
+	r = launch_process(c, p, &lc, child, on_init_parked, cc, err);
+	if (r < 0)
+		return r;
+	cc->timer = step_timer(c, on_create_timeout, cc);
+	return 0;
 }
 
 static void on_formatted(int r, agent_error_t *err, char *const *devs, void *data)
@@ -650,6 +842,7 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 	if (!c)
 		return agent_error_set(err, ENOMEM, "out of memory");
 	c->sb = sb;
+	c->state = CONTAINER_CREATING;
 	for (int t = 0; t < NS_COUNT; t++)
 		c->ns_fds[t] = -1;
 	c->root_fd = -1;
@@ -678,15 +871,12 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 	if (r < 0)
 		goto fail;
 	c->pending_create = cc;
-	c->status = CONTAINER_CREATED;
-	container_link(sb, c);
+	container_link(sb, c); /* CREATING */
 	if (c->devwait)
 		return 0;
 	r = after_devices(cc, NULL, err);
-	if (r < 0) {
-		container_unlink(sb, c);
+	if (r < 0)
 		goto fail;
-	}
 	return 0;
 
 fail:
@@ -694,61 +884,96 @@ fail:
 		(*err)->status = GRPC_INTERNAL;
 	agent_error_wrap(err, "creating container %s", req->container_id);
 	c->pending_create = NULL;
-	container_teardown(c);
-	container_free(c);
+	container_destroy(c);
 	create_ctx_free(cc);
 	return r;
 }
 
 /* --- start ----------------------------------------------------------------------------- */
 
+struct start_ctx {
+	struct container *c;
+	container_done_fn done;
+	void *ctx;
+	struct loop_timer *timer; /* agent.launch_process_timeout */
+	bool timed_out;
+};
+
 static void on_init_started(struct launch *l, int r, agent_error_t *err, void *data)
 {
-	struct create_ctx *cc = data;
-	struct container *c = cc->c;
+	struct start_ctx *sc = data;
+	struct container *c = sc->c;
 
-	if (c->init)
-		c->init->launch = launch_free(c->init->launch, false);
-	if (r == 0) {
-		c->status = CONTAINER_RUNNING;
-		if (c->spec->hooks)
-			run_hooks(c, c->spec->hooks->poststart, c->spec->hooks->n_poststart,
-				  "poststart");
-	} else if (err && !err->status)
-		err->status = GRPC_INTERNAL;
-	cc->done(r, err, cc->ctx);
-	free(cc);
+	sc->timer = loop_timer_cancel(c->sb->loop, sc->timer);
+	if (!c->init || c->init->launch != l) {
+		/* Dropped: by RemoveContainer, or by the timeout (the init was killed). */
+		r = step_cancelled(c, sc->timed_out, "start", &err);
+		if (c->state == CONTAINER_STARTING)
+			container_set_state(c, CONTAINER_STOPPED);
+	} else {
+		process_launch_drop(c->init, false);
+		if (r == 0) {
+			/* The init may have exited already (STOPPED): the start still succeeded. */
+			if (c->state == CONTAINER_STARTING)
+				container_set_state(c, CONTAINER_RUNNING);
+			if (c->spec->hooks)
+				run_hooks(c, c->spec->hooks->poststart, c->spec->hooks->n_poststart,
+					  "poststart");
+		} else {
+			/* The launch killed the init: it will not run. */
+			if (err && !err->status)
+				err->status = GRPC_INTERNAL;
+			if (c->state == CONTAINER_STARTING)
+				container_set_state(c, CONTAINER_STOPPED);
+		}
+	}
+	sc->done(r, err, sc->ctx);
+	free(sc);
+}
+
+static void on_start_timeout(struct loop_timer *t, void *data)
+{
+	struct start_ctx *sc = data;
+
+	sc->timer = NULL;
+	sc->timed_out = true;
+	log_write(LOG_LEVEL_WARN, "sandbox", LOG_FIELDS({"container-id", sc->c->id}),
+		  "the container's start timed out: killing it");
+	if (sc->c->init && sc->c->init->launch)
+		process_launch_drop(sc->c->init, true); /* answers through on_init_started */
 }
 
 int container_start(struct sandbox *sb, const char *cid, container_done_fn done, void *ctx,
 		    agent_error_t **err)
 {
 	struct container *c = container_find(sb, cid);
-	struct create_ctx *cc;
+	struct start_ctx *sc;
 	int r;
 
 	if (!c)
 		return agent_error_set_status(err, GRPC_INTERNAL, ESRCH, "Invalid container id %s",
 					      cid);
-	if (c->status != CONTAINER_CREATED || !c->init || !c->init->launch || c->init->exited ||
-	    c->ns_fds[NS_MNT] < 0)
-		return agent_error_set_status(err, GRPC_FAILED_PRECONDITION, EBUSY,
-					      "container %s is not in the created state (%s%s)",
-					      cid, container_status_name(c->status),
-					      c->init && c->init->exited ? ", init exited" : "");
-	cc = calloc(1, sizeof(*cc));
-	if (!cc)
+	r = container_may(c, CONTAINER_OP_START, err);
+	if (r < 0)
+		return r;
+	/* CREATED means parked: the launch is there and the init alive (its exit -> STOPPED). */
+	if (!c->init || !c->init->launch)
+		return agent_error_set_status(err, GRPC_INTERNAL, EINVAL,
+					      "container %s has no parked process", cid);
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
 		return agent_error_set(err, ENOMEM, "out of memory");
-	cc->c = c;
-	cc->done = done;
-	cc->ctx = ctx;
+	sc->c = c;
+	sc->done = done;
+	sc->ctx = ctx;
 	oom_watch(c);
-	r = launch_start(c->init->launch, on_init_started, cc, err);
+	r = launch_start(c->init->launch, on_init_started, sc, err);
 	if (r < 0) {
-		free(cc);
+		free(sc);
 		return r;
 	}
-	c->status = CONTAINER_RUNNING; /* no second Start while this one runs */
+	container_set_state(c, CONTAINER_STARTING); /* no second Start while this one runs */
+	sc->timer = step_timer(c, on_start_timeout, sc);
 	return 0;
 }
 
@@ -759,18 +984,26 @@ struct exec_ctx {
 	container_done_fn done;
 	void *ctx;
 	Grpc__Process *merged; /* the request's process with the container's capabilities */
+	struct loop_timer *timer; /* agent.launch_process_timeout */
+	bool timed_out;
 };
 
 static void on_exec_done(struct launch *l, int r, agent_error_t *err, void *data)
 {
 	struct exec_ctx *ec = data;
 	struct process *p = ec->p;
+	bool dropped = p->launch != l;
 
-	p->launch = launch_free(p->launch, r < 0);
-	if (r < 0) {
-		if (err && !err->status)
+	ec->timer = loop_timer_cancel(p->c->sb->loop, ec->timer);
+	if (dropped) {
+		r = step_cancelled(p->c, ec->timed_out, "exec", &err);
+	} else {
+		process_launch_drop(p, r < 0);
+		if (r < 0 && err && !err->status)
 			err->status = GRPC_INTERNAL;
-		/* Never started: nobody will wait for it. */
+	}
+	/* Never started: nobody will wait for it. Unless it is being destroyed (removed). */
+	if (r < 0 && (!dropped || ec->timed_out)) {
 		p->waited = true;
 		p->out.eof = p->err.eof = true;
 		process_maybe_free(p);
@@ -778,6 +1011,19 @@ static void on_exec_done(struct launch *l, int r, agent_error_t *err, void *data
 	ec->done(r, err, ec->ctx);
 	grpc__process__free_unpacked(ec->merged, NULL);
 	free(ec);
+}
+
+static void on_exec_timeout(struct loop_timer *t, void *data)
+{
+	struct exec_ctx *ec = data;
+
+	ec->timer = NULL;
+	ec->timed_out = true;
+	log_write(LOG_LEVEL_WARN, "sandbox",
+		  LOG_FIELDS({"container-id", ec->p->c->id}, {"exec-id", ec->p->exec_id}),
+		  "the exec's set-up timed out: killing it");
+	if (ec->p->launch)
+		process_launch_drop(ec->p, true); /* answers through on_exec_done */
 }
 
 int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, container_done_fn done,
@@ -802,6 +1048,9 @@ int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, cont
 	r = process_validate(req->process, "process", err);
 	if (r < 0)
 		return r;
+	r = container_may(c, CONTAINER_OP_EXEC, err);
+	if (r < 0)
+		return r;
 	for (p = c->procs; p; p = p->next) {
 		if (strcmp(p->exec_id, req->exec_id) != 0)
 			continue;
@@ -815,9 +1064,9 @@ int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, cont
 	if (c->n_procs >= PROCESSES_MAX)
 		return agent_error_set_status(err, GRPC_RESOURCE_EXHAUSTED, ENOSPC,
 					      "too many processes in container %s", c->id);
-	if (c->destroying || c->ns_fds[NS_MNT] < 0)
-		return agent_error_set_status(err, GRPC_FAILED_PRECONDITION, EBUSY,
-					      "container %s is not set up", c->id);
+	if (c->ns_fds[NS_MNT] < 0) /* pinned when it was created: it always has them */
+		return agent_error_set_status(err, GRPC_INTERNAL, EBADF,
+					      "container %s has no namespaces to join", c->id);
 
 	ec = calloc(1, sizeof(*ec));
 	if (!ec)
@@ -847,6 +1096,7 @@ int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, cont
 	if (r < 0)
 		goto fail;
 	process_link(c, p);
+	ec->timer = step_timer(c, on_exec_timeout, ec);
 	return 0;
 fail:
 	if (err && *err && !(*err)->status)
@@ -866,13 +1116,10 @@ int container_remove(struct sandbox *sb, const char *cid, agent_error_t **err)
 	if (!c)
 		return agent_error_set_status(err, GRPC_INTERNAL, ESRCH, "Invalid container id %s",
 					      cid);
-	if (c->devwait || c->mkfs ||
-	    (c->init && c->init->launch && c->status == CONTAINER_CREATED && c->ns_fds[NS_MNT] < 0))
-		return agent_error_set_status(err, GRPC_FAILED_PRECONDITION, EBUSY,
-					      "container %s is still being created", cid);
-	container_unlink(sb, c);
-	container_teardown(c);
-	container_free(c);
+	int r = container_may(c, CONTAINER_OP_REMOVE, err);
+	if (r < 0)
+		return r;
+	container_destroy(c); /* a create, start or exec under way is answered ABORTED */
 	return 0;
 }
 
@@ -909,6 +1156,8 @@ int container_signal(struct sandbox *sb, const char *cid, const char *eid, int s
 	if (sig < 0 || sig >= NSIG)
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
 					      "invalid signal %d", sig);
+	if (c && container_may(c, CONTAINER_OP_SIGNAL, err) < 0)
+		return -EBUSY;
 	if (!eid[0] && sig == SIGKILL) {
 		if (!c)
 			return agent_error_set_status(err, GRPC_INTERNAL, ESRCH,
@@ -940,18 +1189,20 @@ int container_pause(struct sandbox *sb, const char *cid, bool pause, agent_error
 	if (!c)
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, ESRCH,
 					      "invalid container id %s", cid);
-	if (pause ? !(c->status == CONTAINER_RUNNING || c->status == CONTAINER_CREATED)
-		  : c->status != CONTAINER_PAUSED)
-		return agent_error_set_status(err, GRPC_FAILED_PRECONDITION, EBUSY,
-					      "failed to %s container: current status is %s",
-					      pause ? "pause" : "resume",
-					      container_status_name(c->status));
+	r = container_may(c, pause ? CONTAINER_OP_PAUSE : CONTAINER_OP_RESUME, err);
+	if (r < 0)
+		return r;
 	if (!c->cg)
 		return agent_error_set(err, EOPNOTSUPP, "container %s has no cgroup", cid);
 	r = cgroup_freeze(c->cg, pause, err);
 	if (r < 0)
 		return r;
-	c->status = pause ? CONTAINER_PAUSED : CONTAINER_RUNNING;
+	if (pause) {
+		c->resume_to = c->state; /* CREATED or RUNNING: what Resume restores */
+		container_set_state(c, CONTAINER_PAUSED);
+	} else {
+		container_set_state(c, c->resume_to);
+	}
 	return 0;
 }
 
@@ -964,6 +1215,9 @@ int container_update(struct sandbox *sb, const char *cid, const Grpc__LinuxResou
 	if (!c)
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, ESRCH,
 					      "invalid container id %s", cid);
+	r = container_may(c, CONTAINER_OP_UPDATE, err);
+	if (r < 0)
+		return r;
 	if (!res)
 		return 0;
 	if (!c->cg)
@@ -981,10 +1235,7 @@ int containers_destroy_all(struct sandbox *sb, agent_error_t **err)
 {
 	struct container *c;
 
-	while ((c = sb->containers)) {
-		container_unlink(sb, c);
-		container_teardown(c);
-		container_free(c);
-	}
+	while ((c = sb->containers))
+		container_destroy(c);
 	return 0;
 }

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Containers and their processes, as the sandbox holds them (spec 4.0).
- * A container's life: created (init parked) -> running -> paused <-> running;
- * removal tears everything down. Processes are the init (exec id = container
- * id) and exec processes; a process stays until it was waited for and its
- * output streams reached EOF, or until its container is removed.
+ * Containers and their processes, as the sandbox holds them. A container's
+ * life is one state (enum container_state) changed only by
+ * container_set_state(), which checks a transition table; every container
+ * RPC asks container_may() whether it may act in the current state. Both
+ * tables are in container.c and described in docs/lifecycle.md. Processes
+ * are the init (exec id = container id) and exec processes; a process stays
+ * until it was waited for and its output streams reached EOF, or until its
+ * container is removed.
  */
 #ifndef AGENT_SANDBOX_CONTAINER_H
 #define AGENT_SANDBOX_CONTAINER_H
@@ -24,8 +27,31 @@ struct container;
 struct devwait;
 struct storage_mkfs;
 
-enum container_status { CONTAINER_CREATED, CONTAINER_RUNNING, CONTAINER_PAUSED, CONTAINER_STOPPED };
-const char *container_status_name(enum container_status s);
+enum container_state {
+	CONTAINER_CREATING, /* CreateContainer under way: devices, storages, the init's set-up */
+	CONTAINER_CREATED, /* the init is parked, waiting for StartContainer */
+	CONTAINER_STARTING, /* StartContainer under way: the init released, not exec'd yet */
+	CONTAINER_RUNNING, /* the init exec'd */
+	CONTAINER_PAUSED, /* frozen; Resume returns to the state Pause found */
+	CONTAINER_STOPPED, /* the init exited (or never started): only Remove moves on */
+	CONTAINER_REMOVING, /* being torn down: no call acts on it any more */
+	CONTAINER_STATE_COUNT
+};
+const char *container_state_name(enum container_state s);
+
+/* The container RPCs, as the state table knows them. */
+enum container_op {
+	CONTAINER_OP_START,
+	CONTAINER_OP_EXEC,
+	CONTAINER_OP_SIGNAL,
+	CONTAINER_OP_PAUSE,
+	CONTAINER_OP_RESUME,
+	CONTAINER_OP_UPDATE,
+	CONTAINER_OP_STATS,
+	CONTAINER_OP_WAIT,
+	CONTAINER_OP_REMOVE,
+	CONTAINER_OP_COUNT
+};
 
 #define CONTAINERS_MAX 1024
 #define PROCESSES_MAX 1024 /* per container */
@@ -63,7 +89,8 @@ struct container {
 	char *id;
 	char *bundle;
 	Grpc__Spec *spec; /* our own copy; root.path is the bundle rootfs */
-	enum container_status status;
+	enum container_state state; /* change it with container_set_state() only */
+	enum container_state resume_to; /* while PAUSED: the state Resume returns to */
 	struct cgroup *cg;
 	int ns_fds[NS_COUNT]; /* pinned at create: what execs join */
 	int root_fd; /* the init's root, pinned at create: where execs are chrooted */
@@ -76,12 +103,13 @@ struct container {
 	size_t n_storages;
 	struct devwait *devwait; /* while CreateContainer waits for hot-plugged disks */
 	struct storage_mkfs *mkfs; /* then while its block volumes are formatted */
-	void *pending_create; /* that create's context (container.c) */
+	void *pending_create; /* while CREATING: that create's context (container.c) */
 	bool rootfs_mounted;
-	bool destroying;
 };
 
 struct container *container_find(struct sandbox *sb, const char *id);
+/* 0 if op may act on c in its current state, else -EBUSY with FAILED_PRECONDITION. */
+int container_may(const struct container *c, enum container_op op, agent_error_t **err);
 /*
  * Lookup for the process calls (spec 4.0): unknown container -> -ESRCH
  * "Invalid container id", empty exec id -> the init (-ENOENT "init process
@@ -91,16 +119,24 @@ struct container *container_find(struct sandbox *sb, const char *id);
 int process_lookup(struct sandbox *sb, const char *cid, const char *eid, bool find_waited,
 		   struct process **ret, agent_error_t **err);
 
-/* CreateContainer: validation, bundle, cgroup, init parked; done runs once. */
+/*
+ * CreateContainer: validation, bundle, cgroup, init parked; done runs once:
+ * DEADLINE_EXCEEDED when the set-up outlives agent.launch_process_timeout,
+ * ABORTED when RemoveContainer came first.
+ */
 int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req,
 		     container_done_fn done, void *ctx, agent_error_t **err);
-/* StartContainer: releases the init; done runs once it exec'd (or failed). */
+/* StartContainer: releases the init; done runs once it exec'd (or failed, timed out, was removed).
+ */
 int container_start(struct sandbox *sb, const char *cid, container_done_fn done, void *ctx,
 		    agent_error_t **err);
 /* ExecProcess; done runs once the process exec'd (or failed). */
 int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, container_done_fn done,
 		   void *ctx, agent_error_t **err);
-/* RemoveContainer's destroy sequence, synchronous (bounded waits inside). */
+/*
+ * RemoveContainer's destroy sequence, synchronous (bounded waits inside). A
+ * create, start or exec still under way is answered ABORTED first.
+ */
 int container_remove(struct sandbox *sb, const char *cid, agent_error_t **err);
 int container_signal(struct sandbox *sb, const char *cid, const char *eid, int sig,
 		     agent_error_t **err);

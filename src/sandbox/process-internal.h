@@ -17,5 +17,13 @@ int process_stdio_new(struct process *p, struct loop *loop, int32_t pipe_size, i
 void process_stdio_child_close(int child[3]);
 /* THE reaper's callback for container processes. */
 void process_on_exit(pid_t pid, int status, void *data);
+/*
+ * Takes p's launch away from p, then frees it (kill: SIGKILL the child); a
+ * step it still owed is completed with -ECANCELED from inside this call, when
+ * p->launch is NULL already: that is how the step's owner tells it was dropped.
+ */
+void process_launch_drop(struct process *p, bool kill);
+/* The container's side of its init's exit (container.c). */
+void container_on_init_exit(struct container *c);
 
 #endif

@@ -197,7 +197,7 @@ void process_destroy(struct process *p)
 		if (!p->exited)
 			kill(p->pid, SIGKILL);
 	}
-	p->launch = launch_free(p->launch, true);
+	process_launch_drop(p, true);
 	p->linger = loop_timer_cancel(p->c->sb->loop, p->linger);
 	p->reap = loop_timer_cancel(p->c->sb->loop, p->reap);
 	stdio_stream_release(&p->in);
@@ -251,6 +251,14 @@ void process_maybe_free(struct process *p)
 					   on_linger_timeout, p);
 }
 
+void process_launch_drop(struct process *p, bool kill)
+{
+	struct launch *l = p->launch;
+
+	p->launch = NULL;
+	launch_free(l, kill);
+}
+
 void process_on_exit(pid_t pid, int status, void *data)
 {
 	struct process *p = data;
@@ -258,6 +266,8 @@ void process_on_exit(pid_t pid, int status, void *data)
 
 	p->exited = true;
 	p->exit_code = reaper_exit_code(status);
+	if (p->init)
+		container_on_init_exit(p->c);
 	/* Nobody can write to it any more; reads keep draining what is buffered. */
 	stdio_stream_close(&p->in);
 	stdio_stream_exited(&p->out);

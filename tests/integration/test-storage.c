@@ -427,7 +427,7 @@ TEST_TIMEOUT(hugetlbfs_ephemeral_storage, 60)
 }
 
 /*
- * A container still waiting for its disk: RemoveContainer is refused (it is being
+ * A container still waiting for its disk: StartContainer is refused (it is being
  * created), DestroySandbox ends the waiting CreateContainer with ABORTED at once.
  */
 TEST_TIMEOUT(destroy_sandbox_ends_a_create_waiting_for_its_disk, 60)
@@ -450,7 +450,7 @@ TEST_TIMEOUT(destroy_sandbox_ends_a_create_waiting_for_its_disk, 60)
 	uint32_t sid = itest_send(e.c, "CreateContainer", &req.base);
 	itest_check_serving(e.c);
 	char *msg = NULL;
-	ASSERT_EQ(ctr_remove(&e, "w1"), 9); /* FAILED_PRECONDITION: still being created */
+	ASSERT_EQ(ctr_start(&e, "w1", NULL), 9); /* FAILED_PRECONDITION: still being created */
 	Grpc__DestroySandboxRequest d = GRPC__DESTROY_SANDBOX_REQUEST__INIT;
 	ASSERT_EQ(ctr_call(&e, "DestroySandbox", &d.base, &google__protobuf__empty__descriptor,
 			   NULL, &msg),
