@@ -209,3 +209,24 @@ int nl_transact(struct nl_sock *s, struct nl_msg *m, nl_reply_fn fn, void *data,
 		}
 	}
 }
+
+int nl_send_raw(const void *msg, size_t len, uint16_t type, uint16_t flags, agent_error_t **err)
+{
+	struct nl_sock s;
+	struct nl_msg m;
+
+	if (len < NLMSG_HDRLEN || len > sizeof(m.buf))
+		return agent_error_set(err, EINVAL, "netlink message of %zu bytes", len);
+	nl_msg_init(&m, type, flags);
+	memcpy(m.buf, msg, len);
+	m.hdr.nlmsg_len = (uint32_t)len;
+	m.hdr.nlmsg_type = type;
+	m.hdr.nlmsg_flags = NLM_F_REQUEST | flags;
+	m.hdr.nlmsg_pid = 0;
+	int r = nl_open(&s, err);
+	if (r < 0)
+		return r;
+	r = nl_transact(&s, &m, NULL, NULL, err);
+	nl_close(&s);
+	return r;
+}
