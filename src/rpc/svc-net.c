@@ -22,6 +22,17 @@
 #include "sandbox/sandbox.h"
 #include "uevent/listener.h"
 
+/* Methods that change the guest's network refuse in an inert (fuzzing) sandbox. */
+static bool refuse_inert(struct rpc_call *call, const void *ctx)
+{
+	const struct sandbox *sb = ctx;
+
+	if (!sb || !sb->opts.inert)
+		return false;
+	rpc_reply_status(call, GRPC_PERMISSION_DENIED, "this sandbox is inert");
+	return true;
+}
+
 static Types__IPFamily family_of(int af)
 {
 	/* Upstream reports these backwards; the proto says v4 = 0, v6 = 1, and so do we. */
@@ -140,6 +151,8 @@ static void reply_routes(struct rpc_call *call)
 void rpc_add_arp_neighbors(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
 {
 	const Grpc__AddARPNeighborsRequest *r = (const Grpc__AddARPNeighborsRequest *)req;
+	if (refuse_inert(call, ctx))
+		return;
 	if (!r->neighbors) {
 		rpc_reply_status(call, GRPC_INVALID_ARGUMENT, "AddARPNeighbors: missing neighbors");
 		return;
@@ -368,6 +381,8 @@ void rpc_update_routes(struct rpc_call *call, const ProtobufCMessage *req, void 
 	bool *stale = NULL;
 	agent_error_t *err = NULL;
 
+	if (refuse_inert(call, ctx))
+		return;
 	if (!r->routes) {
 		rpc_reply_status(call, GRPC_INVALID_ARGUMENT, "UpdateRoutes: missing routes");
 		return;
@@ -865,6 +880,8 @@ void rpc_update_interface(struct rpc_call *call, const ProtobufCMessage *req, vo
 	struct dev_match d;
 	struct iface_wait *iw;
 
+	if (refuse_inert(call, ctx))
+		return;
 	if (!in || !in->devicepath || !*in->devicepath) {
 		update_interface_now(call, in);
 		return;
