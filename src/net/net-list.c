@@ -247,3 +247,23 @@ int net_list_routes(struct net_route **ret, size_t *ret_n, agent_error_t **err)
 	*ret_n = c.n;
 	return 0;
 }
+
+int net_parse_replies(const void *links, size_t links_len, const void *addrs, size_t addrs_len,
+		      const void *routes, size_t routes_len, agent_error_t **err)
+{
+	struct link_list l = {0};
+	struct addr_ctx a = {.links = &l};
+	struct route_ctx rc = {0};
+	int cb_err = 0, r;
+
+	r = nl_parse_replies(links, links_len, 1, on_link, &l, &cb_err, err);
+	if (r >= 0 && !cb_err)
+		r = nl_parse_replies(addrs, addrs_len, 1, on_addr, &a, &cb_err, err);
+	rc.links = l.v;
+	rc.n_links = l.n;
+	if (r >= 0 && !cb_err)
+		r = nl_parse_replies(routes, routes_len, 1, on_route, &rc, &cb_err, err);
+	net_routes_free(rc.v, rc.n);
+	net_links_free(l.v, l.n);
+	return r < 0 ? r : cb_err;
+}

@@ -126,5 +126,11 @@ void net_links_free(struct net_link *links, size_t n);
 /* The routes of the main table, IPv4 then IPv6. */
 int net_list_routes(struct net_route **ret, size_t *ret_n, agent_error_t **err);
 void net_routes_free(struct net_route *routes, size_t n);
+/*
+ * The listing's parsers on replies given as bytes, as if the kernel had sent them (one
+ * datagram each for links, addresses and routes, sequence number 1): the netlink fuzzer.
+ */
+int net_parse_replies(const void *links, size_t links_len, const void *addrs, size_t addrs_len,
+		      const void *routes, size_t routes_len, agent_error_t **err);
 
 #endif

@@ -52,8 +52,8 @@ int net_routes_restore(const struct net_route *snap, size_t n, agent_error_t **e
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < n; i++) {
 			const struct net_route *s = &snap[i];
-			if (s->protocol == RTPROT_KERNEL || (s->gateway[0] != '\0') != (pass == 1) ||
-			    find_route(cur, n_cur, s))
+			if (s->protocol == RTPROT_KERNEL ||
+			    (s->gateway[0] != '\0') != (pass == 1) || find_route(cur, n_cur, s))
 				continue;
 			agent_error_t *e = NULL;
 			int r = nl_send_raw(s->raw.msg, s->raw.len, RTM_NEWROUTE,
@@ -63,7 +63,8 @@ int net_routes_restore(const struct net_route *snap, size_t n, agent_error_t **e
 				continue;
 			}
 			if (r < 0)
-				agent_error_wrap(&e, "route %s via %s", s->dest[0] ? s->dest : "default",
+				agent_error_wrap(&e, "route %s via %s",
+						 s->dest[0] ? s->dest : "default",
 						 s->gateway[0] ? s->gateway : "-");
 			keep_first(r, &first, e, &ret);
 		}
@@ -106,7 +107,8 @@ int net_addrs_restore(int ifindex, const struct net_addr *snap, size_t n, agent_
 			k = &links[i];
 	if (!k) {
 		net_links_free(links, n_links);
-		return agent_error_set(err, ENODEV, "restoring addresses: link %d is gone", ifindex);
+		return agent_error_set(err, ENODEV, "restoring addresses: link %d is gone",
+				       ifindex);
 	}
 	for (size_t i = 0; i < k->n_addrs; i++) {
 		const struct net_addr *a = &k->addrs[i];
