@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "error.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+/*
+ * The errno of the last failure recorded in this thread, like errno itself: a caller that
+ * passed no error slot still gets the right errno back from agent_error_wrap().
+ */
+static _Thread_local int last_errnum = EIO;
 
 static int error_vset(agent_error_t **err, int status, int errnum, int with_strerror,
 		      const char *fmt, va_list ap) _printf_(5, 0);
@@ -12,6 +19,7 @@ static int error_vset(agent_error_t **err, int status, int errnum, int with_stre
 {
 	if (errnum <= 0)
 		errnum = errnum < 0 ? -errnum : EIO;
+	last_errnum = errnum;
 	if (!err || *err)
 		return -errnum;
 
@@ -66,7 +74,7 @@ int agent_error_set_status(agent_error_t **err, int status, int errnum, const ch
 int agent_error_wrap(agent_error_t **err, const char *fmt, ...)
 {
 	if (!err || !*err)
-		return -EIO;
+		return -last_errnum; /* the failure being wrapped was set without an object */
 	agent_error_t *e = *err;
 	char *ctx = NULL, *full = NULL;
 	va_list ap;

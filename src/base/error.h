@@ -26,7 +26,11 @@ int agent_error_setsys(agent_error_t **err, int errnum, const char *fmt, ...) _p
 int agent_error_set_status(agent_error_t **err, int status, int errnum, const char *fmt, ...)
 	_printf_(4, 5);
 
-/* Prefixes context ("ctx: old message"); returns -errnum of the existing error. */
+/*
+ * Prefixes context ("ctx: old message"); returns -errnum of the existing error. Without an
+ * error object (the caller passed none) it returns the errno of the last failure set in
+ * this thread, the one being wrapped.
+ */
 int agent_error_wrap(agent_error_t **err, const char *fmt, ...) _printf_(2, 3);
 
 agent_error_t *agent_error_free(agent_error_t *err);

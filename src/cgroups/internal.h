@@ -105,7 +105,8 @@ int cg_rmdir_tree(const char *dir, int depth);
 /* Sleeps for ms milliseconds. */
 void cg_sleep_ms(unsigned ms);
 
-/* --- devices.c: the rule list (deny all, spec rules, defaults) --------------------------------- */
+/* --- devices.c: the rule list (deny all, spec rules, defaults) ---------------------------------
+ */
 struct cg_dev_rule {
 	bool allow;
 	char type; /* 'a', 'b' or 'c' */

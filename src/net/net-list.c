@@ -46,6 +46,8 @@ static int on_link(const struct nlmsghdr *h, void *data)
 	k->flags = ifi->ifi_flags;
 	nl_attr_str(tb[IFLA_IFNAME], k->name, sizeof(k->name));
 	k->mtu = nl_attr_u32(tb[IFLA_MTU]);
+	k->min_mtu = nl_attr_u32(tb[IFLA_MIN_MTU]);
+	k->max_mtu = nl_attr_u32(tb[IFLA_MAX_MTU]);
 	format_hw(tb[IFLA_ADDRESS], k->hwaddr, sizeof(k->hwaddr));
 	if (tb[IFLA_LINKINFO]) {
 		const struct rtattr *li[IFLA_INFO_MAX + 1];
@@ -91,7 +93,13 @@ static int on_addr(const struct nlmsghdr *h, void *data)
 	if (!v)
 		return -ENOMEM;
 	k->addrs = v;
+	void *raw = malloc(h->nlmsg_len);
+	if (!raw)
+		return -ENOMEM;
+	memcpy(raw, h, h->nlmsg_len);
 	struct net_addr *na = &v[k->n_addrs++];
+	na->raw.msg = raw;
+	na->raw.len = h->nlmsg_len;
 	na->family = ifa->ifa_family;
 	na->prefix = ifa->ifa_prefixlen;
 	inet_ntop(ifa->ifa_family, nl_attr_data(a), na->address, sizeof(na->address));
@@ -109,9 +117,19 @@ static int dump(struct nl_sock *s, uint16_t type, size_t hdr_len, nl_reply_fn fn
 
 void net_links_free(struct net_link *links, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < links[i].n_addrs; j++)
+			free(links[i].addrs[j].raw.msg);
 		free(links[i].addrs);
+	}
 	free(links);
+}
+
+void net_routes_free(struct net_route *routes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(routes[i].raw.msg);
+	free(routes);
 }
 
 int net_list_links(struct net_link **ret, size_t *ret_n, agent_error_t **err)
@@ -168,12 +186,20 @@ static int on_route(const struct nlmsghdr *h, void *data)
 	if (!v)
 		return -ENOMEM;
 	c->v = v;
+	void *raw = malloc(h->nlmsg_len);
+	if (!raw)
+		return -ENOMEM;
+	memcpy(raw, h, h->nlmsg_len);
 	struct net_route *r = &v[c->n++];
 	memset(r, 0, sizeof(*r));
+	r->raw.msg = raw;
+	r->raw.len = h->nlmsg_len;
 	r->family = rt->rtm_family;
 	r->scope = rt->rtm_scope;
 	r->flags = rt->rtm_flags;
 	r->protocol = rt->rtm_protocol;
+	r->tos = rt->rtm_tos;
+	r->priority = nl_attr_u32(tb[RTA_PRIORITY]);
 	if (tb[RTA_DST]) {
 		char a[64];
 		addr_attr(tb[RTA_DST], rt->rtm_family, a, sizeof(a));
@@ -214,10 +240,30 @@ int net_list_routes(struct net_route **ret, size_t *ret_n, agent_error_t **err)
 		nl_close(&s);
 	net_links_free(c.links, c.n_links);
 	if (r < 0) {
-		free(c.v);
+		net_routes_free(c.v, c.n);
 		return agent_error_wrap(err, "listing routes");
 	}
 	*ret = c.v;
 	*ret_n = c.n;
 	return 0;
+}
+
+int net_parse_replies(const void *links, size_t links_len, const void *addrs, size_t addrs_len,
+		      const void *routes, size_t routes_len, agent_error_t **err)
+{
+	struct link_list l = {0};
+	struct addr_ctx a = {.links = &l};
+	struct route_ctx rc = {0};
+	int cb_err = 0, r;
+
+	r = nl_parse_replies(links, links_len, 1, on_link, &l, &cb_err, err);
+	if (r >= 0 && !cb_err)
+		r = nl_parse_replies(addrs, addrs_len, 1, on_addr, &a, &cb_err, err);
+	rc.links = l.v;
+	rc.n_links = l.n;
+	if (r >= 0 && !cb_err)
+		r = nl_parse_replies(routes, routes_len, 1, on_route, &rc, &cb_err, err);
+	net_routes_free(rc.v, rc.n);
+	net_links_free(l.v, l.n);
+	return r < 0 ? r : cb_err;
 }

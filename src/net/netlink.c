@@ -96,6 +96,8 @@ void nl_attr_nest_end(struct nl_msg *m, struct rtattr *nest)
 void nl_attrs_parse(const void *start, size_t len, const struct rtattr **tb, int max)
 {
 	memset(tb, 0, sizeof(*tb) * (max + 1));
+	if ((uintptr_t)start % RTA_ALIGNTO)
+		return; /* never where the kernel puts attributes */
 	const struct rtattr *a = start;
 	int rem = (int)len;
 	for (; RTA_OK(a, rem); a = RTA_NEXT(a, rem)) {
@@ -138,8 +140,12 @@ static const char *ext_ack_msg(const struct nlmsghdr *h)
 	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
 		return NULL;
 	size_t off = sizeof(*e);
-	if (!(h->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	if (!(h->nlmsg_flags & NLM_F_CAPPED)) {
+		/* The request echoed whole, padded: the attributes start aligned after it. */
+		if (e->msg.nlmsg_len < NLMSG_HDRLEN || e->msg.nlmsg_len > h->nlmsg_len)
+			return NULL;
+		off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
+	}
 	if (NLMSG_HDRLEN + off >= h->nlmsg_len)
 		return NULL;
 	const struct rtattr *tb[NLMSGERR_ATTR_MAX + 1];
@@ -183,29 +189,60 @@ int nl_transact(struct nl_sock *s, struct nl_msg *m, nl_reply_fn fn, void *data,
 				continue;
 			return agent_error_setsys(err, errno, "netlink receive failed");
 		}
-		int rem = (int)n;
-		for (const struct nlmsghdr *h = (const void *)rbuf; msg_ok(h, rem);
-		     h = NLMSG_NEXT(h, rem)) {
-			if (h->nlmsg_seq != s->seq)
-				continue; /* a late answer to an earlier request */
-			if (h->nlmsg_type == NLMSG_DONE)
-				return cb_err;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
-					return agent_error_set(err, EPROTO, "short netlink error");
-				if (e->error == 0)
-					return cb_err;
-				const char *km = ext_ack_msg(h);
-				return agent_error_setsys(err, -e->error, "netlink%s%s",
-							  km ? ": " : "", km ? km : "");
-			}
-			if (fn && !cb_err) {
-				int r = fn(h, data);
-				if (r < 0)
-					cb_err = agent_error_set(err, -r,
-								 "netlink reply not understood");
-			}
+		int r = nl_parse_replies(rbuf, (size_t)n, s->seq, fn, data, &cb_err, err);
+		if (r != 0)
+			return r == 1 ? cb_err : r;
+	}
+}
+
+int nl_parse_replies(const void *buf, size_t len, uint32_t seq, nl_reply_fn fn, void *data,
+		     int *cb_err, agent_error_t **err)
+{
+	int rem = len > INT32_MAX ? INT32_MAX : (int)len;
+
+	for (const struct nlmsghdr *h = buf; msg_ok(h, rem); h = NLMSG_NEXT(h, rem)) {
+		if (h->nlmsg_seq != seq)
+			continue; /* a late answer to an earlier request */
+		if (h->nlmsg_type == NLMSG_DONE)
+			return 1;
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+				return agent_error_set(err, EPROTO, "short netlink error");
+			if (e->error == 0)
+				return 1;
+			const char *km = ext_ack_msg(h);
+			/* A positive or absurd code is the kernel's bug, never errno 0. */
+			int code = e->error < 0 && e->error > -4096 ? -e->error : EPROTO;
+			return agent_error_setsys(err, code, "netlink%s%s", km ? ": " : "",
+						  km ? km : "");
+		}
+		if (fn && !*cb_err) {
+			int r = fn(h, data);
+			if (r < 0)
+				*cb_err = agent_error_set(err, -r, "netlink reply not understood");
 		}
 	}
+	return 0;
+}
+
+int nl_send_raw(const void *msg, size_t len, uint16_t type, uint16_t flags, agent_error_t **err)
+{
+	struct nl_sock s;
+	struct nl_msg m;
+
+	if (len < NLMSG_HDRLEN || len > sizeof(m.buf))
+		return agent_error_set(err, EINVAL, "netlink message of %zu bytes", len);
+	nl_msg_init(&m, type, flags);
+	memcpy(m.buf, msg, len);
+	m.hdr.nlmsg_len = (uint32_t)len;
+	m.hdr.nlmsg_type = type;
+	m.hdr.nlmsg_flags = NLM_F_REQUEST | flags;
+	m.hdr.nlmsg_pid = 0;
+	int r = nl_open(&s, err);
+	if (r < 0)
+		return r;
+	r = nl_transact(&s, &m, NULL, NULL, err);
+	nl_close(&s);
+	return r;
 }

@@ -55,6 +55,21 @@ typedef int (*nl_reply_fn)(const struct nlmsghdr *h, void *data);
 int nl_transact(struct nl_sock *s, struct nl_msg *m, nl_reply_fn fn, void *data,
 		agent_error_t **err);
 
+/*
+ * Walks one datagram of replies to request seq: data messages go to fn (a callback error
+ * is kept in *cb_err, and later messages are skipped). Returns 1 at the end of the answer
+ * (NLMSG_DONE or an ack), 0 when more datagrams follow, or the negative errno the kernel
+ * answered (err filled). nl_transact's reading loop; the netlink fuzzer feeds it.
+ */
+int nl_parse_replies(const void *buf, size_t len, uint32_t seq, nl_reply_fn fn, void *data,
+		     int *cb_err, agent_error_t **err);
+
+/*
+ * Sends a message as a dump returned it, as type with flags (a dumped RTM_NEWROUTE sent
+ * back as RTM_DELROUTE deletes exactly that route), on a socket of its own.
+ */
+int nl_send_raw(const void *msg, size_t len, uint16_t type, uint16_t flags, agent_error_t **err);
+
 /* Fills tb[0..max] with the attributes in [start, start+len); bad lengths end the walk. */
 void nl_attrs_parse(const void *start, size_t len, const struct rtattr **tb, int max);
 /* The attribute's payload and its length. */

@@ -82,36 +82,32 @@ int net_add_route(const struct net_route_req *rq, agent_error_t **err)
 
 int net_del_route(const struct net_route *rt, agent_error_t **err)
 {
-	struct net_route_req rq = {.family = rt->family, .ifindex = rt->ifindex};
-	unsigned plen = 0;
-	if (rt->dest[0] && net_parse_cidr(rt->dest, &rq.dst, &plen) < 0)
-		return agent_error_set(err, EINVAL, "cannot read route %s", rt->dest);
-	rq.dst_len = plen;
-	rq.has_gw = rt->gateway[0] && net_parse_ip(rt->gateway, &rq.gw) == 0;
-
-	struct nl_sock s;
-	int r = nl_open(&s, err);
-	if (r < 0)
-		return r;
-	size_t alen = rq.family == AF_INET ? 4 : 16;
-	struct nl_msg m;
-	nl_msg_init(&m, RTM_DELROUTE, 0);
-	struct rtmsg *msg = nl_msg_put(&m, sizeof(*msg));
-	msg->rtm_family = rq.family;
-	msg->rtm_table = RT_TABLE_MAIN;
-	msg->rtm_dst_len = rq.dst_len;
-	msg->rtm_scope = RT_SCOPE_NOWHERE;
-	if (rq.dst_len)
-		nl_attr_put(&m, RTA_DST, rq.dst.bytes, alen);
-	if (rq.has_gw)
-		nl_attr_put(&m, RTA_GATEWAY, rq.gw.bytes, alen);
-	nl_attr_put_u32(&m, RTA_OIF, (uint32_t)rq.ifindex);
-	r = nl_transact(&s, &m, NULL, NULL, err);
-	nl_close(&s);
+	int r = nl_send_raw(rt->raw.msg, rt->raw.len, RTM_DELROUTE, 0, err);
 	if (r == -ESRCH || r == -ENOENT) {
 		if (err)
 			*err = agent_error_free(*err);
 		r = 0;
 	}
 	return r;
+}
+
+bool net_route_same(const struct net_route *a, const struct net_route *b)
+{
+	return a->family == b->family && a->ifindex == b->ifindex && a->priority == b->priority &&
+	       a->tos == b->tos && strcmp(a->dest, b->dest) == 0 &&
+	       strcmp(a->gateway, b->gateway) == 0;
+}
+
+bool net_prefix_contains(const struct net_ip *net, unsigned len, const struct net_ip *ip)
+{
+	unsigned bits = net->family == AF_INET ? 32 : 128;
+	if (net->family != ip->family || len > bits)
+		return false;
+	size_t whole = len / 8;
+	if (memcmp(net->bytes, ip->bytes, whole) != 0)
+		return false;
+	if (len % 8 == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - len % 8));
+	return (net->bytes[whole] & mask) == (ip->bytes[whole] & mask);
 }

@@ -303,7 +303,10 @@ static void call_arm_deadline(struct rpc_call *call)
 {
 	struct rpc_server *srv = call->conn->srv;
 	if (call->timeout_nano > 0 && !call->deadline) {
-		uint64_t ms = (uint64_t)(call->timeout_nano + 999999) / 1000000;
+		/* Whole milliseconds, rounded up; the host's value may be anything up to
+		 * INT64_MAX, so no addition before the division. */
+		uint64_t ns = (uint64_t)call->timeout_nano;
+		uint64_t ms = ns / 1000000 + (ns % 1000000 != 0);
 		call->deadline = loop_timer_add(srv->loop, loop_now_ms() + ms, call_deadline, call);
 	}
 }

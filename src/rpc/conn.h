@@ -55,6 +55,11 @@ struct rpc_server {
 	struct loop *loop;
 	int listen_fd;
 	struct loop_io *listen_io;
+	bool accept_paused; /* at the cap or out of fds: the backlog holds new connections */
+	struct loop_timer *accept_retry; /* out of fds: when to try again */
+	bool cap_warned; /* one warning per burst: set when paused at the cap */
+	uint64_t cap_warned_ms;
+	unsigned long cap_refusals; /* pauses since that warning */
 	struct rpc_conn *conns;
 	unsigned n_conns;
 	const struct rpc_service **services;

@@ -3,11 +3,13 @@
 
 #include <stdlib.h>
 
+#include "base/log.h"
 #include "google/protobuf/empty.pb-c.h"
 #include "rpc/status.h"
 
 struct rpc_pending {
 	struct rpc_call *call;
+	const char *method; /* static: the method table's name */
 };
 
 static void pending_cancelled(struct rpc_call *call, void *data)
@@ -27,6 +29,7 @@ struct rpc_pending *rpc_pending_new(struct rpc_call *call)
 		return NULL;
 	}
 	pd->call = call;
+	pd->method = rpc_call_method(call);
 	rpc_call_set_cancel(call, pending_cancelled, pd);
 	return pd;
 }
@@ -43,6 +46,12 @@ void rpc_pending_done(int r, agent_error_t *err, void *pending)
 		else
 			rpc_reply(pd->call, &e.base);
 		err = NULL;
+	} else if (r < 0) {
+		/* The client got DEADLINE_EXCEEDED or left: this failure is logged here or
+		 * nowhere. */
+		log_write(LOG_LEVEL_ERROR, "rpc", LOG_FIELDS({"method", pd->method}),
+			  "step failed after its caller was gone: %s",
+			  err && err->msg ? err->msg : "unknown error");
 	}
 	agent_error_free(err);
 	free(pd);

@@ -2,9 +2,11 @@
 /* Listeners and connections: bytes in, frames out. Calls live in call.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
@@ -17,6 +19,31 @@
 #define READ_BUDGET (1u << 20)
 
 static void conn_event(struct loop_io *io, int fd, uint32_t events, void *data);
+static void accept_resume(struct rpc_server *srv);
+
+/* A cap reached again within this time of its warning belongs to the same burst. */
+#define CAP_WARN_INTERVAL_MS (60u * 1000u)
+
+unsigned rpc_connection_cap(unsigned long long nofile)
+{
+	unsigned long long cap = nofile / 4;
+
+	if (cap < RPC_MIN_CONNECTIONS)
+		cap = RPC_MIN_CONNECTIONS;
+	if (cap > RPC_MAX_CONNECTIONS)
+		cap = RPC_MAX_CONNECTIONS;
+	return (unsigned)cap;
+}
+
+/* Read at each accept: the limit the agent runs with now (it raises its own at start-up). */
+static unsigned connection_cap(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return RPC_MIN_CONNECTIONS;
+	return rpc_connection_cap(rl.rlim_cur);
+}
 
 int rpc_server_new(struct loop *l, struct rpc_server **ret)
 {
@@ -35,6 +62,7 @@ struct rpc_server *rpc_server_free(struct rpc_server *srv)
 		return NULL;
 	while (srv->conns)
 		conn_close(srv->conns);
+	srv->accept_retry = loop_timer_cancel(srv->loop, srv->accept_retry);
 	srv->listen_io = loop_io_del(srv->loop, srv->listen_io);
 	safe_close(srv->listen_fd);
 	free(srv->services);
@@ -127,6 +155,9 @@ void conn_close(struct rpc_conn *c)
 	srv->n_conns--;
 	log_debug("rpc", "connection closed (%u open)", srv->n_conns);
 	free(c);
+	/* A slot (and an fd) is free: the backlog's next connection may come in. */
+	if (srv->accept_paused && srv->n_conns < connection_cap())
+		accept_resume(srv);
 }
 
 /*
@@ -340,23 +371,90 @@ static void conn_event(struct loop_io *io, int fd, uint32_t events, void *data)
 	conn_update_events(c);
 }
 
-static void listener_event(struct loop_io *io, int fd, uint32_t events, void *data)
+/* Stops watching the listener: new connections wait in the kernel's listen backlog. */
+static void accept_pause(struct rpc_server *srv)
+{
+	if (!srv->accept_paused && srv->listen_io)
+		(void)loop_io_set_events(srv->loop, srv->listen_io, 0);
+	srv->accept_paused = true;
+}
+
+static void accept_resume(struct rpc_server *srv)
+{
+	srv->accept_retry = loop_timer_cancel(srv->loop, srv->accept_retry);
+	if (srv->listen_io && loop_io_set_events(srv->loop, srv->listen_io, EPOLLIN) < 0) {
+		log_error("rpc", "cannot watch the listening socket again: %s", strerror(errno));
+		return;
+	}
+	srv->accept_paused = false;
+	log_debug("rpc", "accepting connections again (%u open)", srv->n_conns);
+}
+
+static void accept_retry_fire(struct loop_timer *t, void *data)
 {
 	struct rpc_server *srv = data;
 
+	srv->accept_retry = NULL;
+	accept_resume(srv);
+}
+
+/* One warning per burst of connections past the cap (or past the fds), not one each. */
+static void accept_limited(struct rpc_server *srv, const char *why)
+{
+	uint64_t now = loop_now_ms();
+
+	srv->cap_refusals++;
+	if (srv->cap_warned && now - srv->cap_warned_ms < CAP_WARN_INTERVAL_MS) {
+		log_debug("rpc", "%s: new connections wait in the listen backlog", why);
+		return;
+	}
+	log_warn("rpc",
+		 "%s: new connections wait in the listen backlog until one closes "
+		 "(%lu times before since the last warning)",
+		 why, srv->cap_warned ? srv->cap_refusals - 1 : 0);
+	srv->cap_warned = true;
+	srv->cap_warned_ms = now;
+	srv->cap_refusals = 0;
+}
+
+static void listener_event(struct loop_io *io, int fd, uint32_t events, void *data)
+{
+	struct rpc_server *srv = data;
+	unsigned cap = connection_cap();
+	char why[96];
+
 	for (int i = 0; i < 16; i++) {
+		if (srv->n_conns >= cap) {
+			/* Warn only when someone is actually kept waiting. */
+			struct pollfd p = {.fd = fd, .events = POLLIN};
+			if (poll(&p, 1, 0) > 0) {
+				snprintf(why, sizeof(why), "connection cap %u reached (%u open)",
+					 cap, srv->n_conns);
+				accept_limited(srv, why);
+			}
+			accept_pause(srv);
+			return;
+		}
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				/* The connection stays queued; a close or the timer lets it in. */
+				snprintf(why, sizeof(why), "cannot accept (%u open): %s",
+					 srv->n_conns, strerror(errno));
+				accept_limited(srv, why);
+				accept_pause(srv);
+				if (!srv->accept_retry)
+					srv->accept_retry = loop_timer_add(
+						srv->loop, loop_now_ms() + RPC_ACCEPT_RETRY_MS,
+						accept_retry_fire, srv);
+				return;
+			}
 			if (errno != EAGAIN)
 				log_warn("rpc", "accept failed: %s", strerror(errno));
 			return;
-		}
-		if (srv->n_conns >= RPC_MAX_CONNECTIONS) {
-			log_warn("rpc", "refusing a connection: %u already open", srv->n_conns);
-			close(cfd);
-			continue;
 		}
 		if (!conn_new(srv, cfd, false)) {
 			log_error("rpc", "cannot set up a connection: %s", strerror(errno));

@@ -41,8 +41,14 @@ struct rpc_service {
 	bool gated; /* calls wait while the server's gate is closed (rpc_server_set_gate) */
 };
 
-/* Bounds on what one client can make the agent hold. */
-#define RPC_MAX_CONNECTIONS 128
+/*
+ * Bounds on what one client can make the agent hold. Connections: a quarter of the agent's
+ * RLIMIT_NOFILE (the rest is for containers' fds), within these bounds; past the cap the
+ * agent stops accepting and the kernel's listen backlog holds the rest until one closes.
+ */
+#define RPC_MIN_CONNECTIONS 8
+#define RPC_MAX_CONNECTIONS 16384
+#define RPC_ACCEPT_RETRY_MS 200 /* out of fds (EMFILE): try accepting again after this */
 #define RPC_MAX_CALLS_PER_CONN 1024
 #define RPC_MAX_PENDING_OUT (16u << 20) /* stop reading a client that does not read replies */
 #define RPC_SERIAL_RETRY_MS 100
@@ -69,6 +75,8 @@ int rpc_server_add_listener(struct rpc_server *srv, int listen_fd, agent_error_t
 /* Serves one long-lived byte stream that never ends (a virtio-serial port; owned). */
 int rpc_server_add_stream(struct rpc_server *srv, int fd, bool serial, agent_error_t **err);
 void rpc_server_get_stats(const struct rpc_server *srv, struct rpc_stats *ret);
+/* The connection cap for a RLIMIT_NOFILE soft limit of nofile. */
+unsigned rpc_connection_cap(unsigned long long nofile);
 
 struct tracer;
 /* Every call from now on gets a span (agent.trace). NULL turns it off. */

@@ -22,6 +22,17 @@
 #include "sandbox/sandbox.h"
 #include "uevent/listener.h"
 
+/* Methods that change the guest's network refuse in an inert (fuzzing) sandbox. */
+static bool refuse_inert(struct rpc_call *call, const void *ctx)
+{
+	const struct sandbox *sb = ctx;
+
+	if (!sb || !sb->opts.inert)
+		return false;
+	rpc_reply_status(call, GRPC_PERMISSION_DENIED, "this sandbox is inert");
+	return true;
+}
+
 static Types__IPFamily family_of(int af)
 {
 	/* Upstream reports these backwards; the proto says v4 = 0, v6 = 1, and so do we. */
@@ -128,7 +139,7 @@ static void reply_routes(struct rpc_call *call)
 	}
 	free(rs);
 	free(rp);
-	free(routes);
+	net_routes_free(routes, n);
 }
 
 #define MAX_NEIGHBORS 4096
@@ -140,6 +151,8 @@ static void reply_routes(struct rpc_call *call)
 void rpc_add_arp_neighbors(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
 {
 	const Grpc__AddARPNeighborsRequest *r = (const Grpc__AddARPNeighborsRequest *)req;
+	if (refuse_inert(call, ctx))
+		return;
 	if (!r->neighbors) {
 		rpc_reply_status(call, GRPC_INVALID_ARGUMENT, "AddARPNeighbors: missing neighbors");
 		return;
@@ -291,16 +304,85 @@ static bool same_route(const Types__Route *t, const struct net_route_req *rq,
 	return strcmp(want_dest, e->dest) == 0 && strcmp(want_gw, e->gateway) == 0;
 }
 
+/* Whether the listed route e is one without gateway on ifindex whose prefix holds gw. */
+static bool table_route_reaches(const struct net_route *e, const struct net_route_req *g)
+{
+	struct net_ip dst = {.family = e->family};
+	unsigned plen = 0;
+
+	if (e->gateway[0] || e->ifindex != g->ifindex || e->family != g->family)
+		return false;
+	if (g->family == AF_INET && e->scope <= g->scope)
+		return false; /* the kernel looks the gateway up at a narrower scope */
+	if (e->dest[0] && net_parse_cidr(e->dest, &dst, &plen) < 0)
+		return false;
+	return net_prefix_contains(&dst, plen, &g->gw);
+}
+
 /*
- * UpdateRoutes: every route is checked before any is added; routes without a gateway go
- * first (the gateways they reach need them). The request replaces the routes of the links
- * it names (upstream only adds; the issue asks for the table as given), keeping the
- * kernel's own prefix routes. If the kernel refuses one, the reply names it and what was
- * done before it.
+ * Whether the kernel will take route g's gateway: a route without gateway on the same link
+ * must hold it, one of the request's or one of the table's that stays (stale[] go). IPv6
+ * link-local gateways and onlink routes need none.
+ */
+static bool gateway_reachable(const struct net_route_req *rq, size_t n, size_t self,
+			      const struct net_route *have, size_t n_have, const bool *stale)
+{
+	const struct net_route_req *g = &rq[self];
+
+	if (g->flags & RTNH_F_ONLINK)
+		return true;
+	if (g->family == AF_INET6 && g->gw.bytes[0] == 0xfe && (g->gw.bytes[1] & 0xc0) == 0x80)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		const struct net_route_req *c = &rq[i];
+		if (c->has_gw || c->ifindex != g->ifindex || c->family != g->family)
+			continue;
+		if (g->family == AF_INET && c->scope <= g->scope)
+			continue;
+		struct net_ip dst = c->dst;
+		dst.family = c->family;
+		if (net_prefix_contains(&dst, c->dst_len, &g->gw))
+			return true;
+	}
+	for (size_t h = 0; h < n_have; h++)
+		if (!stale[h] && table_route_reaches(&have[h], g))
+			return true;
+	return false;
+}
+
+/* After a refusal midway: the table as it was, and the error says whether that worked. */
+static void restore_routes(agent_error_t **err, const struct net_route *have, size_t n_have)
+{
+	agent_error_t *rerr = NULL;
+
+	if (net_routes_restore(have, n_have, &rerr) < 0) {
+		agent_error_wrap(
+			err, "refused midway, and restoring the previous routes failed too (%s)",
+			rerr ? rerr->msg : "?");
+		agent_error_free(rerr);
+		return;
+	}
+	agent_error_wrap(err, "refused midway, the previous routes were restored");
+}
+
+/*
+ * UpdateRoutes: every route is checked before anything changes, the gateways too (each
+ * must be reachable through a route without gateway on its link, in the request or in
+ * what stays of the table). The request replaces the routes of the links it names
+ * (upstream only adds; the issue asks for the table as given), keeping the kernel's own
+ * prefix routes; routes without a gateway go first. If the kernel still refuses a step,
+ * the table is put back as it was and the reply names the step and says so.
  */
 void rpc_update_routes(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
 {
 	const Grpc__UpdateRoutesRequest *r = (const Grpc__UpdateRoutesRequest *)req;
+	struct net_route *have = NULL;
+	size_t n_have = 0;
+	bool *stale = NULL;
+	agent_error_t *err = NULL;
+
+	if (refuse_inert(call, ctx))
+		return;
 	if (!r->routes) {
 		rpc_reply_status(call, GRPC_INVALID_ARGUMENT, "UpdateRoutes: missing routes");
 		return;
@@ -319,61 +401,72 @@ void rpc_update_routes(struct rpc_call *call, const ProtobufCMessage *req, void 
 	for (size_t i = 0; i < n; i++)
 		if (!route_from_request(call, i, r->routes->routes[i], &rq[i]))
 			goto out;
-	size_t done = 0, removed = 0;
-	/* Replace, as the runtime gives the whole table: routes on the links named in the
-	 * request that the request does not list go, except those the kernel made for
-	 * addresses (proto kernel). */
-	struct net_route *have = NULL;
-	size_t n_have = 0;
-	agent_error_t *lerr = NULL;
-	if (net_list_routes(&have, &n_have, &lerr) < 0) {
-		rpc_reply_error(call, lerr);
+	if (net_list_routes(&have, &n_have, &err) < 0) {
+		rpc_reply_error(call, err);
+		goto out;
+	}
+	/* Stale: on a link the request names, not listed in it, not the kernel's own. */
+	stale = calloc(n_have ? n_have : 1, sizeof(*stale));
+	if (!stale) {
+		rpc_reply_status(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
 		goto out;
 	}
 	for (size_t h = 0; h < n_have; h++) {
 		const struct net_route *e = &have[h];
 		bool on_our_link = false, listed = false;
 		for (size_t i = 0; i < n; i++) {
-			const Types__Route *t = r->routes->routes[i];
 			if (rq[i].ifindex != e->ifindex)
 				continue;
 			on_our_link = true;
-			listed |= same_route(t, &rq[i], e);
+			listed |= same_route(r->routes->routes[i], &rq[i], e);
 		}
-		if (!on_our_link || listed || e->protocol == RTPROT_KERNEL)
-			continue;
-		agent_error_t *derr = NULL;
-		if (net_del_route(e, &derr) < 0) {
-			agent_error_wrap(
-				&derr, "removing stale route %s via %s dev %s (%zu removed before)",
-				e->dest[0] ? e->dest : "default", e->gateway, e->device, removed);
-			rpc_reply_error(call, derr);
-			free(have);
+		stale[h] = on_our_link && !listed && e->protocol != RTPROT_KERNEL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const Types__Route *t = r->routes->routes[i];
+		if (rq[i].has_gw && !gateway_reachable(rq, n, i, have, n_have, stale)) {
+			rpc_reply_status(
+				call, GRPC_INVALID_ARGUMENT,
+				"route %zu (dest \"%.64s\" gateway %.64s dev %.32s): the "
+				"gateway is not reachable on %.32s, no route without gateway "
+				"there holds it (in the request or the table); nothing was "
+				"changed",
+				i, t->dest, t->gateway, t->device, t->device);
 			goto out;
 		}
-		removed++;
 	}
-	free(have);
+
+	for (size_t h = 0; h < n_have; h++) {
+		const struct net_route *e = &have[h];
+		if (!stale[h])
+			continue;
+		if (net_del_route(e, &err) < 0) {
+			agent_error_wrap(&err, "removing stale route %s via %s dev %s",
+					 e->dest[0] ? e->dest : "default", e->gateway, e->device);
+			goto failed;
+		}
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < n; i++) {
 			if (rq[i].has_gw != (pass == 1))
 				continue;
-			agent_error_t *err = NULL;
 			if (net_add_route(&rq[i], &err) < 0) {
 				const Types__Route *t = r->routes->routes[i];
-				agent_error_wrap(
-					&err,
-					"route %zu (dest \"%s\" gateway \"%s\" dev %s; %zu "
-					"other routes were added before it)",
-					i, t->dest, t->gateway, t->device, done);
-				rpc_reply_error(call, err);
-				goto out;
+				agent_error_wrap(&err,
+						 "route %zu (dest \"%s\" gateway \"%s\" dev %s)", i,
+						 t->dest, t->gateway, t->device);
+				goto failed;
 			}
-			done++;
 		}
 	}
 	reply_routes(call);
+	goto out;
+failed:
+	restore_routes(&err, have, n_have);
+	rpc_reply_error(call, err);
 out:
+	free(stale);
+	net_routes_free(have, n_have);
 	free(rq);
 }
 
@@ -437,11 +530,91 @@ static bool ipv6_disabled(const char *ifname)
 /* Records a finished step for the error message, if a later one fails. */
 #define STEP(sb, ...) strbuf_addf(sb, __VA_ARGS__)
 
+/* IPv6 addresses the kernel never assigns to a link: multicast, loopback, unspecified. */
+static const char *unassignable(const struct net_ip *ip)
+{
+	static const uint8_t zero[16];
+
+	if (ip->family != AF_INET6)
+		return NULL;
+	if (ip->bytes[0] == 0xff)
+		return "multicast";
+	if (memcmp(ip->bytes, zero, 15) == 0 && ip->bytes[15] <= 1)
+		return ip->bytes[15] ? "loopback" : "unspecified";
+	return NULL;
+}
+
+/* Renames links back: through a temporary name each, as two may have swapped names. */
+static int restore_names(const struct net_link *const *was, size_t n, agent_error_t **err)
+{
+	struct net_link *cur = NULL;
+	size_t n_cur = 0;
+	bool moved[2] = {false, false};
+	int r = net_list_links(&cur, &n_cur, err);
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		const struct net_link *now = NULL;
+		for (size_t j = 0; j < n_cur; j++)
+			if (cur[j].index == was[i]->index)
+				now = &cur[j];
+		if (!now || strcmp(now->name, was[i]->name) == 0)
+			continue;
+		char tmp[IFNAMSIZ];
+		snprintf(tmp, sizeof(tmp), "kr%d", was[i]->index);
+		r = net_link_set_name(was[i]->index, tmp, err);
+		moved[i] = r == 0;
+	}
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (moved[i])
+			r = net_link_set_name(was[i]->index, was[i]->name, err);
+	net_links_free(cur, n_cur);
+	return r;
+}
+
+/*
+ * After a refusal midway: the link (and the one it may have swapped names with) as it was:
+ * names, MAC, MTU, addresses, ARP and up state, then the routes (the kernel drops a link's
+ * IPv4 routes when it goes down). Every step is tried; the first error is returned.
+ */
+static int restore_link(const struct net_link *was, const struct net_link *other,
+			const struct net_route *routes, size_t n_routes, agent_error_t **err)
+{
+	const struct net_link *named[2] = {was, other};
+	agent_error_t *e = NULL;
+	int ret = 0, r;
+	uint8_t mac[32];
+	size_t mac_len = 0;
+
+#define KEEP(x)                          \
+	do {                             \
+		r = (x);                 \
+		if (r < 0 && ret == 0) { \
+			ret = r;         \
+			*err = e;        \
+			e = NULL;        \
+		}                        \
+		e = agent_error_free(e); \
+	} while (0)
+	KEEP(restore_names(named, other ? 2 : 1, &e));
+	if (was->hwaddr[0] && net_parse_mac(was->hwaddr, mac, sizeof(mac), &mac_len) == 0)
+		KEEP(net_link_set_mac(was->index, mac, mac_len, &e));
+	if (was->mtu)
+		KEEP(net_link_set_mtu(was->index, was->mtu, &e));
+	KEEP(net_addrs_restore(was->index, was->addrs, was->n_addrs, &e));
+	KEEP(net_link_set_flags(was->index, was->flags & (IFF_UP | IFF_NOARP), IFF_UP | IFF_NOARP,
+				&e));
+	KEEP(net_routes_restore(routes, n_routes, &e));
+#undef KEEP
+	return ret;
+}
+
 /*
  * UpdateInterface: find the link by MAC (or by name, giving it the MAC), then with the
  * link down: replace its addresses (IPv6 link-local ones stay), rename it (swapping names
  * with a link that holds the wanted one), set MTU and ARP, bring it up. The request is
- * validated whole first; a failure midway names the step and the steps already done.
+ * validated whole first, against the link too (its MTU range; addresses no link can hold).
+ * If the kernel still refuses a step, the link, its addresses and the routes are put back
+ * as they were, and the reply names the step, what was done, and that it was undone.
  * The reply is the interface as the kernel now reports it.
  */
 static void update_interface_now(struct rpc_call *call, const Types__Interface *in)
@@ -452,7 +625,10 @@ static void update_interface_now(struct rpc_call *call, const Types__Interface *
 	agent_error_t *err = NULL;
 	struct net_link *links = NULL;
 	size_t n_links = 0;
+	struct net_route *routes = NULL;
+	size_t n_routes = 0;
 	struct strbuf done;
+	const struct net_link *other = NULL;
 
 	if (!in) {
 		rpc_reply_status(call, GRPC_INVALID_ARGUMENT, "UpdateInterface: missing interface");
@@ -492,6 +668,14 @@ static void update_interface_now(struct rpc_call *call, const Types__Interface *
 					 ip && ip->mask ? ip->mask : "");
 			return;
 		}
+		const char *why = unassignable(&want[i].ip);
+		if (why) {
+			rpc_reply_status(call, GRPC_INVALID_ARGUMENT,
+					 "update interface: address %zu \"%.64s\" is %s: no link "
+					 "can hold it",
+					 i, ip->address, why);
+			return;
+		}
 		want[i].prefix = (unsigned)p;
 	}
 
@@ -501,13 +685,10 @@ static void update_interface_now(struct rpc_call *call, const Types__Interface *
 	}
 	strbuf_init(&done, 4096);
 	struct net_link *k = link_by_mac(links, n_links, in->hwaddr);
+	bool give_mac = false;
 	if (!k && mac_len && in->name && *in->name) {
-		struct net_link *byname = link_by_name(links, n_links, in->name);
-		if (byname && net_link_set_mac(byname->index, mac, mac_len, &err) == 0) {
-			STEP(&done, "MAC of %s set; ", byname->name);
-			k = byname;
-		}
-		err = agent_error_free(err);
+		k = link_by_name(links, n_links, in->name);
+		give_mac = k != NULL;
 	}
 	if (!k) {
 		rpc_reply_status(call, GRPC_NOT_FOUND,
@@ -515,9 +696,31 @@ static void update_interface_now(struct rpc_call *call, const Types__Interface *
 				 in->hwaddr ? in->hwaddr : "", in->name ? in->name : "");
 		goto out;
 	}
+	if (in->mtu &&
+	    ((k->min_mtu && in->mtu < k->min_mtu) || (k->max_mtu && in->mtu > k->max_mtu))) {
+		rpc_reply_status(call, GRPC_INVALID_ARGUMENT,
+				 "update interface %s: MTU %llu is outside the link's range %u-%u",
+				 k->name, (unsigned long long)in->mtu, k->min_mtu, k->max_mtu);
+		goto out;
+	}
+	/* What a failure midway puts back. */
+	if (net_list_routes(&routes, &n_routes, &err) < 0) {
+		rpc_reply_error(call, err);
+		goto out;
+	}
 	int idx = k->index;
-	char old_name[IFNAMSIZ];
-	snprintf(old_name, sizeof(old_name), "%s", k->name);
+	const char *old_name = k->name;
+	if (give_mac) {
+		if (net_link_set_mac(idx, mac, mac_len, &err) < 0) {
+			err = agent_error_free(err);
+			rpc_reply_status(call, GRPC_NOT_FOUND,
+					 "update interface: Link not found (hwAddr %.64s, name "
+					 "%.32s)",
+					 in->hwaddr, in->name);
+			goto out;
+		}
+		STEP(&done, "MAC of %s set; ", old_name);
+	}
 
 	if ((k->flags & IFF_UP) && net_link_set_flags(idx, 0, IFF_UP, &err) < 0)
 		goto fail;
@@ -550,7 +753,7 @@ static void update_interface_now(struct rpc_call *call, const Types__Interface *
 		STEP(&done, "added %s/%u; ", in->ipaddresses[i]->address, want[i].prefix);
 	}
 	if (in->name && *in->name && strcmp(in->name, old_name) != 0) {
-		struct net_link *other = link_by_name(links, n_links, in->name);
+		other = link_by_name(links, n_links, in->name);
 		char tmp[IFNAMSIZ];
 		snprintf(tmp, sizeof(tmp), "%.10s_temp", in->name);
 		if (other && net_link_set_name(other->index, tmp, &err) < 0)
@@ -569,20 +772,22 @@ static void update_interface_now(struct rpc_call *call, const Types__Interface *
 		goto fail;
 
 	/* The reply: the link as the kernel now has it. */
-	net_links_free(links, n_links);
-	links = NULL;
-	if (net_list_links(&links, &n_links, &err) < 0)
-		goto fail;
-	for (size_t i = 0; i < n_links; i++) {
-		if (links[i].index != idx)
+	struct net_link *now = NULL;
+	size_t n_now = 0;
+	if (net_list_links(&now, &n_now, &err) < 0) {
+		rpc_reply_error(call, err);
+		goto out;
+	}
+	for (size_t i = 0; i < n_now; i++) {
+		if (now[i].index != idx)
 			continue;
-		size_t na = links[i].n_addrs ? links[i].n_addrs : 1;
+		size_t na = now[i].n_addrs ? now[i].n_addrs : 1;
 		Types__IPAddress *ips = calloc(na, sizeof(*ips));
 		Types__IPAddress **ipp = calloc(na, sizeof(*ipp));
 		char(*masks)[8] = calloc(na, sizeof(*masks));
 		if (ips && ipp && masks) {
 			Types__Interface out;
-			fill_interface(&out, &links[i], ips, ipp, masks);
+			fill_interface(&out, &now[i], ips, ipp, masks);
 			rpc_reply(call, &out.base);
 		} else {
 			rpc_reply_status(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
@@ -590,16 +795,28 @@ static void update_interface_now(struct rpc_call *call, const Types__Interface *
 		free(ips);
 		free(ipp);
 		free(masks);
+		net_links_free(now, n_now);
 		goto out;
 	}
+	net_links_free(now, n_now);
 	rpc_reply_status(call, GRPC_NOT_FOUND, "update interface: Link not found after update");
 	goto out;
-fail:
-	agent_error_wrap(&err, "update interface %s (done: %s)", old_name,
-			 done.s && done.len ? done.s : "nothing");
+fail:;
+	agent_error_t *rerr = NULL;
+	if (restore_link(k, other, routes, n_routes, &rerr) < 0)
+		agent_error_wrap(
+			&err, "update interface %s (done: %s; restoring the link failed too: %s)",
+			old_name, done.s && done.len ? done.s : "nothing", rerr ? rerr->msg : "?");
+	else
+		agent_error_wrap(&err,
+				 "update interface %s (done: %s; all of it undone, the link, its "
+				 "addresses and routes restored)",
+				 old_name, done.s && done.len ? done.s : "nothing");
+	agent_error_free(rerr);
 	rpc_reply_error(call, err);
 out:
 	strbuf_release(&done);
+	net_routes_free(routes, n_routes);
 	net_links_free(links, n_links);
 }
 
@@ -663,6 +880,8 @@ void rpc_update_interface(struct rpc_call *call, const ProtobufCMessage *req, vo
 	struct dev_match d;
 	struct iface_wait *iw;
 
+	if (refuse_inert(call, ctx))
+		return;
 	if (!in || !in->devicepath || !*in->devicepath) {
 		update_interface_now(call, in);
 		return;

@@ -30,7 +30,8 @@ struct sandbox_options {
 	bool inert; /* fuzzing: methods that change the guest refuse (EPERM) */
 	uint64_t hotplug_timeout_ms; /* agent.hotplug_timeout: how long a device is waited for */
 	bool unconfined_paths; /* agent.debug_unconfined_paths */
-	uint64_t launch_timeout_ms; /* agent.launch_process_timeout: a launch step's limit, 0 none */
+	uint64_t
+		launch_timeout_ms; /* agent.launch_process_timeout: a launch step's limit, 0 none */
 };
 
 struct sandbox {

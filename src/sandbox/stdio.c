@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "rpc/status.h"
+
 struct stdio_req {
 	struct stdio_req *next;
 	size_t len; /* read: max bytes; write: bytes in buf */
@@ -225,20 +227,22 @@ static int enqueue(struct stdio_stream *s, struct stdio_req *r, struct stdio_req
 int stdio_read(struct stdio_stream *s, size_t len, stdio_read_fn fn, stdio_buf_fn buf_fn, void *ctx,
 	       struct stdio_req **ret, agent_error_t **err)
 {
-	struct stdio_req *r = calloc(1, sizeof(*r));
+	struct stdio_req *r;
 
+	/*
+	 * An empty reply means EOF to a runtime: a read of 0 bytes cannot have one. Upstream
+	 * answers len 0 with an error at once too (its read of an empty buffer is its EOF).
+	 */
+	if (len == 0)
+		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+					      "len must be at least 1 (0 would read as EOF)");
+	r = calloc(1, sizeof(*r));
 	if (!r)
 		return agent_error_set(err, ENOMEM, "out of memory");
 	r->len = MIN(len, (size_t)STDIO_READ_MAX);
 	r->read_fn = fn;
 	r->buf_fn = buf_fn;
 	r->ctx = ctx;
-	if (r->len == 0) {
-		/* len 0 reads nothing: an empty reply, as upstream. */
-		fn(r, 0, NULL, NULL, 0, ctx);
-		free(r);
-		return 1;
-	}
 	return enqueue(s, r, ret, err);
 }
 

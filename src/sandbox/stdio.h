@@ -63,8 +63,8 @@ void stdio_stream_exited(struct stdio_stream *s);
 void stdio_stream_close(struct stdio_stream *s);
 
 /*
- * Queues a read of at most len bytes. fn runs once: maybe before this returns,
- * which then returns 1 and leaves *ret alone; 0 when queued (*ret set).
+ * Queues a read of at most len bytes (len 0 is refused: INVALID_ARGUMENT). fn runs once: maybe
+ * before this returns, which then returns 1 and leaves *ret alone; 0 when queued (*ret set).
  */
 int stdio_read(struct stdio_stream *s, size_t len, stdio_read_fn fn, stdio_buf_fn buf_fn, void *ctx,
 	       struct stdio_req **ret, agent_error_t **err);

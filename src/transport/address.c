@@ -121,7 +121,9 @@ int address_listen(const struct address *a, agent_error_t **err)
 	} else {
 		return agent_error_set(err, EINVAL, "address is not a socket address");
 	}
-	if (listen(fd, 10) < 0)
+	/* Room for bursts: past the connection cap, connections wait here (capped by
+	 * net.core.somaxconn). */
+	if (listen(fd, 4096) < 0)
 		return agent_error_setsys(err, errno, "cannot listen");
 	return TAKE_FD(fd);
 }

@@ -234,6 +234,7 @@ struct rt {
 	const char *dest, *gw, *dev;
 	uint32_t scope;
 	int v6;
+	const char *src;
 };
 
 static int update_routes(struct ttrpc_client *c, const struct rt *rts, size_t n, Grpc__Routes **ret,
@@ -248,6 +249,7 @@ static int update_routes(struct ttrpc_client *c, const struct rt *rts, size_t n,
 		r[i].device = (char *)rts[i].dev;
 		r[i].scope = rts[i].scope;
 		r[i].family = rts[i].v6 ? TYPES__IPFAMILY__v6 : TYPES__IPFAMILY__v4;
+		r[i].source = (char *)(rts[i].src ? rts[i].src : "");
 		pr[i] = &r[i];
 	}
 	Grpc__Routes list = GRPC__ROUTES__INIT;
@@ -294,10 +296,10 @@ TEST(update_routes_link_routes_first_then_gateways_v4_v6)
 	ASSERT_EQ(system("ip route add 10.99.0.0/16 via 10.9.8.1 dev v0"), 0);
 	/* The gateway 10.9.9.1 is reachable only through the link route listed after it. */
 	const struct rt rts[] = {
-		{"10.40.0.0/16", "10.9.9.1", "v0", 0, 0},
-		{"", "10.9.8.1", "v0", 0, 0},
-		{"10.9.9.0/24", "", "v0", 253, 0},
-		{"fd01::/64", "fd00::1", "v0", 0, 1},
+		{"10.40.0.0/16", "10.9.9.1", "v0", 0, 0, NULL},
+		{"", "10.9.8.1", "v0", 0, 0, NULL},
+		{"10.9.9.0/24", "", "v0", 253, 0, NULL},
+		{"fd01::/64", "fd00::1", "v0", 0, 1, NULL},
 	};
 	int code = update_routes(c, rts, 4, &got, &msg);
 	if (code)
@@ -319,27 +321,140 @@ TEST(update_routes_link_routes_first_then_gateways_v4_v6)
 	grpc__routes__free_unpacked(got, NULL);
 
 	/* Invalid input: nothing applied. */
-	const struct rt bad[] = {{"10.50.0.0/16", "10.9.8.1", "v0", 0, 0},
-				 {"10.60.0.0/99", "", "v0", 0, 0}};
+	const struct rt bad[] = {{"10.50.0.0/16", "10.9.8.1", "v0", 0, 0, NULL},
+				 {"10.60.0.0/99", "", "v0", 0, 0, NULL}};
 	ASSERT_EQ(update_routes(c, bad, 2, &got, &msg), GRPC_INVALID_ARGUMENT);
 	ASSERT_NOT_NULL(strstr(msg, "10.60.0.0/99"));
 	free(msg);
 	ASSERT_FALSE(output_has("ip route", "10.50.0.0/16"));
-	const struct rt nodev[] = {{"10.50.0.0/16", "", "nosuch0", 0, 0}};
+	const struct rt nodev[] = {{"10.50.0.0/16", "", "nosuch0", 0, 0, NULL}};
 	ASSERT_EQ(update_routes(c, nodev, 1, &got, &msg), GRPC_NOT_FOUND);
 	ASSERT_NOT_NULL(strstr(msg, "Link not found"));
 	free(msg);
-	const struct rt mixed[] = {{"10.50.0.0/16", "fd00::1", "v0", 0, 0}};
+	const struct rt mixed[] = {{"10.50.0.0/16", "fd00::1", "v0", 0, 0, NULL}};
 	ASSERT_EQ(update_routes(c, mixed, 1, &got, &msg), GRPC_INVALID_ARGUMENT);
 	free(msg);
-	/* The kernel refuses an unreachable gateway: the reply says what was added before it. */
-	const struct rt unreach[] = {{"10.70.0.0/16", "", "v0", 253, 0},
-				     {"10.80.0.0/16", "192.0.2.1", "v0", 0, 0}};
-	ASSERT_NE(update_routes(c, unreach, 2, &got, &msg), 0);
+	/* A gateway no link route reaches is refused before anything changes. */
+	const struct rt unreach[] = {{"10.70.0.0/16", "", "v0", 253, 0, NULL},
+				     {"10.80.0.0/16", "192.0.2.1", "v0", 0, 0, NULL}};
+	ASSERT_EQ(update_routes(c, unreach, 2, &got, &msg), GRPC_INVALID_ARGUMENT);
 	ASSERT_NOT_NULL(strstr(msg, "route 1"));
-	ASSERT_NOT_NULL(strstr(msg, "1 other routes were added before it"));
+	ASSERT_NOT_NULL(strstr(msg, "192.0.2.1"));
 	free(msg);
-	ASSERT_TRUE(output_has("ip route", "10.70.0.0/16 dev v0"));
+	ASSERT_FALSE(output_has("ip route", "10.70.0.0/16"));
+	ASSERT_TRUE(output_has("ip route", "default via 10.9.8.1 dev v0"));
+	itest_agent_stop(&a);
+}
+
+/* The issue's guest: eth0 10.88.0.2/24 with IPv4 and IPv6 default routes, and one more route. */
+static void guest_netns(void)
+{
+	if (unshare(CLONE_NEWNET) < 0)
+		SKIP("cannot create a network namespace: %s", strerror(errno));
+	const char *setup = "ip link set lo up && "
+			    "ip link add eth0 type veth peer name peer0 && "
+			    "ip link set eth0 up && ip link set peer0 up && "
+			    "ip addr add 10.88.0.2/24 dev eth0 && "
+			    "ip -6 addr add fd00:88::2/64 dev eth0 nodad && "
+			    "ip route add default via 10.88.0.1 dev eth0 && "
+			    "ip -6 route add default via fd00:88::1 dev eth0 && "
+			    "ip route add 10.20.0.0/16 via 10.88.0.1 dev eth0";
+	if (system(setup) != 0)
+		SKIP("cannot set up veth test interfaces with ip(8)");
+}
+
+/* The main table as `ip route` / `ip -6 route` print it, without volatile fields. */
+static char *table_text(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	ASSERT_NOT_NULL(out);
+	const char *cmds[] = {"ip route show table main", "ip -6 route show table main"};
+	for (int i = 0; i < 2; i++) {
+		char line[512];
+		FILE *p = popen(cmds[i], "r");
+		ASSERT_NOT_NULL(p);
+		while (fgets(line, sizeof(line), p)) {
+			char *x = strstr(line, " expires");
+			if (x)
+				strcpy(x, "\n");
+			fputs(line, out);
+		}
+		pclose(p);
+	}
+	fclose(out);
+	return buf;
+}
+
+/*
+ * The issue: one route whose gateway no link reaches. It is refused before anything is
+ * deleted; the guest keeps its IPv4 and IPv6 default routes and every other route.
+ */
+TEST(update_routes_unreachable_gateway_keeps_the_guest_online)
+{
+	guest_netns();
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, NULL);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	char *before = table_text(), *msg = NULL;
+	Grpc__Routes *got = NULL;
+	const struct rt rts[] = {{"10.0.0.0/8", "192.168.1.1", "eth0", 0, 0, NULL}};
+	int code = update_routes(c, rts, 1, &got, &msg);
+	if (code == 0)
+		FAIL("UpdateRoutes with an unreachable gateway answered OK");
+	ASSERT_EQ(code, GRPC_INVALID_ARGUMENT);
+	ASSERT_NOT_NULL(strstr(msg, "192.168.1.1"));
+	ASSERT_NOT_NULL(strstr(msg, "reach"));
+	free(msg);
+	ASSERT_TRUE(output_has("ip route", "default via 10.88.0.1 dev eth0"));
+	ASSERT_TRUE(output_has("ip -6 route", "default via fd00:88::1 dev eth0"));
+	char *after = table_text();
+	ASSERT_STREQ(after, before);
+	free(after);
+	free(before);
+	itest_agent_stop(&a);
+}
+
+/*
+ * A refusal no check foresees (a preferred source the guest does not own) comes after stale
+ * routes were deleted and a link route added: the previous table is put back, and the reply
+ * says so.
+ */
+TEST(update_routes_refused_midway_restores_the_previous_table)
+{
+	guest_netns();
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, NULL);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	char *before = table_text(), *msg = NULL;
+	Grpc__Routes *got = NULL;
+	const struct rt rts[] = {{"10.70.0.0/16", "", "eth0", 253, 0, NULL},
+				 {"", "10.88.0.1", "eth0", 0, 0, "10.99.99.99"}};
+	int code = update_routes(c, rts, 2, &got, &msg);
+	if (code == 0)
+		FAIL("UpdateRoutes with a foreign preferred source answered OK");
+	ASSERT_NOT_NULL(strstr(msg, "route 1"));
+	ASSERT_NOT_NULL(strstr(msg, "restored"));
+	free(msg);
+	ASSERT_TRUE(output_has("ip route", "default via 10.88.0.1 dev eth0"));
+	ASSERT_TRUE(output_has("ip -6 route", "default via fd00:88::1 dev eth0"));
+	ASSERT_FALSE(output_has("ip route", "10.70.0.0/16"));
+	char *after = table_text();
+	ASSERT_STREQ(after, before);
+	free(after);
+	free(before);
+	/* The same request without the bad source applies. */
+	const struct rt ok[] = {{"10.70.0.0/16", "", "eth0", 253, 0, NULL},
+				{"", "10.88.0.1", "eth0", 0, 0, NULL}};
+	code = update_routes(c, ok, 2, &got, &msg);
+	if (code)
+		FAIL("UpdateRoutes answered %d: %s", code, msg);
+	free(msg);
+	grpc__routes__free_unpacked(got, NULL);
+	ASSERT_TRUE(output_has("ip route", "10.70.0.0/16 dev eth0"));
+	ASSERT_FALSE(output_has("ip route", "10.20.0.0/16"));
+	ASSERT_FALSE(output_has("ip -6 route", "default via fd00:88::1"));
 	itest_agent_stop(&a);
 }
 
@@ -460,6 +575,78 @@ TEST(update_interface_by_mac_renames_readdresses_and_carries_traffic)
 	itest_agent_stop(&a);
 	kill(peer, SIGKILL);
 	waitpid(peer, NULL, 0);
+}
+
+/*
+ * A rename the kernel refuses midway (another link holds the wanted name as an alternative
+ * name): by then the link was down and readdressed. Its name, addresses, MTU, state and
+ * routes are put back, and the reply says so.
+ */
+TEST(update_interface_refused_midway_restores_the_link)
+{
+	private_netns();
+	if (system("ip link property add dev v1 altname eth0") != 0)
+		SKIP("ip(8) cannot add alternative names here");
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, NULL);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	char mac[64], *msg = NULL, *before = table_text();
+	link_mac("v0", mac, sizeof(mac));
+	Types__IPAddress ip4 = TYPES__IPADDRESS__INIT;
+	ip4.address = "10.1.1.1";
+	ip4.mask = "24";
+	Types__IPAddress *ips[] = {&ip4};
+	Types__Interface in = TYPES__INTERFACE__INIT, *out = NULL;
+	in.name = "eth0";
+	in.hwaddr = mac;
+	in.mtu = 1450;
+	in.ipaddresses = ips;
+	in.n_ipaddresses = 1;
+	int code = update_interface(c, &in, &out, &msg);
+	if (code == 0)
+		FAIL("UpdateInterface to a name in use answered OK");
+	ASSERT_NOT_NULL(strstr(msg, "restored"));
+	free(msg);
+	ASSERT_TRUE(output_has("ip -o link show dev v0", "mtu 1400"));
+	ASSERT_TRUE(output_has("ip -o link show dev v0", ",UP"));
+	ASSERT_TRUE(output_has("ip -o addr show dev v0", "10.9.8.7/24"));
+	ASSERT_TRUE(output_has("ip -o addr show dev v0", "fd00::5/64"));
+	ASSERT_FALSE(output_has("ip -o addr show dev v0", "10.1.1.1"));
+	ASSERT_TRUE(output_has("ip route", "10.20.0.0/16 via 10.9.8.1 dev v0"));
+	char *after = table_text();
+	ASSERT_STREQ(after, before);
+	free(after);
+	free(before);
+	itest_agent_stop(&a);
+}
+
+/* What the kernel would refuse for sure is refused before the link is touched. */
+TEST(update_interface_validates_what_the_kernel_refuses)
+{
+	private_netns();
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, NULL);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	char mac[64], *msg = NULL;
+	link_mac("v0", mac, sizeof(mac));
+	Types__IPAddress ip = TYPES__IPADDRESS__INIT;
+	Types__IPAddress *ips[] = {&ip};
+	Types__Interface in = TYPES__INTERFACE__INIT, *out = NULL;
+	in.hwaddr = mac;
+	in.ipaddresses = ips;
+	in.n_ipaddresses = 1;
+	const char *bad[] = {"ff02::5", "::1", "::"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ip.address = (char *)bad[i];
+		ip.mask = strchr(bad[i], ':') ? "64" : "24";
+		int code = update_interface(c, &in, &out, &msg);
+		if (code != GRPC_INVALID_ARGUMENT)
+			FAIL("address %s: answered %d: %s", bad[i], code, msg);
+		free(msg);
+		ASSERT_TRUE(output_has("ip -o link show dev v0", ",UP"));
+		ASSERT_TRUE(output_has("ip -o addr show dev v0", "10.9.8.7/24"));
+	}
+	itest_agent_stop(&a);
 }
 
 static int iptables_call(struct ttrpc_client *c, const char *method, bool v6, const char *rules,

@@ -5,15 +5,21 @@
  * deferred replies beside quick ones, many connections, and no fd leaks.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent.pb-c.h"
+#include "ctr.h"
 #include "harness.h"
 #include "health.pb-c.h"
 #include "itest.h"
@@ -467,5 +473,212 @@ TEST(unbindable_address_fails_start_with_clear_log)
 	snprintf(a.log, sizeof(a.log), "%s/log", a.dir);
 	ASSERT_TRUE(itest_log_contains(&a, "cannot bind unix socket /nonexistent-dir/agent.sock"));
 	snprintf(a.log, sizeof(a.log), "%s/rc", a.dir);
-	ASSERT_TRUE(itest_log_contains(&a, "1"));
+	bool exit_1 = itest_log_contains(&a, "1");
+	unlink(a.log);
+	snprintf(a.log, sizeof(a.log), "%s/log", a.dir);
+	unlink(a.log);
+	rmdir(a.dir); /* nothing left in /tmp */
+	ASSERT_TRUE(exit_1);
+}
+
+/* Lines of the agent's log that contain s and (unless NULL) also t. */
+static int log_count2(const struct itest_agent *a, const char *s, const char *t)
+{
+	FILE *f = fopen(a->log, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int n = 0;
+	ASSERT_NOT_NULL(f);
+	while (getline(&line, &cap, f) > 0)
+		n += strstr(line, s) && (!t || strstr(line, t));
+	free(line);
+	fclose(f);
+	return n;
+}
+
+static int log_count(const struct itest_agent *a, const char *s)
+{
+	return log_count2(a, s, NULL);
+}
+
+/*
+ * Deadlines the host sends at the edges of int64: the largest one and negative ones are no
+ * deadline worth a timer (INT64_MAX ns is ~292 years), never an overflow (the sanitizer build
+ * reports one in the agent's log) nor a call cut short.
+ */
+TEST(extreme_timeouts_neither_overflow_nor_cut_calls)
+{
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, NULL);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = client_for(&a);
+	const int64_t timeouts[] = {INT64_MAX, INT64_MAX - 1, -1, INT64_MIN, 1};
+	uint32_t sids[5];
+	for (int i = 0; i < 5; i++)
+		ASSERT_EQ(ttrpc_client_send(c, AGENT, "GetOOMEvent", NULL, 0, timeouts[i], NULL, 0,
+					    &sids[i], NULL),
+			  0);
+	itest_check_serving(c);
+	/* 1 ns rounds up to 1 ms: that call ends; the others wait on. */
+	struct ttrpc_reply r = {0};
+	ASSERT_EQ(ttrpc_client_recv(c, sids[4], 3000, &r, NULL), 0);
+	ASSERT_EQ(r.code, GRPC_DEADLINE_EXCEEDED);
+	ttrpc_reply_clear(&r);
+	for (int i = 0; i < 4; i++) {
+		_cleanup_error_ agent_error_t *err = NULL;
+		ASSERT_EQ(ttrpc_client_recv(c, sids[i], 100, &r, &err), -ETIMEDOUT);
+	}
+	itest_check_serving(c);
+	ASSERT_TRUE(itest_alive(a.pid));
+	ASSERT_FALSE(itest_log_contains(&a, "runtime error"));
+	itest_agent_stop(&a);
+}
+
+/*
+ * A deferred call whose deadline passed before its step failed: the client got
+ * DEADLINE_EXCEEDED, and the step's own error still reaches the log once (AddSwap's disk
+ * never comes: slot 1f on the root bus).
+ */
+TEST_TIMEOUT(error_after_the_deadline_is_logged_once, 30)
+{
+	struct stat st;
+	if (stat("/sys/devices/pci0000:00", &st) < 0)
+		SKIP("no PCI root bus in this machine's sysfs");
+	struct itest_agent a;
+	itest_agent_start_cmdline(&a, "agent.hotplug_timeout=600ms");
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = client_for(&a);
+	Grpc__AddSwapRequest req = GRPC__ADD_SWAP_REQUEST__INIT;
+	uint32_t slots[] = {0x1f};
+	req.pcipath = slots;
+	req.n_pcipath = 1;
+	uint8_t buf[64];
+	size_t len = grpc__add_swap_request__pack(&req, buf);
+	struct ttrpc_reply r = {0};
+	ASSERT_EQ(ttrpc_client_call(c, AGENT, "AddSwap", buf, len, 150 * 1000000LL, NULL, 0, &r,
+				    NULL),
+		  0);
+	ASSERT_EQ(r.code, GRPC_DEADLINE_EXCEEDED);
+	ttrpc_reply_clear(&r);
+	/* The disk wait ends at 600 ms with its own error, which nobody will read. */
+	bool seen = false;
+	for (int i = 0; i < 300 && !seen; i++) {
+		usleep(10000);
+		seen = log_count(&a, "after its caller was gone") > 0;
+	}
+	ASSERT_TRUE(seen);
+	itest_check_serving(c);
+	ASSERT_EQ(log_count(&a, "after its caller was gone"), 1);
+	ASSERT_TRUE(log_count(&a, "AddSwap") >= 1);
+	itest_agent_stop(&a);
+}
+
+/*
+ * ReadStdout with len 0 on a live process: not an empty OK reply (which a runtime reads as
+ * EOF) but INVALID_ARGUMENT, as upstream also refuses it; the output is still there for the
+ * next read of a real size.
+ */
+TEST_TIMEOUT(read_stdout_len_zero_is_not_eof, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = {"echo", "hello", "--", "sleep", "30", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "rz", args);
+	ASSERT_EQ(ctr_create(&e, "rz", ctr_spec_get(s), NULL), 0);
+	ASSERT_EQ(ctr_start(&e, "rz", NULL), 0);
+
+	Grpc__ReadStreamRequest req = GRPC__READ_STREAM_REQUEST__INIT;
+	Grpc__ReadStreamResponse *resp = NULL;
+	char *msg = NULL;
+	req.container_id = req.exec_id = "rz";
+	for (int i = 0; i < 2; i++) {
+		const char *method = i ? "ReadStderr" : "ReadStdout";
+		req.len = 0;
+		int code = ctr_call(&e, method, &req.base, &grpc__read_stream_response__descriptor,
+				    (ProtobufCMessage **)&resp, &msg);
+		if (code == 0)
+			FAIL("%s len 0 answered OK with %zu bytes", method, resp->data.len);
+		ASSERT_EQ(code, GRPC_INVALID_ARGUMENT);
+		ASSERT_NOT_NULL(strstr(msg, "len"));
+		free(msg);
+	}
+	req.len = 64;
+	ASSERT_EQ(ctr_call(&e, "ReadStdout", &req.base, &grpc__read_stream_response__descriptor,
+			   (ProtobufCMessage **)&resp, NULL),
+		  0);
+	ASSERT_EQ(resp->data.len, 6);
+	ASSERT_EQ(memcmp(resp->data.data, "hello\n", 6), 0);
+	protobuf_c_message_free_unpacked(&resp->base, NULL);
+	ASSERT_EQ(ctr_signal(&e, "rz", "", SIGKILL), 0);
+	ASSERT_EQ(ctr_wait(&e, "rz", "rz"), 128 + SIGKILL);
+	ASSERT_EQ(ctr_remove(&e, "rz"), 0);
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+/* A non-blocking connect: it fails rather than waits when the listen backlog is full. */
+static int connect_nowait(const struct itest_agent *a)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	ASSERT_TRUE(fd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", a->sock);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	ASSERT_EQ(fcntl(fd, F_SETFL, fl & ~O_NONBLOCK), 0);
+	return fd;
+}
+
+/*
+ * The connection cap comes from the agent's RLIMIT_NOFILE (a quarter of it: 64 -> 16). Past
+ * it the agent stops accepting instead of closing: the rest wait in the listen backlog and are
+ * served as earlier connections close, each Check answered; one warning for the burst.
+ */
+TEST_TIMEOUT(connections_past_the_cap_wait_and_are_all_served, 60)
+{
+	enum { NOFILE = 64, CAP = NOFILE / 4, N = CAP + 44 };
+	struct itest_agent a;
+	itest_agent_start(&a, NULL, NULL);
+	{
+		_cleanup_ttrpc_client_ struct ttrpc_client *c = client_for(&a);
+		itest_check_serving(c); /* start-up (which raises its own limit) is over */
+	}
+	struct rlimit rl = {NOFILE, NOFILE};
+	ASSERT_EQ(prlimit(a.pid, RLIMIT_NOFILE, &rl, NULL), 0);
+
+	struct ttrpc_client *cs[N];
+	uint32_t sids[N];
+	for (int i = 0; i < N; i++) {
+		int fd = connect_nowait(&a);
+		if (fd < 0)
+			FAIL("connection %d of %d could not even wait in the backlog: %s", i, N,
+			     strerror(-fd));
+		cs[i] = ttrpc_client_new(fd);
+		ASSERT_EQ(ttrpc_client_send(cs[i], HEALTH, "Check", NULL, 0, 0, NULL, 0, &sids[i],
+					    NULL),
+			  0);
+	}
+	/* Past the cap a connection waits: no answer yet, and not closed either. */
+	struct ttrpc_reply r = {0};
+	_cleanup_error_ agent_error_t *err = NULL;
+	ASSERT_EQ(ttrpc_client_recv(cs[N - 1], sids[N - 1], 300, &r, &err), -ETIMEDOUT);
+	/* Each one is answered once those before it have closed. */
+	for (int i = 0; i < N; i++) {
+		agent_error_t *e = NULL;
+		int rr = ttrpc_client_recv(cs[i], sids[i], 5000, &r, &e);
+		if (rr < 0)
+			FAIL("connection %d of %d: %s", i, N, e ? e->msg : strerror(-rr));
+		ASSERT_EQ(r.code, 0);
+		ttrpc_reply_clear(&r);
+		cs[i] = ttrpc_client_free(cs[i]);
+	}
+	ASSERT_TRUE(itest_alive(a.pid));
+	/* One warning for the whole burst, not one per connection. */
+	ASSERT_EQ(log_count2(&a, "connection cap", "\"level\":\"WARN\""), 1);
+	ASSERT_EQ(log_count(&a, "\"level\":\"WARN\""), 1);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = client_for(&a);
+	itest_check_serving(c);
+	itest_agent_stop(&a);
 }

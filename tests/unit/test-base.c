@@ -25,6 +25,32 @@ TEST(error_set_and_wrap)
 	ASSERT_EQ(agent_error_set(NULL, EPERM, "x"), -EPERM);
 }
 
+/* A failing step below a caller that passed no error slot. */
+static int fails_with(int errnum, agent_error_t **err)
+{
+	return agent_error_set(err, errnum, "step failed");
+}
+
+static int wraps_the_failure(int errnum, agent_error_t **err)
+{
+	if (fails_with(errnum, err) < 0)
+		return agent_error_wrap(err, "while doing %s", "things");
+	return 0;
+}
+
+/* Without an error object, wrap still returns the errno of the failure, not EIO. */
+TEST(error_wrap_without_object_keeps_the_errno)
+{
+	ASSERT_EQ(wraps_the_failure(ENOENT, NULL), -ENOENT);
+	ASSERT_EQ(wraps_the_failure(EPERM, NULL), -EPERM);
+	_cleanup_error_ agent_error_t *err = NULL;
+	ASSERT_EQ(wraps_the_failure(EACCES, &err), -EACCES);
+	ASSERT_STREQ(err->msg, "while doing things: step failed");
+	/* An error already held wins over a later failure: its errno is the root cause. */
+	ASSERT_EQ(agent_error_set(&err, EINVAL, "later"), -EINVAL);
+	ASSERT_EQ(agent_error_wrap(&err, "ctx"), -EACCES);
+}
+
 TEST(error_setsys_appends_strerror)
 {
 	_cleanup_error_ agent_error_t *err = NULL;

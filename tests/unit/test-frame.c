@@ -118,3 +118,97 @@ TEST(decoder_reset_drops_partial)
 	ASSERT_EQ(memcmp(pl, "abcdef", 6), 0);
 	frame_decoder_release(&d);
 }
+
+/*
+ * The frame fuzzer's harness itself (its LLVMFuzzerTestOneInput), run on one input that asks
+ * for network changes: the harness must refuse them. In a network namespace of the test's
+ * own, with a default route the input would delete.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../../fuzz/fuzz-frame.c"
+#include "agent.pb-c.h"
+#include "ttrpc-client.h"
+
+static size_t add_request(uint8_t *out, uint32_t sid, const char *method, const ProtobufCMessage *m)
+{
+	uint8_t req[1024], *env = NULL;
+	size_t req_len = protobuf_c_message_pack(m, req), env_len = 0;
+	ASSERT_EQ(ttrpc_encode_request("grpc.AgentService", method, req, req_len, 0, NULL, 0, &env,
+				       &env_len, NULL),
+		  0);
+	struct ttrpc_header h = {.length = env_len, .stream_id = sid, .type = TTRPC_TYPE_REQUEST};
+	ttrpc_header_encode(&h, out);
+	memcpy(out + TTRPC_HEADER_SIZE, env, env_len);
+	free(env);
+	return TTRPC_HEADER_SIZE + env_len;
+}
+
+static char *command_output(const char *cmd)
+{
+	char *buf = NULL, line[512];
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len), *p = popen(cmd, "r");
+	ASSERT_NOT_NULL(p);
+	while (fgets(line, sizeof(line), p))
+		fputs(line, out);
+	pclose(p);
+	fclose(out);
+	return buf;
+}
+
+TEST(frame_fuzzer_never_changes_the_network)
+{
+	if (unshare(CLONE_NEWNET) < 0)
+		SKIP("cannot create a network namespace: %s", strerror(errno));
+	if (system("ip link set lo up && ip link add eth0 type veth peer name peer0 && "
+		   "ip link set eth0 up && ip addr add 10.88.0.2/24 dev eth0 && "
+		   "ip route add default via 10.88.0.1 dev eth0") != 0)
+		SKIP("cannot set up a veth pair with ip(8)");
+	char *links = command_output("ip -o link show"), *routes = command_output("ip route"),
+	     *neigh = command_output("ip neigh show");
+
+	static uint8_t in[8192];
+	size_t len = 1;
+	in[0] = 7;
+	Types__Route rt = TYPES__ROUTE__INIT, *prt[] = {&rt};
+	rt.dest = "10.30.0.0/16";
+	rt.device = "eth0";
+	rt.scope = 253;
+	Grpc__Routes rl = GRPC__ROUTES__INIT;
+	rl.routes = prt;
+	rl.n_routes = 1;
+	Grpc__UpdateRoutesRequest ur = GRPC__UPDATE_ROUTES_REQUEST__INIT;
+	ur.routes = &rl;
+	len += add_request(in + len, 1, "UpdateRoutes", &ur.base);
+	Types__Interface itf = TYPES__INTERFACE__INIT;
+	itf.name = "fz0";
+	itf.mtu = 1300;
+	Grpc__UpdateInterfaceRequest ui = GRPC__UPDATE_INTERFACE_REQUEST__INIT;
+	ui.interface = &itf;
+	len += add_request(in + len, 3, "UpdateInterface", &ui.base);
+	Types__IPAddress ip = TYPES__IPADDRESS__INIT;
+	ip.address = "10.88.0.9";
+	Types__ARPNeighbor nb = TYPES__ARPNEIGHBOR__INIT, *pnb[] = {&nb};
+	nb.toipaddress = &ip;
+	nb.device = "eth0";
+	nb.lladdr = "02:00:00:00:00:09";
+	Grpc__ARPNeighbors nl = GRPC__ARPNEIGHBORS__INIT;
+	nl.arpneighbors = pnb;
+	nl.n_arpneighbors = 1;
+	Grpc__AddARPNeighborsRequest an = GRPC__ADD_ARPNEIGHBORS_REQUEST__INIT;
+	an.neighbors = &nl;
+	len += add_request(in + len, 5, "AddARPNeighbors", &an.base);
+
+	LLVMFuzzerTestOneInput(in, len);
+
+	char *links2 = command_output("ip -o link show"), *routes2 = command_output("ip route"),
+	     *neigh2 = command_output("ip neigh show");
+	ASSERT_STREQ(routes2, routes);
+	ASSERT_STREQ(links2, links);
+	ASSERT_STREQ(neigh2, neigh);
+	free(links), free(routes), free(neigh), free(links2), free(routes2), free(neigh2);
+}

@@ -81,3 +81,48 @@ TEST(kernel_error_is_reported_with_errno)
 	ASSERT_NOT_NULL(err);
 	nl_close(&s);
 }
+
+/*
+ * An error reply with an extended ack: the kernel echoes the request (its length need not be
+ * a multiple of 4) and puts the attributes after it, aligned. The kernel's message is found
+ * there; an echoed length that does not fit is no message, never a read out of place (the
+ * netlink fuzzer found attributes read at an unaligned offset).
+ */
+TEST(extended_ack_after_an_unaligned_echoed_request)
+{
+	uint32_t buf[64] = {0};
+	struct nlmsghdr *h = (void *)buf;
+	struct nlmsgerr *e = NLMSG_DATA(h);
+	const char text[] = "Nexthop has invalid gateway";
+
+	e->error = -EINVAL;
+	e->msg.nlmsg_len = NLMSG_HDRLEN + 5; /* 21 bytes: 3 of padding follow */
+	e->msg.nlmsg_seq = 9;
+	size_t off = NLMSG_HDRLEN + sizeof(*e) + NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
+	struct rtattr *a = (void *)((uint8_t *)buf + off);
+	a->rta_type = NLMSGERR_ATTR_MSG;
+	a->rta_len = RTA_LENGTH(sizeof(text));
+	memcpy(RTA_DATA(a), text, sizeof(text));
+	h->nlmsg_len = off + RTA_ALIGN(a->rta_len);
+	h->nlmsg_type = NLMSG_ERROR;
+	h->nlmsg_flags = NLM_F_ACK_TLVS;
+	h->nlmsg_seq = 9;
+	ASSERT_TRUE(h->nlmsg_len <= sizeof(buf));
+
+	int cb_err = 0;
+	agent_error_t *err = NULL;
+	ASSERT_EQ(nl_parse_replies(buf, h->nlmsg_len, 9, NULL, NULL, &cb_err, &err), -EINVAL);
+	ASSERT_NOT_NULL(err);
+	ASSERT_NOT_NULL(strstr(err->msg, text));
+	err = agent_error_free(err);
+
+	/* An echoed length past the reply: the error stands, without a kernel message. */
+	e->msg.nlmsg_len = 4000;
+	ASSERT_EQ(nl_parse_replies(buf, h->nlmsg_len, 9, NULL, NULL, &cb_err, &err), -EINVAL);
+	ASSERT_NULL(strstr(err->msg, text));
+	err = agent_error_free(err);
+	/* A positive error code is no errno: EPROTO, not "success". */
+	e->error = 5;
+	ASSERT_EQ(nl_parse_replies(buf, h->nlmsg_len, 9, NULL, NULL, &cb_err, &err), -EPROTO);
+	err = agent_error_free(err);
+}
