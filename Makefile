@@ -127,6 +127,8 @@ $(O)/tests/unit/%: $(HOBJ)/tests/unit/%.o $(HOBJ)/tests/unit/harness.o $(O)/liba
 $(O)/tests/integration/%: $(HOBJ)/tests/integration/%.o $(HOBJ)/tests/unit/harness.o $(HOBJ)/tests/integration/itest.o $(HOBJ)/tests/integration/ctr.o $(O)/libagentclient.a $(O)/libagent.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) $(filter %.o,$^) $(HOST_LIBS) -o $@
+# The lifecycle fuzzer's operation model (generator and text form) is its own file.
+$(O)/tests/integration/test-lifecycle-fuzz: $(HOBJ)/tests/integration/lifecycle-ops.o
 $(O)/bench/%: $(HOBJ)/bench/%.o $(O)/libagentclient.a $(O)/libagent.a
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) $(filter %.o,$^) $(HOST_LIBS) -o $@
