@@ -22,6 +22,9 @@
  *   LIFECYCLE_COUNT=N   at most N sequences (default 100000; 1 with SEED to replay one)
  *   LIFECYCLE_OPS=TEXT  run this one sequence (text form of lifecycle-ops.h) instead
  *   LIFECYCLE_VERBOSE=1 print every sequence before running it
+ *   LIFECYCLE_KEEP_GOING=1 go on after a failing sequence (up to 16), to see several
+ *   LIFECYCLE_MINIMIZE=N shrink a failing sequence for up to N s (dropping operations)
+ *   LIFECYCLE_V2=1       run LIFECYCLE_OPS with the agent in cgroup v2 mode
  * On a failure the seed, the replay command and the whole sequence are printed.
  */
 #include <dirent.h>
@@ -1024,7 +1027,7 @@ enum outcome { HELD, BROKEN, NOT_RUN };
  * reaps whatever of its tree is left, and removes its cgroups. NOT_RUN: the environment could
  * not be set up (the child skipped).
  */
-static enum outcome run_sequence(const struct lc_op *ops, size_t n, bool v2)
+static enum outcome run_sequence(const struct lc_op *ops, size_t n, bool v2, bool quiet)
 {
 	struct shared *sh =
 		mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1039,8 +1042,13 @@ static enum outcome run_sequence(const struct lc_op *ops, size_t n, bool v2)
 	fflush(stderr);
 	pid_t child = fork();
 	ASSERT_TRUE(child >= 0);
-	if (child == 0)
+	if (child == 0) {
+		if (quiet) {
+			int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+			dup2(null, 2);
+		}
 		sequence_child(ops, n, v2, sh);
+	}
 
 	int st = 0;
 	double limit = itest_now_s() + 120.0 * scale;
@@ -1059,11 +1067,12 @@ static enum outcome run_sequence(const struct lc_op *ops, size_t n, bool v2)
 	if (ok && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
 			skipped = true;
-		else if (WIFSIGNALED(st))
+		else if (WIFSIGNALED(st) && !quiet)
 			fprintf(stderr, "  the sequence child died of signal %d\n", WTERMSIG(st));
 		ok = false;
 	}
 	/* Whatever is left came back to us: kill it all, thaw and remove the cgroups. */
+	char *left = sh->cgparent[0] ? cg_leftover(sh->cgparent) : NULL;
 	for (int round = 0; round < 100; round++) {
 		pid_t pids[256];
 		size_t k = descendants(getpid(), pids, 256);
@@ -1071,29 +1080,26 @@ static enum outcome run_sequence(const struct lc_op *ops, size_t n, bool v2)
 			cg_scrub(sh->cgparent);
 		if (k == 0)
 			break;
-		if (ok && round == 0) {
+		if (ok && round == 0 && !quiet) {
 			char d[160];
 			describe_pid(pids[0], d, sizeof(d));
 			fprintf(stderr,
 				"  INVARIANT: %zu process(es) outlived the sequence: %d %s\n", k,
 				pids[0], d);
-			ok = false;
 		}
+		ok = ok && round > 0;
 		for (size_t i = 0; i < k; i++)
 			kill(pids[i], SIGKILL);
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
 		usleep(20000);
 	}
-	if (sh->cgparent[0]) {
-		char *left = cg_leftover(sh->cgparent);
-		cg_scrub(sh->cgparent);
-		if (left && ok) {
+	if (left && ok) {
+		if (!quiet)
 			fprintf(stderr, "  INVARIANT: cgroup %s outlived the sequence\n", left);
-			ok = false;
-		}
-		free(left);
+		ok = false;
 	}
+	free(left);
 	/*
 	 * A rootfs in /tmp was a mount point in the child's namespace only: here it is an empty
 	 * directory, to remove (rmdir: never anything with content).
@@ -1120,7 +1126,8 @@ TEST_TIMEOUT(regression_sequences, 300)
 	for (size_t i = 0; i < sizeof(regressions) / sizeof(regressions[0]); i++) {
 		long n = lc_ops_parse(regressions[i].ops, ops, MAX_OPS);
 		ASSERT_TRUE(n > 0);
-		enum outcome o = run_sequence(ops, (size_t)n, false);
+		enum outcome o =
+			run_sequence(ops, (size_t)n, getenv("LIFECYCLE_V2") != NULL, false);
 		if (o == NOT_RUN)
 			SKIP("no container environment here (see ctr.c)");
 		if (o == BROKEN) {
@@ -1133,25 +1140,58 @@ TEST_TIMEOUT(regression_sequences, 300)
 		FAIL("%u regression sequence(s) failed", failed);
 }
 
+/*
+ * Greedy shrinking of a failing sequence: drops one operation at a time while the rest still
+ * breaks an invariant (any), for at most secs seconds. Returns the new length.
+ */
+static size_t minimize(struct lc_op *ops, size_t n, bool v2, double secs)
+{
+	double end = itest_now_s() + secs;
+	bool shrunk = true;
+
+	while (shrunk && itest_now_s() < end) {
+		shrunk = false;
+		for (size_t i = n; i-- > 0 && itest_now_s() < end;) {
+			struct lc_op trial[MAX_OPS];
+			memcpy(trial, ops, i * sizeof(*ops));
+			memcpy(trial + i, ops + i + 1, (n - i - 1) * sizeof(*ops));
+			if (n > 1 && run_sequence(trial, n - 1, v2, true) == BROKEN) {
+				memcpy(ops, trial, (n - 1) * sizeof(*ops));
+				n--;
+				shrunk = true;
+			}
+		}
+	}
+	return n;
+}
+
 TEST_TIMEOUT(random_sequences, 600)
 {
 	struct lc_op ops[MAX_OPS];
 	const char *text = getenv("LIFECYCLE_OPS");
 	uint64_t secs = env_u64("LIFECYCLE_SECONDS", 45);
 	bool seeded = getenv("SEED") != NULL;
+	bool keep_going = getenv("LIFECYCLE_KEEP_GOING") != NULL;
+	uint64_t min_secs = env_u64("LIFECYCLE_MINIMIZE", 0);
 	uint64_t seed = env_u64("SEED", (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
 	uint64_t count = env_u64("LIFECYCLE_COUNT", seeded ? 1 : 100000);
+	uint64_t broken = 0;
 
-	test_set_timeout((unsigned)secs + 180);
+	test_set_timeout((unsigned)(secs + (keep_going ? 16 : 1) * (min_secs + 180)));
 	if (text) {
 		long n = lc_ops_parse(text, ops, MAX_OPS);
+		bool v2 = getenv("LIFECYCLE_V2") != NULL;
 		if (n <= 0)
 			FAIL("LIFECYCLE_OPS does not parse");
-		enum outcome o = run_sequence(ops, (size_t)n, false);
+		enum outcome o = run_sequence(ops, (size_t)n, v2, false);
 		if (o == NOT_RUN)
 			SKIP("no container environment here (see ctr.c)");
 		if (o == BROKEN) {
 			print_sequence("LIFECYCLE_OPS", ops, (size_t)n);
+			if (min_secs) {
+				n = (long)minimize(ops, (size_t)n, v2, (double)min_secs);
+				print_sequence("shrunk to", ops, (size_t)n);
+			}
 			FAIL("the given sequence broke an invariant");
 		}
 		return;
@@ -1161,7 +1201,7 @@ TEST_TIMEOUT(random_sequences, 600)
 	       seed, secs, count);
 	double end = itest_now_s() + (double)secs;
 	uint64_t done = 0, nops = 0;
-	for (; done < count && (done == 0 || itest_now_s() < end); done++) {
+	for (; done < count && (done == 0 || itest_now_s() < end) && broken < 16; done++) {
 		uint64_t sd = seed + done;
 		size_t n = lc_generate(sd, ops, MAX_OPS);
 		/* A fifth of the sequences run the agent with cgroup v2 (when it can be mounted).
@@ -1170,22 +1210,33 @@ TEST_TIMEOUT(random_sequences, 600)
 		if (getenv("LIFECYCLE_VERBOSE"))
 			print_sequence("running", ops, n);
 		nops += n;
-		enum outcome o = run_sequence(ops, n, v2);
+		enum outcome o = run_sequence(ops, n, v2, false);
 		if (o == NOT_RUN && v2)
-			o = run_sequence(ops, n, v2 = false); /* no cgroup2 here: v1 then */
+			o = run_sequence(ops, n, v2 = false, false); /* no cgroup2 here: v1 then */
 		if (o == NOT_RUN)
 			SKIP("no container environment here (see ctr.c)");
-		if (o == BROKEN) {
-			fprintf(stderr,
-				"  lifecycle fuzz: sequence SEED=0x%" PRIx64
-				" (cgroup %s) broke an "
-				"invariant; replay: SEED=0x%" PRIx64 " %s random_sequences\n",
-				sd, v2 ? "v2" : "v1", sd,
-				"build/tests/integration/test-lifecycle-fuzz");
-			print_sequence("the sequence", ops, n);
-			FAIL("invariant broken after %" PRIu64 " sequence(s)", done + 1);
+		if (o != BROKEN)
+			continue;
+		broken++;
+		fprintf(stderr,
+			"  lifecycle fuzz: sequence SEED=0x%" PRIx64
+			" (cgroup %s) broke an invariant; "
+			"replay: SEED=0x%" PRIx64 " %s random_sequences\n",
+			sd, v2 ? "v2" : "v1", sd, "build/tests/integration/test-lifecycle-fuzz");
+		print_sequence("the sequence", ops, n);
+		if (min_secs) {
+			n = minimize(ops, n, v2, (double)min_secs);
+			fprintf(stderr, "  replay the shrunk one with%s LIFECYCLE_OPS=\"...\":\n",
+				v2 ? " LIFECYCLE_V2=1" : "");
+			print_sequence("shrunk to", ops, n);
+		}
+		if (!keep_going) {
+			done++;
+			break;
 		}
 	}
+	if (broken)
+		FAIL("%" PRIu64 " of %" PRIu64 " sequence(s) broke an invariant", broken, done);
 	printf("  lifecycle fuzz: %" PRIu64 " sequences, %" PRIu64 " operations, all invariants "
 	       "held\n",
 	       done, nops);
