@@ -565,13 +565,36 @@ static void op_exec(struct seq *s, const struct lc_op *op)
 	ctr_process_free(p);
 }
 
-/* kill(2) from outside, of one process of the agent's tree (the arg-th, by pid). */
+/* Whether pid is in a cgroup below the test's parent: a container's process, parked or not. */
+static bool in_container(pid_t pid, const char *cgparent)
+{
+	char p[64], *buf = NULL;
+	size_t cap = 0;
+	bool yes = false;
+
+	snprintf(p, sizeof(p), "/proc/%d/cgroup", pid);
+	FILE *f = fopen(p, "r");
+	while (f && !yes && getline(&buf, &cap, f) > 0)
+		yes = strstr(buf, cgparent) != NULL;
+	free(buf);
+	if (f)
+		fclose(f);
+	return yes;
+}
+
+/*
+ * kill(2) from outside, as the OOM killer would, of one container process (the arg-th, by
+ * pid); the agent's own helpers are not a target.
+ */
 static void op_kill(struct seq *s, const struct lc_op *op)
 {
-	pid_t pids[256];
-	size_t n = descendants(s->e.agent.pid, pids, 256);
-	if (n > 0)
-		kill(pids[op->arg % n], op->sig);
+	pid_t pids[256], targets[256];
+	size_t n = descendants(s->e.agent.pid, pids, 256), k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (in_container(pids[i], s->e.cgparent))
+			targets[k++] = pids[i];
+	if (k > 0)
+		kill(targets[op->arg % k], op->sig);
 	usleep(20000);
 }
 
