@@ -12,8 +12,9 @@
 set -u
 O=${1:-build}
 filter=${2:-}
-export KATA_AGENT_BIN=${KATA_AGENT_BIN:-$(pwd)/$O/kata-agent}
-export KATA_AGENT_CTL=${KATA_AGENT_CTL:-$(pwd)/$O/kata-agent-ctl}
+case "$O" in /*) top=$O ;; *) top=$(pwd)/$O ;; esac
+export KATA_AGENT_BIN=${KATA_AGENT_BIN:-$top/kata-agent}
+export KATA_AGENT_CTL=${KATA_AGENT_CTL:-$top/kata-agent-ctl}
 case "$O" in
 *san*) export TEST_TIME_SCALE=${TEST_TIME_SCALE:-3} ;;
 *) export TEST_TIME_SCALE=${TEST_TIME_SCALE:-1} ;;
