@@ -53,7 +53,7 @@ for bin in "$O"/tests/unit/test-* "$O"/tests/integration/test-*; do
 	case "$bin" in *.o | *.d) continue ;; esac
 	echo "== $bin"
 	[ "$leak_check" = 1 ] && snapshot | sort -u >"$work"/before
-	out=$("$bin" $filter 2>&1)
+	out=$("$bin" ${filter:+"$filter"} 2>&1)
 	rc=$?
 	if [ "$leak_check" = 1 ]; then
 		snapshot | sort -u >"$work"/after
