@@ -6,7 +6,7 @@
 #   make san     the same tree built with clang ASan+UBSan into build-san/
 #   make demo    the main job: start the agent on a local socket and drive it
 #   make bench   figures against peers measured in the same run
-#   make fuzz    run every libFuzzer harness for FUZZ_SECONDS each
+#   make fuzz    run every libFuzzer harness and the lifecycle fuzzer for FUZZ_SECONDS each
 #   make initrd  the guest: Debian's kernel as a PVH vmlinux and an initramfs, in $(O)/guest/
 #   make vm-test boot that guest under QEMU and drive the agent as PID 1 (tests/vm/vm-test.sh)
 #   make install DESTDIR=... [PREFIX=/usr] [INIT=no|yes]   the agent into a guest rootfs
@@ -86,8 +86,8 @@ BENCH_BINS := $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRCS))
 HOST_CFLAGS := $(COMMON_CFLAGS) $(SANFLAGS)
 AGENT_CFLAGS := $(COMMON_CFLAGS) $(SANFLAGS) $(AGENT_ISYS)
 
-.PHONY: install all deps check check-unit check-integration san demo bench fuzz fuzz-build format \
-	format-check clean static-check initrd vm-test check-no-wait
+.PHONY: install all deps check check-unit check-integration san demo bench fuzz fuzz-build \
+	fuzz-lifecycle format format-check clean static-check initrd vm-test check-no-wait
 .SECONDARY:
 
 all: $(O)/kata-agent $(O)/kata-agent-ctl
@@ -148,6 +148,8 @@ $(O)/tests/integration/%: $(HOBJ)/tests/integration/%.o $(HOBJ)/tests/unit/harne
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(SANFLAGS) $(filter %.o,$^) $(HOST_LIBS) -o $@
+# The lifecycle fuzzer's operation model (generator and text form) is its own file.
+$(O)/tests/integration/test-lifecycle-fuzz: $(HOBJ)/tests/integration/lifecycle-ops.o
 $(O)/bench/%: $(HOBJ)/bench/%.o $(O)/libagentclient.a $(O)/libagent.a
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
@@ -168,8 +170,15 @@ $(O)/fuzz/%: $(HOBJ)/fuzz/%.o $(O)/libagent.a
 	$(Q)$(CC) $(SANFLAGS) -fsanitize=fuzzer $(filter %.o,$^) $(O)/libagent.a -lprotobuf-c -lseccomp -o $@
 
 FUZZ_SECONDS ?= 20
-fuzz: fuzz-build
+fuzz: fuzz-build fuzz-lifecycle
 	tests/run-fuzz.sh $(FUZZ_O) $(FUZZ_SECONDS)
+
+# The stateful lifecycle fuzzer against the release agent (root): make check runs it for 45 s;
+# here for LIFECYCLE_SECONDS (SEED=N replays a sequence it printed).
+LIFECYCLE_SECONDS ?= $(FUZZ_SECONDS)
+fuzz-lifecycle: all $(O)/tests/integration/test-lifecycle-fuzz $(PAYLOAD)
+	KATA_AGENT_BIN=$(CURDIR)/$(O)/kata-agent LIFECYCLE_SECONDS=$(LIFECYCLE_SECONDS) \
+		$(O)/tests/integration/test-lifecycle-fuzz
 
 # --- tests ---------------------------------------------------------------------------------
 # The container payload: a static program that reports what it sees from inside.

@@ -64,7 +64,9 @@ static void start(struct itest_agent *a, const char *addr_override, const char *
 		  const char *const *extra_args, const char *cmdline_text)
 {
 	memset(a, 0, sizeof(*a));
-	snprintf(a->dir, sizeof(a->dir), "/tmp/kata-itest.XXXXXX");
+	/* Inside the test's scratch directory, which the harness removes however the test ends. */
+	const char *scratch = test_scratch_dir();
+	snprintf(a->dir, sizeof(a->dir), "%s/agent.XXXXXX", scratch ? scratch : "/tmp");
 	if (!mkdtemp(a->dir))
 		FAIL("mkdtemp: %s", strerror(errno));
 	snprintf(a->sock, sizeof(a->sock), "%s/agent.sock", a->dir);
@@ -107,8 +109,9 @@ static void start(struct itest_agent *a, const char *addr_override, const char *
 		execv(argv[0], (char **)argv);
 		_exit(127);
 	}
+	unsigned scale = test_time_scale();
 	if (addr_override) {
-		for (int i = 0; i < 1000; i++) {
+		for (unsigned i = 0; i < 1000 * scale; i++) {
 			if (itest_log_contains(a, "agent ready"))
 				return;
 			int st;
@@ -119,9 +122,9 @@ static void start(struct itest_agent *a, const char *addr_override, const char *
 			}
 			usleep(5000);
 		}
-		FAIL("agent did not log readiness within 5 s; see %s", a->log);
+		FAIL("agent did not log readiness within %u s; see %s", 5 * scale, a->log);
 	}
-	for (int i = 0; i < 1000; i++) {
+	for (unsigned i = 0; i < 1000 * scale; i++) {
 		int fd = itest_connect(a);
 		if (fd >= 0) {
 			close(fd);
@@ -134,7 +137,7 @@ static void start(struct itest_agent *a, const char *addr_override, const char *
 		}
 		usleep(5000);
 	}
-	FAIL("agent did not accept on %s within 5 s", a->sock);
+	FAIL("agent did not accept on %s within %u s", a->sock, 5 * scale);
 }
 
 void itest_agent_stop(struct itest_agent *a)
@@ -143,7 +146,8 @@ void itest_agent_stop(struct itest_agent *a)
 		return;
 	kill(a->pid, SIGTERM);
 	int st = 0;
-	for (int i = 0; i < 500; i++) {
+	unsigned scale = test_time_scale();
+	for (unsigned i = 0; i < 500 * scale; i++) {
 		if (waitpid(a->pid, &st, WNOHANG) == a->pid) {
 			a->pid = 0;
 			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
@@ -155,7 +159,7 @@ void itest_agent_stop(struct itest_agent *a)
 	kill(a->pid, SIGKILL);
 	waitpid(a->pid, &st, 0);
 	a->pid = 0;
-	FAIL("agent did not stop within 5 s of SIGTERM");
+	FAIL("agent did not stop within %u s of SIGTERM", 5 * scale);
 }
 
 int itest_fd_count(pid_t pid)

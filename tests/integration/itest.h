@@ -21,7 +21,9 @@ struct itest_agent {
 /*
  * Starts $KATA_AGENT_BIN (default build/kata-agent) with its API on
  * unix://DIR/agent.sock, an empty kernel command line, debug logs in DIR/agent.log,
- * and waits until it accepts. extra_env/extra_args: NULL-terminated, may be NULL.
+ * and waits until it accepts. DIR is a fresh directory in the test's scratch directory
+ * (test_scratch_dir()), which the harness removes when the test ends, however it ends.
+ * extra_env/extra_args: NULL-terminated, may be NULL.
  */
 /* $KATA_AGENT_BIN, else build/kata-agent. */
 const char *itest_agent_bin(void);

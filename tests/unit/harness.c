@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "harness.h"
 
+#include <errno.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +42,50 @@ void test_skip(const char *fmt, ...)
 	_exit(77);
 }
 
+unsigned test_time_scale(void)
+{
+	const char *v = getenv("TEST_TIME_SCALE");
+	char *end = NULL;
+	unsigned long n = v ? strtoul(v, &end, 10) : 1;
+
+	return v && end != v && *end == '\0' && n >= 1 && n <= 100 ? (unsigned)n : 1;
+}
+
+void test_set_timeout(unsigned secs)
+{
+	alarm(secs * test_time_scale());
+}
+
+const char *test_scratch_dir(void)
+{
+	const char *d = getenv("TEST_SCRATCH_DIR");
+	return d && *d ? d : NULL;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if ((type == FTW_DP ? rmdir(path) : unlink(path)) < 0)
+		fprintf(stderr, "  harness: cannot remove %s: %s\n", path, strerror(errno));
+	return 0;
+}
+
+/*
+ * Removes a test's scratch directory, never crossing a mount point (a mount a test left there
+ * in this mount namespace is reported, not descended into). Returns whether it is gone.
+ */
+static bool remove_scratch(const char *dir)
+{
+	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	if (access(dir, F_OK) == 0) {
+		fprintf(stderr, "  harness: scratch directory %s left behind (a mount in it?)\n",
+			dir);
+		return false;
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	const char *filter = argc > 1 ? argv[1] : NULL;
@@ -48,6 +95,11 @@ int main(int argc, char **argv)
 	for (struct test_case *tc = tests_head; tc; tc = tc->next) {
 		if (filter && !strstr(tc->name, filter))
 			continue;
+		char scratch[] = "/tmp/kata-test.XXXXXX";
+		if (!mkdtemp(scratch)) {
+			perror("mkdtemp");
+			return 2;
+		}
 		fflush(stdout);
 		fflush(stderr);
 		pid_t pid = fork();
@@ -57,7 +109,8 @@ int main(int argc, char **argv)
 		}
 		if (pid == 0) {
 			setpgid(0, 0);
-			alarm(tc->timeout_s);
+			setenv("TEST_SCRATCH_DIR", scratch, 1);
+			alarm(tc->timeout_s * test_time_scale());
 			tc->fn();
 			/* exit(), not _exit(): LeakSanitizer checks each test at its exit. */
 			exit(0);
@@ -67,7 +120,12 @@ int main(int argc, char **argv)
 			;
 		/* Kill anything the test left behind in its process group. */
 		kill(-pid, SIGKILL);
-		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		bool clean = remove_scratch(scratch);
+		if (!clean && WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 77)) {
+			printf("FAIL %s (left files it could not remove in %s)\n", tc->name,
+			       scratch);
+			failed++;
+		} else if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 			printf("PASS %s\n", tc->name);
 			passed++;
 		} else if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {

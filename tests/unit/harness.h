@@ -4,6 +4,12 @@
  * in a forked child with a timeout. A test skips with SKIP("reason") (exit 77).
  * The binary prints one line per test and a closing "N passed, N failed, N skipped".
  * Optional argument: a substring filter on test names.
+ *
+ * Environment: TEST_TIME_SCALE=N (a positive integer, default 1) multiplies every per-test
+ * timeout and what tests scale with test_time_scale(): slow builds (sanitizers) and loaded
+ * machines get more time without any assertion being loosened. Each test gets a fresh scratch
+ * directory (test_scratch_dir(), also in $TEST_SCRATCH_DIR) that the harness removes when the
+ * test ends, whatever way it ends.
  */
 #ifndef AGENT_TEST_HARNESS_H
 #define AGENT_TEST_HARNESS_H
@@ -25,6 +31,16 @@ void test_register(struct test_case *tc);
 void test_fail_at(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));
 void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* The factor of TEST_TIME_SCALE (>= 1). */
+unsigned test_time_scale(void);
+/* Re-arms the running test's timeout to secs (scaled), for tests whose length is configured. */
+void test_set_timeout(unsigned secs);
+/*
+ * The running test's scratch directory ("/tmp/kata-test.XXXXXX"), created before the test and
+ * removed after it (also on failure, timeout or crash), without crossing mount points. NULL
+ * outside a test.
+ */
+const char *test_scratch_dir(void);
 
 #define TEST_TIMEOUT(name, secs)                                                        \
 	static void test_fn_##name(void);                                               \
