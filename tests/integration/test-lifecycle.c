@@ -18,6 +18,13 @@
 #include "ctr.h"
 #include "harness.h"
 
+/*
+ * The tests block a launch step with a slow createContainer or startContainer hook from the
+ * spec; the agent refuses spec hooks outside CreateSandbox's guest hook directory unless
+ * this debugging option is on (src/container/validate.c).
+ */
+#define UNCONFINED "agent.debug_unconfined_paths=1"
+
 enum {
 	OK = 0,
 	INVALID = 3,
@@ -268,7 +275,7 @@ enum park_kill { KILL_SIGNAL9, KILL_SIGTERM, KILL_BY_EXEC_ID, KILL_FROM_OUTSIDE,
 static void parked_init_dies(enum park_kill how)
 {
 	struct ctr_env e;
-	ctr_env_setup(&e, false);
+	ctr_env_setup_cmdline(&e, false, UNCONFINED);
 	const char *args[] = {"sleep", "100", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "c1", args);
 	create_ok(&e, "c1", ctr_spec_get(s));
@@ -341,7 +348,7 @@ TEST_TIMEOUT(parked_init_killed_after_pause_resume, 60)
 TEST_TIMEOUT(pause_resume_before_start_keeps_created, 60)
 {
 	struct ctr_env e;
-	ctr_env_setup(&e, false);
+	ctr_env_setup_cmdline(&e, false, UNCONFINED);
 	const char *args[] = {"exit", "7", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "pr", args);
 	create_ok(&e, "pr", ctr_spec_get(s));
@@ -363,7 +370,7 @@ TEST_TIMEOUT(pause_resume_before_start_keeps_created, 60)
 TEST_TIMEOUT(failed_start_leaves_the_container_stopped, 60)
 {
 	struct ctr_env e;
-	ctr_env_setup(&e, false);
+	ctr_env_setup_cmdline(&e, false, UNCONFINED);
 	char path[256];
 	/* A program that is there at create and gone at start: the start's exec fails. */
 	snprintf(path, sizeof(path), "%s/bin/payload", e.rootfs);
@@ -406,7 +413,7 @@ TEST_TIMEOUT(failed_start_leaves_the_container_stopped, 60)
 TEST_TIMEOUT(remove_during_start_answers_the_start, 60)
 {
 	struct ctr_env e;
-	ctr_env_setup(&e, false);
+	ctr_env_setup_cmdline(&e, false, UNCONFINED);
 	const char *args[] = {"sleep", "30", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "rs", args);
 	struct slow_hook h;
@@ -429,7 +436,7 @@ TEST_TIMEOUT(remove_during_start_answers_the_start, 60)
 TEST_TIMEOUT(remove_during_exec_answers_the_exec, 60)
 {
 	struct ctr_env e;
-	ctr_env_setup(&e, false);
+	ctr_env_setup_cmdline(&e, false, UNCONFINED);
 	const char *args[] = {"sleep", "30", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "re", args);
 	create_ok(&e, "re", ctr_spec_get(s));
@@ -455,7 +462,7 @@ TEST_TIMEOUT(remove_during_exec_answers_the_exec, 60)
 TEST_TIMEOUT(remove_aborts_a_blocked_create, 60)
 {
 	struct ctr_env e;
-	ctr_env_setup(&e, false);
+	ctr_env_setup_cmdline(&e, false, UNCONFINED);
 	const char *args[] = {"sleep", "30", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "rc", args);
 	struct slow_hook h;
@@ -482,7 +489,7 @@ TEST_TIMEOUT(remove_aborts_a_blocked_create, 60)
 TEST_TIMEOUT(remove_aborts_a_create_waiting_for_its_disk, 60)
 {
 	struct ctr_env e;
-	ctr_env_setup_cmdline(&e, false, "agent.hotplug_timeout=30s");
+	ctr_env_setup_cmdline(&e, false, UNCONFINED " agent.hotplug_timeout=30s");
 	Grpc__Storage st = GRPC__STORAGE__INIT, *sts[] = {&st};
 	st.driver = "mmioblk";
 	st.source = "/dev/vdzw";
@@ -513,7 +520,7 @@ TEST_TIMEOUT(remove_aborts_a_create_waiting_for_its_disk, 60)
 TEST_TIMEOUT(blocked_create_times_out_and_cleans_up, 60)
 {
 	struct ctr_env e;
-	ctr_env_setup_cmdline(&e, false, "agent.launch_process_timeout=2s");
+	ctr_env_setup_cmdline(&e, false, UNCONFINED " agent.launch_process_timeout=2s");
 	int mounts0 = mount_count();
 	const char *args[] = {"sleep", "30", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "to", args);
@@ -541,7 +548,7 @@ TEST_TIMEOUT(blocked_create_times_out_and_cleans_up, 60)
 TEST_TIMEOUT(blocked_start_times_out_and_stops, 60)
 {
 	struct ctr_env e;
-	ctr_env_setup_cmdline(&e, false, "agent.launch_process_timeout=2s");
+	ctr_env_setup_cmdline(&e, false, UNCONFINED " agent.launch_process_timeout=2s");
 	const char *args[] = {"sleep", "30", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "ts", args);
 	struct slow_hook h;
@@ -567,7 +574,7 @@ TEST_TIMEOUT(blocked_start_times_out_and_stops, 60)
 TEST_TIMEOUT(blocked_exec_times_out, 60)
 {
 	struct ctr_env e;
-	ctr_env_setup_cmdline(&e, false, "agent.launch_process_timeout=2s");
+	ctr_env_setup_cmdline(&e, false, UNCONFINED " agent.launch_process_timeout=2s");
 	const char *args[] = {"sleep", "30", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "tx", args);
 	create_ok(&e, "tx", ctr_spec_get(s));
@@ -597,7 +604,7 @@ TEST_TIMEOUT(blocked_exec_times_out, 60)
 TEST_TIMEOUT(fifo_passwd_create_answers, 60)
 {
 	struct ctr_env e;
-	ctr_env_setup_cmdline(&e, false, "agent.launch_process_timeout=2s");
+	ctr_env_setup_cmdline(&e, false, UNCONFINED " agent.launch_process_timeout=2s");
 	char path[256];
 	snprintf(path, sizeof(path), "%s/etc/passwd", e.rootfs);
 	ASSERT_EQ(unlink(path), 0);
@@ -628,7 +635,7 @@ TEST_TIMEOUT(fifo_passwd_create_answers, 60)
 TEST_TIMEOUT(failed_create_releases_storages_and_mounts, 60)
 {
 	struct ctr_env e;
-	ctr_env_setup(&e, false);
+	ctr_env_setup_cmdline(&e, false, UNCONFINED);
 	const char *mp = "/run/kata-containers/sandbox/ephemeral/fc";
 	Grpc__Storage st = GRPC__STORAGE__INIT;
 	st.driver = "ephemeral";
@@ -812,7 +819,7 @@ static int call_op(struct ctr_env *e, const char *cid, enum op op, struct in_sta
 TEST_TIMEOUT(every_rpc_in_every_state, 300)
 {
 	struct ctr_env e;
-	ctr_env_setup(&e, false);
+	ctr_env_setup_cmdline(&e, false, UNCONFINED);
 	int bad = 0, n = 0;
 	char cid[32];
 
