@@ -82,7 +82,9 @@ cleanup() {
 		kill -9 "$QEMU_PID" 2>/dev/null
 		wait "$QEMU_PID" 2>/dev/null
 	fi
-	if [ "${VM_KEEP:-0}" = 1 ] || [ "${RESULT:-FAIL}" != PASS ]; then
+	# The work directory goes, also after a failure (whose console tail was printed);
+	# VM_KEEP=1 keeps it for a closer look.
+	if [ "${VM_KEEP:-0}" = 1 ]; then
 		say "work directory kept: $W (console log: $CONSOLE)"
 	else
 		rm -rf "$W"
