@@ -69,7 +69,7 @@ static void wait_for_serial_port(const struct agent *agent)
 	}
 }
 
-/* PID 1's duties after the configuration is known (spec 3.2, 3.3); failures are logged. */
+/* PID 1's duties after the configuration is known; failures are logged. */
 static void init_duties(struct agent *agent, const char *early_errors)
 {
 	char *errors = NULL;

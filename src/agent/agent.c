@@ -211,7 +211,7 @@ int agent_start(struct agent *agent, agent_error_t **err)
 			 "agent.debug_unconfined_paths is set: containers may be given any "
 			 "guest path as root or bind source, and spec hooks run; debugging only");
 	sandbox_init(&agent->sandbox, agent->loop, &agent->reaper, &so);
-	/* Devices are seen from now on, and looked up in sysfs for what came before (spec 3.8). */
+	/* Devices are seen from now on, and looked up in sysfs for what came before. */
 	agent_error_t *uerr = NULL;
 	if (uevent_listener_new(agent->loop, NULL,
 				agent->init_mode ? UEVENT_LISTENER_ONLINE_MEMORY : 0,

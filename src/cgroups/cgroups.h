@@ -47,7 +47,7 @@ const char *cgroup_path(const struct cgroup *cg);
  * Applies resources. update=false: at create time (v1 memory kmem accounting
  * write, pids.max=max when res->pids is absent, device whitelist from the
  * defaults plus res->devices). update=true: UpdateContainer semantics, only
- * what is set changes. Zero/empty proto values mean "unset" (spec 6.1).
+ * what is set changes. Zero/empty proto values mean "unset".
  * Device rules are enforced on v1 (devices.allow/deny) and on v2 (an eBPF
  * BPF_PROG_TYPE_CGROUP_DEVICE program attached to the cgroup, replaced on
  * update). A value the kernel refuses fails with the file and value named.
@@ -93,7 +93,7 @@ int cgroup_destroy(struct cgroup *cg, agent_error_t **err);
 
 /*
  * Fills `out` (an initialised Grpc__CgroupStats) with freshly malloc'd
- * sub-messages as spec 4.12 describes; missing controllers leave theirs NULL.
+ * sub-messages as upstream's StatsContainer fills them; missing controllers leave theirs NULL.
  * Free with cgroup_stats_clear().
  */
 int cgroup_stats(struct cgroup *cg, Grpc__CgroupStats *out, agent_error_t **err);

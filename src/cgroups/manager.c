@@ -291,7 +291,7 @@ int cgroup_signal_all(struct cgroup *cg, int sig, agent_error_t **err)
 	size_t n = 0;
 	int first = 0;
 
-	/* A failed freeze only makes the kill racier (spec 4.6): go on. */
+	/* A failed freeze only makes the kill racier: go on. */
 	bool frozen = cgroup_freeze(cg, true, NULL) == 0;
 	int r = cgroup_pids(cg, &pids, &n, err);
 	if (r == 0) {

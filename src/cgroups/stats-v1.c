@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* StatsContainer on cgroup v1 (spec 4.12): cpuacct, cpu, memory, pids, blkio, hugetlb. */
+/* StatsContainer on cgroup v1: cpuacct, cpu, memory, pids, blkio, hugetlb. */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* StatsContainer on cgroup v2 (spec 4.12): cpu.stat, memory.*, pids.*, io.stat, hugetlb.*. */
+/* StatsContainer on cgroup v2: cpu.stat, memory.*, pids.*, io.stat, hugetlb.*. */
 #include <stdio.h>
 #include <string.h>
 
@@ -49,7 +49,7 @@ static int cpu_stats(const char *d, Grpc__CgroupStats *out)
 	cs->cpu_usage->usage_in_kernelmode = kv_or0(s, "system_usec") * 1000;
 	cs->throttling_data->periods = kv_or0(s, "nr_periods");
 	cs->throttling_data->throttled_periods = kv_or0(s, "nr_throttled");
-	/* Upstream reports 0 here (spec 4.12 [Q]); the kernel's value is more useful. */
+	/* Upstream reports 0 here; the kernel's value is more useful. */
 	cs->throttling_data->throttled_time = kv_or0(s, "throttled_usec") * 1000;
 	return 0;
 }

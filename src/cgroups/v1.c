@@ -224,7 +224,7 @@ static int apply_pids(struct cgroup *cg, const Grpc__LinuxPids *pids, bool updat
 		      agent_error_t **err)
 {
 	if (!pids) {
-		/* At create an absent limit means "max" (spec 6.1); skipped without the controller.
+		/* At create an absent limit means "max"; skipped without the controller.
 		 */
 		if (update || !cg->v1_dir[CG_PIDS])
 			return 0;

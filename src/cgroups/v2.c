@@ -7,7 +7,7 @@
 
 #include "internal.h"
 
-/* Controllers a container cgroup needs from its ancestors (spec 6.3). */
+/* Controllers a container cgroup needs from its ancestors. */
 static const char *const wanted[] = {"cpu", "cpuset", "io", "memory", "pids", "hugetlb"};
 
 static bool has_word(const char *text, const char *word)
@@ -195,7 +195,7 @@ static int apply_pids(struct cgroup *cg, const Grpc__LinuxPids *pids, bool updat
 		      agent_error_t **err)
 {
 	if (!pids) {
-		/* At create an absent limit means "max" (spec 6.1); skipped without the controller.
+		/* At create an absent limit means "max"; skipped without the controller.
 		 */
 		if (update || !available(cg, "pids"))
 			return 0;

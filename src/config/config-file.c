@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The TOML configuration file (spec 2.4): top-level keys named as upstream's
+ * The TOML configuration file: top-level keys named as upstream's
  * AgentConfig fields, each checked for its type and then set through the same
  * setters as the command line. Unknown keys (mem_agent_memcg_* tuning included) are
  * ignored, as upstream does. Durations take upstream's serialised form

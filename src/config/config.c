@@ -194,7 +194,7 @@ static void set_path(struct agent_config *c, char **slot, const char *path)
 /*
  * agent.config_file=PATH met on the command line. Upstream takes the whole
  * configuration from that file alone, on top of the defaults: the tokens
- * before it and the environment are discarded [spec 2.1, quirk matched].
+ * before it and the environment are discarded (upstream does the same).
  * Upstream aborts when the file is missing or bad; we keep the command line
  * instead (as if the token were not there; the caller resumes after it), with
  * a warning. Returns true when the file configured c.
@@ -282,7 +282,7 @@ static bool take_flag(struct agent_config *c, const struct argv_flag *flags, siz
 }
 
 /*
- * Precedence, as upstream (spec 2.1), never fatal:
+ * Precedence, as upstream, never fatal:
  *  1. -c/--config FILE: the file on top of the defaults, then the environment.
  *     If it cannot be read or parsed: a warning, and the command line as in 2.
  *  2. else the kernel command line, then the environment; agent.config_file

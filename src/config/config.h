@@ -95,7 +95,7 @@ void agent_config_warn(struct agent_config *c, const char *fmt, ...) _printf_(2,
  */
 bool agent_config_parse_cmdline(struct agent_config *c, const char *cmdline, size_t len);
 /*
- * A TOML configuration file's text (spec 2.4). Values of the wrong type or
+ * A TOML configuration file's text. Values of the wrong type or
  * out of range add warnings. Returns <0 with err set (the message names the
  * line) only when the text is not TOML we can read; c is then unchanged.
  */
@@ -104,7 +104,7 @@ int agent_config_parse_toml(struct agent_config *c, const char *text, size_t len
 /* KATA_AGENT_SERVER_ADDR, KATA_AGENT_LOG_LEVEL, KATA_AGENT_TRACING, KATA_AGENT_POLICY_FILE. */
 void agent_config_apply_env(struct agent_config *c, const char *const *envp);
 /*
- * The whole load, in upstream's precedence (spec 2.1):
+ * The whole load, in upstream's precedence:
  *   -c FILE / --config FILE: that TOML file on top of the defaults, then env;
  *   else the kernel command line (c->cmdline_path, or --cmdline-file PATH), then
  *   env; an agent.config_file=PATH token there stops the parse and the file

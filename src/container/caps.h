@@ -23,7 +23,7 @@ struct cap_sets {
 	uint64_t bounding, effective, permitted, inheritable, ambient;
 };
 
-/* Names to masks; unknown names, and ones the kernel does not know, are skipped (spec 6.2). */
+/* Names to masks; unknown names, and ones the kernel does not know, are skipped. */
 void cap_sets_from_oci(const Grpc__LinuxCapabilities *c, struct cap_sets *ret);
 
 /*

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mount(8)-style option words to mount flags, propagation flags and a data
- * string (spec 5.1 and 6.6). Shared by container mounts and storages.
+ * string. Shared by container mounts and storages.
  */
 #ifndef AGENT_CONTAINER_MOUNTOPT_H
 #define AGENT_CONTAINER_MOUNTOPT_H

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The environment and the program path of a container process (spec 6.2 process.args/env). */
+/* The environment and the program path of a container process. */
 #ifndef AGENT_CONTAINER_PROCENV_H
 #define AGENT_CONTAINER_PROCENV_H
 

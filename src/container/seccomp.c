@@ -132,7 +132,7 @@ int seccomp_load_oci(const Grpc__LinuxSeccomp *s, agent_error_t **err)
 	ctx = seccomp_init(def_action);
 	if (!ctx)
 		return agent_error_set(err, EINVAL, "seccomp_init(%s) failed", s->defaultaction);
-	/* The caller decides about no_new_privs (spec 6.2: the NNP bit is not forced). */
+	/* The caller decides about no_new_privs (the NNP bit is not forced). */
 	r = set_attr(ctx, SCMP_FLTATR_CTL_NNP, 0, "clearing the no_new_privs attribute", err);
 	if (r < 0)
 		return r;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Device matches for the storage drivers and device handlers (spec 5.1, 5.2, 5.3). */
+/* Device matches for the storage drivers and device handlers. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>

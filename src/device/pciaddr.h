@@ -2,8 +2,7 @@
 /*
  * PCI addresses ("DDDD:BB:SS.F") and the host -> guest address map of a
  * container's VFIO devices, with the rewriting of the PCIDEVICE_* environment
- * variables a device plugin sets (host addresses) into guest addresses
- * (spec 4.2 step 3).
+ * variables a device plugin sets (host addresses) into guest addresses.
  */
 #ifndef AGENT_DEVICE_PCIADDR_H
 #define AGENT_DEVICE_PCIADDR_H

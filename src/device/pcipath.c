@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* PCI path parsing and resolution to a sysfs device path (spec 5.3). */
+/* PCI path parsing and resolution to a sysfs device path. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>

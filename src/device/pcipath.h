@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * PCI paths (spec 5.3): "SS[.F]/SS[.F]/..." names a device by the slot (and
+ * PCI paths: "SS[.F]/SS[.F]/..." names a device by the slot (and
  * function) it occupies on each bridge from the root bus down, optionally
  * preceded by a root complex number ("20/01/02": pxb-pcie root 0x20). Resolving
  * one walks a sysfs tree (the root is a parameter, so tests use a fake one).

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * VFIO PCI devices in the guest (spec 5.2): the runtime names each function by
+ * VFIO PCI devices in the guest: the runtime names each function by
  * "<host address>=<guest PCI path>"; for the vfio-pci type the guest device
  * is handed to the vfio-pci driver (driver_override, unbind, probe) and the
  * container gets its IOMMU group's node /dev/vfio/<group>. Every sysfs path is

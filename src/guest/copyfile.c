@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * CopyFile (spec 4.22): the runtime copies files in when the guest has no shared
+ * CopyFile: the runtime copies files in when the guest has no shared
  * filesystem, in chunks. Everything happens below one root directory, walked
  * one component at a time with O_NOFOLLOW from an fd of the root: a symlink
  * anywhere on the way ("..", absolute or relative, a symlinked parent) is

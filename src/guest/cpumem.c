@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * OnlineCPUMem (spec 4.17): after the host hot-plugs vCPUs or memory, bring
+ * OnlineCPUMem: after the host hot-plugs vCPUs or memory, bring
  * them online through sysfs. CPUs show up asynchronously, so onlining goes in
  * rounds (the caller spaces them, never sleeping) until the wanted total is online. The count is
  * taken from the cpuN directories themselves (the set cpu/online lists).

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * GetDiagnosticData (spec 4.29): the termination log of a container, read from
+ * GetDiagnosticData: the termination log of a container, read from
  * the guest-side source of the mount at its terminationMessagePath.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * RemoveStaleVirtiofsShareMounts (spec 4.28): stat() every mount below the
+ * RemoveStaleVirtiofsShareMounts: stat() every mount below the
  * shared directory. A stat of a path whose backing file the host deleted makes
  * virtiofs drop the cached inode; the result itself does not matter.
  */

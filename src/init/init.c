@@ -38,7 +38,7 @@ static void note(char **errors, const char *fmt, ...)
 	*errors = n;
 }
 
-/* Mounted already with this type? Then a mount is skipped (spec 3.1). */
+/* Mounted already with this type? Then a mount is skipped. */
 static bool mounted_as(const char *target, const char *fstype)
 {
 	char have[64];
@@ -72,7 +72,7 @@ int init_early_mounts(char **errors)
 			    errors) < 0;
 	failed += mount_one("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
 			    errors) < 0;
-	/* devtmpfs may be missing: tolerated (spec 3.1). */
+	/* devtmpfs may be missing: tolerated. */
 	mount_one("dev", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", errors);
 	failed += mount_one("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777",
 			    errors) < 0;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The duties of the agent as PID 1 of the guest (spec 3.1-3.3). None of them
+ * The duties of the agent as PID 1 of the guest. None of them
  * ends the agent: a failure is reported (the caller logs it) and the agent
  * goes on as far as it can, because PID 1 exiting panics the kernel.
  */

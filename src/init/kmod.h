@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Loading a kernel module by name, as CreateSandbox's kernel_modules ask (spec 4.1):
+ * Loading a kernel module by name, as CreateSandbox's kernel_modules ask:
  * the module and what it needs, found through modules.dep of the running kernel,
  * loaded with finit_module. No modprobe binary is needed in the guest.
  */

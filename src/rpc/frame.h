@@ -2,7 +2,7 @@
 /*
  * ttRPC framing: a 10-byte big-endian header {u32 length, u32 stream_id,
  * u8 type, u8 flags} followed by `length` bytes of payload. This file knows
- * only bytes; the envelopes (ttrpc.Request/Response) live in rpc/envelope.c.
+ * only bytes; the envelopes (ttrpc.Request/Response) are decoded in rpc/call.c.
  *
  * The decoder is incremental and allocation-bounded: it accepts any split of
  * the input, hands out each complete frame, and turns a frame whose length is

@@ -820,7 +820,7 @@ out:
 	net_links_free(links, n_links);
 }
 
-/* --- devicePath: wait for the hot-plugged NIC (spec 4.14) ---------------------------------- */
+/* --- devicePath: wait for the hot-plugged NIC ------------------------------------------------ */
 
 struct iface_wait {
 	struct rpc_call *call;

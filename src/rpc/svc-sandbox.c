@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* CreateSandbox and DestroySandbox. After DestroySandbox the agent shuts down (spec 3.5). */
+/* CreateSandbox and DestroySandbox. After DestroySandbox the agent shuts down. */
 #include "agent.pb-c.h"
 #include "base/log.h"
 #include "google/protobuf/empty.pb-c.h"

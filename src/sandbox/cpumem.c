@@ -20,7 +20,7 @@ struct online_job {
 
 /*
  * Containers pinned to CPUs (resources.cpu.cpus) get every online CPU after a
- * hot-plug, ancestors first (spec 4.17).
+ * hot-plug, ancestors first.
  */
 static int widen_cpusets(struct sandbox *sb, agent_error_t **err)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * OnlineCPUMem (spec 4.17) on the loop: CPU rounds spaced by a timer (never a
+ * OnlineCPUMem on the loop: CPU rounds spaced by a timer (never a
  * sleep), then memory blocks, then the pinned containers' cpusets widened.
  */
 #ifndef AGENT_SANDBOX_CPUMEM_H

@@ -87,7 +87,7 @@ int device_match(const Grpc__Device *d, struct dev_match *ret, agent_error_t **e
 	if (!d->vm_path[0])
 		return INVALID(err, "%s device needs vm_path", d->type);
 	if (stat(d->vm_path, &st) == 0 || !strcmp(d->type, "nvdimm"))
-		return 0; /* nvdimm: there at boot (spec 5.2), no wait */
+		return 0; /* nvdimm: there at boot, no wait */
 	if (dev_match_virtio_blk_mmio(ret, d->vm_path, err) < 0)
 		return -EINVAL;
 	return 1;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * CreateContainer's devices (spec 5.2): each is resolved to a guest node
+ * CreateContainer's devices: each is resolved to a guest node
  * (waiting for hot-plugged ones), then the spec's linux.devices entry at its
  * container_path gets the guest's major:minor and the cgroup an allow rule.
  */
@@ -22,7 +22,7 @@ int devices_validate(Grpc__Device *const *d, size_t n, agent_error_t **err);
 /* 1 and *ret filled when the device may still be coming; 0 when vm_path is usable now. */
 int device_match(const Grpc__Device *d, struct dev_match *ret, agent_error_t **err);
 /*
- * Patches spec (spec 4.2 step 3) with each device's guest node (node[i], else
+ * Patches spec with each device's guest node (node[i], else
  * vm_path; VFIO: the group node from vfio, none for vfio-pci-gk): an allow
  * rule, PCIDEVICE_* env rewritten for vfio's PCI map, /dev/infiniband char
  * devices with any VFIO device, then the linux.devices entry at each

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * CreateSandbox's duties (spec 4.1): the run directory, kernel modules, the shared
+ * CreateSandbox's duties: the run directory, kernel modules, the shared
  * IPC and UTS namespaces every container of the pod joins, the pod's DNS and its
  * storages, whose hot-plugged disks are waited for (within agent.hotplug_timeout)
  * before anything changes.
@@ -234,7 +234,7 @@ static void load_guest_hooks(struct sandbox *sb, const char *dir)
 	sb->guest_hooks = h;
 }
 
-/* The sandbox's storages (spec 4.1 step 5), with the devices found for them. */
+/* The sandbox's storages, with the devices found for them. */
 static int add_storages(struct sandbox *sb, Grpc__Storage **st, size_t n, char *const *devs,
 			agent_error_t **err)
 {

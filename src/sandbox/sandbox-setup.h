@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* CreateSandbox and DestroySandbox (spec 4.1, 4.16). */
+/* CreateSandbox and DestroySandbox. */
 #ifndef AGENT_SANDBOX_SANDBOX_SETUP_H
 #define AGENT_SANDBOX_SANDBOX_SETUP_H
 

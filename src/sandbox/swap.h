@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * AddSwap (spec 4.24): swapon of the virtio-blk disk at a PCI path, waited for
+ * AddSwap: swapon of the virtio-blk disk at a PCI path, waited for
  * within agent.hotplug_timeout when the host's hot-plug has not landed yet.
  */
 #ifndef AGENT_SANDBOX_SWAP_H

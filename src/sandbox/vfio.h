@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The VFIO devices of one CreateContainer (types vfio-pci and vfio-pci-gk,
- * spec 5.2), in two waits: first every guest PCI function named by the
+ * as the runtime sends them), in two waits: first every guest PCI function named by the
  * options, then (vfio-pci only, once the functions are bound to vfio-pci)
  * each device's IOMMU group node. Also the host -> guest PCI address map
  * for the PCIDEVICE_* rewrite.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Huge pages for an ephemeral hugetlbfs storage (spec 5.1): the pool of the page
+ * Huge pages for an ephemeral hugetlbfs storage: the pool of the page
  * size is grown until the storage's size fits in pages nobody has reserved yet.
  * Upstream sets the pool to this one storage's size, shrinking what others got.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Block volumes that ask for a filesystem (driver option "create_filesystem", the
- * runtime's block emptyDir, spec 5.1): mkfs.ext4 runs beside the loop, one disk at a
+ * runtime's block emptyDir): mkfs.ext4 runs beside the loop, one disk at a
  * time, before the storages are mounted. A mount point already in the table is in
  * use and never formatted again.
  */

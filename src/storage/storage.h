@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Storages (spec 5.1): a table of mount points with reference counts, and
+ * Storages: a table of mount points with reference counts, and
  * drivers keyed by Storage.driver. A mount point already in the table is
  * shared, not mounted twice; the last release unmounts it (unless `shared`).
  * Mount points must lie under /run/kata-containers: nothing from the host

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * watchable-bind (spec 5.1) on the agent's loop: one tmpfs on the watchable
+ * watchable-bind on the agent's loop: one tmpfs on the watchable
  * directory, one inotify fd and one 2 s rescan timer for every watched
  * storage, all made with the first watch and gone with the last. Events only
  * mark a watch dirty; the mirroring runs from a short timer, a few watches per

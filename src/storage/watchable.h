@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * watchable-bind storages (spec 5.1): a host-shared file or directory (a
+ * watchable-bind storages: a host-shared file or directory (a
  * configmap, a secret) mirrored by copy into a tmpfs on the watchable
  * directory, kept up to date from inotify events on the source and from a
  * rescan every 2 s (virtio-fs raises no events for changes made on the host).

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash disable=SC2034,SC2054 # variables used by vm-test.sh; QEMU option commas
-# Sourced by tests/vm/vm-test.sh: the storage drivers scsi, 9p and nvdimm (spec 5.1) and the
-# scsi device type (spec 5.2) in the real VM. storage_boot_args prepares the host side before
+# Sourced by tests/vm/vm-test.sh: the storage drivers scsi, 9p and nvdimm and the
+# scsi device type in the real VM. storage_boot_args prepares the host side before
 # QEMU starts (the 9p export, the disk images) and adds these devices to the QEMU command line:
 #   both:    virtio-scsi (-pci on q35, -device on microvm) with SCSI disk 2:1 from boot, and
 #            virtio-9p exporting a host directory
@@ -150,7 +150,7 @@ step_storage_scsi() {
 	echo "  the host reads 'on-the-scsi-disk' from the disk image"
 }
 
-# The scsi device type (spec 5.2) on disk 2:1, present since boot: the container gets it as
+# The scsi device type on disk 2:1, present since boot: the container gets it as
 # /dev/xdisk (the agent fills in its major:minor and allows it in the device cgroup) and reads
 # the ext4 magic (0xEF53 at byte 1080) from it.
 step_device_scsi() {
