@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The mem-agent's compaction decisions over /proc texts (see memagent.h). */
-#include "guest/memagent.h"
+#include "guest/memagent-compact.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The mem-agent (agent.mem_agent_enable) on the loop: a timer runs a compaction
- * round every period_secs; a round that decides to compact (guest/memagent.h)
+ * round every period_secs; a round that decides to compact (guest/memagent-compact.h)
  * forks a child that writes 1 to /proc/sys/vm/compact_memory, watched each
  * second and killed after compact_sec_max or when PSI passes
  * compact_psi_percent_limit. Nothing blocks the loop. What happens is reported
@@ -15,7 +15,7 @@
 #include <sys/types.h>
 
 #include "base/error.h"
-#include "guest/memagent.h"
+#include "guest/memagent-compact.h"
 #include "loop/loop.h"
 #include "loop/reaper.h"
 

@@ -14,7 +14,7 @@
 
 #include "base/error.h"
 #include "base/fsutil.h"
-#include "guest/memagent.h"
+#include "guest/memagent-compact.h"
 #include "harness.h"
 #include "loop/loop.h"
 #include "loop/reaper.h"

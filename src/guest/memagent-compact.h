@@ -6,8 +6,8 @@
  * and the child that writes /proc/sys/vm/compact_memory live in sandbox/memagent.c.
  * Defaults and rules follow the upstream mem-agent (libs/mem-agent compact.rs).
  */
-#ifndef AGENT_GUEST_MEMAGENT_H
-#define AGENT_GUEST_MEMAGENT_H
+#ifndef AGENT_GUEST_MEMAGENT_COMPACT_H
+#define AGENT_GUEST_MEMAGENT_COMPACT_H
 
 #include <stdbool.h>
 #include <stddef.h>
