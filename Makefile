@@ -87,7 +87,7 @@ HOST_CFLAGS := $(COMMON_CFLAGS) $(SANFLAGS)
 AGENT_CFLAGS := $(COMMON_CFLAGS) $(SANFLAGS) $(AGENT_ISYS)
 
 .PHONY: install all deps check check-unit check-integration san demo bench fuzz fuzz-build \
-	fuzz-lifecycle format format-check clean static-check initrd vm-test check-no-wait
+	fuzz-lifecycle format format-check clean static-check initrd vm-test check-no-wait check-layers
 .SECONDARY:
 
 all: $(O)/kata-agent $(O)/kata-agent-ctl
@@ -188,13 +188,17 @@ $(PAYLOAD): tests/payload/payload.c
 	$(call say,CC,$@)
 	$(Q)musl-gcc -static -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -s $< -o $@
 
-check: all $(UNIT_BINS) $(INTEG_BINS) $(PAYLOAD) check-no-wait
+check: all $(UNIT_BINS) $(INTEG_BINS) $(PAYLOAD) check-no-wait check-layers
 	tests/install-check.sh $(O)
 	tests/run-tests.sh $(O)
 
 # Only src/loop/ waits for children (see tests/check-no-wait.sh).
 check-no-wait:
 	tests/check-no-wait.sh src
+
+# Each room of src/ includes only the rooms below it (see tests/check-layers.sh and the README).
+check-layers:
+	tests/check-layers.sh src
 
 san:
 	$(MAKE) SAN=1 all $(addprefix build-san/,$(patsubst $(O)/%,%,$(UNIT_BINS) $(INTEG_BINS) \

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 static const struct cg_dev_rule default_rules[] = {
 	{false, 'a', -1, -1, CG_DEV_RWM}, /* deny all */

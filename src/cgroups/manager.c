@@ -10,7 +10,7 @@
 
 #include "base/mountinfo.h"
 #include "internal.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 const char *const cg_v1_names[CG_V1_MAX] = {
 	[CG_CPU] = "cpu",	  [CG_CPUACCT] = "cpuacct",   [CG_CPUSET] = "cpuset",

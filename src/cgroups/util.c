@@ -11,7 +11,7 @@
 
 #include "base/fsutil.h"
 #include "internal.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 int cg_path_validate(const char *path, agent_error_t **err)
 {

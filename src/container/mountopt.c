@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
-#include "rpc/status.h"
+#include "base/status.h"
 
 #ifndef MS_LAZYTIME
 #define MS_LAZYTIME (1 << 25)

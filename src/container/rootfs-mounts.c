@@ -15,7 +15,7 @@
 #include "container/pathsafe.h"
 #include "container/rootfs-internal.h"
 #include "container/validate.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 #define PROC_SUPER_MAGIC_ 0x9fa0
 #define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)

@@ -5,7 +5,7 @@
 
 #include "container/mountopt.h"
 #include "container/rootfs-internal.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 #define INVALID(err, ...) agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL, __VA_ARGS__)
 

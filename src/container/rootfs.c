@@ -18,7 +18,7 @@
 #include "container/mountopt.h"
 #include "container/pathsafe.h"
 #include "container/rootfs-internal.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 #define RAMFS_MAGIC_ 0x858458f6
 #define TMPFS_MAGIC_ 0x01021994

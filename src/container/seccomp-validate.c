@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "container/seccomp-names.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 /* Linux system calls take at most six arguments. */
 #define SECCOMP_MAX_ARGS 6

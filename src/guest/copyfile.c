@@ -19,7 +19,7 @@
 
 #include "base/fsutil.h"
 #include "guest/guest.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 bool guest_path_below(const char *root, const char *path, const char **ret_rel)
 {

@@ -15,7 +15,7 @@
 
 #include "base/fsutil.h"
 #include "guest/guest.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 #define MAX_NB_CPUS GUEST_MAX_CPUS
 

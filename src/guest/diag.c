@@ -13,7 +13,7 @@
 #include "base/strbuf.h"
 #include "guest/guest.h"
 #include "oci.pb-c.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 #define TERMINATION_PATH_KEY "io.kubernetes.container.terminationMessagePath"
 

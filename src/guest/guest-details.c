@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "guest/guest.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 int guest_mem_block_size(const char *memdir, uint64_t *ret, agent_error_t **err)
 {

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "guest/guest.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 int guest_reseed_random(const char *dev, const void *data, size_t len, agent_error_t **err)
 {

@@ -4,7 +4,7 @@
 #include <sys/time.h>
 
 #include "guest/guest.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 /* 9999-12-31T23:59:59Z: anything later is a bad request, not a clock. */
 #define GUEST_TIME_MAX_SEC 253402300799ll

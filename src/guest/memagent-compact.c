@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rpc/status.h"
+#include "base/status.h"
 
 void memagent_compact_config_default(struct memagent_compact_config *c)
 {

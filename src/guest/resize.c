@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "guest/guest.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 #define EXT4_MAGIC 0xEF53
 #ifndef EXT4_IOC_RESIZE_FS

@@ -16,7 +16,7 @@
 
 #include "base/pathres.h"
 #include "guest/guest.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 #define SWAP_MIN_PAGES 10
 

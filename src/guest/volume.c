@@ -10,7 +10,7 @@
 
 #include "base/pathres.h"
 #include "guest/guest.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 int guest_volume_stats(const char *root, const char *path, struct guest_volume_usage *ret,
 		       agent_error_t **err)

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "base/macro.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 #define DEPS_MAX 64 /* modules one module may pull in */
 #ifndef MODULE_INIT_COMPRESSED_FILE

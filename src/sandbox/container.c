@@ -25,7 +25,7 @@
 #include "sandbox/vfio.h"
 #include "storage/mkfs.h"
 #include "storage/storage.h"
-#include "rpc/status.h"
+#include "base/status.h"
 #include "sandbox/process-internal.h"
 #include "sandbox/sandbox.h"
 

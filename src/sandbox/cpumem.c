@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "guest/guest.h"
-#include "rpc/status.h"
+#include "base/status.h"
 #include "sandbox/container.h"
 #include "sandbox/job.h"
 

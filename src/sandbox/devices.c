@@ -11,7 +11,7 @@
 
 #include "device/devmatch.h"
 #include "device/pcipath.h"
-#include "rpc/status.h"
+#include "base/status.h"
 #include "sandbox/vfio.h"
 
 #define INVALID(err, ...) agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL, __VA_ARGS__)

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "device/devmatch.h"
-#include "rpc/status.h"
+#include "base/status.h"
 #include "sandbox/sandbox.h"
 #include "uevent/listener.h"
 

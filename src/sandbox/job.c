@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-#include "rpc/status.h"
+#include "base/status.h"
 
 void sandbox_job_add(struct sandbox *sb, struct sandbox_job *job)
 {

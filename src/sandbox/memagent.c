@@ -14,7 +14,7 @@
 #include "base/fsutil.h"
 #include "base/macro.h"
 #include "loop/fork.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 #define TEXT_MAX (256u << 10) /* pagetypeinfo of a large NUMA guest fits */
 #define WATCH_MS 1000

@@ -12,7 +12,7 @@
 #include <termios.h>
 
 #include "loop/reaper.h"
-#include "rpc/status.h"
+#include "base/status.h"
 #include "sandbox/process-internal.h"
 #include "sandbox/sandbox.h"
 

@@ -16,7 +16,7 @@
 
 #include "base/fsutil.h"
 #include "base/strbuf.h"
-#include "rpc/status.h"
+#include "base/status.h"
 #include "sandbox/container.h"
 #include "sandbox/sandbox-setup.h"
 #include "base/message.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#include "rpc/status.h"
+#include "base/status.h"
 
 struct stdio_req {
 	struct stdio_req *next;

@@ -8,7 +8,7 @@
 #include "device/devmatch.h"
 #include "device/pcipath.h"
 #include "guest/guest.h"
-#include "rpc/status.h"
+#include "base/status.h"
 #include "sandbox/devwait.h"
 #include "sandbox/job.h"
 

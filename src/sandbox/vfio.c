@@ -7,7 +7,7 @@
 
 #include "device/devmatch.h"
 #include "device/vfio.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 #define VFIO_NODE_MAX 32
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "base/fsutil.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 #define INVALID(err, ...) agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL, __VA_ARGS__)
 

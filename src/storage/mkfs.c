@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 
 #include "loop/spawn.h"
-#include "rpc/status.h"
+#include "base/status.h"
 #include "storage/storage-internal.h"
 
 #define MKFS_MAX_OUTPUT 8192

@@ -15,7 +15,7 @@
 #include "container/mountopt.h"
 #include "device/devmatch.h"
 #include "device/pcipath.h"
-#include "rpc/status.h"
+#include "base/status.h"
 #include "storage/storage-internal.h"
 
 int storage_mount(const struct storage_req *rq, const char *fstype, char *const *options,

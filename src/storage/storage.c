@@ -11,7 +11,7 @@
 #include "base/fsutil.h"
 #include "base/pathres.h"
 #include "container/mountopt.h"
-#include "rpc/status.h"
+#include "base/status.h"
 #include "storage/hugepages.h"
 #include "storage/mkfs.h"
 #include "storage/storage-internal.h"

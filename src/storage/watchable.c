@@ -19,7 +19,7 @@
 #include "base/fsutil.h"
 #include "base/pathres.h"
 #include "loop/loop.h"
-#include "rpc/status.h"
+#include "base/status.h"
 
 #define SHARED_ROOT STORAGE_ROOT "/shared"
 #define WATCH_DIR_GO SHARED_ROOT "/containers/watchable"
