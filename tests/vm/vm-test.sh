@@ -555,14 +555,14 @@ done
 [ -z "${READY_MS:-}" ] || say "boot: QEMU start to the agent's readiness line $(ms_to_s "$READY_MS") s"
 agent_clock=$(grep -o '"msg":"agent ready after [0-9]* ms"' "$CONSOLE" 2>/dev/null | head -n1 | grep -o '[0-9]*')
 late_clock=$(grep -o '"msg":"late modules loaded [0-9]* ms after start"' "$CONSOLE" 2>/dev/null | head -n1 | grep -o '[0-9]*')
-[ -z "$agent_clock" ] || say "boot: the agent's own clock: serving after $agent_clock ms${late_clock:+, late modules loaded after $late_clock ms}"
+[ -z "$agent_clock" ] || say "boot: the agent's share, on its own clock from exec: serving after $agent_clock ms${late_clock:+, late modules loaded after $late_clock ms}"
 [ -z "${BOOT_MS:-}" ] || say "boot: QEMU start to first good Check $(ms_to_s "$BOOT_MS") s"
 [ -z "${BASE_MS:-}" ] || say "boot: QEMU start to a trivial init's first line $(ms_to_s "$BASE_MS") s (same kernel and initramfs)"
 if [ -n "${BASE_MS:-}" ] && [ -n "${READY_MS:-}" ]; then
 	share=$((READY_MS - BASE_MS))
 	sign=
 	[ "$share" -ge 0 ] || sign=- share=$((-share))
-	say "boot: the agent's share (readiness line minus the trivial init's) $sign$(ms_to_s "$share") s"
+	say "boot: readiness line minus the trivial init's line $sign$(ms_to_s "$share") s (the trivial boot has none of the pod's devices)"
 fi
 if [ "$RESULT" != PASS ]; then
 	echo
