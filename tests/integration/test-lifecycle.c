@@ -92,6 +92,13 @@ static unsigned send_wait(struct ctr_env *e, const char *cid, const char *eid)
 	return itest_send(e->c, "WaitProcess", &req.base);
 }
 
+static unsigned send_remove(struct ctr_env *e, const char *cid)
+{
+	Grpc__RemoveContainerRequest req = GRPC__REMOVE_CONTAINER_REQUEST__INIT;
+	req.container_id = (char *)cid;
+	return itest_send(e->c, "RemoveContainer", &req.base);
+}
+
 /* The status code of a sent call, or PENDING if none came within ms. msg gets the message. */
 static int recv_code(struct ctr_env *e, unsigned sid, int ms, char **msg)
 {
@@ -669,6 +676,219 @@ TEST_TIMEOUT(failed_create_releases_storages_and_mounts, 60)
 	ASSERT_EQ(ctr_remove(&e, "fc"), OK);
 	ASSERT_FALSE(mounted_at(mp));
 	ASSERT_EQ(mount_count(), mounts0);
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+/* --- agent-side hooks (prestart, poststart, poststop) off the loop ------------------------- */
+
+/*
+ * The sandbox's guest hook directory, as real users have it: CreateSandbox with
+ * guest_hook_path, one script per kind below it (the script gets its name and its kind as
+ * $0 $1 and the OCI state on stdin). kinds[i] is "prestart", "poststart" or "poststop",
+ * bodies[i] the shell text; n of them.
+ */
+#define HOOK_DIR "/run/hooks"
+#define HOOK_LOG "/run/hooks.log"
+
+static void write_hook(const char *kind, const char *body)
+{
+	char path[256];
+	snprintf(path, sizeof(path), HOOK_DIR "/%s", kind);
+	ASSERT_TRUE(mkdir(path, 0755) == 0 || errno == EEXIST);
+	snprintf(path, sizeof(path), HOOK_DIR "/%s/hook", kind);
+	FILE *f = fopen(path, "w");
+	ASSERT_NOT_NULL(f);
+	fprintf(f, "#!/bin/sh\n%s\n", body);
+	ASSERT_EQ(fclose(f), 0);
+	ASSERT_EQ(chmod(path, 0755), 0);
+}
+
+static void hooks_sandbox(struct ctr_env *e, const char *const *kinds, const char *const *bodies,
+			  int n)
+{
+	ASSERT_TRUE(mkdir(HOOK_DIR, 0755) == 0 || errno == EEXIST);
+	for (int i = 0; i < n; i++)
+		write_hook(kinds[i], bodies[i]);
+	Grpc__CreateSandboxRequest req = GRPC__CREATE_SANDBOX_REQUEST__INIT;
+	req.sandbox_id = "hooks";
+	req.guest_hook_path = HOOK_DIR;
+	char *msg = NULL;
+	int code = ctr_call(e, "CreateSandbox", &req.base, &google__protobuf__empty__descriptor,
+			    NULL, &msg);
+	if (code)
+		FAIL("CreateSandbox: %d %s", code, msg);
+	free(msg);
+}
+
+static char *read_all_text(const char *path)
+{
+	static char buf[16384];
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Health Check and a call on another container, each answered within 200 ms. */
+static void loop_is_free(struct ctr_env *e, const char *other)
+{
+	double t0 = itest_now_s();
+	itest_check_serving(e->c);
+	double t1 = itest_now_s();
+	must(simple_call(e, "StatsContainer", other), "StatsContainer on the other container");
+	double t2 = itest_now_s();
+	if (t1 - t0 > 0.2 || t2 - t1 > 0.2)
+		FAIL("the loop was blocked: Check took %.0f ms, StatsContainer %.0f ms",
+		     (t1 - t0) * 1000, (t2 - t1) * 1000);
+}
+
+TEST_TIMEOUT(slow_poststart_hook_leaves_the_loop_free, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *kinds[] = {"poststart"};
+	const char *bodies[] = {"sleep 3"};
+	hooks_sandbox(&e, kinds, bodies, 1);
+	const char *args[] = {"sleep", "30", NULL};
+	struct ctr_spec *s1 = ctr_spec_new(&e, "h1", args), *s2 = ctr_spec_new(&e, "h2", args);
+	create_ok(&e, "h1", ctr_spec_get(s1));
+	create_ok(&e, "h2", ctr_spec_get(s2));
+	double t0 = itest_now_s();
+	unsigned st = send_start(&e, "h1");
+	ASSERT_EQ(recv_code(&e, st, 500, NULL), PENDING); /* the poststart hook holds it */
+	loop_is_free(&e, "h2");
+	/* The start answers once its poststart hook is done: not before, and OK. */
+	ASSERT_EQ(recv_code(&e, st, 10000, NULL), OK);
+	ASSERT_TRUE(itest_now_s() - t0 >= 2.9);
+	ASSERT_EQ(ctr_remove(&e, "h1"), OK);
+	ASSERT_EQ(ctr_remove(&e, "h2"), OK);
+	ctr_spec_free(s1);
+	ctr_spec_free(s2);
+	ctr_env_teardown(&e);
+}
+
+/* Each hook logs its kind, the container's state and the OCI state it was given. */
+TEST_TIMEOUT(hooks_run_in_order_with_the_state, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *kinds[] = {"prestart", "poststart", "poststop"};
+	const char *bodies[] = {"echo \"$1 $(cat)\" >> " HOOK_LOG,
+				"echo \"$1 $(cat)\" >> " HOOK_LOG,
+				"sleep 1; echo \"$1 $(cat)\" >> " HOOK_LOG};
+	hooks_sandbox(&e, kinds, bodies, 3);
+	const char *args[] = {"sleep", "30", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "ho", args);
+	create_ok(&e, "ho", ctr_spec_get(s));
+	char *log = read_all_text(HOOK_LOG);
+	ASSERT_NOT_NULL(strstr(log, "prestart {"));
+	ASSERT_NULL(strstr(log, "poststart"));
+	ASSERT_NOT_NULL(strstr(log, "\"id\":\"ho\""));
+	ASSERT_NOT_NULL(strstr(log, "\"bundle\":\"/run/kata-containers/ho\""));
+	ASSERT_NULL(strstr(log, "\"pid\":0,")); /* the init's pid is known by then */
+	start_ok(&e, "ho");
+	log = read_all_text(HOOK_LOG);
+	char *post = strstr(log, "poststart {");
+	ASSERT_NOT_NULL(post);
+	ASSERT_NOT_NULL(strstr(post, "\"status\":\"running\""));
+	ASSERT_NULL(strstr(log, "poststop"));
+	/* Remove answers after the poststop hook ran, and the loop stays free meanwhile. */
+	unsigned rm = send_remove(&e, "ho");
+	ASSERT_EQ(recv_code(&e, rm, 300, NULL), PENDING);
+	double t0 = itest_now_s();
+	itest_check_serving(e.c);
+	ASSERT_TRUE(itest_now_s() - t0 < 0.2);
+	ASSERT_EQ(recv_code(&e, rm, 10000, NULL), OK);
+	log = read_all_text(HOOK_LOG);
+	char *stop = strstr(log, "poststop {");
+	ASSERT_NOT_NULL(stop);
+	ASSERT_TRUE(strstr(log, "prestart {") < strstr(log, "poststart {"));
+	ASSERT_TRUE(strstr(log, "poststart {") < stop);
+	ASSERT_NOT_NULL(strstr(stop, "\"status\":\"stopped\""));
+	ASSERT_FALSE(cgroup_exists(&e, "ho"));
+	ASSERT_FALSE(bundle_exists("ho"));
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(remove_during_a_slow_poststart_answers_both, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *kinds[] = {"poststart", "poststop"};
+	const char *bodies[] = {"sleep 8", "echo stopped >> " HOOK_LOG};
+	hooks_sandbox(&e, kinds, bodies, 2);
+	const char *args[] = {"sleep", "30", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "hr", args);
+	create_ok(&e, "hr", ctr_spec_get(s));
+	unsigned st = send_start(&e, "hr");
+	ASSERT_EQ(recv_code(&e, st, 500, NULL), PENDING);
+	double t0 = itest_now_s();
+	unsigned rm = send_remove(&e, "hr");
+	ASSERT_EQ(recv_code(&e, st, 3000, NULL), ABORTED);
+	ASSERT_EQ(recv_code(&e, rm, 3000, NULL), OK);
+	ASSERT_TRUE(itest_now_s() - t0 < 2);
+	ASSERT_NOT_NULL(strstr(read_all_text(HOOK_LOG), "stopped"));
+	ASSERT_FALSE(cgroup_exists(&e, "hr"));
+	ASSERT_FALSE(bundle_exists("hr"));
+	/* The abandoned hook was killed: no sleep of ours is left. */
+	ASSERT_EQ(agent_child(&e), -1);
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(remove_during_a_slow_prestart_aborts_the_create, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *kinds[] = {"prestart"};
+	const char *bodies[] = {"sleep 8"};
+	hooks_sandbox(&e, kinds, bodies, 1);
+	const char *args[] = {"sleep", "30", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "hp", args);
+	unsigned cr = send_create(&e, "hp", ctr_spec_get(s));
+	ASSERT_EQ(recv_code(&e, cr, 500, NULL), PENDING); /* the prestart hook holds it */
+	/* Still CREATING meanwhile: Start is refused, the loop is free. */
+	char *msg = NULL;
+	ASSERT_EQ(ctr_start(&e, "hp", &msg), PRECONDITION);
+	free(msg);
+	double t0 = itest_now_s();
+	itest_check_serving(e.c);
+	ASSERT_TRUE(itest_now_s() - t0 < 0.2);
+	unsigned rm = send_remove(&e, "hp");
+	ASSERT_EQ(recv_code(&e, cr, 3000, NULL), ABORTED);
+	ASSERT_EQ(recv_code(&e, rm, 3000, NULL), OK);
+	ASSERT_TRUE(itest_now_s() - t0 < 2);
+	ASSERT_FALSE(cgroup_exists(&e, "hp"));
+	ASSERT_FALSE(bundle_exists("hp"));
+	ASSERT_EQ(agent_child(&e), -1);
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+/* As the upstream agent does: a failing prestart hook fails the create. */
+TEST_TIMEOUT(failing_prestart_hook_fails_the_create, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *kinds[] = {"prestart"};
+	const char *bodies[] = {"exit 3"};
+	hooks_sandbox(&e, kinds, bodies, 1);
+	const char *args[] = {"sleep", "30", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "hf", args);
+	char *msg = NULL;
+	int code = ctr_create(&e, "hf", ctr_spec_get(s), &msg);
+	ASSERT_NE(code, OK);
+	ASSERT_NOT_NULL(strstr(msg, "prestart"));
+	free(msg);
+	ASSERT_FALSE(cgroup_exists(&e, "hf"));
+	ASSERT_FALSE(bundle_exists("hf"));
+	ASSERT_EQ(agent_child(&e), -1);
 	ctr_spec_free(s);
 	ctr_env_teardown(&e);
 }
