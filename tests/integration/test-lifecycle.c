@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctr.h"
@@ -902,6 +905,178 @@ TEST_TIMEOUT(failing_prestart_hook_fails_the_create, 60)
 	ASSERT_EQ(agent_child(&e), -1);
 	ctr_spec_free(s);
 	ctr_env_teardown(&e);
+}
+
+/* --- signals never reach a recycled pid ---------------------------------------------------- */
+
+/*
+ * The agent runs in a pid namespace of the test's, whose PID 1 (the holder) mounts its
+ * /proc and, on request, forks a sentinel at a chosen pid through ns_last_pid. A user+pid
+ * namespace container's init is a grandchild: the child that forked it exits at once and
+ * is reaped while the create goes on (here held by a slow createContainer hook). Its pid
+ * is then free; the sentinel takes it; SignalProcess and RemoveContainer must not hit it.
+ */
+struct holder {
+	pid_t pid; /* in the test's pid namespace */
+	int req, resp; /* our ends of the pipes */
+};
+
+static void holder_main(int req, int resp)
+{
+	pid_t sentinel = -1;
+	int want;
+
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		_exit(2);
+	for (;;) {
+		if (read(req, &want, sizeof(want)) != sizeof(want))
+			_exit(0);
+		int answer = -1;
+		if (want > 0) { /* fork the sentinel at pid want */
+			char buf[32];
+			int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+			int n = snprintf(buf, sizeof(buf), "%d", want - 1);
+			if (fd >= 0 && write(fd, buf, n) == n) {
+				sentinel = fork();
+				if (sentinel == 0) {
+					for (;;)
+						pause();
+				}
+				answer = sentinel;
+			}
+			if (fd >= 0)
+				close(fd);
+		} else if (want == 0) { /* is the sentinel alive (not killed by a signal)? */
+			int st;
+			answer = sentinel > 0 && waitpid(sentinel, &st, WNOHANG) == 0;
+		}
+		if (write(resp, &answer, sizeof(answer)) != sizeof(answer))
+			_exit(1);
+	}
+}
+
+static int holder_ask(struct holder *h, int what)
+{
+	int answer = -2;
+	ASSERT_EQ(write(h->req, &what, sizeof(what)), (ssize_t)sizeof(what));
+	ASSERT_EQ(read(h->resp, &answer, sizeof(answer)), (ssize_t)sizeof(answer));
+	return answer;
+}
+
+/* The pid (in the holder's namespace, as /proc shows it now) of the process named comm. */
+static pid_t ns_pid_of(const char *comm, pid_t ppid)
+{
+	char path[64], line[256];
+	pid_t found = -1;
+	for (pid_t pid = 2; pid < 4096 && found < 0; pid++) {
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		bool name_ok = comm == NULL, parent_ok = ppid <= 0;
+		while (fgets(line, sizeof(line), f)) {
+			if (comm && strncmp(line, "Name:\t", 6) == 0)
+				name_ok = strncmp(line + 6, comm, strlen(comm)) == 0;
+			if (ppid > 0 && strncmp(line, "PPid:\t", 6) == 0)
+				parent_ok = atoi(line + 6) == ppid;
+		}
+		fclose(f);
+		if (name_ok && parent_ok)
+			found = pid;
+	}
+	return found;
+}
+
+TEST_TIMEOUT(signals_never_reach_a_recycled_pid, 90)
+{
+	if (access("/proc/self/ns/user", F_OK) < 0 || access("/proc/self/ns/pid", F_OK) < 0)
+		SKIP("no user or pid namespaces");
+	if (unshare(CLONE_NEWNS) < 0)
+		SKIP("cannot make a mount namespace: %s", strerror(errno));
+	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	if (unshare(CLONE_NEWPID) < 0)
+		SKIP("cannot make a pid namespace: %s", strerror(errno));
+	int req[2], resp[2];
+	ASSERT_EQ(pipe2(req, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(resp, O_CLOEXEC), 0);
+	struct holder h = {.pid = fork()};
+	ASSERT_TRUE(h.pid >= 0);
+	if (h.pid == 0) {
+		close(req[1]);
+		close(resp[0]);
+		holder_main(req[0], resp[1]);
+	}
+	close(req[0]);
+	close(resp[1]);
+	h.req = req[1];
+	h.resp = resp[0];
+	/* Its /proc is ours once it answers. */
+	ASSERT_EQ(holder_ask(&h, -1), -1);
+
+	struct ctr_env e;
+	ctr_env_setup_cmdline(&e, false, UNCONFINED);
+	const char *args[] = {"sleep", "30", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "pr", args);
+	Grpc__Spec *spec = ctr_spec_get(s);
+	Grpc__LinuxNamespace userns = GRPC__LINUX_NAMESPACE__INIT;
+	userns.type = "user";
+	userns.path = "";
+	Grpc__Linux *lx = spec->linux;
+	size_t nns = lx->n_namespaces;
+	Grpc__LinuxNamespace **nss = calloc(nns + 1, sizeof(*nss));
+	ASSERT_NOT_NULL(nss);
+	memcpy(nss, lx->namespaces, nns * sizeof(*nss));
+	nss[nns] = &userns;
+	Grpc__LinuxNamespace **old_nss = lx->namespaces;
+	lx->namespaces = nss;
+	lx->n_namespaces = nns + 1;
+	Grpc__LinuxIDMapping m = GRPC__LINUX_IDMAPPING__INIT, *mp = &m;
+	m.hostid = 100000;
+	m.size = 65536;
+	lx->uidmappings = lx->gidmappings = &mp;
+	lx->n_uidmappings = lx->n_gidmappings = 1;
+	struct slow_hook sh;
+	slow_create_hook(&sh, spec);
+
+	unsigned cr = send_create(&e, "pr", spec);
+	int code = recv_code(&e, cr, 1000, NULL);
+	if (code != PENDING)
+		SKIP("the user+pid namespace create answered %d at once (no user namespaces?)",
+		     code);
+	/* The init (the agent's child now) waits in its hook; the pid before it is free. */
+	pid_t agent = ns_pid_of("kata-agent", 0);
+	ASSERT_TRUE(agent > 0);
+	pid_t init = ns_pid_of(NULL, agent);
+	ASSERT_TRUE(init > 0);
+	pid_t gone = init - 1;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d", (int)gone);
+	ASSERT_FALSE(path_exists(path));
+	ASSERT_EQ(holder_ask(&h, gone), gone);
+	/* The init by its exec id: a no-op answer, the sentinel untouched. */
+	ASSERT_EQ(ctr_signal(&e, "pr", "pr", SIGUSR1), OK);
+	usleep(100000);
+	ASSERT_EQ(holder_ask(&h, 0), 1);
+	/* RemoveContainer's SIGKILLs neither. */
+	unsigned rm = send_remove(&e, "pr");
+	ASSERT_EQ(recv_code(&e, cr, 5000, NULL), ABORTED);
+	ASSERT_EQ(recv_code(&e, rm, 5000, NULL), OK);
+	usleep(100000);
+	ASSERT_EQ(holder_ask(&h, 0), 1);
+	ASSERT_FALSE(cgroup_exists(&e, "pr"));
+	lx->namespaces = old_nss;
+	lx->n_namespaces = nns;
+	lx->uidmappings = lx->gidmappings = NULL;
+	lx->n_uidmappings = lx->n_gidmappings = 0;
+	free(nss);
+	spec->hooks = NULL;
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+	/* The holder is PID 1 there: its end ends the sentinel too. */
+	close(h.req);
+	close(h.resp);
+	kill(h.pid, SIGKILL);
+	waitpid(h.pid, NULL, 0);
 }
 
 /* --- every container RPC in every state ------------------------------------------------- */
