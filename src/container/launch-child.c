@@ -2,7 +2,7 @@
 /*
  * The container child, from fork to exec. Every failure is reported to the
  * agent over the set-up channel (SYNC_ERROR with errno and text) and the
- * child exits. Order (spec 6.4): wait until the agent placed us in the cgroup,
+ * child exits. Order: wait until the agent placed us in the cgroup,
  * oom_score_adj and rlimits, join namespaces by fd (mount last), user namespace
  * (the agent writes the maps), the other new namespaces, hostname, rootfs,
  * cwd, stdio and session, credentials and capabilities, seccomp, environment,
@@ -72,7 +72,7 @@ static void child_hook_failed(const agent_error_t *err, void *data)
 	(void)sync_send_seq(rep->sock, rep->seq, SYNC_LOG, 0, line);
 }
 
-/* Runs one kind of hook in the child; failures are only reported as log lines (spec 6.2). */
+/* Runs one kind of hook in the child; failures are only reported as log lines. */
 static void run_child_hooks(int sock, struct sync_seq *seq, const struct launch_config *cfg,
 			    Grpc__Hook **hooks, size_t n, const char *kind)
 {

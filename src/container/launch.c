@@ -21,12 +21,14 @@
 #include "container/launch-child.h"
 #include "container/sync.h"
 #include "loop/fork.h"
+#include "loop/reaper.h"
 
 enum launch_state { LAUNCH_SETUP, LAUNCH_PARKED, LAUNCH_STARTING, LAUNCH_DONE };
 
 struct launch {
 	struct loop *loop;
 	pid_t pid;
+	int pidfd; /* of pid, -1 without one: every kill goes through it */
 	int sock;
 	struct loop_io *io;
 	enum launch_state state;
@@ -65,6 +67,18 @@ static int write_id_maps(struct launch *l, agent_error_t **err)
 	return 0;
 }
 
+/* SIGKILL through the pidfd: a child that exited (and was reaped) is never mistaken. */
+static void launch_kill(struct launch *l)
+{
+	if (l->pidfd >= 0) {
+		int r = pidfd_signal(l->pidfd, SIGKILL);
+		if (r != -ENOSYS)
+			return;
+	}
+	if (l->pid > 0)
+		kill(l->pid, SIGKILL);
+}
+
 static void launch_finish(struct launch *l, int r, agent_error_t *err)
 {
 	launch_fn fn = l->done;
@@ -77,8 +91,8 @@ static void launch_finish(struct launch *l, int r, agent_error_t *err)
 		l->io = loop_io_del(l->loop, l->io);
 		l->sock = safe_close(l->sock);
 	}
-	if (r < 0 && l->pid > 0)
-		kill(l->pid, SIGKILL);
+	if (r < 0)
+		launch_kill(l);
 	fn(l, r, err, data);
 }
 
@@ -122,7 +136,14 @@ static void launch_on_sock(struct loop_io *io, int fd, uint32_t events, void *da
 	switch (m.step) {
 	case SYNC_PID:
 		if (m.errnum > 0) {
+			/*
+			 * The init, our grandchild: it waits for its parent (which sent this)
+			 * to exit, then for our next step, so it is alive and the pid its own.
+			 */
 			l->pid = m.errnum;
+			l->pidfd = safe_close(l->pidfd);
+			int pidfd = loop_pidfd_open(l->pid);
+			l->pidfd = pidfd >= 0 ? pidfd : -1;
 			return;
 		}
 		agent_error_set(&err, EPROTO, "the container reported pid %d", (int)m.errnum);
@@ -288,6 +309,7 @@ int launch_new(struct loop *loop, const struct launch_config *cfg, launch_fn don
 	}
 	l->loop = loop;
 	l->sock = -1;
+	l->pidfd = -1;
 	l->init = cfg->init;
 	l->done = done;
 	l->data = data;
@@ -331,7 +353,7 @@ int launch_new(struct loop *loop, const struct launch_config *cfg, launch_fn don
 	for (int t = 0; t < NS_COUNT; t++)
 		keep[n_keep++] = args.join_fds[t];
 	keep[n_keep++] = cfg->init ? -1 : cfg->root_fd;
-	pid = loop_fork(NULL, keep, n_keep, 0, NULL, &fork_err);
+	pid = loop_fork(NULL, keep, n_keep, 0, &l->pidfd, &fork_err);
 	if (pid == 0)
 		launch_child_main(&args, sv[1]);
 	if (switched && (r = pidns_return(cfg->self_pidns_fd, &back_err)) < 0) {
@@ -387,8 +409,9 @@ int launch_new(struct loop *loop, const struct launch_config *cfg, launch_fn don
 	return 0;
 
 fail_child:
-	kill(l->pid, SIGKILL);
+	launch_kill(l);
 fail:
+	l->pidfd = safe_close(l->pidfd);
 	safe_close(sv[0]);
 	safe_close(sv[1]);
 	l->sock = safe_close(l->sock);
@@ -403,6 +426,11 @@ fail_fds:
 pid_t launch_pid(const struct launch *l)
 {
 	return l->pid;
+}
+
+int launch_pidfd(const struct launch *l)
+{
+	return l->pidfd;
 }
 
 int launch_start(struct launch *l, launch_fn done, void *data, agent_error_t **err)
@@ -431,8 +459,8 @@ struct launch *launch_free(struct launch *l, bool kill_child)
 
 	if (!l)
 		return NULL;
-	if (kill_child && l->pid > 0 && l->state != LAUNCH_DONE)
-		kill(l->pid, SIGKILL);
+	if (kill_child && l->state != LAUNCH_DONE)
+		launch_kill(l);
 	l->io = loop_io_del(l->loop, l->io);
 	l->sock = safe_close(l->sock);
 	/* A step still owed is completed, so its caller is never left waiting. */
@@ -446,6 +474,7 @@ struct launch *launch_free(struct launch *l, bool kill_child)
 		l->data = NULL;
 		fn(l, r, err, data);
 	}
+	l->pidfd = safe_close(l->pidfd);
 	free(l->uid_map);
 	free(l->gid_map);
 	free(l);

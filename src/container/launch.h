@@ -59,6 +59,8 @@ typedef void (*launch_fn)(struct launch *l, int r, agent_error_t *err, void *dat
 int launch_new(struct loop *loop, const struct launch_config *cfg, launch_fn done, void *data,
 	       struct launch **ret, agent_error_t **err);
 pid_t launch_pid(const struct launch *l);
+/* A pidfd of launch_pid() (the launch keeps it; dup it to keep it longer), or -1 without one. */
+int launch_pidfd(const struct launch *l);
 /* Init only, after `done` reported ready: release the init; `done` runs again on exec. */
 int launch_start(struct launch *l, launch_fn done, void *data, agent_error_t **err);
 /*

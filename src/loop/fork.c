@@ -79,6 +79,13 @@ int loop_close_fds_except(const int *keep, size_t n_keep)
 	}
 }
 
+int loop_pidfd_open(pid_t pid)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0); /* pidfds are close-on-exec */
+
+	return fd < 0 ? -errno : fd;
+}
+
 static void reset_signals(void)
 {
 	struct sigaction dfl = {.sa_handler = SIG_DFL};

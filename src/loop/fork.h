@@ -44,6 +44,9 @@ pid_t loop_fork(struct reaper *r, const int *keep, size_t n_keep, unsigned flags
  */
 int loop_fork_wait(pid_t pid, int pidfd, uint64_t deadline_ms, int *status);
 
+/* pidfd_open(pid, 0), close-on-exec: the fd, or -errno (-ENOSYS on kernels before 5.3). */
+int loop_pidfd_open(pid_t pid);
+
 /* Closes every fd >= 3 not in keep. For a child that forks itself; 0 or -errno. */
 int loop_close_fds_except(const int *keep, size_t n_keep);
 

@@ -2,7 +2,7 @@
 /*
  * The agent's one event loop: epoll for fds, one timerfd behind a heap of
  * timers, one signalfd for every handled signal. Single-threaded by design
- * (ARCHITECTURE.md). Handles are owned by the loop: removing one during a
+ * (docs/architecture.md). Handles are owned by the loop: removing one during a
  * dispatch is safe, it is freed after the current batch.
  */
 #ifndef AGENT_LOOP_LOOP_H

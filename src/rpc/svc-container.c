@@ -2,7 +2,9 @@
 /*
  * Container life-cycle methods: decode, call the sandbox, map the result.
  * Create, Start and Exec are deferred replies: they answer when the
- * container process reached its step, and never block other calls meanwhile.
+ * container process reached its step (and, for Create and Start, when the
+ * prestart or poststart hooks ran); Remove answers after the poststop hooks.
+ * None of them blocks other calls meanwhile.
  */
 #include <stdlib.h>
 
@@ -52,6 +54,12 @@ static int step_exec(struct sandbox *sb, const void *arg, container_done_fn done
 	return container_exec(sb, arg, done, ctx, err);
 }
 
+static int step_remove(struct sandbox *sb, const void *arg, container_done_fn done, void *ctx,
+		       agent_error_t **err)
+{
+	return container_remove(sb, arg, done, ctx, err);
+}
+
 void rpc_create_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
 {
 	run_deferred(call, ctx, step_create, req);
@@ -81,9 +89,8 @@ static void reply_result(struct rpc_call *call, int r, agent_error_t **err)
 void rpc_remove_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
 {
 	const Grpc__RemoveContainerRequest *r = (const void *)req;
-	agent_error_t *err = NULL;
 
-	reply_result(call, container_remove(ctx, r->container_id, &err), &err);
+	run_deferred(call, ctx, step_remove, r->container_id);
 }
 
 void rpc_signal_process(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /* CreateSandbox and DestroySandbox. After DestroySandbox the agent shuts down. */
+#include <stdlib.h>
+
 #include "agent.pb-c.h"
 #include "base/log.h"
 #include "google/protobuf/empty.pb-c.h"
 #include "rpc/agent-handlers.h"
 #include "rpc/pending.h"
+#include "rpc/status.h"
 #include "sandbox/sandbox-setup.h"
 
 /* Time for the DestroySandbox reply to leave before the loop stops. */
@@ -28,9 +31,26 @@ static void on_shutdown(struct loop_timer *t, void *data)
 	loop_quit(sb->loop, 0);
 }
 
+struct destroy_call {
+	struct sandbox *sb;
+	struct rpc_pending *pd;
+};
+
+/* Every container is gone (after the poststop hooks): the answer, then the shutdown. */
+static void on_destroyed(int r, agent_error_t *err, void *data)
+{
+	struct destroy_call *dc = data;
+
+	if (r >= 0)
+		loop_timer_add(dc->sb->loop, loop_now_ms() + SHUTDOWN_DELAY_MS, on_shutdown,
+			       dc->sb);
+	rpc_pending_done(r, err, dc->pd);
+	free(dc);
+}
+
+/* A deferred reply: the containers' poststop hooks run first. */
 void rpc_destroy_sandbox(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
 {
-	Google__Protobuf__Empty e = GOOGLE__PROTOBUF__EMPTY__INIT;
 	struct sandbox *sb = ctx;
 	agent_error_t *err = NULL;
 
@@ -38,10 +58,19 @@ void rpc_destroy_sandbox(struct rpc_call *call, const ProtobufCMessage *req, voi
 		rpc_reply_status(call, 7, "this sandbox is inert");
 		return;
 	}
-	if (sandbox_destroy(sb, &err) < 0) {
-		rpc_reply_error(call, err);
+	struct rpc_pending *pd = rpc_pending_new(call);
+	if (!pd)
+		return;
+	struct destroy_call *dc = calloc(1, sizeof(*dc));
+	if (!dc) {
+		agent_error_set_status(&err, GRPC_RESOURCE_EXHAUSTED, ENOMEM, "out of memory");
+		rpc_pending_fail(pd, err);
 		return;
 	}
-	rpc_reply(call, &e.base);
-	loop_timer_add(sb->loop, loop_now_ms() + SHUTDOWN_DELAY_MS, on_shutdown, sb);
+	dc->sb = sb;
+	dc->pd = pd;
+	if (sandbox_destroy(sb, on_destroyed, dc, &err) < 0) {
+		free(dc);
+		rpc_pending_fail(pd, err);
+	}
 }

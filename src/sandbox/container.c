@@ -37,18 +37,19 @@
 /*
  * The transitions: which state each state may go to, and the event that
  * moves it (docs/lifecycle.md has the same table):
- *   CREATING -> CREATED    the init parked
- *            -> REMOVING   the create failed, timed out, or RemoveContainer
+ *   CREATING -> CREATED    the init parked and the prestart hooks ran
+ *            -> REMOVING   the create failed (a prestart hook too), timed out, or RemoveContainer
  *   CREATED  -> STARTING   StartContainer
  *            -> PAUSED     PauseContainer
  *            -> STOPPED    the (parked) init exited
- *   STARTING -> RUNNING    the init exec'd
+ *   STARTING -> RUNNING    the init exec'd (the start answers after the poststart hooks)
  *            -> STOPPED    the start failed or timed out, or the init exited
  *   RUNNING  -> PAUSED     PauseContainer
  *            -> STOPPED    the init exited
  *   PAUSED   -> CREATED or RUNNING (the state Pause found)   ResumeContainer
  *            -> STOPPED    the init exited
- *   any but REMOVING -> REMOVING   RemoveContainer, DestroySandbox
+ *   any but REMOVING -> REMOVING   RemoveContainer, DestroySandbox (the poststop hooks
+ *                                  run in REMOVING, the container still listed)
  */
 static const unsigned transitions[CONTAINER_STATE_COUNT] = {
 	[CONTAINER_CREATING] = ST(CREATED) | ST(REMOVING),
@@ -219,32 +220,80 @@ static void create_ctx_free(struct create_ctx *cc)
 
 /* --- hooks ----------------------------------------------------------------------------- */
 
-struct hook_report {
-	const struct container *c;
-	const char *kind;
-};
+/*
+ * The agent-side hooks run on the loop (container/hooks.h hooks_run_async), one
+ * run per container at a time, each hook with its own OCI timeout; the step
+ * they belong to answers when the run ends. As the upstream agent does, a
+ * failing prestart hook fails the create (the later ones do not run); failing
+ * poststart and poststop hooks are logged and the others still run.
+ */
+static const char *hooks_name(enum container_hooks kind)
+{
+	static const char *const names[] = {"prestart", "poststart", "poststop"};
+	return (unsigned)kind < ARRAY_SIZE(names) ? names[kind] : "?";
+}
 
 static void hook_failed(const agent_error_t *err, void *data)
 {
-	const struct hook_report *rep = data;
+	const struct container *c = data;
 
 	log_write(LOG_LEVEL_WARN, "sandbox",
-		  LOG_FIELDS({"container-id", rep->c->id}, {"hook", rep->kind}), "hook failed: %s",
-		  err->msg);
+		  LOG_FIELDS({"container-id", c->id}, {"hook", hooks_name(c->hooks_kind)}),
+		  "hook failed: %s", err->msg);
 }
 
-/* Agent-side hooks (prestart, poststart, poststop): failures are logged, never fatal. */
-static void run_hooks(struct container *c, Grpc__Hook **hooks, size_t n, const char *kind)
-{
-	struct hook_report rep = {.c = c, .kind = kind};
-	char *state;
+static void on_hooks_done(int r, const agent_error_t *err, void *data);
 
+/* 1: the run started (on_hooks_done ends it); 0: no such hooks; -errno with err. */
+static int hooks_begin(struct container *c, enum container_hooks kind, void *owner,
+		       agent_error_t **err)
+{
+	const Grpc__Hooks *h = c->spec ? c->spec->hooks : NULL;
+	Grpc__Hook **hooks = NULL;
+	size_t n = 0;
+	char *state;
+	int r;
+
+	if (!h)
+		return 0;
+	switch (kind) {
+	case CONTAINER_HOOKS_PRESTART:
+		hooks = h->prestart, n = h->n_prestart;
+		break;
+	case CONTAINER_HOOKS_POSTSTART:
+		hooks = h->poststart, n = h->n_poststart;
+		break;
+	case CONTAINER_HOOKS_POSTSTOP:
+		hooks = h->poststop, n = h->n_poststop;
+		break;
+	}
 	if (n == 0)
-		return;
+		return 0;
 	state = oci_state_json(c->id, oci_status(c->state), c->init ? c->init->pid : 0, c->bundle,
 			       c->spec);
-	hooks_run_each(hooks, n, state, hook_failed, &rep);
+	if (!state)
+		return agent_error_set(err, ENOMEM, "%s hooks: out of memory", hooks_name(kind));
+	c->hooks_kind = kind; /* hook_failed reads it */
+	r = hooks_run_async(c->sb->loop, c->sb->reaper, hooks, n, state,
+			    kind == CONTAINER_HOOKS_PRESTART ? HOOKS_STOP_AT_FIRST_FAILURE
+							     : HOOKS_RUN_ALL,
+			    hook_failed, on_hooks_done, c, &c->hooks, err);
 	free(state);
+	if (r < 0)
+		return agent_error_wrap(err, "%s hooks", hooks_name(kind));
+	c->hooks_owner = owner;
+	return 1;
+}
+
+/* Takes the running hooks away from c (killed, their end never reported); their owner. */
+static void *hooks_stop(struct container *c)
+{
+	void *owner = c->hooks_owner;
+
+	hooks_abandon(c->hooks);
+	c->hooks = NULL;
+	c->hooks_owner = NULL;
+	return owner;
 }
 
 /* --- teardown -------------------------------------------------------------------------- */
@@ -255,8 +304,26 @@ static void run_hooks(struct container *c, Grpc__Hook **hooks, size_t n, const c
  * REMOVING and answers ABORTED); a create still waiting for devices or mkfs
  * is answered here.
  */
+static void start_aborted(void *start_ctx);
+
 static void abort_steps(struct container *c)
 {
+	if (c->hooks) {
+		enum container_hooks kind = c->hooks_kind;
+		void *owner = hooks_stop(c);
+		/* A create's prestart run is answered with its create, below. */
+		if (kind == CONTAINER_HOOKS_POSTSTART)
+			start_aborted(owner);
+		if (kind == CONTAINER_HOOKS_POSTSTOP && c->remove_done) {
+			agent_error_t *rerr = NULL;
+			container_done_fn done = c->remove_done;
+			c->remove_done = NULL;
+			agent_error_set_status(&rerr, GRPC_ABORTED, ECANCELED,
+					       "the poststop hooks of container %s were abandoned",
+					       c->id);
+			done(-ECANCELED, rerr, c->remove_ctx);
+		}
+	}
 	for (struct process *p = c->procs; p; p = p->next)
 		if (p->launch)
 			process_launch_drop(p, true);
@@ -284,10 +351,7 @@ static void container_teardown(struct container *c)
 
 	abort_steps(c);
 	for (p = c->procs; p; p = p->next)
-		if (p->pid > 0 && !p->exited)
-			kill(p->pid, SIGKILL);
-	if (c->spec && c->spec->hooks && c->bundle)
-		run_hooks(c, c->spec->hooks->poststop, c->spec->hooks->n_poststop, "poststop");
+		process_signal(p, SIGKILL);
 	if (c->cg) {
 		if (cgroup_signal_all(c->cg, SIGKILL, &err) < 0 ||
 		    cgroup_destroy(c->cg, &err) < 0) {
@@ -332,13 +396,56 @@ static void container_free(struct container *c)
 	free(c);
 }
 
-/* Unlinks (if linked), moves to REMOVING, tears down and frees. */
+/*
+ * Unlinks (if linked), moves to REMOVING, tears down and frees, now: a failed
+ * create, the agent's exit, or a removal whose poststop hooks are abandoned.
+ */
 static void container_destroy(struct container *c)
 {
 	container_unlink(c->sb, c);
-	container_set_state(c, CONTAINER_REMOVING);
+	if (c->state != CONTAINER_REMOVING)
+		container_set_state(c, CONTAINER_REMOVING);
 	container_teardown(c);
 	container_free(c);
+}
+
+/* The end of a removal: everything released, then the answer. */
+static void remove_finish(struct container *c)
+{
+	container_done_fn done = c->remove_done;
+	void *ctx = c->remove_ctx;
+
+	c->remove_done = NULL;
+	container_destroy(c);
+	if (done)
+		done(0, NULL, ctx);
+}
+
+/*
+ * RemoveContainer (and DestroySandbox): steps under way answered ABORTED, the
+ * processes killed, the poststop hooks run on the loop while the container
+ * stays listed in REMOVING; remove_finish after them.
+ */
+static void remove_begin(struct container *c, container_done_fn done, void *ctx)
+{
+	agent_error_t *err = NULL;
+
+	container_set_state(c, CONTAINER_REMOVING);
+	c->remove_done = done;
+	c->remove_ctx = ctx;
+	abort_steps(c);
+	for (struct process *p = c->procs; p; p = p->next)
+		process_signal(p, SIGKILL);
+	/* A container that got as far as its bundle gets its poststop hooks. */
+	int r = c->bundle ? hooks_begin(c, CONTAINER_HOOKS_POSTSTOP, NULL, &err) : 0;
+	if (r > 0)
+		return;
+	if (r < 0) {
+		log_write(LOG_LEVEL_WARN, "sandbox", LOG_FIELDS({"container-id", c->id}), "%s",
+			  err->msg);
+		agent_error_free(err);
+	}
+	remove_finish(c);
 }
 
 /* The answer to a step whose launch was dropped: the remove or the timeout that dropped it. */
@@ -422,7 +529,7 @@ static int launch_start_process(struct container *c, struct process *p, struct l
 	process_stdio_child_close(child);
 	if (r < 0)
 		return r;
-	p->pid = launch_pid(p->launch);
+	process_set_pid(p, launch_pid(p->launch), launch_pidfd(p->launch));
 	return 0;
 }
 
@@ -576,16 +683,44 @@ static void create_finish(struct create_ctx *cc, int r, agent_error_t *err)
 			err->status = GRPC_INTERNAL;
 		container_destroy(c);
 	} else {
-		pin_namespaces(c);
 		if (sb->sandbox_pidns_fd < 0 && c->ns_fds[NS_PID] >= 0)
 			sb->sandbox_pidns_fd = fcntl(c->ns_fds[NS_PID], F_DUPFD_CLOEXEC, 3);
 		container_set_state(c, CONTAINER_CREATED);
-		if (c->spec->hooks)
-			run_hooks(c, c->spec->hooks->prestart, c->spec->hooks->n_prestart,
-				  "prestart");
 	}
 	cc->done(r, err, cc->ctx);
 	create_ctx_free(cc);
+}
+
+/* The prestart hooks ended (the container is still CREATING): the create answers. */
+static void prestart_done(struct create_ctx *cc, int r, const agent_error_t *herr)
+{
+	struct container *c = cc->c;
+	agent_error_t *err = NULL;
+
+	if (r < 0)
+		agent_error_set_status(&err, GRPC_INTERNAL, -r, "creating container %s: %s", c->id,
+				       herr ? herr->msg : "a prestart hook failed");
+	else if (!c->init || c->init->exited)
+		r = agent_error_set(&err, ECHILD,
+				    "creating container %s: its process exited during the "
+				    "prestart hooks",
+				    c->id);
+	create_finish(cc, r, err);
+}
+
+/* The init is parked: its namespaces are pinned, then the prestart hooks run. */
+static void create_parked(struct create_ctx *cc)
+{
+	agent_error_t *err = NULL;
+	int r;
+
+	pin_namespaces(cc->c);
+	r = hooks_begin(cc->c, CONTAINER_HOOKS_PRESTART, cc, &err);
+	if (r > 0)
+		return; /* prestart_done answers */
+	if (r < 0)
+		agent_error_wrap(&err, "creating container %s", cc->c->id);
+	create_finish(cc, r, err);
 }
 
 static void on_init_parked(struct launch *l, int r, agent_error_t *err, void *data)
@@ -609,12 +744,15 @@ static void on_init_parked(struct launch *l, int r, agent_error_t *err, void *da
 		agent_error_wrap(&err, "creating container %s", c->id);
 	} else {
 		/* In a pid namespace of a new user namespace the init is a grandchild. */
-		init->pid = launch_pid(l);
+		process_set_pid(init, launch_pid(l), launch_pidfd(l));
 		reaper_watch(c->sb->reaper, init->pid, process_on_exit, init);
-		if (init->exited)
-			r = agent_error_set(
-				&err, ECHILD,
-				"creating container %s: its process exited during set-up", c->id);
+		if (!init->exited) {
+			create_parked(cc);
+			return;
+		}
+		r = agent_error_set(&err, ECHILD,
+				    "creating container %s: its process exited during set-up",
+				    c->id);
 	}
 	create_finish(cc, r, err);
 }
@@ -858,7 +996,7 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 	cc->c = c;
 	cc->done = done;
 	cc->ctx = ctx;
-	/* The sandbox's guest hooks, for specs without hooks of their own (spec 4.2 step 9). */
+	/* The sandbox's guest hooks, for specs without hooks of their own. */
 	if (!c->spec->hooks && sb->guest_hooks) {
 		c->spec->hooks = message_dup(&sb->guest_hooks->base);
 		if (!c->spec->hooks) {
@@ -916,9 +1054,15 @@ static void on_init_started(struct launch *l, int r, agent_error_t *err, void *d
 			/* The init may have exited already (STOPPED): the start still succeeded. */
 			if (c->state == CONTAINER_STARTING)
 				container_set_state(c, CONTAINER_RUNNING);
-			if (c->spec->hooks)
-				run_hooks(c, c->spec->hooks->poststart, c->spec->hooks->n_poststart,
-					  "poststart");
+			agent_error_t *herr = NULL;
+			int h = hooks_begin(c, CONTAINER_HOOKS_POSTSTART, sc, &herr);
+			if (h > 0)
+				return; /* poststart_done answers */
+			if (h < 0) {
+				log_write(LOG_LEVEL_WARN, "sandbox",
+					  LOG_FIELDS({"container-id", c->id}), "%s", herr->msg);
+				agent_error_free(herr);
+			}
 		} else {
 			/* The launch killed the init: it will not run. */
 			if (err && !err->status)
@@ -929,6 +1073,45 @@ static void on_init_started(struct launch *l, int r, agent_error_t *err, void *d
 	}
 	sc->done(r, err, sc->ctx);
 	free(sc);
+}
+
+/* The poststart hooks ended: their failures were logged, the start succeeded. */
+static void poststart_done(struct start_ctx *sc)
+{
+	sc->done(0, NULL, sc->ctx);
+	free(sc);
+}
+
+/* RemoveContainer or DestroySandbox during the poststart hooks. */
+static void start_aborted(void *start_ctx)
+{
+	struct start_ctx *sc = start_ctx;
+	agent_error_t *err = NULL;
+
+	agent_error_set_status(&err, GRPC_ABORTED, ECANCELED,
+			       "container %s was removed during its poststart hooks", sc->c->id);
+	sc->done(-ECANCELED, err, sc->ctx);
+	free(sc);
+}
+
+static void on_hooks_done(int r, const agent_error_t *err, void *data)
+{
+	struct container *c = data;
+	void *owner = c->hooks_owner;
+
+	c->hooks = NULL; /* the job frees itself after this */
+	c->hooks_owner = NULL;
+	switch (c->hooks_kind) {
+	case CONTAINER_HOOKS_PRESTART:
+		prestart_done(owner, r, err);
+		break;
+	case CONTAINER_HOOKS_POSTSTART:
+		poststart_done(owner);
+		break;
+	case CONTAINER_HOOKS_POSTSTOP:
+		remove_finish(c);
+		break;
+	}
 }
 
 static void on_start_timeout(struct loop_timer *t, void *data)
@@ -1109,7 +1292,8 @@ fail:
 
 /* --- the rest ------------------------------------------------------------------------- */
 
-int container_remove(struct sandbox *sb, const char *cid, agent_error_t **err)
+int container_remove(struct sandbox *sb, const char *cid, container_done_fn done, void *ctx,
+		     agent_error_t **err)
 {
 	struct container *c = container_find(sb, cid);
 
@@ -1119,7 +1303,7 @@ int container_remove(struct sandbox *sb, const char *cid, agent_error_t **err)
 	int r = container_may(c, CONTAINER_OP_REMOVE, err);
 	if (r < 0)
 		return r;
-	container_destroy(c); /* a create, start or exec under way is answered ABORTED */
+	remove_begin(c, done, ctx); /* a create, start or exec under way is answered ABORTED */
 	return 0;
 }
 
@@ -1163,8 +1347,7 @@ int container_signal(struct sandbox *sb, const char *cid, const char *eid, int s
 			return agent_error_set_status(err, GRPC_INTERNAL, ESRCH,
 						      "Invalid container id %s", cid);
 		for (p = c->procs; p; p = p->next)
-			if (p->pid > 0 && !p->exited)
-				kill(p->pid, SIGKILL);
+			process_signal(p, SIGKILL);
 		if (c->cg && cgroup_signal_all(c->cg, SIGKILL, err) < 0)
 			return agent_error_wrap(err, "killing the processes of %s", cid);
 		return 0;
@@ -1176,8 +1359,9 @@ int container_signal(struct sandbox *sb, const char *cid, const char *eid, int s
 		return 0; /* a zombie or a reaped process: nothing to signal, never a reused pid */
 	if (p->init && sig == SIGTERM && !sigterm_handled(p->pid))
 		sig = SIGKILL;
-	if (kill(p->pid, sig) < 0 && errno != ESRCH)
-		return agent_error_setsys(err, errno, "signal %d to pid %d", sig, (int)p->pid);
+	r = process_signal(p, sig);
+	if (r < 0)
+		return agent_error_setsys(err, -r, "signal %d to pid %d", sig, (int)p->pid);
 	return 0;
 }
 
@@ -1228,6 +1412,46 @@ int container_update(struct sandbox *sb, const char *cid, const Grpc__LinuxResou
 	r = cgroup_apply(c->cg, res, true, err);
 	if (r < 0)
 		return r;
+	return 0;
+}
+
+struct remove_all {
+	unsigned left;
+	container_done_fn done;
+	void *ctx;
+};
+
+static void on_one_removed(int r, agent_error_t *err, void *data)
+{
+	struct remove_all *ra = data;
+
+	agent_error_free(err);
+	if (--ra->left > 0)
+		return;
+	ra->done(0, NULL, ra->ctx);
+	free(ra);
+}
+
+int containers_remove_all(struct sandbox *sb, container_done_fn done, void *ctx,
+			  agent_error_t **err)
+{
+	struct remove_all *ra = calloc(1, sizeof(*ra));
+	struct container *c, *next;
+
+	if (!ra)
+		return agent_error_set(err, ENOMEM, "out of memory");
+	ra->done = done;
+	ra->ctx = ctx;
+	ra->left = 1; /* ours, until every removal began */
+	for (c = sb->containers; c; c = next) {
+		next = c->next;
+		/* Removed already, its poststop hooks running: it ends by itself. */
+		if (c->state == CONTAINER_REMOVING)
+			continue;
+		ra->left++;
+		remove_begin(c, on_one_removed, ra); /* may end (and unlink c) at once */
+	}
+	on_one_removed(0, NULL, ra);
 	return 0;
 }
 

@@ -72,6 +72,7 @@ struct process {
 	struct container *c;
 	char *exec_id;
 	pid_t pid;
+	int pidfd; /* owned, -1 when none: every signal to the process goes through it */
 	bool init, tty;
 	bool exited, waited;
 	int exit_code;
@@ -82,6 +83,15 @@ struct process {
 	container_done_fn done;
 	void *done_ctx;
 };
+
+/* The agent-side OCI hooks a container may be running (on the loop, one run at a time). */
+enum container_hooks {
+	CONTAINER_HOOKS_PRESTART, /* the create answers after them */
+	CONTAINER_HOOKS_POSTSTART, /* the start answers after them */
+	CONTAINER_HOOKS_POSTSTOP, /* RemoveContainer answers after them */
+};
+
+struct hooks_job;
 
 struct container {
 	struct container *next;
@@ -104,6 +114,12 @@ struct container {
 	struct devwait *devwait; /* while CreateContainer waits for hot-plugged disks */
 	struct storage_mkfs *mkfs; /* then while its block volumes are formatted */
 	void *pending_create; /* while CREATING: that create's context (container.c) */
+	struct hooks_job *hooks; /* the agent-side hooks running now, if any */
+	enum container_hooks hooks_kind;
+	void *hooks_owner; /* the step they belong to: a create's or a start's context */
+	container_done_fn
+		remove_done; /* while REMOVING: RemoveContainer's (or DestroySandbox's) answer */
+	void *remove_ctx;
 	bool rootfs_mounted;
 };
 
@@ -111,7 +127,7 @@ struct container *container_find(struct sandbox *sb, const char *id);
 /* 0 if op may act on c in its current state, else -EBUSY with FAILED_PRECONDITION. */
 int container_may(const struct container *c, enum container_op op, agent_error_t **err);
 /*
- * Lookup for the process calls (spec 4.0): unknown container -> -ESRCH
+ * Lookup for the process calls: unknown container -> -ESRCH
  * "Invalid container id", empty exec id -> the init (-ENOENT "init process
  * missing"), else by exec id (-ENOENT "invalid exec id"). Waited processes are
  * found only when find_waited is true (the output calls).
@@ -134,10 +150,14 @@ int container_start(struct sandbox *sb, const char *cid, container_done_fn done,
 int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, container_done_fn done,
 		   void *ctx, agent_error_t **err);
 /*
- * RemoveContainer's destroy sequence, synchronous (bounded waits inside). A
- * create, start or exec still under way is answered ABORTED first.
+ * RemoveContainer: a create, start or exec still under way (their hooks
+ * included) is answered ABORTED first, the processes are killed, then the
+ * poststop hooks run on the loop; done runs once they ended and everything is
+ * released. Meanwhile the container is REMOVING and still listed (its id is
+ * taken, every call on it is refused).
  */
-int container_remove(struct sandbox *sb, const char *cid, agent_error_t **err);
+int container_remove(struct sandbox *sb, const char *cid, container_done_fn done, void *ctx,
+		     agent_error_t **err);
 int container_signal(struct sandbox *sb, const char *cid, const char *eid, int sig,
 		     agent_error_t **err);
 int container_pause(struct sandbox *sb, const char *cid, bool pause, agent_error_t **err);
@@ -156,7 +176,13 @@ void process_wait_cancel(struct process *p, struct process_waiter *w);
 /* Frees the process if nothing refers to it any more (waited and output at EOF). */
 void process_maybe_free(struct process *p);
 
-/* Tears down every container (DestroySandbox / agent exit). */
+/*
+ * DestroySandbox: removes every container as RemoveContainer does (their
+ * poststop hooks run); done runs once all are gone (maybe before this returns).
+ */
+int containers_remove_all(struct sandbox *sb, container_done_fn done, void *ctx,
+			  agent_error_t **err);
+/* Agent exit: tears down every container now; hooks under way are abandoned, none is started. */
 int containers_destroy_all(struct sandbox *sb, agent_error_t **err);
 
 #endif

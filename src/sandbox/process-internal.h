@@ -15,6 +15,17 @@ void process_discard(struct process *p);
 int process_stdio_new(struct process *p, struct loop *loop, int32_t pipe_size, int child[3],
 		      agent_error_t **err);
 void process_stdio_child_close(int child[3]);
+/*
+ * The process is pid, and pidfd (borrowed from its launch, -1: none) refers to it:
+ * a duplicate is kept, any earlier one closed.
+ */
+void process_set_pid(struct process *p, pid_t pid, int pidfd);
+/*
+ * Sends sig through the process's pidfd: 0 also when it exited already (a
+ * no-op, never a recycled pid); -errno otherwise. Without a pidfd (kernels
+ * before 5.3) kill(), only while THE reaper has not seen it exit.
+ */
+int process_signal(struct process *p, int sig);
 /* THE reaper's callback for container processes. */
 void process_on_exit(pid_t pid, int status, void *data);
 /*

@@ -158,7 +158,28 @@ struct process *process_new(struct container *c, const char *exec_id, bool init,
 	p->init = init;
 	p->tty = tty;
 	p->in.fd = p->out.fd = p->err.fd = -1;
+	p->pidfd = -1;
 	return p;
+}
+
+void process_set_pid(struct process *p, pid_t pid, int pidfd)
+{
+	p->pid = pid;
+	p->pidfd = safe_close(p->pidfd);
+	if (pidfd >= 0)
+		p->pidfd = fcntl(pidfd, F_DUPFD_CLOEXEC, 3); /* -1: kill() below, as without */
+}
+
+int process_signal(struct process *p, int sig)
+{
+	if (p->pid <= 0 || p->exited)
+		return 0;
+	if (p->pidfd >= 0) {
+		int r = pidfd_signal(p->pidfd, sig);
+		if (r != -ENOSYS)
+			return r == -ESRCH ? 0 : r; /* ESRCH: it exited, not reaped yet */
+	}
+	return kill(p->pid, sig) < 0 && errno != ESRCH ? -errno : 0;
 }
 
 void process_link(struct container *c, struct process *p)
@@ -192,11 +213,11 @@ void process_destroy(struct process *p)
 
 	if (!p)
 		return;
-	if (p->pid > 0) {
+	/* Signalled first, through its pidfd, while the pid is surely still that process. */
+	process_signal(p, SIGKILL);
+	if (p->pid > 0)
 		reaper_unwatch(p->c->sb->reaper, p->pid);
-		if (!p->exited)
-			kill(p->pid, SIGKILL);
-	}
+	p->pidfd = safe_close(p->pidfd);
 	process_launch_drop(p, true);
 	p->linger = loop_timer_cancel(p->c->sb->loop, p->linger);
 	p->reap = loop_timer_cancel(p->c->sb->loop, p->reap);

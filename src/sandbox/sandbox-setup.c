@@ -491,15 +491,35 @@ void sandbox_create_abort(struct sandbox *sb)
 	creating_end(sb->creating, -ECANCELED, err);
 }
 
-int sandbox_destroy(struct sandbox *sb, agent_error_t **err)
-{
-	int r;
+struct destroying {
+	struct sandbox *sb;
+	sandbox_done_fn done;
+	void *ctx;
+};
 
-	sandbox_create_abort(sb);
-	r = containers_destroy_all(sb, err);
+static void on_containers_removed(int r, agent_error_t *err, void *data)
+{
+	struct destroying *d = data;
+
 	/* CopyFile's temporaries of copies the host never finished (best effort). */
 	guest_copy_cleanup(GUEST_COPY_ROOT, NULL);
+	oom_queue_close(&d->sb->oom);
+	d->done(r, err, d->ctx);
+	free(d);
+}
 
-	oom_queue_close(&sb->oom);
+int sandbox_destroy(struct sandbox *sb, sandbox_done_fn done, void *ctx, agent_error_t **err)
+{
+	struct destroying *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return agent_error_set(err, ENOMEM, "out of memory");
+	d->sb = sb;
+	d->done = done;
+	d->ctx = ctx;
+	sandbox_create_abort(sb);
+	int r = containers_remove_all(sb, on_containers_removed, d, err);
+	if (r < 0)
+		free(d);
 	return r;
 }

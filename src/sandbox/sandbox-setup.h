@@ -20,7 +20,10 @@ int sandbox_create(struct sandbox *sb, const Grpc__CreateSandboxRequest *req, sa
 		   void *ctx, agent_error_t **err);
 /* Ends a waiting CreateSandbox with ABORTED (DestroySandbox, shutdown). */
 void sandbox_create_abort(struct sandbox *sb);
-/* Destroys every container and closes the OOM channel (waiting GetOOMEvent calls fail). */
-int sandbox_destroy(struct sandbox *sb, agent_error_t **err);
+/*
+ * Removes every container (their poststop hooks run on the loop), then closes the
+ * OOM channel (waiting GetOOMEvent calls fail); done runs then, maybe before this returns.
+ */
+int sandbox_destroy(struct sandbox *sb, sandbox_done_fn done, void *ctx, agent_error_t **err);
 
 #endif

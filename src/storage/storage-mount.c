@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The mounting drivers: block devices, virtio-fs, 9p, overlay (spec 5.1). */
+/* The mounting drivers: block devices, virtio-fs, 9p, overlay. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -259,7 +259,7 @@ int storage_driver_virtiofs(const struct storage_req *rq, char **ret_cleanup, ag
 {
 	char have[64];
 
-	/* The shared directory mounted by the guest's own init: leave it (spec 5.1). */
+	/* The shared directory mounted by the guest's own init: leave it. */
 	if (!strcmp(rq->s->source, "kataShared") &&
 	    mountinfo_fstype_at(rq->s->mount_point, have, sizeof(have))) {
 		*ret_cleanup = NULL;

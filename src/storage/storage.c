@@ -305,7 +305,7 @@ bool storage_has_driver_option(const Grpc__Storage *s, const char *name)
 	return false;
 }
 
-/* Block volumes' driver options (spec 5.1): create_filesystem for ext4 only; encryption needs CDH.
+/* Block volumes' driver options: create_filesystem for ext4 only; encryption needs CDH.
  */
 static int block_options_validate(const Grpc__Storage *s, agent_error_t **err)
 {

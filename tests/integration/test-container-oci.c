@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * OCI spec features end to end, one test each (spec 6.2, 6.6): the real agent
+ * OCI spec features end to end, one test each: the real agent
  * creates a container from a spec built here, the static payload reports from
  * inside, and the test asserts on that report or on the host side (the
  * container's cgroup files, its /proc/<pid>/root). One basic report is also
@@ -277,7 +277,7 @@ static char *mount_line(const char *out, const char *point)
 	return strndup(p, strcspn(p, "\n"));
 }
 
-/* --- mounts (spec 6.6) ------------------------------------------------------------------- */
+/* --- mounts ------------------------------------------------------------------- */
 
 TEST_TIMEOUT(mount_tmpfs_with_size_and_mode, 60)
 {
@@ -1004,7 +1004,7 @@ TEST_TIMEOUT(network_namespace_joined_by_path, 60)
 	ctr_env_teardown(&e);
 }
 
-/* --- cgroup resources (spec 6.3), v1 and v2 ------------------------------------------------- */
+/* --- cgroup resources, v1 and v2 ------------------------------------------------- */
 
 /* On v2 the test's private hierarchy offers only what the root has available. */
 static void need_v2_controller(const char *ctrl)

@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctr.h"
@@ -90,6 +93,13 @@ static unsigned send_wait(struct ctr_env *e, const char *cid, const char *eid)
 	req.container_id = (char *)cid;
 	req.exec_id = (char *)eid;
 	return itest_send(e->c, "WaitProcess", &req.base);
+}
+
+static unsigned send_remove(struct ctr_env *e, const char *cid)
+{
+	Grpc__RemoveContainerRequest req = GRPC__REMOVE_CONTAINER_REQUEST__INIT;
+	req.container_id = (char *)cid;
+	return itest_send(e->c, "RemoveContainer", &req.base);
 }
 
 /* The status code of a sent call, or PENDING if none came within ms. msg gets the message. */
@@ -671,6 +681,402 @@ TEST_TIMEOUT(failed_create_releases_storages_and_mounts, 60)
 	ASSERT_EQ(mount_count(), mounts0);
 	ctr_spec_free(s);
 	ctr_env_teardown(&e);
+}
+
+/* --- agent-side hooks (prestart, poststart, poststop) off the loop ------------------------- */
+
+/*
+ * The sandbox's guest hook directory, as real users have it: CreateSandbox with
+ * guest_hook_path, one script per kind below it (the script gets its name and its kind as
+ * $0 $1 and the OCI state on stdin). kinds[i] is "prestart", "poststart" or "poststop",
+ * bodies[i] the shell text; n of them.
+ */
+#define HOOK_DIR "/run/hooks"
+#define HOOK_LOG "/run/hooks.log"
+
+static void write_hook(const char *kind, const char *body)
+{
+	char path[256];
+	snprintf(path, sizeof(path), HOOK_DIR "/%s", kind);
+	ASSERT_TRUE(mkdir(path, 0755) == 0 || errno == EEXIST);
+	snprintf(path, sizeof(path), HOOK_DIR "/%s/hook", kind);
+	FILE *f = fopen(path, "w");
+	ASSERT_NOT_NULL(f);
+	fprintf(f, "#!/bin/sh\n%s\n", body);
+	ASSERT_EQ(fclose(f), 0);
+	ASSERT_EQ(chmod(path, 0755), 0);
+}
+
+static void hooks_sandbox(struct ctr_env *e, const char *const *kinds, const char *const *bodies,
+			  int n)
+{
+	ASSERT_TRUE(mkdir(HOOK_DIR, 0755) == 0 || errno == EEXIST);
+	for (int i = 0; i < n; i++)
+		write_hook(kinds[i], bodies[i]);
+	Grpc__CreateSandboxRequest req = GRPC__CREATE_SANDBOX_REQUEST__INIT;
+	req.sandbox_id = "hooks";
+	req.guest_hook_path = HOOK_DIR;
+	char *msg = NULL;
+	int code = ctr_call(e, "CreateSandbox", &req.base, &google__protobuf__empty__descriptor,
+			    NULL, &msg);
+	if (code)
+		FAIL("CreateSandbox: %d %s", code, msg);
+	free(msg);
+}
+
+static char *read_all_text(const char *path)
+{
+	static char buf[16384];
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The agent has no child left within a second (a killed one is reaped meanwhile). */
+static bool no_agent_child_soon(const struct ctr_env *e)
+{
+	for (int i = 0; i < 100; i++) {
+		if (agent_child(e) == -1)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* Health Check and a call on another container, each answered within 200 ms. */
+static void loop_is_free(struct ctr_env *e, const char *other)
+{
+	double t0 = itest_now_s();
+	itest_check_serving(e->c);
+	double t1 = itest_now_s();
+	must(simple_call(e, "StatsContainer", other), "StatsContainer on the other container");
+	double t2 = itest_now_s();
+	if (t1 - t0 > 0.2 || t2 - t1 > 0.2)
+		FAIL("the loop was blocked: Check took %.0f ms, StatsContainer %.0f ms",
+		     (t1 - t0) * 1000, (t2 - t1) * 1000);
+}
+
+TEST_TIMEOUT(slow_poststart_hook_leaves_the_loop_free, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *kinds[] = {"poststart"};
+	const char *bodies[] = {"sleep 3"};
+	hooks_sandbox(&e, kinds, bodies, 1);
+	const char *args[] = {"sleep", "30", NULL};
+	struct ctr_spec *s1 = ctr_spec_new(&e, "h1", args), *s2 = ctr_spec_new(&e, "h2", args);
+	create_ok(&e, "h1", ctr_spec_get(s1));
+	create_ok(&e, "h2", ctr_spec_get(s2));
+	double t0 = itest_now_s();
+	unsigned st = send_start(&e, "h1");
+	ASSERT_EQ(recv_code(&e, st, 500, NULL), PENDING); /* the poststart hook holds it */
+	loop_is_free(&e, "h2");
+	/* The start answers once its poststart hook is done: not before, and OK. */
+	ASSERT_EQ(recv_code(&e, st, 10000, NULL), OK);
+	ASSERT_TRUE(itest_now_s() - t0 >= 2.9);
+	ASSERT_EQ(ctr_remove(&e, "h1"), OK);
+	ASSERT_EQ(ctr_remove(&e, "h2"), OK);
+	ctr_spec_free(s1);
+	ctr_spec_free(s2);
+	ctr_env_teardown(&e);
+}
+
+/* Each hook logs its kind, the container's state and the OCI state it was given. */
+TEST_TIMEOUT(hooks_run_in_order_with_the_state, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *kinds[] = {"prestart", "poststart", "poststop"};
+	const char *bodies[] = {"echo \"$1 $(cat)\" >> " HOOK_LOG,
+				"echo \"$1 $(cat)\" >> " HOOK_LOG,
+				"sleep 1; echo \"$1 $(cat)\" >> " HOOK_LOG};
+	hooks_sandbox(&e, kinds, bodies, 3);
+	const char *args[] = {"sleep", "30", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "ho", args);
+	create_ok(&e, "ho", ctr_spec_get(s));
+	char *log = read_all_text(HOOK_LOG);
+	ASSERT_NOT_NULL(strstr(log, "prestart {"));
+	ASSERT_NULL(strstr(log, "poststart"));
+	ASSERT_NOT_NULL(strstr(log, "\"id\":\"ho\""));
+	ASSERT_NOT_NULL(strstr(log, "\"bundle\":\"/run/kata-containers/ho\""));
+	ASSERT_NULL(strstr(log, "\"pid\":0,")); /* the init's pid is known by then */
+	start_ok(&e, "ho");
+	log = read_all_text(HOOK_LOG);
+	char *post = strstr(log, "poststart {");
+	ASSERT_NOT_NULL(post);
+	ASSERT_NOT_NULL(strstr(post, "\"status\":\"running\""));
+	ASSERT_NULL(strstr(log, "poststop"));
+	/* Remove answers after the poststop hook ran, and the loop stays free meanwhile. */
+	unsigned rm = send_remove(&e, "ho");
+	ASSERT_EQ(recv_code(&e, rm, 300, NULL), PENDING);
+	double t0 = itest_now_s();
+	itest_check_serving(e.c);
+	ASSERT_TRUE(itest_now_s() - t0 < 0.2);
+	ASSERT_EQ(recv_code(&e, rm, 10000, NULL), OK);
+	log = read_all_text(HOOK_LOG);
+	char *stop = strstr(log, "poststop {");
+	ASSERT_NOT_NULL(stop);
+	ASSERT_TRUE(strstr(log, "prestart {") < strstr(log, "poststart {"));
+	ASSERT_TRUE(strstr(log, "poststart {") < stop);
+	ASSERT_NOT_NULL(strstr(stop, "\"status\":\"stopped\""));
+	ASSERT_FALSE(cgroup_exists(&e, "ho"));
+	ASSERT_FALSE(bundle_exists("ho"));
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(remove_during_a_slow_poststart_answers_both, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *kinds[] = {"poststart", "poststop"};
+	const char *bodies[] = {"exec sleep 8", "echo stopped >> " HOOK_LOG};
+	hooks_sandbox(&e, kinds, bodies, 2);
+	const char *args[] = {"sleep", "30", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "hr", args);
+	create_ok(&e, "hr", ctr_spec_get(s));
+	unsigned st = send_start(&e, "hr");
+	ASSERT_EQ(recv_code(&e, st, 500, NULL), PENDING);
+	double t0 = itest_now_s();
+	unsigned rm = send_remove(&e, "hr");
+	ASSERT_EQ(recv_code(&e, st, 3000, NULL), ABORTED);
+	ASSERT_EQ(recv_code(&e, rm, 3000, NULL), OK);
+	ASSERT_TRUE(itest_now_s() - t0 < 2);
+	ASSERT_NOT_NULL(strstr(read_all_text(HOOK_LOG), "stopped"));
+	ASSERT_FALSE(cgroup_exists(&e, "hr"));
+	ASSERT_FALSE(bundle_exists("hr"));
+	/* The abandoned hook was killed: no sleep of ours is left. */
+	ASSERT_TRUE(no_agent_child_soon(&e));
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+TEST_TIMEOUT(remove_during_a_slow_prestart_aborts_the_create, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *kinds[] = {"prestart"};
+	const char *bodies[] = {"exec sleep 8"};
+	hooks_sandbox(&e, kinds, bodies, 1);
+	const char *args[] = {"sleep", "30", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "hp", args);
+	unsigned cr = send_create(&e, "hp", ctr_spec_get(s));
+	ASSERT_EQ(recv_code(&e, cr, 500, NULL), PENDING); /* the prestart hook holds it */
+	/* Still CREATING meanwhile: Start is refused, the loop is free. */
+	char *msg = NULL;
+	ASSERT_EQ(ctr_start(&e, "hp", &msg), PRECONDITION);
+	free(msg);
+	double t0 = itest_now_s();
+	itest_check_serving(e.c);
+	ASSERT_TRUE(itest_now_s() - t0 < 0.2);
+	unsigned rm = send_remove(&e, "hp");
+	ASSERT_EQ(recv_code(&e, cr, 3000, NULL), ABORTED);
+	ASSERT_EQ(recv_code(&e, rm, 3000, NULL), OK);
+	ASSERT_TRUE(itest_now_s() - t0 < 2);
+	ASSERT_FALSE(cgroup_exists(&e, "hp"));
+	ASSERT_FALSE(bundle_exists("hp"));
+	ASSERT_TRUE(no_agent_child_soon(&e)); /* the abandoned hook was killed */
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+/* As the upstream agent does: a failing prestart hook fails the create. */
+TEST_TIMEOUT(failing_prestart_hook_fails_the_create, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *kinds[] = {"prestart"};
+	const char *bodies[] = {"exit 3"};
+	hooks_sandbox(&e, kinds, bodies, 1);
+	const char *args[] = {"sleep", "30", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "hf", args);
+	char *msg = NULL;
+	int code = ctr_create(&e, "hf", ctr_spec_get(s), &msg);
+	ASSERT_NE(code, OK);
+	ASSERT_NOT_NULL(strstr(msg, "prestart"));
+	free(msg);
+	ASSERT_FALSE(cgroup_exists(&e, "hf"));
+	ASSERT_FALSE(bundle_exists("hf"));
+	ASSERT_EQ(agent_child(&e), -1);
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+/* --- signals never reach a recycled pid ---------------------------------------------------- */
+
+/*
+ * The agent runs in a pid namespace of the test's, whose PID 1 (the holder) mounts its
+ * /proc and, on request, forks a sentinel at a chosen pid through ns_last_pid. A user+pid
+ * namespace container's init is a grandchild: the child that forked it exits at once and
+ * is reaped while the create goes on (here held by a slow createContainer hook). Its pid
+ * is then free; the sentinel takes it; SignalProcess and RemoveContainer must not hit it.
+ */
+struct holder {
+	pid_t pid; /* in the test's pid namespace */
+	int req, resp; /* our ends of the pipes */
+};
+
+static void holder_main(int req, int resp)
+{
+	pid_t sentinel = -1;
+	int want;
+
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		_exit(2);
+	for (;;) {
+		if (read(req, &want, sizeof(want)) != sizeof(want))
+			_exit(0);
+		int answer = -1;
+		if (want > 0) { /* fork the sentinel at pid want */
+			char buf[32];
+			int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+			int n = snprintf(buf, sizeof(buf), "%d", want - 1);
+			if (fd >= 0 && write(fd, buf, n) == n) {
+				sentinel = fork();
+				if (sentinel == 0) {
+					for (;;)
+						pause();
+				}
+				answer = sentinel;
+			}
+			if (fd >= 0)
+				close(fd);
+		} else if (want == 0) { /* is the sentinel alive (not killed by a signal)? */
+			int st;
+			answer = sentinel > 0 && waitpid(sentinel, &st, WNOHANG) == 0;
+		}
+		if (write(resp, &answer, sizeof(answer)) != sizeof(answer))
+			_exit(1);
+	}
+}
+
+static int holder_ask(struct holder *h, int what)
+{
+	int answer = -2;
+	ASSERT_EQ(write(h->req, &what, sizeof(what)), (ssize_t)sizeof(what));
+	ASSERT_EQ(read(h->resp, &answer, sizeof(answer)), (ssize_t)sizeof(answer));
+	return answer;
+}
+
+/* The pid (in the holder's namespace, as /proc shows it now) of the process named comm. */
+static pid_t ns_pid_of(const char *comm, pid_t ppid)
+{
+	char path[64], line[256];
+	pid_t found = -1;
+	for (pid_t pid = 2; pid < 4096 && found < 0; pid++) {
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		bool name_ok = comm == NULL, parent_ok = ppid <= 0;
+		while (fgets(line, sizeof(line), f)) {
+			if (comm && strncmp(line, "Name:\t", 6) == 0)
+				name_ok = strncmp(line + 6, comm, strlen(comm)) == 0;
+			if (ppid > 0 && strncmp(line, "PPid:\t", 6) == 0)
+				parent_ok = atoi(line + 6) == ppid;
+		}
+		fclose(f);
+		if (name_ok && parent_ok)
+			found = pid;
+	}
+	return found;
+}
+
+TEST_TIMEOUT(signals_never_reach_a_recycled_pid, 90)
+{
+	if (access("/proc/self/ns/user", F_OK) < 0 || access("/proc/self/ns/pid", F_OK) < 0)
+		SKIP("no user or pid namespaces");
+	if (unshare(CLONE_NEWNS) < 0)
+		SKIP("cannot make a mount namespace: %s", strerror(errno));
+	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	if (unshare(CLONE_NEWPID) < 0)
+		SKIP("cannot make a pid namespace: %s", strerror(errno));
+	int req[2], resp[2];
+	ASSERT_EQ(pipe2(req, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(resp, O_CLOEXEC), 0);
+	struct holder h = {.pid = fork()};
+	ASSERT_TRUE(h.pid >= 0);
+	if (h.pid == 0) {
+		close(req[1]);
+		close(resp[0]);
+		holder_main(req[0], resp[1]);
+	}
+	close(req[0]);
+	close(resp[1]);
+	h.req = req[1];
+	h.resp = resp[0];
+	/* Its /proc is ours once it answers. */
+	ASSERT_EQ(holder_ask(&h, -1), -1);
+
+	struct ctr_env e;
+	ctr_env_setup_cmdline(&e, false, UNCONFINED);
+	const char *args[] = {"sleep", "30", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "pr", args);
+	Grpc__Spec *spec = ctr_spec_get(s);
+	Grpc__LinuxNamespace userns = GRPC__LINUX_NAMESPACE__INIT;
+	userns.type = "user";
+	userns.path = "";
+	Grpc__Linux *lx = spec->linux;
+	size_t nns = lx->n_namespaces;
+	Grpc__LinuxNamespace **nss = calloc(nns + 1, sizeof(*nss));
+	ASSERT_NOT_NULL(nss);
+	memcpy(nss, lx->namespaces, nns * sizeof(*nss));
+	nss[nns] = &userns;
+	Grpc__LinuxNamespace **old_nss = lx->namespaces;
+	lx->namespaces = nss;
+	lx->n_namespaces = nns + 1;
+	Grpc__LinuxIDMapping m = GRPC__LINUX_IDMAPPING__INIT, *mp = &m;
+	m.hostid = 100000;
+	m.size = 65536;
+	lx->uidmappings = lx->gidmappings = &mp;
+	lx->n_uidmappings = lx->n_gidmappings = 1;
+	struct slow_hook sh;
+	slow_create_hook(&sh, spec);
+
+	unsigned cr = send_create(&e, "pr", spec);
+	int code = recv_code(&e, cr, 1000, NULL);
+	if (code != PENDING)
+		SKIP("the user+pid namespace create answered %d at once (no user namespaces?)",
+		     code);
+	/* The init (the agent's child now) waits in its hook; the pid before it is free. */
+	pid_t agent = ns_pid_of("kata-agent", 0);
+	ASSERT_TRUE(agent > 0);
+	pid_t init = ns_pid_of(NULL, agent);
+	ASSERT_TRUE(init > 0);
+	pid_t gone = init - 1;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d", (int)gone);
+	ASSERT_FALSE(path_exists(path));
+	ASSERT_EQ(holder_ask(&h, gone), gone);
+	/* The init by its exec id: a no-op answer, the sentinel untouched. */
+	ASSERT_EQ(ctr_signal(&e, "pr", "pr", SIGUSR1), OK);
+	usleep(100000);
+	ASSERT_EQ(holder_ask(&h, 0), 1);
+	/* RemoveContainer's SIGKILLs neither. */
+	unsigned rm = send_remove(&e, "pr");
+	ASSERT_EQ(recv_code(&e, cr, 5000, NULL), ABORTED);
+	ASSERT_EQ(recv_code(&e, rm, 5000, NULL), OK);
+	usleep(100000);
+	ASSERT_EQ(holder_ask(&h, 0), 1);
+	ASSERT_FALSE(cgroup_exists(&e, "pr"));
+	lx->namespaces = old_nss;
+	lx->n_namespaces = nns;
+	lx->uidmappings = lx->gidmappings = NULL;
+	lx->n_uidmappings = lx->n_gidmappings = 0;
+	free(nss);
+	spec->hooks = NULL;
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+	/* The holder is PID 1 there: its end ends the sentinel too. */
+	close(h.req);
+	close(h.resp);
+	kill(h.pid, SIGKILL);
+	waitpid(h.pid, NULL, 0);
 }
 
 /* --- every container RPC in every state ------------------------------------------------- */
