@@ -170,8 +170,8 @@ static void check_confined(const Grpc__Spec *spec)
 	const char *root = spec->root->path;
 	char real[PATH_MAX];
 
-	if (!pathsafe_lexically_below(root, PATHSAFE_CONFINE_DIR) ||
-	    !realpath(root, real) || strcmp(real, root) != 0)
+	if (!pathsafe_lexically_below(root, PATHSAFE_CONFINE_DIR) || !realpath(root, real) ||
+	    strcmp(real, root) != 0)
 		abort();
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const Grpc__Mount *m = spec->mounts[i];
