@@ -51,8 +51,8 @@ _noreturn_ static void child_fail(int sock, int errnum, const char *fmt, ...)
 
 _noreturn_ static void child_fail_err(int sock, agent_error_t *err, const char *what)
 {
-	sync_send(sock, SYNC_ERROR, err && err->errnum ? err->errnum : EIO,
-		  err && err->msg ? err->msg : what);
+	sync_send_status(sock, SYNC_ERROR, err && err->errnum ? err->errnum : EIO,
+			 err ? err->status : 0, err && err->msg ? err->msg : what);
 	_exit(127);
 }
 

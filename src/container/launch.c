@@ -21,6 +21,7 @@
 #include "container/launch-child.h"
 #include "container/sync.h"
 #include "loop/fork.h"
+#include "base/status.h"
 #include "loop/reaper.h"
 
 enum launch_state { LAUNCH_SETUP, LAUNCH_PARKED, LAUNCH_STARTING, LAUNCH_DONE };
@@ -167,7 +168,13 @@ static void launch_on_sock(struct loop_io *io, int fd, uint32_t events, void *da
 		launch_finish(l, 0, NULL);
 		return;
 	case SYNC_ERROR:
-		agent_error_set(&err, m.errnum > 0 ? m.errnum : EIO, "%s", m.text);
+		/* A request the set-up found bad (a /proc bind, a target that is no directory)
+		 * stays INVALID_ARGUMENT; any other failure is the agent's. */
+		if (m.status == GRPC_INVALID_ARGUMENT)
+			agent_error_set_status(&err, GRPC_INVALID_ARGUMENT,
+					       m.errnum > 0 ? m.errnum : EINVAL, "%s", m.text);
+		else
+			agent_error_set(&err, m.errnum > 0 ? m.errnum : EIO, "%s", m.text);
 		break;
 	default:
 		agent_error_set(&err, EPROTO, "unexpected set-up step \"%s\" from the container",

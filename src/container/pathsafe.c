@@ -79,6 +79,8 @@ static int walk(int rootfd, const char *path, int oflags, unsigned how)
 
 	if (!rest || !tmp || !stack)
 		return -ENOMEM;
+	if (!path[0])
+		return -ENOENT; /* names nothing, as for openat2 (not the root) */
 	if (strlen(path) >= PATH_MAX)
 		return -ENAMETOOLONG;
 	snprintf(rest, PATHSAFE_BUF, "%s", path);

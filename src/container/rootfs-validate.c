@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Spec checks for mounts, devices and sysctl keys (spec 6.1), before anything is created. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "container/mountopt.h"
+#include "container/pathsafe.h"
 #include "container/rootfs-internal.h"
 #include "base/status.h"
 
@@ -100,5 +105,61 @@ int rootfs_validate(const Grpc__Spec *spec, agent_error_t **err)
 	if (lx->n_maskedpaths > ROOTFS_MAX_PATHS || lx->n_readonlypaths > ROOTFS_MAX_PATHS)
 		return INVALID(err, "too many masked or read-only paths (at most %d)",
 			       ROOTFS_MAX_PATHS);
+	return 0;
+}
+
+/* True when dest lies on (or below) something mounted before spec.mounts[i]: /dev or an earlier
+ * destination. What is there then is not what the rootfs holds now. */
+static bool covered_before(const Grpc__Spec *spec, size_t i, const char *dest)
+{
+	char d[PATH_MAX];
+	if (rootfs_path_under(dest, "/dev"))
+		return true;
+	for (size_t j = 0; j < i; j++) {
+		rootfs_clean_path(spec->mounts[j]->destination, d, sizeof(d));
+		if (rootfs_path_under(dest, d))
+			return true;
+	}
+	return false;
+}
+
+static int check_plain_dir_target(const Grpc__Spec *spec, size_t i, int rootfd, const char *root,
+				  agent_error_t **err)
+{
+	const Grpc__Mount *m = spec->mounts[i];
+	char dest[PATH_MAX], real[PATH_MAX];
+
+	rootfs_clean_path(m->destination, dest, sizeof(dest));
+	if (covered_before(spec, i, dest))
+		return 0;
+	/* As rootfs-mounts.c resolves it: in the root, the last component not followed. */
+	_cleanup_close_ int fd = pathsafe_open(rootfd, dest, O_PATH, PATHSAFE_NOFOLLOW);
+	if (fd < 0)
+		return 0; /* missing: made then; any other failure is reported by the set-up */
+	struct stat st;
+	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode))
+		return 0;
+	/* Reached through an in-root symlink onto something mounted first: not decidable here. */
+	size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
+	if (pathsafe_fd_path(fd, real, sizeof(real)) < 0 || !rootfs_path_under(real, root) ||
+	    (real[rl] && covered_before(spec, i, real + rl)))
+		return 0;
+	return INVALID(err, "mounts[%zu]: %s is %s in the container's root; %s goes on a directory",
+		       i, dest, S_ISLNK(st.st_mode) ? "a symlink" : "not a directory", m->type);
+}
+
+int rootfs_validate_targets(const Grpc__Spec *spec, int rootfd, agent_error_t **err)
+{
+	const char *root = spec->root ? spec->root->path : "";
+	if (root[0] != '/')
+		return 0;
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const char *t = spec->mounts[i]->type;
+		if (strcmp(t, "proc") != 0 && strcmp(t, "sysfs") != 0)
+			continue;
+		int r = check_plain_dir_target(spec, i, rootfd, root, err);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }

@@ -37,5 +37,11 @@ int rootfs_bind_root(const char *root, const char *target, agent_error_t **err);
 
 /* Spec checks for the mount/device fields, run in the agent before anything is created. */
 int rootfs_validate(const Grpc__Spec *spec, agent_error_t **err);
+/*
+ * With the validated root open (rootfd): a proc or sysfs mount whose destination in
+ * the root is a symlink or not a directory (and not under /dev or an earlier mount,
+ * which the set-up mounts first) is INVALID_ARGUMENT, before a child is forked.
+ */
+int rootfs_validate_targets(const Grpc__Spec *spec, int rootfd, agent_error_t **err);
 
 #endif

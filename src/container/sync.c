@@ -106,11 +106,17 @@ int sync_recv_seq(int fd, struct sync_seq *s, struct sync_msg *m)
 struct sync_wire {
 	uint32_t step;
 	int32_t errnum;
+	int32_t status;
 };
 
 int sync_send(int fd, enum sync_step step, int errnum, const char *text)
 {
-	struct sync_wire w = {.step = step, .errnum = errnum};
+	return sync_send_status(fd, step, errnum, 0, text);
+}
+
+int sync_send_status(int fd, enum sync_step step, int errnum, int status, const char *text)
+{
+	struct sync_wire w = {.step = step, .errnum = errnum, .status = status};
 	size_t tlen = text ? strnlen(text, SYNC_TEXT_MAX - 1) : 0;
 	struct iovec iov[2] = {{&w, sizeof(w)}, {(void *)text, tlen}};
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = tlen ? 2 : 1};
@@ -133,6 +139,7 @@ int sync_recv(int fd, struct sync_msg *m)
 
 	m->step = 0; /* "unknown" in messages when nothing whole came */
 	m->errnum = 0;
+	m->status = 0;
 	m->text[0] = '\0';
 	do
 		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
@@ -145,6 +152,7 @@ int sync_recv(int fd, struct sync_msg *m)
 		return -EPROTO;
 	m->step = w.step;
 	m->errnum = w.errnum;
+	m->status = w.status;
 	m->text[n - sizeof(w)] = '\0';
 	return 0;
 }

@@ -29,6 +29,7 @@ enum sync_step {
 struct sync_msg {
 	uint32_t step;
 	int32_t errnum; /* positive errno for SYNC_ERROR */
+	int32_t status; /* SYNC_ERROR: the google.rpc status the child chose, 0 for none */
 	char text[SYNC_TEXT_MAX];
 };
 
@@ -69,6 +70,8 @@ int sync_recv_seq(int fd, struct sync_seq *s, struct sync_msg *m);
 
 /* Sends one message; text may be NULL. Returns 0 or -errno. */
 int sync_send(int fd, enum sync_step step, int errnum, const char *text);
+/* The same with a status (SYNC_ERROR from the child: how the agent should report it). */
+int sync_send_status(int fd, enum sync_step step, int errnum, int status, const char *text);
 /* Receives one message; -EPIPE on end of stream (peer gone or exec'd). */
 int sync_recv(int fd, struct sync_msg *m);
 const char *sync_step_name(uint32_t step);

@@ -320,6 +320,23 @@ static int check_root(const Grpc__Spec *spec, const struct spec_policy *pol, age
 	return 0;
 }
 
+/* The mount targets inside the root check_root accepted, opened the way the set-up opens it. */
+static int check_targets(const Grpc__Spec *spec, const struct spec_policy *pol, agent_error_t **err)
+{
+	const char *path = spec->root->path;
+	_cleanup_close_ int fd = -1;
+	if (confined(pol) || pathsafe_lexically_below(path, PATHSAFE_CONFINE_DIR)) {
+		fd = pathsafe_open_below(PATHSAFE_CONFINE_DIR, path, O_PATH | O_DIRECTORY, 0);
+	} else {
+		fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+	}
+	if (fd < 0)
+		return invalid(err, "root.path: \"%s\": %s", path, strerror(-fd));
+	return rootfs_validate_targets(spec, fd, err);
+}
+
 static int check_namespaces(const Grpc__Linux *l, bool have[NS_COUNT], agent_error_t **err)
 {
 	int r = check_count(l->n_namespaces, MAX_ITEMS, "linux.namespaces", err);
@@ -680,5 +697,7 @@ int spec_validate(const Grpc__Spec *spec, const struct spec_policy *pol, agent_e
 		return r;
 	if (l->resources && (r = cgroup_resources_validate(l->resources, err)) < 0)
 		return r;
-	return rootfs_validate(spec, err);
+	if ((r = rootfs_validate(spec, err)) < 0)
+		return r;
+	return check_targets(spec, pol, err);
 }

@@ -74,5 +74,7 @@ bool rpc_string_has_nul(const ProtobufCMessageDescriptor *desc, const uint8_t *d
 {
 	if (field_size)
 		field[0] = '\0';
+	if (!data || len == 0)
+		return false; /* an empty request (data may be NULL: no pointer arithmetic on it) */
 	return scan(desc, data, data + len, 0, field, field_size);
 }

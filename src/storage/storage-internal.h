@@ -59,6 +59,9 @@ int storage_apply_fsgid(int fd, long fsgid, long mode, agent_error_t **err);
 int storage_mount(const struct storage_req *rq, const char *fstype, char *const *options,
 		  size_t n_options, const char *extra, agent_error_t **err);
 
+/* virtio-fs and 9p: only the option words the runtimes send (INVALID_ARGUMENT naming another). */
+int storage_sharedfs_validate(const Grpc__Storage *s, agent_error_t **err);
+
 int storage_driver_block(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err);
 int storage_driver_virtiofs(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err);
 int storage_driver_9p(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err);

@@ -255,6 +255,72 @@ int storage_driver_block(const struct storage_req *rq, char **ret_cleanup, agent
 	return mount_with_fsgid(rq, s->fstype, NULL, ret_cleanup, err);
 }
 
+/*
+ * What virtio-fs and 9p storages may carry: the words the runtimes send (the Go
+ * runtime's "trans=virtio,version=9p2000.L,cache=mmap", "nodev", "msize=N" for
+ * 9p and "dax" for virtio-fs; runtime-rs's "nodev"), the mount flags that only
+ * restrict, a bind (its source confined by storage_source), fsgid= and Kata's
+ * markers. Anything else could reach the kernel's filesystem options: 9p over
+ * the agent's own descriptors (trans=fd), a remount, a propagation change.
+ */
+static const char *const sharedfs_flags[] = {
+	"ro",	      "rw",	  "nodev",	 "nosuid",   "noexec", "noatime",
+	"nodiratime", "relatime", "strictatime", "lazytime", "bind",   "rbind",
+};
+static const char *const virtiofs_words[] = {"dax", "dax=always", "dax=never", "dax=inode"};
+static const char *const p9_words[] = {"trans=virtio", "version=9p2000.L", "cache=none",
+				       "cache=loose",  "cache=fscache",	   "cache=mmap"};
+
+static bool word_in(const char *w, size_t n, const char *const *list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strlen(list[i]) == n && !strncmp(w, list[i], n))
+			return true;
+	return false;
+}
+
+/* "msize=N": N decimal, 1..2^31-1 (the kernel takes an int). */
+static bool p9_msize_ok(const char *w, size_t n)
+{
+	if (n <= 6 || n > 6 + 10 || strncmp(w, "msize=", 6) != 0)
+		return false;
+	unsigned long long v = 0;
+	for (size_t i = 6; i < n; i++) {
+		if (w[i] < '0' || w[i] > '9')
+			return false;
+		v = v * 10 + (unsigned)(w[i] - '0');
+	}
+	return v > 0 && v <= 0x7fffffff;
+}
+
+int storage_sharedfs_validate(const Grpc__Storage *s, agent_error_t **err)
+{
+	bool p9 = !strcmp(s->driver, "9p");
+
+	for (size_t i = 0; i < s->n_options; i++) {
+		const char *o = s->options[i];
+		if (kata_marker(o) || !strncmp(o, "fsgid=", 6))
+			continue; /* taken out before mounting (fsgid= checked there) */
+		for (const char *w = o;;) {
+			size_t n = strcspn(w, ",");
+			bool ok = word_in(w, n, sharedfs_flags, ARRAY_SIZE(sharedfs_flags)) ||
+				  (p9 ? word_in(w, n, p9_words, ARRAY_SIZE(p9_words)) ||
+						   p9_msize_ok(w, n)
+				      : word_in(w, n, virtiofs_words, ARRAY_SIZE(virtiofs_words)));
+			if (!ok)
+				return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
+							      "%s storage: option \"%.*s\" is not "
+							      "one it takes",
+							      s->driver, (int)(n < 256 ? n : 256),
+							      w);
+			if (!w[n])
+				break;
+			w += n + 1;
+		}
+	}
+	return 0;
+}
+
 int storage_driver_virtiofs(const struct storage_req *rq, char **ret_cleanup, agent_error_t **err)
 {
 	char have[64];

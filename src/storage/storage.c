@@ -343,6 +343,8 @@ int storage_validate(const Grpc__Storage *s, agent_error_t **err)
 					      s->mount_point, STORAGE_ROOT);
 	if (!strcmp(s->driver, "watchable-bind"))
 		return watchable_validate(s, err);
+	if (!strcmp(s->driver, "virtio-fs") || !strcmp(s->driver, "9p"))
+		return storage_sharedfs_validate(s, err);
 	if (driver_find(s->driver))
 		return block_options_validate(s, err);
 	for (size_t i = 0; i < ARRAY_SIZE(later_drivers); i++)

@@ -459,6 +459,81 @@ TEST_TIMEOUT(bind_source_symlink_cannot_leave_run_kata_containers, 60)
 	ctr_env_teardown(&e);
 }
 
+/*
+ * A rootfs whose /proc or /sys is a symlink (to anywhere: out of the root or
+ * inside it) or a file is a bad request, refused with INVALID_ARGUMENT naming
+ * the mount before anything is made; the same rootfs with plain directories runs.
+ */
+TEST_TIMEOUT(proc_or_sys_not_a_directory_in_the_rootfs_is_invalid, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = {"exit", "0", NULL};
+	char p[256], q[300];
+	static const struct {
+		const char *dir, *type, *link;
+	} cases[] = {
+		{"/proc", "proc", "/etc"}, {"/proc", "proc", "tmp"}, {"/proc", "proc", NULL},
+		{"/sys", "sysfs", "/dev"}, {"/sys", "sysfs", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", e.rootfs, cases[i].dir);
+		snprintf(q, sizeof(q), "%s.real", p);
+		ASSERT_EQ(rename(p, q), 0);
+		if (cases[i].link)
+			ASSERT_EQ(symlink(cases[i].link, p), 0);
+		else
+			host_write(p, "not a directory");
+		struct oci *o = oci_new(&e, "pl", args);
+		if (strcmp(cases[i].type, "sysfs") == 0) {
+			static const char *const ro[] = {"ro", NULL};
+			oci_add_mount(o, "/sys", "sysfs", "sysfs", ro);
+		}
+		char *msg = NULL;
+		int code = ctr_create(&e, "pl", o->spec, &msg);
+		if (code == 0)
+			ASSERT_EQ(ctr_remove(&e, "pl"), 0);
+		if (code != 3 || !msg || !strstr(msg, cases[i].dir))
+			FAIL("%s as %s%s: code %d, message \"%s\" (want INVALID_ARGUMENT naming "
+			     "it)",
+			     cases[i].dir, cases[i].link ? "a symlink to " : "a file",
+			     cases[i].link ? cases[i].link : "", code, msg ? msg : "");
+		free(msg);
+		ASSERT_EQ(unlink(p), 0);
+		ASSERT_EQ(rename(q, p), 0);
+		/* Put back, the same spec runs. */
+		char *out = run_ok(&e, "pl", o);
+		free(out);
+		oci_free(o);
+	}
+	ctr_env_teardown(&e);
+}
+
+/*
+ * What only the container's set-up can see (here: a bind onto a /proc file, found once
+ * proc is mounted) and refuses as a bad request reaches the client as INVALID_ARGUMENT too.
+ */
+TEST_TIMEOUT(set_up_refusal_of_the_request_is_invalid_argument, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = {"exit", "0", NULL};
+	host_write(CTR_SHARED_DIR "/fake", "x");
+	struct oci *o = oci_new(&e, "bp", args);
+	static const char *const bind[] = {"bind", NULL};
+	oci_add_mount(o, "/proc/sys/kernel/hostname", "bind", CTR_SHARED_DIR "/fake", bind);
+	char *msg = NULL;
+	int code = ctr_create(&e, "bp", o->spec, &msg);
+	if (code == 0)
+		ASSERT_EQ(ctr_remove(&e, "bp"), 0);
+	if (code != 3 || !msg || !strstr(msg, "/proc/sys/kernel/hostname"))
+		FAIL("bind onto a /proc file: code %d, message \"%s\" (want INVALID_ARGUMENT)",
+		     code, msg ? msg : "");
+	free(msg);
+	oci_free(o);
+	ctr_env_teardown(&e);
+}
+
 TEST_TIMEOUT(special_filesystem_source_is_ignored, 60)
 {
 	struct ctr_env e;

@@ -599,6 +599,104 @@ TEST_TIMEOUT(storage_sources_stay_in_the_share, 60)
 	ctr_env_teardown(&e);
 }
 
+/* CreateContainer with one storage: the status, and the message in *msg (caller frees). */
+static int create_one_msg(struct ctr_env *e, const char *cid, Grpc__Storage *st, char **msg)
+{
+	const char *args[] = {"exit", "0", NULL};
+	struct ctr_spec *s = ctr_spec_new(e, cid, args);
+	int code = ctr_create_storage(e, cid, ctr_spec_get(s), st, msg);
+	if (code == 0)
+		ASSERT_EQ(ctr_remove(e, cid), 0);
+	ctr_spec_free(s);
+	return code;
+}
+
+/*
+ * virtio-fs and 9p storages take the options the runtimes send (mount flags,
+ * "dax"; "trans=virtio,version=9p2000.L,cache=mmap" and "msize=N") and nothing
+ * else: 9p over the agent's own file descriptors, a remount, a propagation
+ * change or an unknown filesystem option is refused with INVALID_ARGUMENT
+ * naming the option, before anything is mounted. The shared directory the
+ * guest's init mounted (source "kataShared", already mounted) is checked too.
+ */
+TEST_TIMEOUT(shared_fs_storages_take_only_known_options, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *mp = "/run/kata-containers/sandbox/share";
+	ASSERT_EQ(system("mkdir -p /run/kata-containers/sandbox/share"), 0);
+	ASSERT_EQ(mount("tmpfs", mp, "tmpfs", 0, "size=1m"), 0);
+
+	static const struct {
+		const char *driver, *opt, *named;
+	} bad[] = {
+		{"9p", "trans=fd,rfdno=0,wfdno=1", "trans=fd"},
+		{"9p", "trans=virtio,version=9p2000.L,access=any", "access=any"},
+		{"9p", "msize=", "msize="},
+		{"9p", "msize=12k", "msize=12k"},
+		{"9p", "cache=mmap,,nodev", "\"\""},
+		{"virtio-fs", "remount", "remount"},
+		{"virtio-fs", "rshared", "rshared"},
+		{"virtio-fs", "dev", "dev"},
+		{"virtio-fs", "rootmode=040000", "rootmode=040000"},
+		{"virtio-fs", "dax=sometimes", "dax=sometimes"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		Grpc__Storage st = GRPC__STORAGE__INIT;
+		char *opts[] = {"nodev", (char *)bad[i].opt};
+		st.driver = (char *)bad[i].driver;
+		st.source = "kataShared";
+		st.fstype = strcmp(bad[i].driver, "9p") ? "virtiofs" : "9p";
+		st.options = opts;
+		st.n_options = 2;
+		st.mount_point = (char *)mp;
+		char *msg = NULL;
+		int code = create_one_msg(&e, "o1", &st, &msg);
+		if (code != 3 || !msg || !strstr(msg, bad[i].named))
+			FAIL("%s storage with option \"%s\": code %d, message \"%s\" (want 3 "
+			     "naming %s)",
+			     bad[i].driver, bad[i].opt, code, msg ? msg : "", bad[i].named);
+		free(msg);
+		/* A device tag instead: refused the same, before any mount is tried. */
+		st.source = "tag0";
+		code = create_one_msg(&e, "o2", &st, &msg);
+		if (code != 3 || !msg || !strstr(msg, bad[i].named))
+			FAIL("%s storage (tag) with option \"%s\": code %d, message \"%s\"",
+			     bad[i].driver, bad[i].opt, code, msg ? msg : "");
+		free(msg);
+	}
+
+	/* What the runtimes send is taken (the share is already mounted: nothing to do). */
+	static const char *const good9p[] = {"trans=virtio,version=9p2000.L,cache=mmap", "nodev",
+					     "msize=8192"};
+	static const char *const goodfs[] = {"nodev", "dax", "ro", "fsgid=10",
+					     "io.katacontainers.fs-opt.x"};
+	Grpc__Storage st = GRPC__STORAGE__INIT;
+	st.driver = "9p";
+	st.source = "kataShared";
+	st.fstype = "9p";
+	st.options = (char **)good9p;
+	st.n_options = 3;
+	st.mount_point = (char *)mp;
+	char *msg = NULL;
+	int code = create_one_msg(&e, "o3", &st, &msg);
+	if (code == 3)
+		FAIL("9p storage with the runtime's options refused: %s", msg ? msg : "");
+	free(msg);
+	msg = NULL;
+	st.driver = "virtio-fs";
+	st.fstype = "virtiofs";
+	st.options = (char **)goodfs;
+	st.n_options = 5;
+	code = create_one_msg(&e, "o4", &st, &msg);
+	if (code != 0)
+		FAIL("virtio-fs storage with the runtime's options: code %d, %s", code,
+		     msg ? msg : "");
+	free(msg);
+	umount2(mp, MNT_DETACH);
+	ctr_env_teardown(&e);
+}
+
 struct flipper {
 	volatile int stop;
 	const char *dir;

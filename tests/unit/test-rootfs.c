@@ -637,6 +637,8 @@ static void pathsafe_cases(unsigned how)
 	same_file(pathsafe_open(root, "/", O_PATH, how), r);
 	ASSERT_EQ(pathsafe_open(root, "/loop1", O_PATH, how), -ELOOP);
 	ASSERT_EQ(pathsafe_open(root, "/a/b/missing", O_PATH, how), -ENOENT);
+	/* An empty path names nothing (as open(2) and openat2 say), not the root. */
+	ASSERT_EQ(pathsafe_open(root, "", O_PATH, how), -ENOENT);
 	/* NOFOLLOW: the link itself. */
 	int fd = pathsafe_open(root, "/abs", O_PATH, how | PATHSAFE_NOFOLLOW);
 	struct stat st;
