@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * A "cgroup" mount in the container (spec 6.6): cgroup2 on a v2 host; on v1 a
+ * A "cgroup" mount in the container: cgroup2 on a v2 host; on v1 a
  * tmpfs with a bind of the container's own cgroup directory of each hierarchy.
  */
 #include <errno.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* /dev of a container (spec 6.2): tmpfs, devpts, shm, device nodes and the usual symlinks. */
+/* /dev of a container: tmpfs, devpts, shm, device nodes and the usual symlinks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* One spec.mounts entry (spec 6.6): target resolved inside the root, bind rules, remounts. */
+/* One spec.mounts entry: target resolved inside the root, bind rules, remounts. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * linux.maskedPaths and linux.readonlyPaths, after pivot (spec 6.2). Unlike
+ * linux.maskedPaths and linux.readonlyPaths, after pivot. Unlike
  * upstream, a masked directory is masked: a read-only empty tmpfs covers it.
  */
 #include <errno.h>

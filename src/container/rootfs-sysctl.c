@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* linux.sysctl (spec 6.2): key a.b.c written to /proc/sys/a/b/c after pivot; missing keys skipped.
+/* linux.sysctl: key a.b.c written to /proc/sys/a/b/c after pivot; missing keys skipped.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Spec checks for mounts, devices and sysctl keys (spec 6.1), before anything is created. */
+/* Spec checks for mounts, devices and sysctl keys, before anything is created. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The order of the rootfs set-up (spec 6.2): propagation, rootfs bind, mounts, /dev, pivot, finish.
+/* The order of the rootfs set-up: propagation, rootfs bind, mounts, /dev, pivot, finish.
  */
 #include "container/rootfs.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The container's filesystem view, built in the container child inside its
- * new mount namespace (spec 6.2, 6.6). Called in this order:
+ * new mount namespace. Called in this order:
  *   rootfs_prepare()  propagation, rootfs bind, spec.mounts, /dev and devices
  *   rootfs_pivot()    pivot_root (MS_MOVE + chroot when / is an initramfs)
  *   rootfs_finish()   sysctl, masked paths, read-only paths, read-only root

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Spec checks run before anything is created (spec 6.1). Every failure is
+ * Spec checks run before anything is created. Every failure is
  * -EINVAL with status INVALID_ARGUMENT and a message that starts with the
  * field it is about, indexes included ("process.rlimits[0].type: ...").
  * Every count and length a client controls is bounded here, so later stages
@@ -132,7 +132,7 @@ static int check_env(const Grpc__Process *p, const char *field, agent_error_t **
 		if (total > MAX_ENV_TOTAL)
 			return invalid(err, "%s: environment larger than %d bytes", field,
 				       MAX_ENV_TOTAL);
-		/* Entries without '=' or with an empty key are ignored, as upstream (spec 6.2). */
+		/* Entries without '=' or with an empty key are ignored, as upstream. */
 	}
 	return 0;
 }
@@ -181,7 +181,7 @@ static int check_cap_set(char **names, size_t n, const char *field, const char *
 	int r = check_count(n, MAX_ITEMS, f, err);
 	if (r < 0)
 		return r;
-	/* Unknown names are skipped when applied (spec 6.2); only the size is checked. */
+	/* Unknown names are skipped when applied; only the size is checked. */
 	for (size_t i = 0; i < n; i++) {
 		snprintf(f, sizeof(f), "%s.capabilities.%s[%zu]", field, set, i);
 		r = check_len(names[i], MAX_CAP_NAME, f, err);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Spec validation before anything is created (spec 6.1): a bad spec fails with
+ * Spec validation before anything is created: a bad spec fails with
  * -EINVAL and status INVALID_ARGUMENT, the message naming the field
  * ("linux.namespaces[2].type: unknown namespace \"foo\"").
  */
