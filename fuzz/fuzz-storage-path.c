@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	err = agent_error_free(err);
 
 	/* A mount point, made, when it passes the lexical check as storage_validate does. */
-	if (storage_path_clean_under(path, STORAGE_ROOT)) {
+	if (path_clean_under(path, STORAGE_ROOT)) {
 		fd = storage_target(path, flags & 2, &err);
 		if (fd >= 0)
 			check_fd(fd, STORAGE_ROOT);

@@ -230,3 +230,20 @@ int pathres_parent_under(const char *root, const char *path, bool mkdir, mode_t 
 		*ret_base = base;
 	return fd;
 }
+
+bool path_clean_under(const char *p, const char *root)
+{
+	size_t rl = strlen(root);
+
+	if (strncmp(p, root, rl) != 0 || (p[rl] != '/' && p[rl] != '\0'))
+		return false;
+	if (strlen(p) >= 4096 || strstr(p, "//"))
+		return false;
+	for (const char *c = p; (c = strstr(c, "/..")); c += 3)
+		if (c[3] == '/' || c[3] == '\0')
+			return false;
+	for (const char *c = p; (c = strstr(c, "/.")); c += 2)
+		if (c[2] == '/' || c[2] == '\0')
+			return false;
+	return true;
+}

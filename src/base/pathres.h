@@ -18,6 +18,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/*
+ * Text only, before anything is opened: path is root or below it, under 4096 bytes, with no
+ * "//" and no "." or ".." component (a trailing '/' is allowed, as the runtime sends some).
+ */
+bool path_clean_under(const char *path, const char *root);
+
 enum {
 	PATHRES_FORCE_WALK = 1 << 0, /* skip openat2 (tests the fallback) */
 };

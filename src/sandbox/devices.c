@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "base/pathres.h"
 #include "device/devmatch.h"
 #include "device/pcipath.h"
 #include "base/status.h"
@@ -20,9 +21,12 @@
 static const char *const known[] = {"blk", "mmioblk", "scsi", "nvdimm", "vfio-pci", "vfio-pci-gk"};
 static const char *const later[] = {"vfio-ap", "vfio-ap-cold", "blk-ccw"};
 
+/* A device node's path: below /dev by the storages' rule (no "//", "." or ".."), not /dev
+ * itself, no trailing '/'. */
 static bool clean_dev_path(const char *p)
 {
-	return !strncmp(p, "/dev/", 5) && strlen(p) < 256 && !strstr(p, "/..") && !strstr(p, "//");
+	size_t n = strlen(p);
+	return n > 5 && n < 256 && p[n - 1] != '/' && path_clean_under(p, "/dev");
 }
 
 int devices_validate(Grpc__Device *const *d, size_t n, agent_error_t **err)

@@ -21,7 +21,6 @@ typedef int (*storage_driver_fn)(const struct storage_req *rq, char **ret_cleanu
 #define STORAGE_SHARED_ROOT STORAGE_ROOT "/shared"
 
 bool storage_has_driver_option(const Grpc__Storage *s, const char *name);
-bool storage_path_clean_under(const char *p, const char *root);
 /*
  * A resolution result r (fd or -errno from base/pathres.h) as the caller's
  * return: an escape or a symlink on the way is INVALID_ARGUMENT.

@@ -485,7 +485,7 @@ int storage_driver_overlay(const struct storage_req *rq, char **ret_cleanup, age
 		if (strncmp(dopt, OVERLAY_MKDIR, strlen(OVERLAY_MKDIR)) != 0)
 			continue;
 		const char *dir = dopt + strlen(OVERLAY_MKDIR);
-		if (!storage_path_clean_under(dir, STORAGE_ROOT))
+		if (!path_clean_under(dir, STORAGE_ROOT))
 			return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
 						      "overlayfs storage: directory \"%s\" must be "
 						      "a clean path under %s",

@@ -17,23 +17,6 @@
 #include "storage/storage-internal.h"
 #include "storage/watchable.h"
 
-bool storage_path_clean_under(const char *p, const char *root)
-{
-	size_t rl = strlen(root);
-
-	if (strncmp(p, root, rl) != 0 || (p[rl] != '/' && p[rl] != '\0'))
-		return false;
-	if (strlen(p) >= 4096 || strstr(p, "//"))
-		return false;
-	for (const char *c = p; (c = strstr(c, "/..")); c += 3)
-		if (c[3] == '/' || c[3] == '\0')
-			return false;
-	for (const char *c = p; (c = strstr(c, "/.")); c += 2)
-		if (c[2] == '/' || c[2] == '\0')
-			return false;
-	return true;
-}
-
 /* "fsgid=N" and "mode=NNN" are ours; the rest goes to mount(2). */
 int storage_split_options(const Grpc__Storage *s, long *fsgid, long *mode, char ***ret,
 			  size_t *ret_n, agent_error_t **err)
@@ -108,10 +91,10 @@ int storage_source(const char *path, const char *cid, agent_error_t **err)
 
 	if (cid)
 		snprintf(own, sizeof(own), "%s/%s", STORAGE_ROOT, cid);
-	if (storage_path_clean_under(path, STORAGE_SHARED_ROOT))
+	if (path_clean_under(path, STORAGE_SHARED_ROOT))
 		return storage_path_error(pathres_open_under(STORAGE_SHARED_ROOT, path, O_PATH),
 					  "source", path, err);
-	if (cid && storage_path_clean_under(path, own))
+	if (cid && path_clean_under(path, own))
 		return storage_path_error(pathres_open_under(own, path, O_PATH), "source", path,
 					  err);
 	return agent_error_set_status(
@@ -336,7 +319,7 @@ static int block_options_validate(const Grpc__Storage *s, agent_error_t **err)
 
 int storage_validate(const Grpc__Storage *s, agent_error_t **err)
 {
-	if (!storage_path_clean_under(s->mount_point, STORAGE_ROOT))
+	if (!path_clean_under(s->mount_point, STORAGE_ROOT))
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
 					      "storage mount_point \"%s\" must be a clean path "
 					      "under %s",

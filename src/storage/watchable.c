@@ -67,15 +67,15 @@ int watchable_validate(const Grpc__Storage *s, agent_error_t **err)
 
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
 		dir_ok |= strlen(dirs[i]) == dl && !strncmp(mp, dirs[i], dl);
-	if (!dir_ok || !slash[1] || !storage_path_clean_under(mp, STORAGE_ROOT))
+	if (!dir_ok || !slash[1] || !path_clean_under(mp, STORAGE_ROOT))
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
 					      "watchable-bind storage: mount_point \"%s\" must be "
 					      "an entry of %s or %s",
 					      mp, WATCH_DIR_GO, WATCH_DIR_RS);
 	/* Not a mirror of the mirrors, nor of a directory holding them. */
-	if (!storage_path_clean_under(s->source, SHARED_ROOT) ||
-	    path_under(s->source, WATCH_DIR_GO) || path_under(s->source, WATCH_DIR_RS) ||
-	    path_under(WATCH_DIR_GO, s->source) || path_under(WATCH_DIR_RS, s->source))
+	if (!path_clean_under(s->source, SHARED_ROOT) || path_under(s->source, WATCH_DIR_GO) ||
+	    path_under(s->source, WATCH_DIR_RS) || path_under(WATCH_DIR_GO, s->source) ||
+	    path_under(WATCH_DIR_RS, s->source))
 		return agent_error_set_status(err, GRPC_INVALID_ARGUMENT, EINVAL,
 					      "watchable-bind storage: source \"%s\" must be a "
 					      "clean path under %s, outside the watchable "

@@ -92,3 +92,30 @@ TEST(no_symlink_on_the_way)
 	close(rootfd);
 	rm_rf(top);
 }
+
+/* The one lexical rule for host paths below a root, used by storages and by devices. */
+TEST(path_clean_under_rule)
+{
+	static const struct {
+		const char *path;
+		bool ok;
+	} cases[] = {
+		{"/run/kata-containers", true},
+		{"/run/kata-containers/", true},
+		{"/run/kata-containers/shared/containers/", true},
+		{"/run/kata-containers/a/b", true},
+		{"/run/kata-containers/a/.b", true},
+		{"/run/kata-containersX", false},
+		{"/run/kata", false},
+		{"/run/kata-containers/../etc", false},
+		{"/run/kata-containers/a/..", false},
+		{"/run/kata-containers/./a", false},
+		{"/run/kata-containers/a/.", false},
+		{"/run/kata-containers//a", false},
+		{"/etc/passwd", false},
+		{"", false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (path_clean_under(cases[i].path, "/run/kata-containers") != cases[i].ok)
+			FAIL("path_clean_under(\"%s\") is not %d", cases[i].path, cases[i].ok);
+}
