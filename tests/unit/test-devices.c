@@ -25,9 +25,9 @@ TEST(device_paths_follow_the_rule_below_dev)
 		const char *path;
 		bool ok;
 	} cases[] = {
-		{"/dev/vda", true},	  {"/dev/disk/by-id/x", true}, {"/dev", false},
-		{"/dev/", false},	  {"/dev/vda/", false},	       {"/dev/../etc/shadow", false},
-		{"/dev/./vda", false},	  {"/dev//vda", false},	       {"/dev/x/..", false},
+		{"/dev/vda", true},	 {"/dev/disk/by-id/x", true}, {"/dev", false},
+		{"/dev/", false},	 {"/dev/vda/", false},	      {"/dev/../etc/shadow", false},
+		{"/dev/./vda", false},	 {"/dev//vda", false},	      {"/dev/x/..", false},
 		{"/devices/vda", false}, {"/etc/shadow", false},      {"dev/vda", false},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
