@@ -90,6 +90,12 @@ int agent_error_wrap(agent_error_t **err, const char *fmt, ...)
 	return -e->errnum;
 }
 
+void agent_error_clear(agent_error_t **err)
+{
+	if (err)
+		*err = agent_error_free(*err);
+}
+
 agent_error_t *agent_error_free(agent_error_t *err)
 {
 	if (err) {

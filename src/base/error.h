@@ -34,6 +34,9 @@ int agent_error_set_status(agent_error_t **err, int status, int errnum, const ch
 int agent_error_wrap(agent_error_t **err, const char *fmt, ...) _printf_(2, 3);
 
 agent_error_t *agent_error_free(agent_error_t *err);
+/* Drops the error a callee set into a caller's slot (a failure handled here); the caller may
+ * have passed no slot (err NULL). */
+void agent_error_clear(agent_error_t **err);
 
 static inline void agent_error_freep(agent_error_t **err)
 {

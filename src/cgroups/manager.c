@@ -373,7 +373,7 @@ static int widen_dirs(const char *mnt, const char *path, const char *file, const
 		if (r < 0 && r != -ENOENT)
 			return r;
 		if (r == -ENOENT)
-			*err = agent_error_free(*err);
+			agent_error_clear(err);
 		if (!*p)
 			break;
 	}

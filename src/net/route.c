@@ -74,7 +74,7 @@ int net_add_route(const struct net_route_req *rq, agent_error_t **err)
 	if (r == -EEXIST) {
 		/* Already there as asked: not an error (as upstream). */
 		if (err)
-			*err = agent_error_free(*err);
+			agent_error_clear(err);
 		r = 0;
 	}
 	return r;
@@ -85,7 +85,7 @@ int net_del_route(const struct net_route *rt, agent_error_t **err)
 	int r = nl_send_raw(rt->raw.msg, rt->raw.len, RTM_DELROUTE, 0, err);
 	if (r == -ESRCH || r == -ENOENT) {
 		if (err)
-			*err = agent_error_free(*err);
+			agent_error_clear(err);
 		r = 0;
 	}
 	return r;

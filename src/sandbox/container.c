@@ -452,7 +452,7 @@ static void remove_begin(struct container *c, container_done_fn done, void *ctx)
 static int step_cancelled(struct container *c, bool timed_out, const char *what,
 			  agent_error_t **err)
 {
-	*err = agent_error_free(*err);
+	agent_error_clear(err);
 	if (timed_out)
 		return agent_error_set_status(err, GRPC_DEADLINE_EXCEEDED, ETIMEDOUT,
 					      "%s of container %s did not finish within %llu ms "

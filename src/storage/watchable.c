@@ -152,7 +152,7 @@ static int bind_target(const struct watchable_watch *w, bool dir, agent_error_t 
 	if (fd >= 0)
 		return fd;
 	/* Whatever took the copy's place (not a directory or file as wanted) goes. */
-	*err = agent_error_free(*err);
+	agent_error_clear(err);
 	watchable_mirror_remove(w->target);
 	return storage_target(w->target, dir, err);
 }
@@ -208,7 +208,7 @@ static int watch_sync(struct watchable_watch *w, agent_error_t **err)
 		return 0;
 	r = watchable_mirror(w->source, w->target, &w->snap, err);
 	if (r == -E2BIG || r == -EFBIG) {
-		*err = agent_error_free(*err);
+		agent_error_clear(err);
 		return fall_back_to_bind(w, err);
 	}
 	wds_refresh(w);

@@ -202,3 +202,15 @@ TEST(read_file_small_bounds)
 	/* A sysfs/procfs file whose size stat does not know. */
 	ASSERT_TRUE(read_file_small("/proc/self/cgroup", (char[4096]){0}, 4096) > 0);
 }
+
+/* A handled failure is dropped from the caller's slot, also when the caller gave none. */
+TEST(error_clear_takes_no_slot_too)
+{
+	agent_error_t *err = NULL;
+	agent_error_clear(NULL);
+	agent_error_clear(&err);
+	ASSERT_EQ(agent_error_set(&err, ENOENT, "gone"), -ENOENT);
+	ASSERT_NOT_NULL(err);
+	agent_error_clear(&err);
+	ASSERT_TRUE(err == NULL);
+}
