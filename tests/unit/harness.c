@@ -143,12 +143,3 @@ int main(int argc, char **argv)
 	printf("%u passed, %u failed, %u skipped\n", passed, failed, skipped);
 	return failed ? 1 : 0;
 }
-
-/* Defined by LeakSanitizer when it is linked in. */
-extern void __lsan_do_leak_check(void) __attribute__((weak));
-
-void test_leak_check_now(void)
-{
-	if (__lsan_do_leak_check)
-		__lsan_do_leak_check();
-}

@@ -52,13 +52,6 @@ const char *test_scratch_dir(void);
 	static void test_fn_##name(void)
 #define TEST(name) TEST_TIMEOUT(name, 30)
 
-/*
- * LeakSanitizer's check, now, in sanitizer builds (a no-op otherwise): for a test whose
- * process cannot fork any more at exit, when the check would normally run (its children
- * are born in a pid namespace whose init is gone).
- */
-void test_leak_check_now(void);
-
 #define FAIL(...) test_fail_at(__FILE__, __LINE__, __VA_ARGS__)
 #define SKIP(...) test_skip(__VA_ARGS__)
 
