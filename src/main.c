@@ -42,7 +42,10 @@ static void log_announce(struct agent *agent)
 		log_warn("config", "%s", agent->cfg.warnings[i]);
 }
 
-/* The port the boot modules bring appears a moment after they load: wait for it. */
+/*
+ * The port appears a moment after its driver loads (the boot modules as PID 1; udev and
+ * systemd-modules-load under systemd): wait for it.
+ */
 static void wait_for_serial_port(const struct agent *agent)
 {
 	struct address addr;
@@ -89,7 +92,6 @@ static void init_duties(struct agent *agent, const char *early_errors)
 	free(errors);
 	if (agent->cfg.dev_mode)
 		init_core_pattern();
-	wait_for_serial_port(agent);
 }
 
 int main(int argc, char **argv)
@@ -124,6 +126,8 @@ int main(int argc, char **argv)
 	if (agent.init_mode)
 		init_duties(&agent, early_errors);
 	free(early_errors);
+	/* Also under systemd, which may start the agent before udev made the port's link. */
+	wait_for_serial_port(&agent);
 
 	if (agent_start(&agent, &err) < 0) {
 		log_write(LOG_LEVEL_CRITICAL, "root", NULL, 0, "cannot start: %s", err->msg);
