@@ -117,12 +117,27 @@ int main(int argc, char **argv)
 	agent_config_init(&agent.cfg);
 	agent_config_load(&agent.cfg, argc, argv, (const char *const *)environ);
 
+	/* Not PID 1: systemd (or another init) mounted the cgroups; the agent uses those. */
+	int mounted_v2 = agent.init_mode
+				 ? -1
+				 : init_mounted_cgroup_mode("/sys/fs/cgroup",
+							    agent.cfg.unified_cgroup_hierarchy);
+	bool cgroup_mode_differs =
+		mounted_v2 >= 0 && (bool)mounted_v2 != agent.cfg.unified_cgroup_hierarchy;
+	if (cgroup_mode_differs)
+		agent.cfg.unified_cgroup_hierarchy = mounted_v2;
+
 	logger_init(&agent.logger, agent.cfg.log_level, -1, AGENT_VERSION);
 	int lfd = open_log_fd();
 	if (lfd >= 0)
 		logger_set_fd(&agent.logger, lfd, true);
 	log_install(&agent.logger);
 	log_announce(&agent);
+	if (cgroup_mode_differs)
+		log_warn("config",
+			 "cgroup %s is mounted on /sys/fs/cgroup, not the configured %s: using it "
+			 "(set systemd.unified_cgroup_hierarchy to choose the mode of both)",
+			 mounted_v2 ? "v2" : "v1", mounted_v2 ? "v1" : "v2");
 	if (agent.init_mode)
 		init_duties(&agent, early_errors);
 	free(early_errors);
