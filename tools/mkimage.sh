@@ -29,6 +29,8 @@ SUITE=${MKIMAGE_SUITE:-bookworm}
 MIRROR=${MKIMAGE_MIRROR:-http://deb.debian.org/debian}
 # The initramfs loads what mounting the root needs: virtio transports, virtio_blk, ext4.
 ROOT_MODULES=(virtio_mmio virtio_pci virtio_blk ext4)
+# Modules the image carries beyond build/guest's set (which it copies): systemd's autofs4.
+EXTRA_MODULES=(autofs4)
 
 die() {
 	echo "mkimage: $*" >&2
@@ -114,6 +116,18 @@ fi
 rm -rf "$root/lib/modules/$kver"
 mkdir -p "$root/lib/modules"
 cp -a "$guest/rootfs/lib/modules/$kver" "$root/lib/modules/$kver"
+# systemd mounts its automount points with autofs4: from the kernel package too.
+modtree=$(ls -d "$guest"/cache/linux-image-*/lib/modules/"$kver" 2>/dev/null | head -n1)
+[ -n "$modtree" ] || die "the kernel package's modules are not in $guest/cache: run 'make initrd'"
+for m in "${EXTRA_MODULES[@]}"; do
+	deps=$(modprobe -d "${modtree%/lib/modules/*}" -S "$kver" --show-depends "$m" 2>&1) ||
+		die "module $m not in the kernel package: $deps"
+	while read -r verb path _; do
+		[ "$verb" = insmod ] || continue
+		rel=${path#"$modtree/"}
+		install -D -m 0644 "$path" "$root/lib/modules/$kver/$rel"
+	done <<<"$deps"
+done
 depmod -b "$root" "$kver"
 # The same modules build/guest's agent loads at boot (its two lists), by name: virtio ports,
 # vsock, block, net, virtio-fs, overlay, 9p, NVDIMM, VFIO. udev would load most of them
@@ -131,10 +145,15 @@ echo kata-guest >"$root/etc/hostname"
 : >"$root/etc/fstab"      # the root stays as the initramfs mounted it (read-only)
 rm -f "$root/etc/resolv.conf"
 : >"$root/etc/resolv.conf"
-# Nothing but the agent: no first-boot wizards, no getty on the console the agent logs to.
+# Nothing but the agent: no first-boot wizards, no getty on the console the agent logs to,
+# nothing that keeps state on the read-only root (random seed, utmp, the journal's disk copy,
+# dpkg backups), no debug filesystems, no modules that a Kata guest has no use for.
 for u in systemd-firstboot.service getty@.service serial-getty@.service \
 	systemd-networkd.service systemd-networkd.socket apt-daily.timer apt-daily-upgrade.timer \
-	e2scrub_all.timer e2scrub_reap.service fstrim.timer; do
+	e2scrub_all.timer e2scrub_reap.service fstrim.timer dpkg-db-backup.timer \
+	systemd-tmpfiles-clean.timer systemd-random-seed.service systemd-update-utmp.service \
+	systemd-journal-flush.service sys-kernel-debug.mount sys-kernel-tracing.mount \
+	modprobe@dm_mod.service modprobe@efi_pstore.service modprobe@loop.service; do
 	ln -sfn /dev/null "$root/etc/systemd/system/$u"
 done
 rm -rf "$root/var/cache/apt/archives"/*.deb "$root/var/lib/apt/lists"/*_Packages
@@ -199,7 +218,7 @@ rm -rf "$ird"
 used=$(du -s -B1M "$root" | cut -f1)
 size=$((used + used / 4 + 32))
 rm -f "$out/rootfs.img.tmp"
-mkfs.ext4 -q -F -L kata-root -d "$root" -m 0 -O ^has_journal -E root_owner=0:0 \
+mkfs.ext4 -q -F -L kata-root -d "$root" -b 4096 -m 0 -O ^has_journal -E root_owner=0:0 \
 	"$out/rootfs.img.tmp" "${size}M" >/dev/null || die "mkfs.ext4 -d failed"
 mv "$out/rootfs.img.tmp" "$out/rootfs.img"
 ln -sfn ../guest/vmlinux "$out/vmlinux"
