@@ -29,6 +29,9 @@ SUITE=${MKIMAGE_SUITE:-bookworm}
 MIRROR=${MKIMAGE_MIRROR:-http://deb.debian.org/debian}
 # The initramfs loads what mounting the root needs: virtio transports, virtio_blk, ext4.
 ROOT_MODULES=(virtio_mmio virtio_pci virtio_blk ext4)
+# Loaded by systemd-modules-load before the agent starts (see below).
+PRELOAD_MODULES=(virtio_console vsock vmw_vsock_virtio_transport vsock_loopback vfio_pci
+	vfio_iommu_type1)
 # Modules the image carries beyond build/guest's set (which it copies): systemd's autofs4.
 EXTRA_MODULES=(autofs4)
 
@@ -129,14 +132,15 @@ for m in "${EXTRA_MODULES[@]}"; do
 	done <<<"$deps"
 done
 depmod -b "$root" "$kver"
-# The same modules build/guest's agent loads at boot (its two lists), by name: virtio ports,
-# vsock, block, net, virtio-fs, overlay, 9p, NVDIMM, VFIO. udev would load most of them
-# for their devices; filesystems and vsock's loopback have no device.
+# Loaded before the agent starts (systemd-modules-load, which basic.target waits for): its API
+# transport and what nothing loads on demand (vsock's loopback, VFIO). The rest of build/guest's
+# drivers come on demand, off the agent's path: udev loads device drivers by modalias (block,
+# net, SCSI, virtio-9p, virtio-fs, NVDIMM) and the kernel runs modprobe for a filesystem
+# type on its first mount (ext4, overlay, 9p, virtiofs, fuse).
 mkdir -p "$root/etc/modules-load.d"
 {
-	echo "# The guest's drivers (tools/mkimage.sh): loaded before the agent starts."
-	cat "$guest/rootfs/etc/kata-agent/boot-modules" "$guest/rootfs/etc/kata-agent/late-modules" |
-		sed -e 's|.*/||' -e 's|\.ko$||' | tr - _ | awk '!seen[$0]++'
+	echo "# The agent's transport and the drivers nothing loads on demand (tools/mkimage.sh)."
+	printf '%s\n' "${PRELOAD_MODULES[@]}"
 } >"$root/etc/modules-load.d/kata-agent.conf"
 
 # --- a guest that runs one service from a read-only root -----------------------------------
