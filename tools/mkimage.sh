@@ -120,7 +120,10 @@ rm -rf "$root/lib/modules/$kver"
 mkdir -p "$root/lib/modules"
 cp -a "$guest/rootfs/lib/modules/$kver" "$root/lib/modules/$kver"
 # systemd mounts its automount points with autofs4: from the kernel package too.
-modtree=$(ls -d "$guest"/cache/linux-image-*/lib/modules/"$kver" 2>/dev/null | head -n1)
+modtree=
+for d in "$guest"/cache/linux-image-*/{,usr/}lib/modules/"$kver"; do
+	[ -d "$d" ] && modtree=$d && break
+done
 [ -n "$modtree" ] || die "the kernel package's modules are not in $guest/cache: run 'make initrd'"
 for m in "${EXTRA_MODULES[@]}"; do
 	deps=$(modprobe -d "${modtree%/lib/modules/*}" -S "$kver" --show-depends "$m" 2>&1) ||
@@ -177,7 +180,7 @@ for m in "${ROOT_MODULES[@]}"; do
 	deps=$(modprobe -d "$guest/rootfs" -S "$kver" --show-depends "$m" 2>&1) ||
 		die "module $m not in $guest/rootfs: $deps"
 	while read -r verb path _; do
-		[ "$verb" = insmod ] && [ -z "${seen[$path]:-}" ] || continue
+		if [ "$verb" != insmod ] || [ -n "${seen[$path]:-}" ]; then continue; fi
 		seen[$path]=1
 		cp "$path" "$ird/lib/modules/"
 		echo "/lib/modules/$(basename "$path")" >>"$ird/modules"
