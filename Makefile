@@ -87,7 +87,8 @@ HOST_CFLAGS := $(COMMON_CFLAGS) $(SANFLAGS)
 AGENT_CFLAGS := $(COMMON_CFLAGS) $(SANFLAGS) $(AGENT_ISYS)
 
 .PHONY: install all deps check check-unit check-integration san demo bench fuzz fuzz-build \
-	fuzz-lifecycle format format-check clean static-check initrd vm-test check-no-wait check-layers
+	fuzz-lifecycle format format-check clean static-check initrd image vm-test vm-test-image \
+	check-no-wait check-layers
 .SECONDARY:
 
 all: $(O)/kata-agent $(O)/kata-agent-ctl
@@ -225,11 +226,26 @@ INITRD_FLAGS ?=
 initrd: $(O)/kata-agent
 	tools/mkinitrd.sh $(INITRD_FLAGS) $(O)
 
-# microvm (the fast boot) on cgroup v1 and on cgroup v2, then q35 with PCI hot-plug.
-vm-test: initrd $(O)/kata-agent-ctl
+# The systemd flavour: a Debian 12 image (mmdebstrap) with the agent started by systemd.
+image: initrd
+	tools/mkimage.sh $(O)
+
+# Both flavours on cgroup v1 and v2: the initramfs (agent as PID 1) on microvm (the fast boot)
+# with v1 and v2, then on q35 with PCI hot-plug; the systemd image on microvm with v1, then on
+# q35 (hot-plug included) with v2, the mode systemd defaults to.
+vm-test: image $(O)/kata-agent-ctl
 	tests/vm/vm-test.sh $(O)
 	VM_CGROUP=v2 tests/vm/vm-test.sh $(O)
 	VM_MACHINE=q35 tests/vm/vm-test.sh $(O)
+	VM_IMAGE=systemd tests/vm/vm-test.sh $(O)
+	VM_IMAGE=systemd VM_MACHINE=q35 VM_CGROUP=v2 tests/vm/vm-test.sh $(O)
+
+# The systemd image alone, on each machine and cgroup mode (by hand: about 4 boots).
+vm-test-image: image $(O)/kata-agent-ctl
+	VM_IMAGE=systemd tests/vm/vm-test.sh $(O)
+	VM_IMAGE=systemd VM_CGROUP=v2 tests/vm/vm-test.sh $(O)
+	VM_IMAGE=systemd VM_MACHINE=q35 tests/vm/vm-test.sh $(O)
+	VM_IMAGE=systemd VM_MACHINE=q35 VM_CGROUP=v2 tests/vm/vm-test.sh $(O)
 
 # --- installing into a guest rootfs (the variables of upstream's agent Makefile) -------------
 # INIT=no: the agent is started by systemd (kata-agent.service, kata-containers.target);
@@ -260,4 +276,4 @@ format-check:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+-include $(shell find $(O) -name '*.d' -type f -not -path '*/image/*' 2>/dev/null)

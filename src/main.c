@@ -42,7 +42,10 @@ static void log_announce(struct agent *agent)
 		log_warn("config", "%s", agent->cfg.warnings[i]);
 }
 
-/* The port the boot modules bring appears a moment after they load: wait for it. */
+/*
+ * The port appears a moment after its driver loads (the boot modules as PID 1; udev and
+ * systemd-modules-load under systemd): wait for it.
+ */
 static void wait_for_serial_port(const struct agent *agent)
 {
 	struct address addr;
@@ -89,7 +92,6 @@ static void init_duties(struct agent *agent, const char *early_errors)
 	free(errors);
 	if (agent->cfg.dev_mode)
 		init_core_pattern();
-	wait_for_serial_port(agent);
 }
 
 int main(int argc, char **argv)
@@ -115,15 +117,32 @@ int main(int argc, char **argv)
 	agent_config_init(&agent.cfg);
 	agent_config_load(&agent.cfg, argc, argv, (const char *const *)environ);
 
+	/* Not PID 1: systemd (or another init) mounted the cgroups; the agent uses those. */
+	int mounted_v2 = agent.init_mode
+				 ? -1
+				 : init_mounted_cgroup_mode("/sys/fs/cgroup",
+							    agent.cfg.unified_cgroup_hierarchy);
+	bool cgroup_mode_differs =
+		mounted_v2 >= 0 && (bool)mounted_v2 != agent.cfg.unified_cgroup_hierarchy;
+	if (cgroup_mode_differs)
+		agent.cfg.unified_cgroup_hierarchy = mounted_v2;
+
 	logger_init(&agent.logger, agent.cfg.log_level, -1, AGENT_VERSION);
 	int lfd = open_log_fd();
 	if (lfd >= 0)
 		logger_set_fd(&agent.logger, lfd, true);
 	log_install(&agent.logger);
 	log_announce(&agent);
+	if (cgroup_mode_differs)
+		log_warn("config",
+			 "cgroup %s is mounted on /sys/fs/cgroup, not the configured %s: using it "
+			 "(set systemd.unified_cgroup_hierarchy to choose the mode of both)",
+			 mounted_v2 ? "v2" : "v1", mounted_v2 ? "v1" : "v2");
 	if (agent.init_mode)
 		init_duties(&agent, early_errors);
 	free(early_errors);
+	/* Also under systemd, which may start the agent before udev made the port's link. */
+	wait_for_serial_port(&agent);
 
 	if (agent_start(&agent, &err) < 0) {
 		log_write(LOG_LEVEL_CRITICAL, "root", NULL, 0, "cannot start: %s", err->msg);

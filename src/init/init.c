@@ -2,6 +2,8 @@
 #include "init/init.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -169,6 +171,23 @@ int init_mount_cgroups(bool v2, agent_error_t **err)
 		free(errors);
 		return r;
 	}
+	return 0;
+}
+
+int init_mounted_cgroup_mode(const char *root, bool configured)
+{
+	struct statfs st;
+	char unified[PATH_MAX];
+
+	if (statfs(root, &st) < 0)
+		return -1;
+	if (st.f_type == CGROUP2_SUPER_MAGIC)
+		return 1;
+	if (st.f_type != TMPFS_MAGIC)
+		return -1;
+	snprintf(unified, sizeof(unified), "%s/unified", root);
+	if (statfs(unified, &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC)
+		return configured; /* hybrid: v1 controllers and a v2 hierarchy */
 	return 0;
 }
 

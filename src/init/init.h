@@ -31,6 +31,14 @@ int init_load_modules(const char *list, char **errors);
 /* cgroup v2 (cgroup2 on /sys/fs/cgroup) or v1 (tmpfs + each controller of /proc/cgroups). */
 int init_mount_cgroups(bool v2, agent_error_t **err);
 
+/*
+ * Not PID 1: the cgroup mode the init system mounted under `root` (/sys/fs/cgroup), which
+ * the agent has to work with: 1 for v2 when cgroup2 is mounted there, 0 for v1 when a tmpfs
+ * is there and no cgroup2 beside it (root/unified, systemd's hybrid mode, which serves both),
+ * `configured` when the mount fits either mode, -1 when nothing is mounted there.
+ */
+int init_mounted_cgroup_mode(const char *root, bool configured);
+
 /* /dev/ptmx -> pts/ptmx, a session and controlling tty, PATH, hostname, loopback up. */
 int init_finish(char **errors);
 

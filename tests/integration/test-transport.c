@@ -9,7 +9,9 @@
 #include <linux/vm_sockets.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -68,6 +70,33 @@ TEST(serial_port_carries_calls)
 		ASSERT_EQ(r.code, 0);
 		ttrpc_reply_clear(&r);
 	}
+	itest_agent_stop(&a);
+}
+
+/*
+ * Under systemd the agent is not PID 1 and is started as soon as the basic system is up:
+ * the virtio-serial port (its udev link) may come a moment later. The agent waits for it,
+ * as it does as PID 1, instead of failing to start (which powers the VM off).
+ */
+TEST(serial_port_that_appears_late)
+{
+	char slave[64], addr[PATH_MAX], link[PATH_MAX - 16];
+	int m = open_pty(slave, sizeof(slave));
+	snprintf(link, sizeof(link), "%s/late-port", test_scratch_dir());
+	snprintf(addr, sizeof(addr), "serial://%s", link);
+	pid_t child = fork();
+	ASSERT_TRUE(child >= 0);
+	if (child == 0) {
+		usleep(700 * 1000);
+		_exit(symlink(slave, link) == 0 ? 0 : 1);
+	}
+	struct itest_agent a;
+	itest_agent_start_at(&a, addr, NULL, NULL);
+	int status;
+	ASSERT_EQ(waitpid(child, &status, 0), child);
+	ASSERT_EQ(status, 0);
+	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(m);
+	itest_check_serving(c);
 	itest_agent_stop(&a);
 }
 

@@ -9,7 +9,9 @@
 # Environment: VM_ACCEL=tcg|kvm (default: kvm only with kvm_intel/kvm_amd loaded),
 #              VM_MEM (default 512M), VM_KEEP=1 keeps the work directory,
 #              VM_CMDLINE_EXTRA appended to the kernel command line,
-#              VM_CGROUP=v2 runs the guest on cgroup v2 only (agent.unified_cgroup_hierarchy=1).
+#              VM_CGROUP=v2 runs the guest on cgroup v2 only (agent.unified_cgroup_hierarchy=1),
+#              VM_IMAGE=systemd boots the systemd image of tools/mkimage.sh (make image) instead:
+#              systemd is PID 1 and starts the agent through kata-agent.service.
 #
 # Pass/fail is judged by the agent's answers and the console log, never by QEMU's exit
 # status (QEMU exits 0 on a guest panic too). To add a step: write a function step_NAME
@@ -31,6 +33,12 @@ STEPS=(boot_baseline boot check debug_console create_sandbox create_container st
 	sandbox_hotplug resize_volume add_swap nic_hotplug create_filesystem signal_kill remove_container destroy_sandbox poweroff console_clean)
 # VM_MACHINE=q35 adds PCI hot-plug (two root ports, QMP); microvm has no PCI.
 MACHINE=${VM_MACHINE:-microvm}
+# The guest flavour: initrd (the agent is PID 1 of build/guest/initrd.cpio) or systemd (a
+# Debian image on virtio-blk, build/image/, booted through its own small initramfs).
+IMAGE=${VM_IMAGE:-initrd}
+IMGDIR=$O/image
+# systemd's own start-up (about 20 s of TCG on a busy 2-core machine) comes before the agent's.
+[ "$IMAGE" = systemd ] && BOOT_TIMEOUT=180
 
 W=$(mktemp -d /tmp/kata-vm-test.XXXXXX)
 CONSOLE=$W/console.log
@@ -120,9 +128,20 @@ step_boot() {
 	append="console=ttyS0 panic=-1 quiet rdinit=/init agent.log=debug agent.hotplug_timeout=5s"
 	append+=" agent.server_addr=serial:///dev/virtio-ports/agent.channel.0 agent.debug_console"
 	[ -n "$khz" ] && append+=" tsc_early_khz=$khz"
-	[ "$CG_V2" = 1 ] && append+=" agent.unified_cgroup_hierarchy=1"
+	local initrd=$GUEST/initrd.cpio root_args=() root_dev=virtio-blk-device
+	if [ "$IMAGE" = systemd ]; then
+		# One token sets both systemd's cgroup mode and the agent's.
+		initrd=$IMGDIR/initrd.cpio
+		append+=" root=/dev/vda ro systemd.unit=kata-containers.target"
+		append+=" systemd.unified_cgroup_hierarchy=$CG_V2"
+		[ "$MACHINE" = q35 ] && root_dev=virtio-blk-pci,bus=pcie.0,addr=0x4
+		root_args=(-drive "file=$IMGDIR/rootfs.img,if=none,id=root,format=raw,readonly=on"
+			-device "$root_dev,drive=root")
+	elif [ "$CG_V2" = 1 ]; then
+		append+=" agent.unified_cgroup_hierarchy=1"
+	fi
 	append+=" ${VM_CMDLINE_EXTRA:-}"
-	say "  machine $MACHINE, accel $accel, cpu $cpu, memory ${VM_MEM:-512M}, kernel $(cat "$GUEST/kernel-version")"
+	say "  image $IMAGE, machine $MACHINE, accel $accel, cpu $cpu, memory ${VM_MEM:-512M}, kernel $(cat "$GUEST/kernel-version")"
 	say "  cmdline: $append"
 	T_QEMU=$(now_ms)
 	local machine_args=(-M "microvm,accel=$accel$STORAGE_MACHINE_OPTS" -global virtio-mmio.force-legacy=false)
@@ -138,12 +157,13 @@ step_boot() {
 			-qmp "unix:$W/qmp.sock,server=on,wait=off")
 		vser=virtio-serial-pci
 	fi
-	qemu-system-x86_64 "${machine_args[@]}" "${STORAGE_QEMU_ARGS[@]}" "${SANDBOX_QEMU_ARGS[@]}" -cpu "$cpu" \
+	qemu-system-x86_64 "${machine_args[@]}" "${root_args[@]}" "${STORAGE_QEMU_ARGS[@]}" \
+		"${SANDBOX_QEMU_ARGS[@]}" -cpu "$cpu" \
 		-m "${VM_MEM:-512M}$STORAGE_MEM_OPTS" -smp 1 \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-chardev "socket,id=con,path=$W/console.sock,server=on,wait=off,logfile=$CONSOLE" \
 		-serial chardev:con \
-		-kernel "$GUEST/vmlinux" -initrd "$GUEST/initrd.cpio" -append "$append" \
+		-kernel "$GUEST/vmlinux" -initrd "$initrd" -append "$append" \
 		-device "$vser,id=vser0" \
 		-chardev "socket,id=agent,path=$SOCK,server=on,wait=off" \
 		-device virtserialport,bus=vser0.0,chardev=agent,name=agent.channel.0 \
@@ -486,13 +506,32 @@ step_poweroff() {
 		fail "the guest panicked instead of powering off"
 		return 1
 	fi
-	grep -q 'reboot: Power down' "$CONSOLE" || say "  (no 'reboot: Power down' on the console: quiet)"
+	if [ "$IMAGE" = systemd ]; then
+		# The agent exited; kata-agent.service's ExecStop (or FailureAction) had systemd power
+		# the machine off, which the kernel reports even when quiet.
+		grep -q 'reboot: Power down' "$CONSOLE" ||
+			fail "no 'reboot: Power down' on the console: systemd did not power off" || return 1
+	else
+		grep -q 'reboot: Power down' "$CONSOLE" || say "  (no 'reboot: Power down' on the console: quiet)"
+	fi
 }
 
 # The console: the agent ran as PID 1, reported no error, and the kernel did not complain.
 step_console_clean() {
 	local bad
-	grep -q '"msg":"announce".*"pid":"1"' "$CONSOLE" || fail "no announce line from PID 1" || return 1
+	if [ "$IMAGE" = systemd ]; then
+		# systemd is PID 1: the agent must say it is not init, and no unit may have failed.
+		grep '"msg":"announce"' "$CONSOLE" | grep -v '"pid":"1"' | grep -q '"init-mode":"false"' ||
+			fail "no announce line from an agent that is not PID 1" || return 1
+		bad=$(grep -E 'Failed to|FAILED|UNSUPP|Dependency failed|emergency' "$CONSOLE")
+		[ -z "$bad" ] || {
+			sed 's/^/    /' <<<"$bad" >&2
+			fail "systemd reported a failure on the console"
+			return 1
+		}
+	else
+		grep -q '"msg":"announce".*"pid":"1"' "$CONSOLE" || fail "no announce line from PID 1" || return 1
+	fi
 	# The one error the test provokes: the disk that never comes (hotplug_never).
 	bad=$(grep -E '"level":"(ERRO|CRIT)"|Kernel panic|Oops|BUG:|WARNING:|insmod .* failed' "$CONSOLE" |
 		grep -v '"method":"CreateContainer","code":"DEADLINE_EXCEEDED"')
@@ -517,6 +556,17 @@ for f in vmlinux initrd.cpio kernel-version; do
 		exit 1
 	}
 done
+if [ "$IMAGE" = systemd ]; then
+	for f in rootfs.img initrd.cpio; do
+		[ -f "$IMGDIR/$f" ] || {
+			echo "vm-test: $IMGDIR/$f missing: run make image" >&2
+			exit 1
+		}
+	done
+elif [ "$IMAGE" != initrd ]; then
+	echo "vm-test: VM_IMAGE is initrd or systemd, not $IMAGE" >&2
+	exit 1
+fi
 command -v qemu-system-x86_64 >/dev/null || {
 	echo "vm-test: qemu-system-x86_64 missing: run make deps" >&2
 	exit 1
@@ -571,5 +621,5 @@ if [ "$RESULT" != PASS ]; then
 fi
 skipped=0
 for s in "${STEPS[@]}"; do [ "${RES[$s]}" = SKIP ] && skipped=$((skipped + 1)); done
-say "$RESULT ($skipped of ${#STEPS[@]} steps skipped on $MACHINE, cgroup ${VM_CGROUP:-v1})"
+say "$RESULT ($skipped of ${#STEPS[@]} steps skipped on $MACHINE, cgroup ${VM_CGROUP:-v1}, image $IMAGE)"
 [ "$RESULT" = PASS ]
