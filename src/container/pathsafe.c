@@ -311,15 +311,10 @@ int pathsafe_create(int rootfd, const char *path, bool dir, unsigned how)
 	return pathsafe_open(rootfd, path, O_PATH, how);
 }
 
-bool pathsafe_lexically_below(const char *path, const char *dir)
+bool pathsafe_components_clean(const char *c)
 {
-	size_t dl = strlen(dir);
-	if (dl < 2 || dir[0] != '/' || strncmp(path, dir, dl) != 0 || path[dl] != '/')
-		return false;
-	const char *c = path + dl; /* at a '/': each component after one must be a plain name */
-	if (!c[1])
-		return false;
 	while (*c) {
+		/* c points at a '/': the component after it must be a plain name. */
 		const char *s = c + 1;
 		const char *e = strchrnul(s, '/');
 		size_t n = (size_t)(e - s);
@@ -328,6 +323,14 @@ bool pathsafe_lexically_below(const char *path, const char *dir)
 		c = e;
 	}
 	return true;
+}
+
+bool pathsafe_lexically_below(const char *path, const char *dir)
+{
+	size_t dl = strlen(dir);
+	if (dl < 2 || dir[0] != '/' || strncmp(path, dir, dl) != 0 || path[dl] != '/')
+		return false;
+	return path[dl + 1] && pathsafe_components_clean(path + dl);
 }
 
 int pathsafe_open_below(const char *dir, const char *path, int oflags, unsigned how)

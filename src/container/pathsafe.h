@@ -36,6 +36,8 @@ int pathsafe_create(int rootfd, const char *path, bool dir, unsigned how);
  * and strictly below dir (itself lexically clean, not "/").
  */
 bool pathsafe_lexically_below(const char *path, const char *dir);
+/* From a '/' on: every component is a plain name (none empty, "." or ".."). */
+bool pathsafe_components_clean(const char *c);
 /*
  * Opens an absolute path that pathsafe_lexically_below(path, dir) accepts with
  * the rest resolved inside dir (as pathsafe_open: symlinks never leave it).

@@ -250,18 +250,7 @@ static bool path_lexically_clean(const char *p)
 {
 	if (p[0] != '/')
 		return false;
-	if (strcmp(p, "/") == 0)
-		return true;
-	for (const char *c = p; *c;) {
-		/* c points at a '/': look at the component after it. */
-		const char *s = c + 1;
-		const char *e = strchrnul(s, '/');
-		size_t n = (size_t)(e - s);
-		if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-			return false;
-		c = e;
-	}
-	return true;
+	return strcmp(p, "/") == 0 || pathsafe_components_clean(p);
 }
 
 static bool confined(const struct spec_policy *pol)
