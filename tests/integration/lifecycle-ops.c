@@ -173,10 +173,11 @@ static void describe(FILE *f, const struct lc_op *op)
 		fprintf(f, "]");
 		for (unsigned b = 0; b < LC_M_BITS; b++) {
 			static const char *const names[LC_M_BITS] = {
-				"tty",	   "user1000", "no-pidns",  "no-ns",
-				"netns",   "memlimit", "cg-shared", "cg-nested",
-				"no-args", "bad-cwd",  "pids",	    "bad-binary",
-				"ro-root", "nobody",   "no-linux",  "no-process"};
+				"tty",	      "user1000",   "no-pidns",	 "no-ns",    "netns",
+				"memlimit",   "cg-shared",  "cg-nested", "no-args",  "bad-cwd",
+				"pids",	      "bad-binary", "ro-root",	 "nobody",   "no-linux",
+				"no-process", "no-mntns",   "root-out",	 "bind-out", "spec-hook",
+				"passwd-fifo"};
 			if (op->mut & (1u << b))
 				fprintf(f, " %s", names[b]);
 		}

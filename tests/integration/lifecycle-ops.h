@@ -77,7 +77,13 @@ enum {
 	LC_M_NOBODY = 1u << 13,
 	LC_M_NO_LINUX = 1u << 14,
 	LC_M_NO_PROCESS = 1u << 15,
-	LC_M_BITS = 16
+	/* A hostile host's shapes (issues 11 and 18): the agent must refuse or survive them. */
+	LC_M_NO_MNTNS = 1u << 16, /* no mount namespace */
+	LC_M_ROOT_OUT = 1u << 17, /* root.path "/" */
+	LC_M_BIND_OUT = 1u << 18, /* a bind mount of the guest's "/" */
+	LC_M_SPEC_HOOK = 1u << 19, /* a prestart hook from the spec */
+	LC_M_PASSWD_FIFO = 1u << 20, /* /etc/passwd a FIFO while the create runs, no HOME */
+	LC_M_BITS = 21
 };
 
 /* Payload programs a container or an exec runs, chosen by ARG. */

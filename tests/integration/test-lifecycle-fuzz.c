@@ -59,6 +59,9 @@
  * kill-all SignalProcess the runtime sends before RemoveContainer, or of a kill from outside.
  * exec_into_paused_container: found by this fuzzer (SEED=0x8d), ExecProcess into a paused
  * container never answered (the new process freezes on joining the cgroup).
+ * hostile_specs: issue 11 and 18 shapes, each refused or survived with nothing left: a root
+ * of "/", a bind of the guest's "/", a spec hook, a container without a mount namespace that
+ * then gets an exec, /etc/passwd a FIFO while the create runs (the create never answered).
  */
 static const struct {
 	const char *name;
@@ -70,6 +73,10 @@ static const struct {
 					     "kill c1 '' 9 0x0 0; check c1 '' 0 0x0 0"},
 	{"exec_into_paused_container", "sandbox '' '' 0 0x0 0; create c1 = 0 0x0 0;"
 				       "pause c1 '' 0 0x0 0; exec c1 e1 0 0x0 2"},
+	{"hostile_specs", "sandbox '' '' 0 0x0 0; create c1 = 0 0x20000 0; create c1 = 0 0x40000 0;"
+			  "create c1 = 0 0x80000 0; create c2 = 0 0x10000 0; start c2 '' 0 0x0 0;"
+			  "exec c2 e1 0 0x0 2; create c3 = 0 0x100000 0; remove c2 '' 0 0x0 0;"
+			  "remove c3 '' 0 0x0 0; create c1 = 0 0x0 0; start c1 '' 0 0x0 0"},
 };
 
 /* What a sequence child tells its parent (a shared page). */
@@ -446,6 +453,12 @@ struct spec_extra {
 	Grpc__LinuxPids pids;
 	uint32_t gids[2];
 	char cgpath[160];
+	Grpc__Mount bind, *mounts[16];
+	char *bind_opts[1];
+	Grpc__Hooks hooks;
+	Grpc__Hook hook, *hookp[1];
+	char *hook_args[3];
+	char *env[32];
 };
 
 static void mutate_spec(struct seq *s, Grpc__Spec *sp, uint32_t m, const char *cid,
@@ -469,9 +482,14 @@ static void mutate_spec(struct seq *s, Grpc__Spec *sp, uint32_t m, const char *c
 		sp->process->user->n_additionalgids = 2;
 	}
 	size_t n = 0;
-	for (size_t i = 0; i < l->n_namespaces && n < 7; i++)
-		if (!(m & LC_M_NO_PIDNS) || strcmp(l->namespaces[i]->type, "pid") != 0)
-			x->ns[n++] = l->namespaces[i];
+	for (size_t i = 0; i < l->n_namespaces && n < 7; i++) {
+		const char *t = l->namespaces[i]->type;
+		if ((m & LC_M_NO_PIDNS) && strcmp(t, "pid") == 0)
+			continue;
+		if ((m & LC_M_NO_MNTNS) && strcmp(t, "mount") == 0)
+			continue;
+		x->ns[n++] = l->namespaces[i];
+	}
 	if (m & LC_M_NETNS) {
 		grpc__linux_namespace__init(&x->net);
 		x->net.type = "network";
@@ -509,6 +527,44 @@ static void mutate_spec(struct seq *s, Grpc__Spec *sp, uint32_t m, const char *c
 		sp->process->args[0] = "/bin/nonexistent";
 	if (m & LC_M_RO_ROOT)
 		sp->root->readonly = true;
+	if (m & LC_M_ROOT_OUT)
+		sp->root->path = "/";
+	if ((m & LC_M_BIND_OUT) && sp->n_mounts < 15) {
+		grpc__mount__init(&x->bind);
+		x->bind.destination = "/mnt";
+		x->bind.type = "bind";
+		x->bind.source = "/";
+		x->bind_opts[0] = "rbind";
+		x->bind.options = x->bind_opts;
+		x->bind.n_options = 1;
+		memcpy(x->mounts, sp->mounts, sp->n_mounts * sizeof(*x->mounts));
+		x->mounts[sp->n_mounts] = &x->bind;
+		sp->mounts = x->mounts;
+		sp->n_mounts++;
+	}
+	if (m & LC_M_SPEC_HOOK) {
+		grpc__hooks__init(&x->hooks);
+		grpc__hook__init(&x->hook);
+		x->hook.path = "/bin/sh";
+		x->hook_args[0] = "sh";
+		x->hook_args[1] = "-c";
+		x->hook_args[2] = "true";
+		x->hook.args = x->hook_args;
+		x->hook.n_args = 3;
+		x->hookp[0] = &x->hook;
+		x->hooks.prestart = x->hookp;
+		x->hooks.n_prestart = 1;
+		sp->hooks = &x->hooks;
+	}
+	if ((m & LC_M_PASSWD_FIFO) && sp->process) {
+		/* The agent must look the user up in the rootfs: no HOME given. */
+		size_t k = 0;
+		for (size_t i = 0; i < sp->process->n_env && k < 32; i++)
+			if (strncmp(sp->process->env[i], "HOME=", 5) != 0)
+				x->env[k++] = sp->process->env[i];
+		sp->process->env = x->env;
+		sp->process->n_env = k;
+	}
 	if (m & LC_M_NO_LINUX)
 		sp->linux = NULL;
 	if (m & LC_M_NO_PROCESS)
@@ -528,8 +584,22 @@ static void op_create(struct seq *s, const struct lc_op *op)
 	mutate_spec(s, ctr_spec_get(cs), op->mut, safe, &x);
 	req.container_id = req.exec_id = (char *)cid;
 	req.oci = ctr_spec_get(cs);
+	char passwd[300], saved[320];
+	bool fifo = false;
+	if (op->mut & LC_M_PASSWD_FIFO) {
+		/* The rootfs's /etc/passwd is a FIFO nobody writes for as long as the create runs.
+		 */
+		snprintf(passwd, sizeof(passwd), "%s/etc/passwd", s->e.rootfs);
+		snprintf(saved, sizeof(saved), "%s.lc-saved", passwd);
+		fifo = rename(passwd, saved) == 0 && mkfifo(passwd, 0644) == 0;
+	}
 	if (agent_call(s, "CreateContainer", &req.base, false) == 0)
 		s->created[op->cid] = true;
+	if (fifo) {
+		unlink(passwd);
+		if (rename(saved, passwd) < 0)
+			FAIL("cannot put %s back: %s", passwd, strerror(errno));
+	}
 	ctr_spec_free(cs);
 }
 
