@@ -465,3 +465,16 @@ void ctr_assert_value(const char *report, const char *key, const char *want)
 		FAIL("%s: got \"%s\", want \"%s\"", key, v, want);
 	free(v);
 }
+
+void ctr_create_start(struct ctr_env *e, const char *cid, Grpc__Spec *spec)
+{
+	char *msg = NULL;
+	int code = ctr_create(e, cid, spec, &msg);
+	if (code)
+		FAIL("create %s: %d %s", cid, code, msg);
+	free(msg);
+	code = ctr_start(e, cid, &msg);
+	if (code)
+		FAIL("start %s: %d %s", cid, code, msg);
+	free(msg);
+}

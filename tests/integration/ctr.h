@@ -60,6 +60,8 @@ int ctr_create(struct ctr_env *e, const char *cid, Grpc__Spec *spec, char **msg)
 int ctr_create_storage(struct ctr_env *e, const char *cid, Grpc__Spec *spec, Grpc__Storage *st,
 		       char **msg);
 int ctr_start(struct ctr_env *e, const char *cid, char **msg);
+/* CreateContainer then StartContainer; a test failure naming the call that failed. */
+void ctr_create_start(struct ctr_env *e, const char *cid, Grpc__Spec *spec);
 int ctr_remove(struct ctr_env *e, const char *cid);
 int ctr_exec(struct ctr_env *e, const char *cid, const char *eid, Grpc__Process *p, char **msg);
 int ctr_signal(struct ctr_env *e, const char *cid, const char *eid, int sig);

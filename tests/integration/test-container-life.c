@@ -23,19 +23,6 @@ static void must(int code, const char *what)
 		FAIL("%s: code %d", what, code);
 }
 
-static void create_start(struct ctr_env *e, const char *cid, Grpc__Spec *spec)
-{
-	char *msg = NULL;
-	int code = ctr_create(e, cid, spec, &msg);
-	if (code)
-		FAIL("create %s: %d %s", cid, code, msg);
-	free(msg);
-	code = ctr_start(e, cid, &msg);
-	if (code)
-		FAIL("start %s: %d %s", cid, code, msg);
-	free(msg);
-}
-
 TEST_TIMEOUT(oom_event_v1, 90)
 {
 	struct ctr_env e;
@@ -45,7 +32,7 @@ TEST_TIMEOUT(oom_event_v1, 90)
 	const char *args[] = {"alloc", "256", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "oom1", args);
 	ctr_spec_set_memory(s, 32 << 20);
-	create_start(&e, "oom1", ctr_spec_get(s));
+	ctr_create_start(&e, "oom1", ctr_spec_get(s));
 
 	Grpc__GetOOMEventRequest req = GRPC__GET_OOMEVENT_REQUEST__INIT;
 	Grpc__OOMEvent *ev = NULL;
@@ -78,7 +65,7 @@ TEST_TIMEOUT(oom_event_v2, 90)
 	const char *args[] = {"alloc", "256", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "oom2", args);
 	ctr_spec_set_memory(s, 32 << 20);
-	create_start(&e, "oom2", ctr_spec_get(s));
+	ctr_create_start(&e, "oom2", ctr_spec_get(s));
 	Grpc__GetOOMEventRequest req = GRPC__GET_OOMEVENT_REQUEST__INIT;
 	Grpc__OOMEvent *ev = NULL;
 	must(ctr_call(&e, "GetOOMEvent", &req.base, &grpc__oomevent__descriptor,
@@ -117,7 +104,7 @@ TEST_TIMEOUT(pause_resume_stats_update, 90)
 	ctr_env_setup(&e, false);
 	const char *args[] = {"sleep", "60", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "p1", args);
-	create_start(&e, "p1", ctr_spec_get(s));
+	ctr_create_start(&e, "p1", ctr_spec_get(s));
 
 	Grpc__StatsContainerResponse *st = stats(&e, "p1");
 	ASSERT_NOT_NULL(st->cgroup_stats);
@@ -191,7 +178,7 @@ TEST_TIMEOUT(stdin_and_close_stdin, 60)
 	ctr_env_setup(&e, false);
 	const char *args[] = {"cat", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "i1", args);
-	create_start(&e, "i1", ctr_spec_get(s));
+	ctr_create_start(&e, "i1", ctr_spec_get(s));
 	must(write_stdin(&e, "i1", "i1", "line one\n"), "WriteStdin");
 	must(write_stdin(&e, "i1", "i1", "line two\n"), "WriteStdin");
 	Grpc__CloseStdinRequest cr = GRPC__CLOSE_STDIN_REQUEST__INIT;
@@ -234,7 +221,7 @@ TEST_TIMEOUT(terminal_and_resize, 60)
 	/* No terminal: resize answers UNAVAILABLE. */
 	const char *a2[] = {"sleep", "30", NULL};
 	struct ctr_spec *s2 = ctr_spec_new(&e, "t2", a2);
-	create_start(&e, "t2", ctr_spec_get(s2));
+	ctr_create_start(&e, "t2", ctr_spec_get(s2));
 	rr.container_id = rr.exec_id = "t2";
 	ASSERT_EQ(ctr_call(&e, "TtyWinResize", &rr.base, &google__protobuf__empty__descriptor, NULL,
 			   NULL),
@@ -290,7 +277,7 @@ TEST_TIMEOUT(exec_into_a_dead_container_fails_at_once, 60)
 	ctr_env_setup(&e, false);
 	const char *args[] = {"exit", "0", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "d1", args);
-	create_start(&e, "d1", ctr_spec_get(s));
+	ctr_create_start(&e, "d1", ctr_spec_get(s));
 	ASSERT_EQ(ctr_wait(&e, "d1", "d1"), 0);
 	Grpc__Process *p = ctr_process_new((const char *[]){"report", NULL});
 	char *msg = NULL;
@@ -329,7 +316,7 @@ TEST_TIMEOUT(create_remove_loop_leaks_nothing, 600)
 
 	/* Warm up once so lazily made things (the cgroup manager) exist. */
 	struct ctr_spec *w = ctr_spec_new(&e, "warm", args);
-	create_start(&e, "warm", ctr_spec_get(w));
+	ctr_create_start(&e, "warm", ctr_spec_get(w));
 	must(ctr_remove(&e, "warm"), "remove");
 	ctr_spec_free(w);
 	int fds0 = itest_fd_count_settled(e.agent.pid);
@@ -340,7 +327,7 @@ TEST_TIMEOUT(create_remove_loop_leaks_nothing, 600)
 	for (int i = 0; i < rounds; i++) {
 		snprintf(cid, sizeof(cid), "loop%d", i);
 		struct ctr_spec *s = ctr_spec_new(&e, cid, args);
-		create_start(&e, cid, ctr_spec_get(s));
+		ctr_create_start(&e, cid, ctr_spec_get(s));
 		if (i % 2) {
 			/* As the runtime does: kill all, wait, remove. */
 			must(ctr_signal(&e, cid, "", SIGKILL), "kill");
@@ -458,7 +445,7 @@ TEST_TIMEOUT(kill_during_create, 60)
 	struct stat sb;
 	ASSERT_TRUE(stat("/run/kata-containers/k1", &sb) < 0);
 	spec->hooks = NULL;
-	create_start(&e, "k1", spec);
+	ctr_create_start(&e, "k1", spec);
 	must(ctr_remove(&e, "k1"), "remove");
 	ctr_spec_free(s);
 	ctr_env_teardown(&e);
@@ -479,7 +466,7 @@ TEST_TIMEOUT(unread_output_applies_back_pressure, 90)
 	const char *args[] = {"write-stdout", n, NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "bp", args);
 	long rss0 = agent_rss_kib(e.agent.pid);
-	create_start(&e, "bp", ctr_spec_get(s));
+	ctr_create_start(&e, "bp", ctr_spec_get(s));
 	sleep(1);
 	/* Nobody reads: the writer is blocked on a full pipe, the agent holds nothing. */
 	Grpc__StatsContainerRequest sreq = GRPC__STATS_CONTAINER_REQUEST__INIT;
@@ -507,7 +494,7 @@ TEST_TIMEOUT(terminal_stdin_and_eof, 60)
 	const char *args[] = {"cat", NULL};
 	struct ctr_spec *s = ctr_spec_new(&e, "t3", args);
 	ctr_spec_get(s)->process->terminal = true;
-	create_start(&e, "t3", ctr_spec_get(s));
+	ctr_create_start(&e, "t3", ctr_spec_get(s));
 	must(write_stdin(&e, "t3", "t3", "typed\n"), "WriteStdin");
 	Grpc__CloseStdinRequest cr = GRPC__CLOSE_STDIN_REQUEST__INIT;
 	cr.container_id = cr.exec_id = "t3";

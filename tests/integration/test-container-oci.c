@@ -126,15 +126,7 @@ static char *run_ok(struct ctr_env *e, const char *cid, struct oci *o)
 
 static void create_start(struct ctr_env *e, const char *cid, struct oci *o)
 {
-	char *msg = NULL;
-	int code = ctr_create(e, cid, o->spec, &msg);
-	if (code)
-		FAIL("create %s: %d %s", cid, code, msg);
-	free(msg);
-	code = ctr_start(e, cid, &msg);
-	if (code)
-		FAIL("start %s: %d %s", cid, code, msg);
-	free(msg);
+	ctr_create_start(e, cid, o->spec);
 }
 
 /* Kills a running container, returns what it wrote, removes it. */

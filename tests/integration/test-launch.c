@@ -22,19 +22,6 @@ static void must(int code, const char *what)
 		FAIL("%s: status %d", what, code);
 }
 
-static void create_start(struct ctr_env *e, const char *cid, Grpc__Spec *spec)
-{
-	char *msg = NULL;
-	int code = ctr_create(e, cid, spec, &msg);
-	if (code != 0)
-		FAIL("create %s: %d %s", cid, code, msg);
-	free(msg);
-	code = ctr_start(e, cid, &msg);
-	if (code != 0)
-		FAIL("start %s: %d %s", cid, code, msg);
-	free(msg);
-}
-
 /* A descriptor the agent inherits without close-on-exec never reaches a container. */
 TEST_TIMEOUT(inherited_fd_not_in_container, 60)
 {
@@ -86,7 +73,7 @@ TEST_TIMEOUT(parked_child_holds_no_other_pipes, 60)
 	const char *idle[] = {"sleep", "30", NULL};
 	struct ctr_spec *a = ctr_spec_new(&e, "pa", cat);
 	struct ctr_spec *b = ctr_spec_new(&e, "pb", idle);
-	create_start(&e, "pa", ctr_spec_get(a));
+	ctr_create_start(&e, "pa", ctr_spec_get(a));
 	char *msg = NULL;
 	int code = ctr_create(&e, "pb", ctr_spec_get(b), &msg);
 	if (code != 0)
@@ -151,7 +138,7 @@ TEST_TIMEOUT(a_spec_without_mount_ns_is_refused_and_leaves_nothing, 60)
 	spec->linux->namespaces[1] = mnt;
 	spec->linux->n_namespaces = 4;
 	spec->n_mounts = n_mounts;
-	create_start(&e, "nm", spec);
+	ctr_create_start(&e, "nm", spec);
 	must(ctr_remove(&e, "nm"), "remove");
 	ctr_spec_free(s);
 	ctr_env_teardown(&e);
