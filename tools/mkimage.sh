@@ -80,10 +80,10 @@ key=$(printf '%s\n' "$SUITE" "$MIRROR" "${PACKAGES[@]}" | sha256sum | cut -c1-12
 tarball=$out/cache/debian-$SUITE-$key.tar
 if [ ! -s "$tarball" ]; then
 	log "mmdebstrap $SUITE (minbase + ${PACKAGES[*]}) from $MIRROR"
-	rm -f "$out"/cache/debian-*.tar
+	rm -rf "$out"/cache/debian-*.tar "$tarball.tmp"
 	t0=$(date +%s)
 	# No documentation, manual pages or translations: the guest runs one program.
-	if ! mmdebstrap --variant=minbase --include="$(
+	if ! mmdebstrap --variant=minbase --format=tar --include="$(
 		IFS=,
 		echo "${PACKAGES[*]}"
 	)" \
@@ -95,7 +95,7 @@ if [ ! -s "$tarball" ]; then
 		--aptopt='Acquire::Retries "3"' \
 		"$SUITE" "$tarball.tmp" "$MIRROR" >"$out/cache/mmdebstrap.log" 2>&1; then
 		tail -n 30 "$out/cache/mmdebstrap.log" >&2
-		rm -f "$tarball.tmp"
+		rm -rf "$tarball.tmp"
 		die "mmdebstrap failed (mirror reachable? see $out/cache/mmdebstrap.log)"
 	fi
 	mv "$tarball.tmp" "$tarball"
