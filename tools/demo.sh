@@ -16,10 +16,17 @@ if [ "$(id -u)" = 0 ] && [ -x "$payload" ] && command -v unshare >/dev/null; the
 fi
 
 echo "== starting $O/kata-agent on unix://$sock (logs in $dir/agent.log)"
+# The pod's shared directory, as the runtime fills it: the agent sees it at
+# /run/kata-containers/shared/containers (where it confines container roots), the host here.
+share="$dir/share"
+mkdir -p "$share"
 if [ $containers = 1 ]; then
 	# Its own mount namespace with a private /run: the pod's mounts stay out of the host's.
-	KATA_AGENT_LOG_LEVEL=debug unshare -m --propagation private sh -c \
-		'mount -t tmpfs -o mode=755 tmpfs /run && exec "$@"' sh \
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	KATA_AGENT_LOG_LEVEL=debug SHARE="$share" unshare -m --propagation private sh -c \
+		'mount -t tmpfs -o mode=755 tmpfs /run &&
+		mkdir -p /run/kata-containers/shared/containers &&
+		mount --bind "$SHARE" /run/kata-containers/shared/containers && exec "$@"' sh \
 		"$O/kata-agent" --cmdline-file /dev/null --server-addr "unix://$sock" \
 		2>"$dir/agent.log" &
 else
@@ -47,10 +54,12 @@ run call CreateContainer '{"container_id":"bad id"}'
 
 if [ $containers = 1 ]; then
 	echo
-	echo "== a pod with one container: the static test payload in a rootfs of its own"
-	mkdir -p "$dir/bundle/rootfs/bin" "$dir/bundle/rootfs/proc" "$dir/bundle/rootfs/dev"
-	cp "$payload" "$dir/bundle/rootfs/bin/payload"
-	cat >"$dir/bundle/config.json" <<JSON
+	echo "== a pod with one container: the static test payload in a rootfs of its own, in the"
+	echo "   pod's shared directory as the runtime puts it (the agent confines roots to it)"
+	bundle=$share/demo
+	mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/proc" "$bundle/rootfs/dev"
+	cp "$payload" "$bundle/rootfs/bin/payload"
+	cat >"$bundle/config.json" <<JSON
 {
   "ociVersion": "1.0.2",
   "process": {
@@ -79,7 +88,8 @@ if [ $containers = 1 ]; then
 }
 JSON
 	run create-sandbox --hostname demo-pod --dns "nameserver 10.0.0.10"
-	run create-container --id demo --bundle "$dir/bundle"
+	run create-container --id demo --bundle "$bundle" \
+		--rootfs /run/kata-containers/shared/containers/demo/rootfs
 	run start-container demo
 	echo
 	echo "\$ kata-agent-ctl read-stdout demo demo 65536   # the container's first output"
