@@ -101,8 +101,16 @@ static void resolve_both(int rootfd, const char *root, const char *path, unsigne
 	check_fd_in(b, root);
 	if (a >= 0 && b >= 0) {
 		if (fstat(a, &sa) < 0 || fstat(b, &sb) < 0 || sa.st_dev != sb.st_dev ||
-		    sa.st_ino != sb.st_ino)
+		    sa.st_ino != sb.st_ino) {
+			char ra[PATH_MAX] = "", rb[PATH_MAX] = "";
+			pathsafe_fd_path(a, ra, sizeof(ra));
+			pathsafe_fd_path(b, rb, sizeof(rb));
+			fprintf(stderr,
+				"openat2 and the walk reach different objects for \"%s\" in %s "
+				"(how %#x): %s, %s\n",
+				path, root, how, ra, rb);
 			abort();
+		}
 	} else if ((a >= 0) != (b >= 0) && a != -ELOOP && b != -ELOOP && a != -ENAMETOOLONG &&
 		   b != -ENAMETOOLONG) {
 		fprintf(stderr, "openat2 and the walk disagree on \"%s\" in %s (how %#x): %d, %d\n",
