@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/macro.h"
@@ -175,4 +178,29 @@ int read_file_small(const char *path, char *buf, size_t size)
 	}
 	buf[len] = '\0';
 	return (int)len;
+}
+
+/* write() that turns a closed reader into EPIPE without a SIGPIPE reaching the process. */
+ssize_t write_nosigpipe(int fd, const void *buf, size_t n)
+{
+	sigset_t pipe_set, old, pending;
+	struct timespec zero = {0, 0};
+	bool was_pending;
+	ssize_t w;
+	int saved;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE) == 1;
+	sigprocmask(SIG_BLOCK, &pipe_set, &old);
+	w = write(fd, buf, n);
+	saved = errno;
+	/* Consume only the SIGPIPE this write raised, never one that was already there. */
+	if (w < 0 && saved == EPIPE && !was_pending)
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return w;
 }

@@ -26,5 +26,11 @@ int read_file_all(const char *path, size_t max, char **ret);
 int read_file_small(const char *path, char *buf, size_t size);
 /* Writes text to an existing file. 0 or -errno. */
 int write_file(const char *path, const char *text);
+/*
+ * write(2) to a pipe or socket whose reader may be gone: EPIPE comes back as an error and
+ * the SIGPIPE it raised is consumed, never left pending or delivered, so callers need not
+ * ignore SIGPIPE. A SIGPIPE already pending before the call is left as it was.
+ */
+ssize_t write_nosigpipe(int fd, const void *buf, size_t n);
 
 #endif

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/fsutil.h"
 #include "base/macro.h"
 #include "loop/fork.h"
 #include "loop/loop.h"
@@ -21,31 +22,6 @@
 #include "loop/spawn.h"
 
 #define NO_PIDFD_POLL_MS 10
-
-/* write() that turns a closed reader into EPIPE without a SIGPIPE reaching the process. */
-static ssize_t write_nosigpipe(int fd, const void *buf, size_t n)
-{
-	sigset_t pipe_set, old, pending;
-	struct timespec zero = {0, 0};
-	bool was_pending;
-	ssize_t w;
-	int saved;
-
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	sigpending(&pending);
-	was_pending = sigismember(&pending, SIGPIPE) == 1;
-	sigprocmask(SIG_BLOCK, &pipe_set, &old);
-	w = write(fd, buf, n);
-	saved = errno;
-	/* Consume only the SIGPIPE this write raised, never one that was already there. */
-	if (w < 0 && saved == EPIPE && !was_pending)
-		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
-			;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	errno = saved;
-	return w;
-}
 
 /* Feeds the input while the child runs; returns when it is all written, refused, or past the
  * deadline. */

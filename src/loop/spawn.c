@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "spawn.h"
 
+#include "base/fsutil.h"
 #include "loop/spawn-child.h"
 
 #include <errno.h>
@@ -123,7 +124,7 @@ static void on_input(struct loop_io *io, int fd, uint32_t events, void *data)
 {
 	struct spawn_job *j = data;
 	while (j->in_off < j->in_len) {
-		ssize_t n = write(fd, j->input + j->in_off, j->in_len - j->in_off);
+		ssize_t n = write_nosigpipe(fd, j->input + j->in_off, j->in_len - j->in_off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)

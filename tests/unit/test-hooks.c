@@ -584,6 +584,35 @@ TEST(async_hooks_stop_at_the_first_failure)
 	arun_teardown(&a);
 }
 
+/* A hook that closes its stdin unread: the loop's writer gets EPIPE, never a SIGPIPE, whether
+ * or not the process ignores SIGPIPE (the agent does; a library caller may not). */
+TEST_TIMEOUT(async_hook_not_reading_a_large_state_raises_no_sigpipe, 15)
+{
+	struct arun a;
+	arun_setup(&a);
+	size_t n = 1 << 20;
+	_cleanup_free_ char *big = malloc(n + 1);
+	ASSERT_NOT_NULL(big);
+	memset(big, 'x', n);
+	big[n] = '\0';
+	Grpc__Hook quits, missing = GRPC__HOOK__INIT;
+	char *a1[3];
+	sh_hook(&quits, a1, "exec 0<&-; exit 0", NULL, 0);
+	missing.path = "/nonexistent/hook";
+	Grpc__Hook *hooks[] = {&quits, &missing};
+	_cleanup_error_ agent_error_t *err = NULL;
+	ASSERT_EQ(hooks_run_async(a.l, &a.r, hooks, 2, big, HOOKS_RUN_ALL, arun_fail, arun_done, &a,
+				  NULL, &err),
+		  0);
+	arun_wait(&a);
+	ASSERT_EQ(a.fails, 1);
+	ASSERT_NOT_NULL(strstr(a.first_fail, "/nonexistent/hook"));
+	sigset_t pending;
+	sigpending(&pending);
+	ASSERT_FALSE(sigismember(&pending, SIGPIPE));
+	arun_teardown(&a);
+}
+
 /* Abandoned (the container went away): the running hook is killed, done never runs. */
 TEST_TIMEOUT(async_hooks_abandoned_kill_the_running_hook, 15)
 {
