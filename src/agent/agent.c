@@ -11,6 +11,7 @@
 #include "init/console.h"
 #include "rpc/services.h"
 #include "sandbox/memagent.h"
+#include "sandbox/passfd.h"
 #include "uevent/listener.h"
 #include "trace/trace.h"
 #include "transport/address.h"
@@ -113,6 +114,29 @@ static void start_debug_console(struct agent *agent)
 		log_error("console", "debug console: %s", err->msg);
 		agent_error_free(err);
 	}
+}
+
+/*
+ * agent.passfd_listener_port: streams accepted from now on wait for the calls
+ * that name them (sandbox/passfd.h). A listener that cannot start is logged
+ * and passfd stays off (named ports are then ignored); upstream's agent exits.
+ */
+static void start_passfd(struct agent *agent)
+{
+	struct address a = {.kind = ADDRESS_VSOCK, .cid = (uint32_t)-1};
+	agent_error_t *err = NULL;
+	int fd;
+
+	if (agent->cfg.passfd_listener_port <= 0)
+		return;
+	a.port = (uint32_t)agent->cfg.passfd_listener_port;
+	fd = address_listen(&a, &err);
+	if (fd < 0 || passfd_new(agent->loop, fd, &agent->sandbox.passfd, &err) < 0) {
+		log_error("passfd", "passfd I/O off: vsock port %u: %s", a.port, err->msg);
+		agent_error_free(err);
+		return;
+	}
+	log_info("passfd", "passfd streams on vsock port %u", a.port);
 }
 
 static void on_memagent_event(const struct memagent_event *ev, void *data)
@@ -245,6 +269,7 @@ int agent_start(struct agent *agent, agent_error_t **err)
 
 	start_debug_console(agent);
 	start_mem_agent(agent);
+	start_passfd(agent);
 	return start_server(agent, err);
 }
 
@@ -252,6 +277,7 @@ void agent_stop(struct agent *agent)
 {
 	agent_late_modules_stop(agent);
 	agent->server = rpc_server_free(agent->server);
+	agent->sandbox.passfd = passfd_free(agent->sandbox.passfd);
 	agent->tracer = tracer_free(agent->tracer);
 	sandbox_release(&agent->sandbox);
 	agent->console = debug_console_stop(agent->console);

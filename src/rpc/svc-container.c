@@ -9,11 +9,13 @@
 #include <stdlib.h>
 
 #include "agent.pb-c.h"
+#include "base/message.h"
 #include "google/protobuf/empty.pb-c.h"
 #include "rpc/agent-handlers.h"
 #include "rpc/pending.h"
 #include "rpc/status.h"
 #include "sandbox/container.h"
+#include "sandbox/passfd.h"
 #include "sandbox/sandbox.h"
 
 static void reply_empty(struct rpc_call *call)
@@ -39,7 +41,7 @@ static void run_deferred(struct rpc_call *call, struct sandbox *sb,
 static int step_create(struct sandbox *sb, const void *arg, container_done_fn done, void *ctx,
 		       agent_error_t **err)
 {
-	return container_create(sb, arg, done, ctx, err);
+	return container_create(sb, arg, NULL, done, ctx, err);
 }
 
 static int step_start(struct sandbox *sb, const void *arg, container_done_fn done, void *ctx,
@@ -51,7 +53,7 @@ static int step_start(struct sandbox *sb, const void *arg, container_done_fn don
 static int step_exec(struct sandbox *sb, const void *arg, container_done_fn done, void *ctx,
 		     agent_error_t **err)
 {
-	return container_exec(sb, arg, done, ctx, err);
+	return container_exec(sb, arg, NULL, done, ctx, err);
 }
 
 static int step_remove(struct sandbox *sb, const void *arg, container_done_fn done, void *ctx,
@@ -60,9 +62,72 @@ static int step_remove(struct sandbox *sb, const void *arg, container_done_fn do
 	return container_remove(sb, arg, done, ctx, err);
 }
 
+/*
+ * passfd (agent.passfd_listener_port): the streams the request names are
+ * claimed first, as upstream takes them before anything else; the create or
+ * exec then runs with them. Without passfd the ports are ignored.
+ */
+struct passfd_step {
+	struct rpc_pending *pd;
+	struct sandbox *sb;
+	ProtobufCMessage *req; /* our copy: the call may end while the streams are waited for */
+	bool exec;
+};
+
+static void on_passfd_claimed(int r, int fds[3], void *ctx)
+{
+	struct passfd_step *ps = ctx;
+	agent_error_t *err = NULL;
+
+	if (r < 0)
+		agent_error_set(&err, -r, "the agent is stopping");
+	else if (ps->exec)
+		r = container_exec(ps->sb, (const void *)ps->req, fds, rpc_pending_done, ps->pd,
+				   &err);
+	else
+		r = container_create(ps->sb, (const void *)ps->req, fds, rpc_pending_done, ps->pd,
+				     &err);
+	if (r < 0)
+		rpc_pending_fail(ps->pd, err);
+	for (int i = 0; i < 3; i++)
+		safe_close(fds[i]);
+	protobuf_c_message_free_unpacked(ps->req, NULL);
+	free(ps);
+}
+
+static bool run_passfd(struct rpc_call *call, struct sandbox *sb, const ProtobufCMessage *req,
+		       bool exec, const uint32_t ports[3])
+{
+	struct passfd_claim *claim;
+	struct passfd_step *ps;
+
+	if (!sb->passfd || !(ports[0] | ports[1] | ports[2]))
+		return false;
+	ps = calloc(1, sizeof(*ps));
+	if (!ps || !(ps->req = message_dup(req))) {
+		free(ps);
+		rpc_reply_status(call, GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return true;
+	}
+	ps->pd = rpc_pending_new(call);
+	if (!ps->pd) {
+		protobuf_c_message_free_unpacked(ps->req, NULL);
+		free(ps);
+		return true;
+	}
+	ps->sb = sb;
+	ps->exec = exec;
+	passfd_claim(sb->passfd, ports, on_passfd_claimed, ps, &claim);
+	return true;
+}
+
 void rpc_create_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
 {
-	run_deferred(call, ctx, step_create, req);
+	const Grpc__CreateContainerRequest *r = (const void *)req;
+	const uint32_t ports[3] = {r->stdin_port, r->stdout_port, r->stderr_port};
+
+	if (!run_passfd(call, ctx, req, false, ports))
+		run_deferred(call, ctx, step_create, req);
 }
 
 void rpc_start_container(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
@@ -74,7 +139,11 @@ void rpc_start_container(struct rpc_call *call, const ProtobufCMessage *req, voi
 
 void rpc_exec_process(struct rpc_call *call, const ProtobufCMessage *req, void *ctx)
 {
-	run_deferred(call, ctx, step_exec, req);
+	const Grpc__ExecProcessRequest *r = (const void *)req;
+	const uint32_t ports[3] = {r->stdin_port, r->stdout_port, r->stderr_port};
+
+	if (!run_passfd(call, ctx, req, true, ports))
+		run_deferred(call, ctx, step_exec, req);
 }
 
 /* Takes err by address: the call that fills it must run before it is read. */

@@ -201,6 +201,7 @@ struct create_ctx {
 	bool vfio_bound; /* ... handed to vfio-pci: now the groups are waited for */
 	char **devs; /* then: the first wait's nodes, kept */
 	size_t n_devs;
+	int passfd[3]; /* the init's passfd streams (sandbox/passfd.h), -1: none */
 };
 
 static void create_ctx_free(struct create_ctx *cc)
@@ -215,6 +216,8 @@ static void create_ctx_free(struct create_ctx *cc)
 		free(cc->devs[i]);
 	free(cc->devs);
 	vfio_set_free(cc->vfio);
+	for (int i = 0; i < 3; i++)
+		safe_close(cc->passfd[i]);
 	free(cc);
 }
 
@@ -810,7 +813,7 @@ static int create_continue(struct create_ctx *cc, char *const *devs, agent_error
 	if (!p)
 		return agent_error_set(err, ENOMEM, "out of memory");
 	process_link(c, p);
-	r = process_stdio_new(p, sb->loop, sb->opts.pipe_size, child, err);
+	r = process_stdio_new(p, sb->loop, sb->opts.pipe_size, cc->passfd, child, err);
 	if (r < 0)
 		return r;
 	lc.process = c->spec->process;
@@ -941,7 +944,7 @@ out:
 	return r;
 }
 
-int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req,
+int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req, int passfd[3],
 		     container_done_fn done, void *ctx, agent_error_t **err)
 {
 	struct create_ctx *cc = NULL;
@@ -987,6 +990,8 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 	c->id = strdup(req->container_id);
 	c->spec = message_dup(&req->oci->base);
 	cc = calloc(1, sizeof(*cc));
+	for (int i = 0; cc && i < 3; i++)
+		cc->passfd[i] = -1;
 	if (cc)
 		cc->req = message_dup(&req->base);
 	if (!c->id || !c->spec || !cc || !cc->req) {
@@ -996,6 +1001,10 @@ int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req
 	cc->c = c;
 	cc->done = done;
 	cc->ctx = ctx;
+	for (int i = 0; passfd && i < 3; i++) {
+		cc->passfd[i] = passfd[i];
+		passfd[i] = -1;
+	}
 	/* The sandbox's guest hooks, for specs without hooks of their own. */
 	if (!c->spec->hooks && sb->guest_hooks) {
 		c->spec->hooks = message_dup(&sb->guest_hooks->base);
@@ -1209,8 +1218,8 @@ static void on_exec_timeout(struct loop_timer *t, void *data)
 		process_launch_drop(ec->p, true); /* answers through on_exec_done */
 }
 
-int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, container_done_fn done,
-		   void *ctx, agent_error_t **err)
+int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, int passfd[3],
+		   container_done_fn done, void *ctx, agent_error_t **err)
 {
 	struct container *c = container_find(sb, req->container_id);
 	struct launch_config lc = {.init = false};
@@ -1266,7 +1275,7 @@ int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, cont
 		r = agent_error_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
-	r = process_stdio_new(p, sb->loop, sb->opts.pipe_size, child, err);
+	r = process_stdio_new(p, sb->loop, sb->opts.pipe_size, passfd, child, err);
 	if (r < 0)
 		goto fail;
 	lc.process = ec->merged;

@@ -77,6 +77,8 @@ struct process {
 	bool exited, waited;
 	int exit_code;
 	struct stdio_stream in, out, err; /* tty: out is the pty master, err unused */
+	struct passfd_io *pfio; /* relays to its passfd streams, or NULL */
+	bool reaped; /* gone; exited (reported) once its passfd output is relayed too */
 	struct process_waiter *waiters;
 	struct launch *launch; /* while being set up or started */
 	struct loop_timer *linger, *reap;
@@ -138,17 +140,19 @@ int process_lookup(struct sandbox *sb, const char *cid, const char *eid, bool fi
 /*
  * CreateContainer: validation, bundle, cgroup, init parked; done runs once:
  * DEADLINE_EXCEEDED when the set-up outlives agent.launch_process_timeout,
- * ABORTED when RemoveContainer came first.
+ * ABORTED when RemoveContainer came first. passfd (NULL: none): the init's
+ * passfd streams (sandbox/passfd.h), taken (set to -1) once the create is
+ * under way; the caller closes what is left.
  */
-int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req,
+int container_create(struct sandbox *sb, const Grpc__CreateContainerRequest *req, int passfd[3],
 		     container_done_fn done, void *ctx, agent_error_t **err);
 /* StartContainer: releases the init; done runs once it exec'd (or failed, timed out, was removed).
  */
 int container_start(struct sandbox *sb, const char *cid, container_done_fn done, void *ctx,
 		    agent_error_t **err);
-/* ExecProcess; done runs once the process exec'd (or failed). */
-int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, container_done_fn done,
-		   void *ctx, agent_error_t **err);
+/* ExecProcess; done runs once the process exec'd (or failed). passfd: as for the create. */
+int container_exec(struct sandbox *sb, const Grpc__ExecProcessRequest *req, int passfd[3],
+		   container_done_fn done, void *ctx, agent_error_t **err);
 /*
  * RemoveContainer: a create, start or exec still under way (their hooks
  * included) is answered ABORTED first, the processes are killed, then the

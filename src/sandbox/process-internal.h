@@ -11,9 +11,12 @@ void process_link(struct container *c, struct process *p);
 void process_destroy(struct process *p);
 /* Unlinks and frees now (not from inside one of its callbacks). */
 void process_discard(struct process *p);
-/* Pipes or a pty; child[] gets the container's ends (close them after the fork). */
-int process_stdio_new(struct process *p, struct loop *loop, int32_t pipe_size, int child[3],
-		      agent_error_t **err);
+/*
+ * Pipes or a pty; child[] gets the container's ends (close them after the fork).
+ * passfd: the process's passfd streams (sandbox/passfd.h), taken (set to -1), or NULL.
+ */
+int process_stdio_new(struct process *p, struct loop *loop, int32_t pipe_size, int passfd[3],
+		      int child[3], agent_error_t **err);
 void process_stdio_child_close(int child[3]);
 /*
  * The process is pid, and pidfd (borrowed from its launch, -1: none) refers to it:

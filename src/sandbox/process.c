@@ -13,6 +13,7 @@
 
 #include "loop/reaper.h"
 #include "base/status.h"
+#include "sandbox/passfd.h"
 #include "sandbox/process-internal.h"
 #include "sandbox/sandbox.h"
 
@@ -57,8 +58,8 @@ static int make_pipe(int fds[2], agent_error_t **err)
 	return 0;
 }
 
-int process_stdio_new(struct process *p, struct loop *loop, int32_t pipe_size, int child[3],
-		      agent_error_t **err)
+static int stdio_new(struct process *p, struct loop *loop, int32_t pipe_size, int child[3],
+		     agent_error_t **err)
 {
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, er[2] = {-1, -1};
 	int r;
@@ -120,6 +121,18 @@ int process_stdio_new(struct process *p, struct loop *loop, int32_t pipe_size, i
 	return 0;
 }
 
+int process_stdio_new(struct process *p, struct loop *loop, int32_t pipe_size, int passfd[3],
+		      int child[3], agent_error_t **err)
+{
+	int r = stdio_new(p, loop, pipe_size, child, err);
+
+	if (r >= 0 && passfd)
+		r = passfd_io_start(loop, passfd, p->tty, &p->in, &p->out, &p->err, &p->pfio, err);
+	for (int i = 0; passfd && i < 3; i++)
+		passfd[i] = safe_close(passfd[i]);
+	return r;
+}
+
 void process_stdio_child_close(int child[3])
 {
 	/* The pty slave may be there three times. */
@@ -172,7 +185,7 @@ void process_set_pid(struct process *p, pid_t pid, int pidfd)
 
 int process_signal(struct process *p, int sig)
 {
-	if (p->pid <= 0 || p->exited)
+	if (p->pid <= 0 || p->exited || p->reaped)
 		return 0;
 	if (p->pidfd >= 0) {
 		int r = pidfd_signal(p->pidfd, sig);
@@ -224,9 +237,10 @@ void process_destroy(struct process *p)
 	stdio_stream_release(&p->in);
 	stdio_stream_release(&p->out);
 	stdio_stream_release(&p->err);
+	p->pfio = passfd_io_free(p->pfio);
 	while ((w = p->waiters)) {
 		p->waiters = w->next;
-		w->fn(p->exited ? p->exit_code : 128 + SIGKILL, w->ctx);
+		w->fn(p->exited || p->reaped ? p->exit_code : 128 + SIGKILL, w->ctx);
 		free(w);
 	}
 	free(p->exec_id);
@@ -280,19 +294,15 @@ void process_launch_drop(struct process *p, bool kill)
 	launch_free(l, kill);
 }
 
-void process_on_exit(pid_t pid, int status, void *data)
+/* The exit is reported: WaitProcess answers from now on. */
+static void process_exit_report(void *data)
 {
 	struct process *p = data;
 	struct process_waiter *w;
 
 	p->exited = true;
-	p->exit_code = reaper_exit_code(status);
 	if (p->init)
 		container_on_init_exit(p->c);
-	/* Nobody can write to it any more; reads keep draining what is buffered. */
-	stdio_stream_close(&p->in);
-	stdio_stream_exited(&p->out);
-	stdio_stream_exited(&p->err);
 	if (p->waiters) {
 		p->waited = true;
 		while ((w = p->waiters)) {
@@ -302,6 +312,22 @@ void process_on_exit(pid_t pid, int status, void *data)
 		}
 		process_maybe_free(p);
 	}
+}
+
+void process_on_exit(pid_t pid, int status, void *data)
+{
+	struct process *p = data;
+
+	p->reaped = true;
+	p->exit_code = reaper_exit_code(status);
+	/* Nobody can write to it any more; reads keep draining what is buffered. */
+	stdio_stream_close(&p->in);
+	stdio_stream_exited(&p->out);
+	stdio_stream_exited(&p->err);
+	/* passfd: the exit is reported once its output reached the streams, as upstream does. */
+	if (p->pfio && passfd_io_exited(p->pfio, process_exit_report, p) == 0)
+		return;
+	process_exit_report(p);
 }
 
 int process_wait(struct process *p, process_wait_fn fn, void *ctx, struct process_waiter **ret,

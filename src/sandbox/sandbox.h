@@ -21,6 +21,7 @@ struct sandbox_creating;
 struct sandbox_job;
 struct uevent_listener;
 struct memagent;
+struct passfd;
 
 #define SANDBOX_RUN_DIR "/run/kata-containers"
 
@@ -58,6 +59,7 @@ struct sandbox {
 	struct sandbox_creating *creating; /* a CreateSandbox waiting for devices, or NULL */
 	struct sandbox_job *jobs; /* guest calls finished later: AddSwap, OnlineCPUMem */
 	struct memagent *memagent; /* agent.mem_agent_enable, or NULL */
+	struct passfd *passfd; /* agent.passfd_listener_port's streams, or NULL when off */
 	bool created;
 };
 
