@@ -191,8 +191,9 @@ static void relay_pump(struct relay *r)
 		relay_finish(r, errno);
 		return;
 	}
+	/* The budget is spent: on again once the host can take more. */
 	if (!r->done)
-		relay_wait(r, false); /* the budget is spent: on again once the host can take more */
+		relay_wait(r, false);
 }
 
 static struct relay *relay_new(struct passfd_io *io, int src, int dst, bool out, bool splice)

@@ -194,16 +194,19 @@ static int cmd_create_container(struct ctl *ctl, int argc, char **argv)
 		{"device", required_argument, NULL, 'D'},
 		{"sandbox-pidns", no_argument, NULL, 'p'},
 		{"raw-spec", no_argument, NULL, 'R'},
+		{"passfd", required_argument, NULL, 'P'},
+		{"passfd-ports", required_argument, NULL, 'Q'},
 		{NULL, 0, NULL, 0},
 	};
 	Grpc__CreateContainerRequest req = GRPC__CREATE_CONTAINER_REQUEST__INIT;
 	_cleanup_(msgv_release) struct msgv st = {0}, dv = {0};
-	const char *id = NULL, *bundle = NULL, *spec = NULL, *rootfs = NULL;
+	_cleanup_(ctl_passfd_release) struct ctl_passfd pf = CTL_PASSFD_INIT;
+	const char *id = NULL, *bundle = NULL, *spec = NULL, *rootfs = NULL, *passfd = NULL;
 	bool raw = false;
 	int opt, r;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":i:b:s:r:S:D:pR", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":i:b:s:r:S:D:pRP:Q:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			id = optarg;
@@ -231,6 +234,13 @@ static int cmd_create_container(struct ctl *ctl, int argc, char **argv)
 			break;
 		case 'R':
 			raw = true;
+			break;
+		case 'P':
+			passfd = optarg;
+			break;
+		case 'Q':
+			if ((r = ctl_passfd_ports(optarg, &pf)) != CTL_OK)
+				return r;
 			break;
 		default:
 			return unknown_option(argv, opt);
@@ -287,8 +297,20 @@ static int cmd_create_container(struct ctl *ctl, int argc, char **argv)
 	req.storages = (Grpc__Storage **)st.v;
 	req.n_devices = dv.n;
 	req.devices = (Grpc__Device **)dv.v;
+	/* A terminal has no stderr of its own: no stream for it. */
+	if (passfd && (r = ctl_passfd_open(ctl, passfd, !(oci->process && oci->process->terminal),
+					   &pf)) != CTL_OK) {
+		protobuf_c_message_free_unpacked(&oci->base, NULL);
+		return r;
+	}
+	req.stdin_port = pf.ports[0];
+	req.stdout_port = pf.ports[1];
+	req.stderr_port = pf.ports[2];
 	r = ctl_call(ctl, "CreateContainer", &req.base, NULL);
 	protobuf_c_message_free_unpacked(&oci->base, NULL);
+	/* The process runs once started (start-container, from elsewhere): copy until it ends. */
+	if (r == CTL_OK && passfd)
+		r = ctl_passfd_copy(&pf);
 	return r;
 }
 
@@ -349,8 +371,12 @@ static int cmd_exec(struct ctl *ctl, int argc, char **argv)
 		{"env", required_argument, NULL, 'e'},
 		{"cwd", required_argument, NULL, 'w'},
 		{"user", required_argument, NULL, 'u'},
+		{"passfd", required_argument, NULL, 'P'},
+		{"passfd-ports", required_argument, NULL, 'Q'},
 		{NULL, 0, NULL, 0},
 	};
+	_cleanup_(ctl_passfd_release) struct ctl_passfd pf = CTL_PASSFD_INIT;
+	const char *passfd = NULL;
 	Grpc__ExecProcessRequest req = GRPC__EXEC_PROCESS_REQUEST__INIT;
 	Grpc__Process proc = GRPC__PROCESS__INIT;
 	Grpc__User user = GRPC__USER__INIT;
@@ -359,7 +385,7 @@ static int cmd_exec(struct ctl *ctl, int argc, char **argv)
 
 	proc.cwd = "/";
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":te:w:u:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":te:w:u:P:Q:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 't':
 			proc.terminal = true;
@@ -379,6 +405,13 @@ static int cmd_exec(struct ctl *ctl, int argc, char **argv)
 				return ctl_usage_error(argv[0], "--user wants UID[:GID], got '%s'",
 						       optarg);
 			break;
+		case 'P':
+			passfd = optarg;
+			break;
+		case 'Q':
+			if ((r = ctl_passfd_ports(optarg, &pf)) != CTL_OK)
+				return r;
+			break;
 		default:
 			return unknown_option(argv, opt);
 		}
@@ -396,7 +429,15 @@ static int cmd_exec(struct ctl *ctl, int argc, char **argv)
 	proc.env = env.v;
 	proc.user = &user;
 	req.process = &proc;
-	return ctl_call(ctl, "ExecProcess", &req.base, NULL);
+	if (passfd && (r = ctl_passfd_open(ctl, passfd, !proc.terminal, &pf)) != CTL_OK)
+		return r;
+	req.stdin_port = pf.ports[0];
+	req.stdout_port = pf.ports[1];
+	req.stderr_port = pf.ports[2];
+	r = ctl_call(ctl, "ExecProcess", &req.base, NULL);
+	if (r == CTL_OK && passfd)
+		r = ctl_passfd_copy(&pf);
+	return r;
 }
 
 static int cmd_wait(struct ctl *ctl, int argc, char **argv)
@@ -570,16 +611,25 @@ const struct ctl_command ctl_container_commands[] = {
 	{"destroy-sandbox", "", "DestroySandbox", cmd_destroy_sandbox},
 	{"create-container",
 	 "--id ID (--bundle DIR | --spec FILE) [--rootfs PATH] [--storage JSON]... "
-	 "[--device JSON]... [--sandbox-pidns] [--raw-spec]",
+	 "[--device JSON]... [--sandbox-pidns] [--raw-spec] [--passfd PORT|ADDR] "
+	 "[--passfd-ports IN:OUT:ERR]",
 	 "CreateContainer from a runtime-spec config.json (relative root.path is against the "
 	 "bundle); unless --raw-spec, hooks and the pid/network/cgroup/time namespaces are "
-	 "dropped and namespace paths cleared, as the Kata runtime does",
+	 "dropped and namespace paths cleared, as the Kata runtime does. --passfd opens the "
+	 "process's stdio as streams to the agent's passfd port (PORT on the --addr's vsock CID "
+	 "or hvsock socket, vsock://CID:PORT, or unix:///PATH:PORT with the hybrid vsock "
+	 "CONNECT handshake) and copies them to ctl's own stdio until the output ends (start "
+	 "the container from another ctl); --passfd-ports names streams opened elsewhere",
 	 cmd_create_container},
 	{"start-container", "ID", "StartContainer", cmd_start_container},
 	{"remove-container", "ID [--timeout S]", "RemoveContainer (timeout 0 = wait forever)",
 	 cmd_remove_container},
-	{"exec", "ID EXEC_ID [--tty] [--env K=V]... [--cwd DIR] [--user UID[:GID]] -- ARGS...",
-	 "ExecProcess (env defaults to a standard PATH, cwd to /)", cmd_exec},
+	{"exec",
+	 "ID EXEC_ID [--tty] [--env K=V]... [--cwd DIR] [--user UID[:GID]] [--passfd PORT|ADDR] "
+	 "[--passfd-ports IN:OUT:ERR] -- ARGS...",
+	 "ExecProcess (env defaults to a standard PATH, cwd to /); --passfd and --passfd-ports "
+	 "as for create-container",
+	 cmd_exec},
 	{"wait", "ID [EXEC_ID]",
 	 "WaitProcess (EXEC_ID defaults to ID, the init process); prints the exit status",
 	 cmd_wait},

@@ -91,4 +91,29 @@ int ctl_parse_uint(const char *s, uint64_t max, uint64_t *ret);
 int ctl_spec_from_file(const char *config_path, const char *bundle_dir, bool raw, Grpc__Spec **ret,
 		       agent_error_t **err);
 
+/*
+ * cmd-passfd.c: passfd I/O (agent.passfd_listener_port). fds[i] are the
+ * connections for stdin, stdout, stderr (-1: none) and ports[i] the source
+ * port each is named by in the request (0: none).
+ */
+struct ctl_passfd {
+	int fds[3];
+	uint32_t ports[3];
+};
+#define CTL_PASSFD_INIT         \
+	{                       \
+		{-1, -1, -1},   \
+		{               \
+			0, 0, 0 \
+		}               \
+	}
+/* --passfd PORT | vsock://CID:PORT | unix:///PATH:PORT (hybrid vsock): opens the connections. */
+int ctl_passfd_open(const struct ctl *ctl, const char *arg, bool with_stderr,
+		    struct ctl_passfd *pf);
+/* --passfd-ports IN:OUT:ERR: names streams someone else opened (nothing is copied). */
+int ctl_passfd_ports(const char *arg, struct ctl_passfd *pf);
+/* Copies stdin to the stdin stream and the output streams to stdout/stderr until they end. */
+int ctl_passfd_copy(struct ctl_passfd *pf);
+void ctl_passfd_release(struct ctl_passfd *pf);
+
 #endif
