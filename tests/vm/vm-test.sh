@@ -27,7 +27,7 @@ POWEROFF_TIMEOUT=30 # s, DestroySandbox to QEMU's exit
 CID=c1              # the container
 
 STEPS=(boot_baseline boot check debug_console create_sandbox create_container start_container read_output
-	exec_process exec_namespaces exec_cgroup cgroup_resources cgroup_devices cgroup_stats
+	exec_process passfd_exec passfd_container passfd_missing exec_namespaces exec_cgroup cgroup_resources cgroup_devices cgroup_stats
 	cgroup_update cgroup_pause cgroup_oom hotplug_disk hotplug_never vfio_hotplug storage_scsi
 	device_scsi storage_scsi_boot storage_9p storage_nvdimm storage_virtiofs kernel_module
 	sandbox_hotplug resize_volume add_swap nic_hotplug create_filesystem signal_kill remove_container destroy_sandbox poweroff console_clean)
@@ -127,6 +127,7 @@ step_boot() {
 	sandbox_boot_args || return 1
 	append="console=ttyS0 panic=-1 quiet rdinit=/init agent.log=debug agent.hotplug_timeout=5s"
 	append+=" agent.server_addr=serial:///dev/virtio-ports/agent.channel.0 agent.debug_console"
+	append+=" agent.passfd_listener_port=$PASSFD_PORT"
 	[ -n "$khz" ] && append+=" tsc_early_khz=$khz"
 	local initrd=$GUEST/initrd.cpio root_args=() root_dev=virtio-blk-device
 	if [ "$IMAGE" = systemd ]; then
@@ -237,6 +238,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/steps-cgroup.sh"
 # CreateSandbox's waits and kernel modules, AddSwap (sandbox_*, add_swap, kernel_module).
 # shellcheck source=tests/vm/steps-sandbox.sh
 source "$(dirname "${BASH_SOURCE[0]}")/steps-sandbox.sh"
+# passfd I/O over vsock_loopback, the host's side played in the guest (passfd_*).
+# shellcheck source=tests/vm/steps-passfd.sh
+source "$(dirname "${BASH_SOURCE[0]}")/steps-passfd.sh"
 
 # --- the steps -------------------------------------------------------------------------------
 step_check() {
