@@ -44,7 +44,11 @@ passfd_client() {
 	ctl_show 20 exec "$CID" "$1" -- passfd-peer client $PASSFD_PORT "$file" || return 1
 	deadline=$(($(now_ms) + 20000))
 	while [ ! -s "$host" ] && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.1; done
-	[ -s "$host" ] || fail "the peer wrote no ports" || return 1
+	if [ ! -s "$host" ]; then
+		ctl_show 10 read-stdout "$CID" "$1" --all
+		fail "the peer wrote no ports (is the agent listening on $PASSFD_PORT?)"
+		return 1
+	fi
 	PF_PORTS=$(cat "$host")
 	echo "  the peer connected to vsock port $PASSFD_PORT from ports $PF_PORTS"
 }
