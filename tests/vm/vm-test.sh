@@ -31,6 +31,8 @@ STEPS=(boot_baseline boot check debug_console create_sandbox create_container st
 	cgroup_update cgroup_pause cgroup_oom hotplug_disk hotplug_never vfio_hotplug storage_scsi
 	device_scsi storage_scsi_boot storage_9p storage_nvdimm storage_virtiofs kernel_module
 	sandbox_hotplug resize_volume add_swap nic_hotplug create_filesystem signal_kill remove_container destroy_sandbox poweroff console_clean)
+# VM_STEPS="boot check ..." runs those steps only (bench/run.sh's passfd figures).
+[ -z "${VM_STEPS:-}" ] || read -ra STEPS <<<"$VM_STEPS"
 # VM_MACHINE=q35 adds PCI hot-plug (two root ports, QMP); microvm has no PCI.
 MACHINE=${VM_MACHINE:-microvm}
 # The guest flavour: initrd (the agent is PID 1 of build/guest/initrd.cpio) or systemd (a
