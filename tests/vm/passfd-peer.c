@@ -92,8 +92,8 @@ static int gen(uint64_t n)
 
 static int connect_local(uint32_t port, uint32_t *src)
 {
-	struct sockaddr_vm sa = {.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_LOCAL,
-				 .svm_port = port};
+	struct sockaddr_vm sa = {
+		.svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_LOCAL, .svm_port = port};
 	socklen_t len = sizeof(sa);
 	int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
 

@@ -146,8 +146,9 @@ int ctl_passfd_open(const struct ctl *ctl, const char *arg, bool with_stderr, st
 					       "a bare PORT needs a vsock:// or hvsock:// --addr; "
 					       "give vsock://CID:PORT or unix:///PATH:PORT");
 	} else {
-		return ctl_usage_error("--passfd", "want PORT, vsock://CID:PORT or "
-						   "unix:///PATH:PORT, got '%s'",
+		return ctl_usage_error("--passfd",
+				       "want PORT, vsock://CID:PORT or "
+				       "unix:///PATH:PORT, got '%s'",
 				       arg);
 	}
 	if (port == 0)
