@@ -25,6 +25,12 @@
 #define RELAY_BUF (64 * 1024)
 #define RELAY_SPLICE_CHUNK (1024 * 1024)
 #define RELAY_BUDGET 64 /* transfers per wake-up, then the loop serves the others */
+/*
+ * An output pipe the relay splices from is raised to this (the kernel's
+ * default pipe-max-size), unless agent.container_pipe_size made it larger:
+ * each wake-up then moves up to this much instead of 64 KiB.
+ */
+#define RELAY_PIPE_SIZE (1024 * 1024)
 
 struct passfd_io;
 
@@ -210,6 +216,8 @@ static struct relay *relay_new(struct passfd_io *io, int src, int dst, bool out,
 	r->splice = splice;
 	fcntl(src, F_SETFL, fcntl(src, F_GETFL) | O_NONBLOCK);
 	fcntl(dst, F_SETFL, fcntl(dst, F_GETFL) | O_NONBLOCK);
+	if (out && splice && fcntl(src, F_GETPIPE_SZ) < RELAY_PIPE_SIZE)
+		fcntl(src, F_SETPIPE_SZ, RELAY_PIPE_SIZE); /* best effort */
 	return r;
 }
 
