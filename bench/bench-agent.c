@@ -207,7 +207,8 @@ int main(int argc, char **argv)
 	}
 	bool have_peer = access(argv[2], X_OK) == 0;
 	if (!have_peer)
-		printf("peer missing: %s is not built (make bench-deps installs Go and containerd's "
+		printf("peer missing: %s is not built (make bench-deps installs Go and "
+		       "containerd's "
 		       "ttrpc); agent figures only\n",
 		       argv[2]);
 
