@@ -19,7 +19,7 @@ pkgs=(
 	libseccomp-dev gperf linux-libc-dev
 	dpkg-dev file procps iproute2 iputils-ping iptables util-linux python3
 	qemu-system-x86 busybox-static cpio xz-utils kmod socat e2fsprogs
-	mmdebstrap
+	mmdebstrap librsvg2-bin
 )
 
 need_install=0
