@@ -85,7 +85,7 @@ END {
 
 	# ---- the chart ----
 	W = 1000; x0 = 330; x1 = W - 150; rowh = 34; top = 124
-	H = top + (nc > 0 ? nc : 1) * rowh + 70
+	H = top + (nc > 0 ? nc : 1) * rowh + 76
 	lo = 1; hi = 1
 	for (i = 1; i <= n; i++) if (haspeer[i]) {
 		if (rlo[i] < lo) lo = rlo[i]
@@ -129,6 +129,10 @@ END {
 		if (xb > tx) tx = xb
 		printf "<text x=\"%.1f\" y=\"%.1f\" dominant-baseline=\"middle\" font-size=\"12\" fill=\"%s\">%.2f× %s</text>\n", tx + 8, cy + 1, col, r[i], esc(peer[i]) > svg
 	}
+	nop = ""
+	for (i = 1; i <= n; i++) if (!haspeer[i]) nop = nop (nop == "" ? "" : ", ") name[i]
+	if (nop != "")
+		printf "<text x=\"16\" y=\"%d\" fill=\"#444\">Without a peer (in the table only): %s.</text>\n", yb + 58, esc(nop) > svg
 	if (nc == 0)
 		printf "<text x=\"%d\" y=\"%d\">no figure with a peer in this run</text>\n", x0, top + 20 > svg
 	x = xpos(1)

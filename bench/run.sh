@@ -3,7 +3,7 @@
 # BUILD_DIR/bench/run.log (everything printed), report.md (the table) and report.svg (the chart).
 # Usage: bench/run.sh BUILD_DIR   (make bench builds what it needs and calls this)
 # Knobs: BENCH_ROUNDS (start-up/RSS/Check rounds, 21), BENCH_CHECKS (Checks per round, 5000),
-#        BENCH_CONTAINER_ROUNDS (create/exec rounds, 31).
+#        BENCH_CONTAINER_ROUNDS (create/exec rounds, 31), BENCH_STDOUT_ROUNDS (stdout rounds, 5).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 O=${1:-build}
@@ -48,7 +48,8 @@ step "$O/bench/bench-container" "$O/kata-agent" "$O/tests/payload/payload" \
 	"${BENCH_CONTAINER_ROUNDS:-31}"
 say "== stdout: a 1 MiB writer read back with ReadStdout against a plain pipe"
 if [ -x "$O/bench/bench-stdout" ]; then
-	step "$O/bench/bench-stdout" "$O/kata-agent" "$O/tests/payload/payload"
+	step "$O/bench/bench-stdout" "$O/kata-agent" "$O/tests/payload/payload" \
+		"${BENCH_STDOUT_ROUNDS:-5}"
 else
 	say "$(printf 'NOTE\tbench-stdout is not built: no stdout figure in this run')"
 fi
