@@ -137,15 +137,20 @@ static int run(char *const argv[], const char *outpath, const char *errpath)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static void print_file(const char *path)
+static void print_file_to(const char *path, FILE *to)
 {
 	fflush(stdout);
-	char line[512];
+	char line[4096];
 	FILE *f = fopen(path, "re");
 	while (f && fgets(line, sizeof(line), f))
-		fprintf(stderr, "  | %s", line);
+		fprintf(to, "  | %s", line);
 	if (f)
 		fclose(f);
+}
+
+static void print_file(const char *path)
+{
+	print_file_to(path, stderr);
 }
 
 /* --- setup --------------------------------------------------------------------------------- */
@@ -740,6 +745,13 @@ static void compare_conditions(struct bench *b, struct peer *peers, int n_peers)
 			continue;
 		snprintf(ppath, sizeof(ppath), "%s/report.%s", b->dir, p->name);
 		peer_config(b, p, "cond", REPORT_JSON);
+		if (k == 0) {
+			char cfg[160];
+			snprintf(cfg, sizeof(cfg), "%s/config.json", b->bundle);
+			printf("the peers' config.json (the agent gets the same as its Spec, "
+			       "cgroupsPath aside):\n");
+			print_file_to(cfg, stdout);
+		}
 		if (peer_run(b, p, "cond", false, ppath, NULL) != 0)
 			die("%s run of payload report failed", p->name);
 		view_load(&pv, ppath);
