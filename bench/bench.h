@@ -4,7 +4,9 @@
  * average, and the machine-readable FIGURE line that bench/report.sh collects:
  *   FIGURE<TAB>name<TAB>unit<TAB>lower|higher<TAB>peer<TAB>a-min<TAB>a-median<TAB>a-max
  *         <TAB>p-min<TAB>p-median<TAB>p-max
- * A figure without a peer prints "-" for the peer's three values.
+ * A figure without a peer prints "-" for the peer's three values. Besides FIGURE, report.sh reads
+ *   NOTE<TAB>text               a remark (conditions, a skipped peer) listed under "Notes",
+ *   DETAIL<TAB>title<TAB>text   a line of a section of its own (e.g. a size breakdown).
  */
 #ifndef KATA_BENCH_H
 #define KATA_BENCH_H

@@ -7,6 +7,7 @@
 # Input lines it reads (any other line is ignored):
 #   FIGURE<TAB>name<TAB>unit<TAB>lower|higher<TAB>peer<TAB>a-min<TAB>a-med<TAB>a-max<TAB>p-min<TAB>p-med<TAB>p-max
 #   NOTE<TAB>text                 (a remark for the report: conditions, skipped peers, ...)
+#   DETAIL<TAB>title<TAB>text      (a line of a titled section, e.g. the size by subsystem)
 #   RUN<TAB>key<TAB>value         (date, host, cpu, load-start, load-end, agent, agent-size)
 # Usage: bench/report.sh LOG OUTDIR
 set -euo pipefail
@@ -29,6 +30,11 @@ function ceil(v) { return (v == int(v) || v < 0) ? int(v) : int(v) + 1 }
 function xpos(v) { return x0 + (log10(v) - llo) / (lhi - llo) * (x1 - x0) }
 $1 == "RUN" { run[$2] = $3; next }
 $1 == "NOTE" { notes[++nn] = $2; next }
+$1 == "DETAIL" && NF >= 3 {
+	if (!($2 in dsec)) { dsec[$2] = ++nd; dtitle[nd] = $2 }
+	k = dsec[$2]; dline[k, ++dn[k]] = $3
+	next
+}
 $1 == "FIGURE" && NF >= 11 {
 	n++
 	name[n] = $2; unit[n] = $3; better[n] = $4; peer[n] = $5
@@ -79,6 +85,13 @@ END {
 		print "" > md
 		for (i = 1; i <= nn; i++)
 			print "- " notes[i] > md
+	}
+	for (k = 1; k <= nd; k++) {
+		print "" > md
+		print "## " dtitle[k] > md
+		print "" > md
+		for (j = 1; j <= dn[k]; j++)
+			print "- " dline[k, j] > md
 	}
 	print "" > md
 	print "![agent ÷ peer, one bar per figure](report.svg)" > md
