@@ -221,12 +221,15 @@ static void stop_agent(struct bench *b)
 	b->c = ttrpc_client_free(b->c);
 	kill(b->agent_pid, SIGTERM);
 	for (int i = 0; i < 500; i++) {
-		if (waitpid(b->agent_pid, NULL, WNOHANG) == b->agent_pid)
+		if (waitpid(b->agent_pid, NULL, WNOHANG) == b->agent_pid) {
+			b->agent_pid = 0;
 			return;
+		}
 		usleep(10000);
 	}
 	kill(b->agent_pid, SIGKILL);
 	waitpid(b->agent_pid, NULL, 0);
+	b->agent_pid = 0;
 }
 
 /*
@@ -254,25 +257,60 @@ static bool hide_unified_from_peer(struct bench *b, double *cost_us)
 	return true;
 }
 
-/* rmdir PARENT in every controller directory (v1) and at the top (v2). */
+/*
+ * Removes the cgroup NAME under the directory dirfd with everything below it: processes still
+ * in it (a run that stopped half-way) are killed first.
+ */
+static void remove_cgroup_tree(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	int dup_fd = dup(fd);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			remove_cgroup_tree(fd, de->d_name);
+	if (d)
+		closedir(d);
+	int pfd = openat(fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	FILE *f = pfd >= 0 ? fdopen(pfd, "r") : NULL;
+	int pid;
+	while (f && fscanf(f, "%d", &pid) == 1)
+		if (pid > 0)
+			kill(pid, SIGKILL);
+	if (f)
+		fclose(f);
+	close(fd);
+	for (int i = 0; i < 200 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno == EBUSY; i++)
+		usleep(10000);
+}
+
+/* Removes PARENT (a cgroupsPath parent) from the top (v2), every v1 controller and unified. */
 static void remove_cgroup_parent(const char *parent, int unified_fd)
 {
-	char path[512];
-	DIR *d = opendir("/sys/fs/cgroup");
+	int top = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (top < 0)
+		return;
+	remove_cgroup_tree(top, parent + 1);
+	int dup_fd = dup(top);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
 	struct dirent *de;
-
-	snprintf(path, sizeof(path), "/sys/fs/cgroup%s", parent);
-	rmdir(path);
 	while (d && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s", de->d_name, parent);
-		rmdir(path);
+		int c = openat(top, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (c >= 0) {
+			remove_cgroup_tree(c, parent + 1);
+			close(c);
+		}
 	}
 	if (d)
 		closedir(d);
+	close(top);
 	if (unified_fd >= 0)
-		unlinkat(unified_fd, parent + 1, AT_REMOVEDIR);
+		remove_cgroup_tree(unified_fd, parent + 1);
 }
 
 /* --- agent calls --------------------------------------------------------------------------- */
@@ -911,6 +949,36 @@ static void print_figures(const char *name, double *ta, int rounds, struct peer 
 		bench_figure(name, "ms", true, NULL, a, NULL);
 }
 
+/* What the exit handler cleans up: set once in main, so a run that dies half-way leaves nothing. */
+static struct {
+	struct bench *b;
+	struct peer *peers;
+	int n_peers;
+} at_exit;
+
+/* Stops the agent and the peers' containers and removes every cgroup the run made. */
+static void cleanup(void)
+{
+	struct bench *b = at_exit.b;
+	char cid[8];
+
+	if (!b)
+		return;
+	for (int k = 0; k < at_exit.n_peers; k++)
+		if (at_exit.peers[k].ok) {
+			snprintf(cid, sizeof(cid), "%cx", at_exit.peers[k].name[0]);
+			peer_stop(&at_exit.peers[k], cid);
+		}
+	if (b->agent_pid > 0)
+		stop_agent(b);
+	remove_cgroup_parent(CG_AGENT, b->unified_fd);
+	for (int k = 0; k < at_exit.n_peers; k++)
+		remove_cgroup_parent(at_exit.peers[k].cgparent, b->unified_fd);
+	if (b->unified_fd >= 0)
+		close(b->unified_fd);
+	at_exit.b = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct bench b = {.unified_fd = -1};
@@ -951,6 +1019,10 @@ int main(int argc, char **argv)
 	if (!ta_create || !ta_exec || !peers[0].exec_ms || !peers[1].exec_ms)
 		die("%s", "out of memory");
 	setup_namespace(&b);
+	at_exit.b = &b;
+	at_exit.peers = peers;
+	at_exit.n_peers = n_peers;
+	atexit(cleanup);
 	launch_agent(&b);
 	double wrapper_us;
 	if (!hide_unified_from_peer(&b, &wrapper_us)) {
@@ -982,11 +1054,6 @@ int main(int argc, char **argv)
 	print_figures("create-to-exit", ta_create, rounds, peers, n_peers, true);
 	print_figures("exec", ta_exec, rounds, peers, n_peers, false);
 
-	stop_agent(&b);
-	remove_cgroup_parent(CG_AGENT, b.unified_fd);
-	for (int k = 0; k < n_peers; k++)
-		remove_cgroup_parent(peers[k].cgparent, b.unified_fd);
-	if (b.unified_fd >= 0)
-		close(b.unified_fd);
+	cleanup();
 	return 0;
 }
