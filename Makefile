@@ -223,7 +223,7 @@ demo: all $(PAYLOAD)
 # every bench program and writes $(O)/bench/report.md and report.svg. Without the peer (no Go)
 # the agent's figures are still measured.
 GO_ENV := GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOTOOLCHAIN=local CGO_ENABLED=0 \
-	GOCACHE=$(CURDIR)/$(O)/bench/go-cache
+	GOCACHE=$(abspath $(O))/bench/go-cache
 $(O)/bench/ttrpc-peer: bench/ttrpc-peer/main.go
 	@mkdir -p $(dir $@)
 	$(call say,GO,$@)
