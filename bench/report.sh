@@ -113,7 +113,7 @@ END {
 	printf "<text x=\"16\" y=\"26\" font-size=\"17\" font-weight=\"bold\">kata-agent against its peers</text>\n" > svg
 	printf "<text x=\"16\" y=\"46\" fill=\"#444\">%s; load average %s at the start, %s at the end.</text>\n", esc(run["date"] ? run["date"] : "?"), esc(run["load-start"] ? run["load-start"] : "?"), esc(run["load-end"] ? run["load-end"] : "?") > svg
 	printf "<text x=\"16\" y=\"64\" fill=\"#444\">Bar: agent ÷ peer of the medians (peer ÷ agent where higher is better, marked ↑): left of 1.0 = agent better.</text>\n" > svg
-	printf "<text x=\"16\" y=\"82\" fill=\"#444\">Whiskers: best to worst case (from min and max of both). Log scale.</text>\n" > svg
+	printf "<text x=\"16\" y=\"82\" fill=\"#444\">Whiskers: best to worst case (from min and max of both). Log scale. Labels: agent ÷ peer, as in the table.</text>\n" > svg
 	# grid and ticks: 1, 2, 5 x 10^k
 	yb = top + (nc > 0 ? nc : 1) * rowh
 	for (k = llo; k <= lhi; k++) for (m = 1; m <= 5; m += (m == 1 ? 1 : 3)) {
@@ -140,7 +140,7 @@ END {
 		printf "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#222\" stroke-width=\"1.5\"/>\n", wh, cy - 6, wh, cy + 6 > svg
 		tx = wh > xa ? wh : xa
 		if (xb > tx) tx = xb
-		printf "<text x=\"%.1f\" y=\"%.1f\" dominant-baseline=\"middle\" font-size=\"12\" fill=\"%s\">%.2f× %s</text>\n", tx + 8, cy + 1, col, r[i], esc(peer[i]) > svg
+		printf "<text x=\"%.1f\" y=\"%.1f\" dominant-baseline=\"middle\" font-size=\"12\" fill=\"%s\">%.2f× %s</text>\n", tx + 8, cy + 1, col, amed[i] / pmed[i], esc(peer[i]) > svg
 	}
 	nop = ""
 	for (i = 1; i <= n; i++) if (!haspeer[i]) nop = nop (nop == "" ? "" : ", ") name[i]
