@@ -217,7 +217,7 @@ int main(int argc, char **argv)
 	creq.service = "";
 	size_t len = grpc__check_request__pack(&creq, req);
 
-	bench_print_load("before");
+	bench_print_load("bench-agent", "before");
 	printf("agent %s vs peer %s (containerd ttrpc, Go), %d rounds alternating, %d Checks per "
 	       "round\n",
 	       argv[1], argv[2], rounds, checks);
@@ -235,7 +235,7 @@ int main(int argc, char **argv)
 				s->failed = true;
 		}
 	}
-	bench_print_load("after");
+	bench_print_load("bench-agent", "after");
 	unlink(agent.sock);
 	unlink(peer.sock);
 	rmdir(dir);

@@ -1047,10 +1047,10 @@ int main(int argc, char **argv)
 	}
 	compare_conditions(&b, peers, n_peers);
 
-	bench_print_load("before");
+	bench_print_load("bench-container", "before");
 	bench_create(&b, rounds, peers, n_peers, ta_create);
 	bench_exec(&b, rounds, peers, n_peers, ta_exec);
-	bench_print_load("after");
+	bench_print_load("bench-container", "after");
 	print_figures("create-to-exit", ta_create, rounds, peers, n_peers, true);
 	print_figures("exec", ta_exec, rounds, peers, n_peers, false);
 

@@ -62,11 +62,14 @@ static inline const char *bench_loadavg(char *buf, size_t size)
 	return buf;
 }
 
-/* Prints the load average as a line "load: ..." (report.sh keeps the first and last). */
-static inline void bench_print_load(const char *when)
+/* Prints the load average now, also as a DETAIL line: the report lists it per program. */
+static inline void bench_print_load(const char *prog, const char *when)
 {
 	char buf[64];
-	printf("load %s: %s\n", when, bench_loadavg(buf, sizeof(buf)));
+	bench_loadavg(buf, sizeof(buf));
+	printf("load %s: %s\n", when, buf);
+	printf("DETAIL\tload average (1/5/15 min) around each program\t%s, %s its figures: %s\n",
+	       prog, when, buf);
 }
 
 /*
