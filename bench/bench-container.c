@@ -50,12 +50,12 @@ static const char *const caps[] = {
 struct bench {
 	const char *agent_bin;
 	const char *payload_bin;
-	char dir[64]; /* scratch: agent socket, log, crun bundles */
+	char dir[64]; /* scratch: agent socket, log, the peers' bundle */
 	char rootfs[64];
 	char bundle[128];
 	char log[128];
 	pid_t agent_pid;
-	int unified_fd; /* the agent's cgroup2 mount, hidden from crun (cleanup), or -1 */
+	int unified_fd; /* the agent's cgroup2 mount, hidden from the peers (cleanup), or -1 */
 	struct ttrpc_client *c;
 	char *payload_exit[4]; /* /bin/payload exit 0 */
 };
