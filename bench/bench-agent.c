@@ -206,11 +206,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	bool have_peer = access(argv[2], X_OK) == 0;
-	if (!have_peer)
+	if (!have_peer) {
 		printf("peer missing: %s is not built (make bench-deps installs Go and "
-		       "containerd's "
-		       "ttrpc); agent figures only\n",
+		       "containerd's ttrpc); agent figures only\n",
 		       argv[2]);
+		printf("NOTE\tthe Go ttRPC peer (%s) is not built: start-up, RSS and Check figures "
+		       "have no peer\n",
+		       argv[2]);
+	}
 
 	uint8_t req[64];
 	Grpc__CheckRequest creq = GRPC__CHECK_REQUEST__INIT;
@@ -244,7 +247,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (peer.failed)
-		printf("peer failed: figures without a peer\n");
+		printf("peer failed: figures without a peer\nNOTE\tthe Go ttRPC peer failed (its "
+		       "error is above in run.log): start-up, RSS and Check figures have no "
+		       "peer\n");
 	bool p = have_peer && !peer.failed && peer.n > 0;
 
 	struct bench_stats a, ps;
