@@ -41,9 +41,10 @@ struct ctl_command {
 	int (*run)(struct ctl *ctl, int argc, char **argv);
 };
 
-/* The command tables of cmd-basic.c and cmd-container.c (NULL-name terminated). */
+/* The command tables of cmd-basic.c, cmd-container.c and cmd-trace.c (NULL-name terminated). */
 extern const struct ctl_command ctl_basic_commands[];
 extern const struct ctl_command ctl_container_commands[];
+extern const struct ctl_command ctl_trace_commands[];
 
 /* Prints "kata-agent-ctl: <cmd>: <message>" and a hint; returns CTL_USAGE. */
 int ctl_usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);

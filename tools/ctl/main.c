@@ -75,7 +75,8 @@ static const char usage_tail[] =
 static void usage(FILE *out)
 {
 	fputs(usage_head, out);
-	const struct ctl_command *tables[] = {ctl_basic_commands, ctl_container_commands};
+	const struct ctl_command *tables[] = {ctl_basic_commands, ctl_container_commands,
+					      ctl_trace_commands};
 	for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
 		for (const struct ctl_command *c = tables[t]; c->name; c++) {
 			char head[512];
@@ -114,7 +115,8 @@ int ctl_fail(const char *fmt, ...)
 
 static const struct ctl_command *find_command(const char *name)
 {
-	const struct ctl_command *tables[] = {ctl_basic_commands, ctl_container_commands};
+	const struct ctl_command *tables[] = {ctl_basic_commands, ctl_container_commands,
+					      ctl_trace_commands};
 	for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
 		for (const struct ctl_command *c = tables[t]; c->name; c++)
 			if (strcmp(c->name, name) == 0)
