@@ -332,6 +332,13 @@ TEST_TIMEOUT(forward_writes_otlp_traces_data, 90)
 		  0);
 	ASSERT_NE(r.code, 0);
 	ttrpc_reply_clear(&r);
+	/* kata-agent-ctl --traceparent sends the context with its calls. */
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 "'%s' --addr '%s' --traceparent "
+		 "00-4bf92f3577b34da6a3ce929d0e0e4736-1111222233334444-01 version >/dev/null",
+		 ctl_bin(), a.addr);
+	ASSERT_EQ(system(cmd), 0);
 	c = ttrpc_client_free(c);
 	itest_agent_stop(&a);
 	ASSERT_TRUE(wait_file_contains(out, "root-span", 5000));
@@ -354,7 +361,10 @@ TEST_TIMEOUT(forward_writes_otlp_traces_data, 90)
 	char *lines = check_otlp(out);
 	struct span_line s[16];
 	int n = parse_spans(lines, s, 16);
-	ASSERT_EQ(n, 4);
+	ASSERT_EQ(n, 5);
+	const struct span_line *v = find_span(s, n, "version", "1111222233334444");
+	ASSERT_NOT_NULL(v);
+	ASSERT_STREQ(v->trace, "4bf92f3577b34da6a3ce929d0e0e4736");
 	const struct span_line *c1 = find_span(s, n, "check", "00f067aa0ba902b7");
 	const struct span_line *c2 = find_span(s, n, "check", "53995c3f42cd8ad8");
 	const struct span_line *rm = find_span(s, n, "remove_container", NULL);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "ttrpc-client.h"
 
 /* gnu11 predefines "linux" as 1, which breaks the generated grpc.Spec's Linux member. */
 #undef linux
@@ -25,12 +26,11 @@ enum {
 	CTL_USAGE = 2,
 };
 
-struct ttrpc_client;
-
 struct ctl {
 	const char *addr;
 	int timeout_s; /* 0 = no deadline */
 	bool timeout_set; /* given on the command line: applies to blocking calls too */
+	struct ttrpc_kv trace_md; /* {"traceparent", VALUE} from --traceparent; key NULL if not */
 	struct ttrpc_client *client;
 };
 
