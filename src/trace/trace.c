@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/strbuf.h"
@@ -167,13 +168,19 @@ static void tracer_update(struct tracer *t)
 		return;
 	}
 	while (t->connected && t->off < t->len) {
-		ssize_t n =
-			send(t->fd, t->buf + t->off, t->len - t->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		size_t want = t->len - t->off;
+		/* A virtio-serial port is no socket: write(), non-blocking since its open. */
+		ssize_t n = t->addr.kind == ADDRESS_SERIAL ? write(t->fd, t->buf + t->off, want)
+							   : send(t->fd, t->buf + t->off, want,
+								  MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
+			log_debug("trace", "sending spans to %s: %s",
+				  t->addr.path[0] ? t->addr.path : "vsock",
+				  n < 0 ? strerror(errno) : "closed");
 			disconnect(t);
 			return;
 		}

@@ -175,6 +175,30 @@ TEST_TIMEOUT(absent_collector_never_slows_calls, 60)
 	unlink(sock);
 }
 
+/* serial://PATH: a virtio-serial port in a guest, here a FIFO (a character stream that is no
+ * socket): the same frames arrive. */
+TEST_TIMEOUT(spans_to_a_serial_port, 60)
+{
+	char fifo[256], line[512];
+	snprintf(fifo, sizeof(fifo), "%s/trace.port", test_scratch_dir());
+	ASSERT_EQ(mkfifo(fifo, 0600), 0);
+	int rd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_TRUE(rd >= 0);
+	snprintf(line, sizeof(line), "agent.trace agent.trace_addr=serial://%s", fifo);
+	struct itest_agent a;
+	itest_agent_start_cmdline(&a, line);
+	struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
+	check_with_parent(c, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+	char *s = next_span(rd, 5000);
+	ASSERT_NOT_NULL(s);
+	ASSERT_NOT_NULL(strstr(s, "\"traceId\":\"0af7651916cd43dd8448eb211c80319c\""));
+	ASSERT_NOT_NULL(strstr(s, "\"parentSpanId\":\"b7ad6b7169203331\""));
+	free(s);
+	c = ttrpc_client_free(c);
+	itest_agent_stop(&a);
+	close(rd);
+}
+
 /* --- kata-agent-ctl trace-forward ------------------------------------------------------- */
 
 static const char *ctl_bin(void)
