@@ -30,6 +30,14 @@
 #define STDIO_EXT_MAX (256 * 1024) /* bytes per reply read into a caller's buffer */
 #define STDIO_QUEUE_MAX 64 /* waiting calls per stream */
 #define STDIO_WRITE_QUEUED_MAX (16 * 1024 * 1024) /* stdin bytes waiting per stream */
+/*
+ * Output that nobody reads after WaitProcess answered (src/sandbox/process.c): a waited
+ * process keeps its pipes until its output reached EOF, but for at most STDIO_LINGER_MS, and
+ * at most STDIO_LINGER_MAX such processes in the sandbox: past that the one waited for
+ * longest is freed first (its unread output is dropped, its exec id answers NOT_FOUND).
+ */
+#define STDIO_LINGER_MS (30 * 1000)
+#define STDIO_LINGER_MAX 128
 
 struct stdio_req;
 /* data/len valid only during the call; len 0 = EOF. r < 0: error (err owned by the callee). */
