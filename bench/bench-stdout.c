@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "agent.pb-c.h"
+#include "rpc/frame.h"
 #include "ttrpc-client.h"
 
 #define BYTES (256LL * 1024 * 1024) /* per throughput run */
@@ -49,10 +50,13 @@ struct bench {
 	const char *agent_bin, *payload_bin;
 	pid_t agent_pid;
 	struct ttrpc_client *c;
+	int raw_fd; /* a second connection: ReadStdout without the client library's copies */
+	uint32_t raw_stream;
+	uint8_t *raw_buf; /* the last reply frame read on raw_fd */
 	int n_exec;
 };
 
-__attribute__((format(printf, 1, 2))) static void die(const char *fmt, ...)
+__attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -162,7 +166,10 @@ static void launch_agent(struct bench *b)
 	const char *addr = "unix:///run/bench-stdout.sock";
 	FILE *f = fopen("/run/bench-stdout.cmdline", "we");
 
-	if (!f || fputs("console=ttyS0 quiet\n", f) < 0 || fclose(f) != 0)
+	/* BENCH_STDOUT_CMDLINE: more agent options, e.g. agent.container_pipe_size=N. */
+	const char *extra = getenv("BENCH_STDOUT_CMDLINE");
+
+	if (!f || fprintf(f, "console=ttyS0 quiet %s\n", extra ? extra : "") < 0 || fclose(f) != 0)
 		die("%s", "cannot write the agent's cmdline file");
 	b->agent_pid = fork();
 	if (b->agent_pid == 0) {
@@ -182,13 +189,18 @@ static void launch_agent(struct bench *b)
 	if (fd < 0)
 		die("the agent did not accept: %s", err ? err->msg : "?");
 	b->c = ttrpc_client_new(fd);
-	if (!b->c)
-		die("%s", "out of memory");
+	b->raw_fd = ttrpc_dial(addr, 5000, &err);
+	b->raw_stream = 1;
+	b->raw_buf = malloc(TTRPC_MAX_PAYLOAD);
+	if (!b->c || b->raw_fd < 0 || !b->raw_buf)
+		die("%s", "a second connection to the agent failed");
 }
 
 static void stop_agent(struct bench *b)
 {
 	b->c = ttrpc_client_free(b->c);
+	close(b->raw_fd);
+	free(b->raw_buf);
 	kill(b->agent_pid, SIGTERM);
 	for (int i = 0; i < 500; i++) {
 		if (waitpid(b->agent_pid, NULL, WNOHANG) == b->agent_pid)
@@ -316,6 +328,109 @@ static void agent_wait(struct bench *b, const char *eid)
 	protobuf_c_message_free_unpacked(&resp->base, NULL);
 }
 
+/* --- a lean ReadStdout -------------------------------------------------------------------- */
+
+static void read_exact(int fd, uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			die("reading a reply: %s", r < 0 ? strerror(errno) : "connection closed");
+		p += r;
+		n -= r;
+	}
+}
+
+/* A protobuf varint at *p (below end); advances *p. */
+static uint64_t varint(const uint8_t **p, const uint8_t *end)
+{
+	uint64_t v = 0;
+
+	for (int shift = 0; *p < end && shift < 64; shift += 7) {
+		uint8_t b = *(*p)++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	die("%s", "a bad varint in a reply");
+}
+
+/* The first length-delimited field `field` of the message [p, end), or NULL. */
+static const uint8_t *field_bytes(const uint8_t *p, const uint8_t *end, uint32_t field, size_t *len)
+{
+	while (p < end) {
+		uint64_t tag = varint(&p, end);
+		uint64_t n = 0;
+		switch (tag & 7) {
+		case 0:
+			varint(&p, end);
+			continue;
+		case 2:
+			n = varint(&p, end);
+			break;
+		case 1:
+			n = 8;
+			break;
+		case 5:
+			n = 4;
+			break;
+		default:
+			die("%s", "a bad wire type in a reply");
+		}
+		if (n > (uint64_t)(end - p))
+			die("%s", "a truncated reply");
+		if ((tag >> 3) == field && (tag & 7) == 2) {
+			*len = n;
+			return p;
+		}
+		p += n;
+	}
+	*len = 0;
+	return NULL;
+}
+
+/*
+ * ReadStdout on the raw connection, as a lean client does it: the reply frame is read into
+ * one buffer and the data used where it lies (the protobuf library would copy it twice).
+ */
+static const uint8_t *raw_read_stdout(struct bench *b, const char *eid, uint32_t len, size_t *n)
+{
+	_cleanup_error_ agent_error_t *err = NULL;
+	Grpc__ReadStreamRequest req = GRPC__READ_STREAM_REQUEST__INIT;
+	uint8_t msg[256], *frame = NULL, hdr[TTRPC_HEADER_SIZE];
+	size_t frame_len = 0, slen = 0;
+	struct ttrpc_header h;
+
+	req.container_id = CID;
+	req.exec_id = (char *)eid;
+	req.len = len;
+	size_t mlen = protobuf_c_message_pack(&req.base, msg);
+	if (ttrpc_encode_request("grpc.AgentService", "ReadStdout", msg, mlen, 0, NULL, 0, &frame,
+				 &frame_len, &err) < 0 ||
+	    ttrpc_write_frame(b->raw_fd, b->raw_stream, TTRPC_TYPE_REQUEST, 0, frame, frame_len,
+			      &err) < 0)
+		die("ReadStdout: %s", err ? err->msg : "?");
+	free(frame);
+	read_exact(b->raw_fd, hdr, sizeof(hdr));
+	ttrpc_header_decode(hdr, &h);
+	if (h.stream_id != b->raw_stream || h.type != TTRPC_TYPE_RESPONSE ||
+	    h.length > TTRPC_MAX_PAYLOAD)
+		die("ReadStdout: an unexpected frame (stream %u type %u)", h.stream_id, h.type);
+	b->raw_stream += 2;
+	read_exact(b->raw_fd, b->raw_buf, h.length);
+	const uint8_t *end = b->raw_buf + h.length;
+	const uint8_t *st = field_bytes(b->raw_buf, end, 1, &slen); /* Response.status */
+	if (st && slen) {
+		const uint8_t *q = st;
+		if (varint(&q, st + slen) == 0x08 && varint(&q, st + slen) != 0)
+			die("%s", "ReadStdout: an error status");
+	}
+	const uint8_t *pl = field_bytes(b->raw_buf, end, 2, &slen); /* Response.payload */
+	return pl ? field_bytes(pl, pl + slen, 1, n) : (*n = 0, NULL); /* .data */
+}
+
 /* --- throughput ---------------------------------------------------------------------------- */
 
 /* MB/s of ReadStdout with len per call; *replies the number of replies with data. */
@@ -329,19 +444,11 @@ static double agent_throughput(struct bench *b, uint32_t len, long *replies)
 	agent_exec(b, args, 3, eid, sizeof(eid));
 	double t0 = now_s();
 	for (;;) {
-		Grpc__ReadStreamRequest req = GRPC__READ_STREAM_REQUEST__INIT;
-		Grpc__ReadStreamResponse *resp = NULL;
-
-		req.container_id = CID;
-		req.exec_id = eid;
-		req.len = len;
-		call(b, "ReadStdout", &req.base, &grpc__read_stream_response__descriptor,
-		     (ProtobufCMessage **)&resp);
-		size_t n = resp->data.len;
+		size_t n = 0;
+		const uint8_t *data = raw_read_stdout(b, eid, len, &n);
 		if (n > len)
 			die("a reply of %zu bytes to a ReadStdout of %u", n, len);
-		check_bytes(resp->data.data, n, total, "agent");
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
+		check_bytes(data, n, total, "agent");
 		if (n == 0)
 			break;
 		total += n;

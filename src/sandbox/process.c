@@ -103,10 +103,12 @@ int process_stdio_new(struct process *p, struct loop *loop, int32_t pipe_size, i
 		}
 		return r;
 	}
+	/* Best effort: the kernel caps it at /proc/sys/fs/pipe-max-size for non-root. */
 	if (pipe_size > 0) {
-		/* Best effort: the kernel caps it at /proc/sys/fs/pipe-max-size for non-root. */
 		fcntl(out[1], F_SETPIPE_SZ, pipe_size);
 		fcntl(er[1], F_SETPIPE_SZ, pipe_size);
+	} else {
+		fcntl(out[1], F_SETPIPE_SZ, STDIO_OUT_PIPE_SIZE);
 	}
 	stdio_stream_init(&p->in, loop, in[1], false, false);
 	stdio_stream_init(&p->out, loop, out[0], true, false);

@@ -5,6 +5,7 @@
  * just-waited exec stays readable (src/sandbox/process.c keeps at most
  * STDIO_LINGER_MAX such processes, each for at most STDIO_LINGER_MS).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,108 @@ TEST_TIMEOUT(unread_execs_do_not_pile_up, 900)
 	ctr_process_free(f);
 	ctr_process_free(p);
 	ASSERT_EQ(ctr_remove(&e, "pile"), 0);
+	ctr_spec_free(s);
+	ctr_env_teardown(&e);
+}
+
+/* The reply to a ReadStdout sent earlier: its data (malloc'd, NUL-ended), *n its size. */
+static char *recv_read(struct ctr_env *e, unsigned stream, int timeout_ms, size_t *n)
+{
+	_cleanup_error_ agent_error_t *err = NULL;
+	struct ttrpc_reply r = {0};
+	char *out = NULL;
+
+	ASSERT_EQ(ttrpc_client_recv(e->c, stream, timeout_ms, &r, &err), 0);
+	ASSERT_EQ(r.code, 0);
+	Grpc__ReadStreamResponse *resp = grpc__read_stream_response__unpack(NULL, r.len, r.payload);
+	ASSERT_NOT_NULL(resp);
+	*n = resp->data.len;
+	out = malloc(resp->data.len + 1);
+	memcpy(out, resp->data.data, resp->data.len);
+	out[resp->data.len] = 0;
+	grpc__read_stream_response__free_unpacked(resp, NULL);
+	ttrpc_reply_clear(&r);
+	return out;
+}
+
+static unsigned send_read(struct ctr_env *e, const char *cid, const char *eid, uint32_t len)
+{
+	Grpc__ReadStreamRequest req = GRPC__READ_STREAM_REQUEST__INIT;
+
+	req.container_id = (char *)cid;
+	req.exec_id = (char *)eid;
+	req.len = len;
+	return itest_send(e->c, "ReadStdout", &req.base);
+}
+
+/*
+ * A ReadStdout asking for 1 MiB is filled from the pipe as far as it holds data: a writer of
+ * 1 MiB blocks, and one reply carries most of a megabyte (the stdout pipe is 1 MiB when
+ * agent.container_pipe_size is not set). A small write answers a waiting 1 MiB read at once.
+ */
+TEST_TIMEOUT(large_reads_fill_small_writes_return_at_once, 60)
+{
+	struct ctr_env e;
+	ctr_env_setup(&e, false);
+	const char *args[] = {"sleep", "60", NULL};
+	struct ctr_spec *s = ctr_spec_new(&e, "fill", args);
+	ctr_create_start(&e, "fill", ctr_spec_get(s));
+
+	const char *wargs[] = {"write-stdout-1m", "8388608", NULL};
+	Grpc__Process *w = ctr_process_new(wargs);
+	ASSERT_EQ(ctr_exec(&e, "fill", "w", w, NULL), 0);
+	usleep(500 * 1000); /* the writer fills the pipe and blocks */
+	size_t n = 0;
+	char *out = recv_read(&e, send_read(&e, "fill", "w", 1 << 20), 10000, &n);
+	fprintf(stderr, "one ReadStdout of 1 MiB from a full pipe: %zu bytes\n", n);
+	ASSERT_TRUE(n > 512 * 1024);
+	ASSERT_TRUE(n <= 1 << 20);
+	ASSERT_TRUE(memcmp(out, "0123456789abcdef0123456789abcdef", 32) == 0);
+	free(out);
+	size_t first = n;
+	free(ctr_read_all(&e, "fill", "w", false, &n));
+	ASSERT_EQ(first + n, (size_t)8 << 20);
+	ASSERT_EQ(ctr_wait(&e, "fill", "w"), 0);
+
+	/* Interactive: a waiting 1 MiB read gets a 6-byte line as soon as it is written. */
+	const char *cargs[] = {"cat", NULL};
+	Grpc__Process *c = ctr_process_new(cargs);
+	ASSERT_EQ(ctr_exec(&e, "fill", "cat", c, NULL), 0);
+	for (int i = 0; i < 5; i++) {
+		unsigned rs = send_read(&e, "fill", "cat", 1 << 20);
+		Grpc__WriteStreamRequest wr = GRPC__WRITE_STREAM_REQUEST__INIT;
+		wr.container_id = "fill";
+		wr.exec_id = "cat";
+		wr.data.data = (uint8_t *)"hello\n";
+		wr.data.len = 6;
+		double t0 = itest_now_s();
+		unsigned ws = itest_send(e.c, "WriteStdin", &wr.base);
+		out = recv_read(&e, rs, 5000, &n);
+		double dt = itest_now_s() - t0;
+		ASSERT_STREQ(out, "hello\n");
+		ASSERT_TRUE(dt < 0.2); /* at once: nothing waits for the request to fill */
+		free(out);
+		struct ttrpc_reply r = {0};
+		_cleanup_error_ agent_error_t *err = NULL;
+		ASSERT_EQ(ttrpc_client_recv(e.c, ws, 5000, &r, &err), 0);
+		ASSERT_EQ(r.code, 0);
+		ttrpc_reply_clear(&r);
+	}
+	ASSERT_EQ(ctr_signal(&e, "fill", "cat", SIGKILL), 0);
+	ASSERT_EQ(ctr_wait(&e, "fill", "cat"), 128 + SIGKILL);
+
+	/* The default stdout pipe (agent.container_pipe_size unset) is 1 MiB. */
+	const char *pargs[] = {"pipe-size", NULL};
+	Grpc__Process *p = ctr_process_new(pargs);
+	ASSERT_EQ(ctr_exec(&e, "fill", "ps", p, NULL), 0);
+	out = ctr_read_all(&e, "fill", "ps", false, &n);
+	ASSERT_EQ(ctr_wait(&e, "fill", "ps"), 0);
+	ctr_assert_value(out, "pipe_size", "1048576");
+	free(out);
+	ctr_process_free(p);
+	ctr_process_free(c);
+	ctr_process_free(w);
+	ASSERT_EQ(ctr_remove(&e, "fill"), 0);
 	ctr_spec_free(s);
 	ctr_env_teardown(&e);
 }
