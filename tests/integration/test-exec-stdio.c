@@ -89,7 +89,9 @@ TEST_TIMEOUT(unread_execs_do_not_pile_up, 900)
 		itest_now_s() - t0, fds0, itest_fd_count(e.agent.pid), rss0,
 		itest_rss_kib(e.agent.pid));
 	ASSERT_TRUE(itest_fd_count_settled(e.agent.pid) <= fds0 + 8);
-	ASSERT_TRUE(itest_rss_kib(e.agent.pid) - rss0 < 2048);
+	/* A sanitizer build keeps freed memory in quarantine: there only the fds tell. */
+	if (!strstr(itest_agent_bin(), "san"))
+		ASSERT_TRUE(itest_rss_kib(e.agent.pid) - rss0 < 2048);
 	/* The newest waited exec still has its output; the oldest went first. */
 	snprintf(eid, sizeof(eid), "e%d", warm + rounds - 1);
 	ASSERT_EQ(read_once(&e, "pile", eid, &out), 0);
