@@ -199,34 +199,83 @@ static void launch_agent(struct bench *b)
 static void stop_agent(struct bench *b)
 {
 	b->c = ttrpc_client_free(b->c);
-	close(b->raw_fd);
+	if (b->raw_fd >= 0)
+		close(b->raw_fd);
+	b->raw_fd = -1;
 	free(b->raw_buf);
+	b->raw_buf = NULL;
 	kill(b->agent_pid, SIGTERM);
 	for (int i = 0; i < 500; i++) {
-		if (waitpid(b->agent_pid, NULL, WNOHANG) == b->agent_pid)
+		if (waitpid(b->agent_pid, NULL, WNOHANG) == b->agent_pid) {
+			b->agent_pid = 0;
 			return;
+		}
 		usleep(10000);
 	}
 	kill(b->agent_pid, SIGKILL);
 	waitpid(b->agent_pid, NULL, 0);
+	b->agent_pid = 0;
 }
 
 /* rmdir the parent cgroup in every controller (v1) and at the top (v2, hybrid). */
-static void remove_cgroup_parent(void)
+/* Kills what is left in one cgroup directory (a run that stopped half-way), then removes it. */
+static void empty_cgroup(const char *dir)
+{
+	char path[600];
+	int pid;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	for (int round = 0; round < 50 && rmdir(dir) < 0 && errno == EBUSY; round++) {
+		FILE *f = fopen(path, "re");
+		while (f && fscanf(f, "%d", &pid) == 1)
+			kill(pid, SIGKILL);
+		if (f)
+			fclose(f);
+		usleep(20000);
+	}
+}
+
+/* The container's cgroup and its parent in every controller (v1) and at the top (v2, hybrid). */
+static void remove_cgroups(void)
 {
 	char path[512];
 	DIR *d = opendir("/sys/fs/cgroup");
 	struct dirent *de;
 
+	empty_cgroup("/sys/fs/cgroup" CG_PARENT "/" CID);
 	rmdir("/sys/fs/cgroup" CG_PARENT);
 	while (d && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s" CG_PARENT "/" CID, de->d_name);
+		empty_cgroup(path);
 		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s" CG_PARENT, de->d_name);
 		rmdir(path);
 	}
 	if (d)
 		closedir(d);
+}
+
+/* At exit, also after die(): the container removed, the agent stopped, the cgroups gone. */
+static struct bench *cleanup_bench;
+
+static void cleanup(void)
+{
+	struct bench *b = cleanup_bench;
+
+	cleanup_bench = NULL;
+	if (!b)
+		return;
+	if (b->c) {
+		Grpc__RemoveContainerRequest req = GRPC__REMOVE_CONTAINER_REQUEST__INIT;
+		req.container_id = CID;
+		(void)ttrpc_client_call_msg(b->c, "grpc.AgentService", "RemoveContainer", &req.base,
+					    &google__protobuf__empty__descriptor, NULL, NULL, NULL,
+					    10000000000LL, NULL);
+	}
+	if (b->agent_pid > 0)
+		stop_agent(b);
+	remove_cgroups();
 }
 
 /* --- agent calls --------------------------------------------------------------------------- */
@@ -614,9 +663,20 @@ static void figure(const char *name, const char *unit, const char *better, const
 	       peer, amin, amed, amax, pmin, pmed, pmax);
 }
 
+/* The load average as a DETAIL line, which bench/run.sh's report lists per program. */
+static void print_load(const char *when)
+{
+	double l[3];
+
+	if (getloadavg(l, 3) == 3)
+		printf("DETAIL\tload average (1/5/15 min) around each program\tbench-stdout, %s "
+		       "its figures: %.2f %.2f %.2f\n",
+		       when, l[0], l[1], l[2]);
+}
+
 int main(int argc, char **argv)
 {
-	struct bench b = {0};
+	struct bench b = {.raw_fd = -1};
 	double load[3] = {0};
 
 	if (argc < 3) {
@@ -636,8 +696,11 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(ref); i++)
 		ref[i] = pattern[i % 16];
 	setup_namespace(&b);
+	cleanup_bench = &b;
+	atexit(cleanup);
 	launch_agent(&b);
 	create_start(&b);
+	print_load("before");
 
 	unsigned char *buf = malloc(MIB);
 	double *a1 = calloc(rounds, sizeof(double)), *p1 = calloc(rounds, sizeof(double));
@@ -655,6 +718,7 @@ int main(int argc, char **argv)
 		a3[i] = agent_echo(&b);
 		p3[i] = pipe_echo(&b);
 	}
+	print_load("after");
 	if (getloadavg(load, 3) < 0)
 		load[0] = load[1] = load[2] = -1;
 	printf("stdout: %lld MiB per run, %d runs each, agent and pipe alternating, every byte "
@@ -670,8 +734,7 @@ int main(int argc, char **argv)
 	Grpc__RemoveContainerRequest rreq = GRPC__REMOVE_CONTAINER_REQUEST__INIT;
 	rreq.container_id = CID;
 	call(&b, "RemoveContainer", &rreq.base, &google__protobuf__empty__descriptor, NULL);
-	stop_agent(&b);
-	remove_cgroup_parent();
+	cleanup();
 	free(buf);
 	free(a1);
 	free(p1);
