@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Container figures, each beside a peer measured in the same run:
+ * Container figures against crun and runc, under the same conditions:
  *  - create-to-exit of a container running `payload exit 0`: the agent's Create + Start + Wait +
- *    Remove against `crun run` of the same rootfs with an equivalent config.json,
+ *    Remove against `crun run` and `runc run` of the same rootfs with an equivalent config.json,
  *  - exec of `payload exit 0` into a running container: the agent's ExecProcess + ReadStdout to
- *    EOF + WaitProcess against `crun exec`,
- *  - stdout throughput of `payload write-stdout N` read with ReadStdout against a plain copy of
- *    the same output from a pipe to a unix stream socket by a helper process.
- * Runs as root, in a private mount namespace (a tmpfs /run, a tmpfs rootfs under /tmp).
- * Without crun the agent figures are still printed. Goals are reported, never enforced.
+ *    EOF + WaitProcess against `crun exec` and `runc exec`.
+ * Before timing, `payload report` runs once in each runtime's container and the bench prints
+ * what it sees from inside (mounts, masked paths, namespaces, capabilities, ...) and every
+ * difference between the agent's container and each peer's (NOTE lines in the report).
+ * Each round runs the agent, crun and runc in turn (the order rotates every round); every
+ * figure is printed with min/median/max (FIGURE lines, bench/bench.h) and the load average.
+ * Runs as root, in a private mount namespace with a tmpfs /run holding all its files.
+ * A missing peer is skipped with a reason; the agent's figures are still printed.
+ * (Stdout throughput is bench/bench-stdout.c.)
  * Usage: bench-container AGENT_BIN PAYLOAD_BIN [ROUNDS]
  */
 #include <dirent.h>
@@ -30,19 +34,10 @@
 #include <unistd.h>
 
 #include "agent.pb-c.h"
+#include "bench.h"
 #include "ttrpc-client.h"
 
-/* Output of one throughput run; reduce if a run takes too long on a slow machine. */
-#define THROUGHPUT_BYTES (256LL * 1024 * 1024)
-/* Each throughput figure is the median of this many runs (each moves THROUGHPUT_BYTES). */
-#define THROUGHPUT_ROUNDS 3
-#define COPY_BUF (1024 * 1024)
 #define CG_AGENT "/kata-bench"
-#define CG_CRUN "/kata-bench-crun"
-
-#define GOAL_CREATE 0.6 /* agent / crun, at most */
-#define GOAL_EXEC 0.5 /* agent / crun, at most */
-#define GOAL_THROUGHPUT 0.5 /* agent / peer, at least */
 
 static const char *const caps[] = {
 	"CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",	   "CAP_FOWNER",
@@ -55,34 +50,15 @@ static const char *const caps[] = {
 struct bench {
 	const char *agent_bin;
 	const char *payload_bin;
-	char dir[64]; /* scratch: agent socket, log, crun bundles */
+	char dir[64]; /* scratch: agent socket, log, the peers' bundle */
 	char rootfs[64];
 	char bundle[128];
 	char log[128];
 	pid_t agent_pid;
-	int unified_fd; /* the agent's cgroup2 mount, hidden from crun (cleanup), or -1 */
+	int unified_fd; /* the agent's cgroup2 mount, hidden from the peers (cleanup), or -1 */
 	struct ttrpc_client *c;
 	char *payload_exit[4]; /* /bin/payload exit 0 */
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(double), cmp_double);
-	return v[n / 2];
-}
 
 /* Setup failed: the message (printf-style), then exit 1. */
 __attribute__((format(printf, 1, 2))) static void die(const char *fmt, ...)
@@ -128,41 +104,53 @@ static int copy_file(const char *src, const char *dst)
 
 /* --- processes ----------------------------------------------------------------------------- */
 
-/* fork + execvp with stdin/stdout on /dev/null and stderr on errpath (or /dev/null). */
-static pid_t spawn(char *const argv[], const char *errpath)
+/* fork + execvp with stdin an empty pipe (as the agent gives its containers), stdout on outpath and
+ * stderr on errpath (each NULL: /dev/null). */
+static pid_t spawn(char *const argv[], const char *outpath, const char *errpath)
 {
+	int in[2];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -1;
 	pid_t pid = fork();
 	if (pid == 0) {
 		int n = open("/dev/null", O_RDWR);
+		int o = outpath ? open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0644) : n;
 		int e = errpath ? open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644) : n;
-		dup2(n, 0);
-		dup2(n, 1);
+		dup2(in[0], 0);
+		dup2(o < 0 ? n : o, 1);
 		dup2(e < 0 ? n : e, 2);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
+	close(in[0]);
+	close(in[1]);
 	return pid;
 }
 
 /* Runs argv to completion; returns its exit status (or -1). */
-static int run(char *const argv[], const char *errpath)
+static int run(char *const argv[], const char *outpath, const char *errpath)
 {
 	int st;
-	pid_t pid = spawn(argv, errpath);
+	pid_t pid = spawn(argv, outpath, errpath);
 	if (pid < 0 || waitpid(pid, &st, 0) != pid)
 		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static void print_file(const char *path)
+static void print_file_to(const char *path, FILE *to)
 {
 	fflush(stdout);
-	char line[512];
+	char line[4096];
 	FILE *f = fopen(path, "re");
 	while (f && fgets(line, sizeof(line), f))
-		fprintf(stderr, "  | %s", line);
+		fprintf(to, "  | %s", line);
 	if (f)
 		fclose(f);
+}
+
+static void print_file(const char *path)
+{
+	print_file_to(path, stderr);
 }
 
 /* --- setup --------------------------------------------------------------------------------- */
@@ -178,14 +166,17 @@ static void setup_namespace(struct bench *b)
 	mkdir("/run", 0755);
 	if (mount("tmpfs", "/run", "tmpfs", 0, "mode=755") < 0)
 		die("tmpfs on /run: %s", strerror(errno));
-	snprintf(b->dir, sizeof(b->dir), "/tmp/kata-bench-ctr.XXXXXX");
-	snprintf(b->rootfs, sizeof(b->rootfs), "/tmp/kata-bench-rootfs.XXXXXX");
-	if (!mkdtemp(b->dir) || !mkdtemp(b->rootfs))
-		die("mkdtemp: %s", strerror(errno));
-	/* Both live on tmpfs mounts of this namespace: gone with it. */
-	if (mount("tmpfs", b->dir, "tmpfs", 0, "mode=700") < 0 ||
-	    mount("tmpfs", b->rootfs, "tmpfs", 0, "mode=755") < 0)
-		die("tmpfs under /tmp: %s", strerror(errno));
+	/*
+	 * Everything lives on the tmpfs /run of this namespace, gone with it. The agent confines
+	 * container roots to the pod's shared directory.
+	 */
+	snprintf(b->dir, sizeof(b->dir), "/run/kata-bench");
+	snprintf(b->rootfs, sizeof(b->rootfs), "/run/kata-containers/shared/containers/bench");
+	mkdir("/run/kata-containers", 0755);
+	mkdir("/run/kata-containers/shared", 0755);
+	mkdir("/run/kata-containers/shared/containers", 0755);
+	if (mkdir(b->dir, 0700) < 0 || mkdir(b->rootfs, 0755) < 0)
+		die("scratch directories: %s", strerror(errno));
 	static const char *const dirs[] = {"bin", "proc", "sys", "dev", "tmp", "etc"};
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", b->rootfs, dirs[i]);
@@ -211,7 +202,7 @@ static void launch_agent(struct bench *b)
 		die("cannot write %s", cmdline);
 	setenv("KATA_AGENT_SERVER_ADDR", addr, 1);
 	char *argv[] = {(char *)b->agent_bin, "--cmdline-file", cmdline, NULL};
-	b->agent_pid = spawn(argv, b->log);
+	b->agent_pid = spawn(argv, NULL, b->log);
 	unsetenv("KATA_AGENT_SERVER_ADDR");
 	if (b->agent_pid < 0)
 		die("fork: %s", strerror(errno));
@@ -230,53 +221,96 @@ static void stop_agent(struct bench *b)
 	b->c = ttrpc_client_free(b->c);
 	kill(b->agent_pid, SIGTERM);
 	for (int i = 0; i < 500; i++) {
-		if (waitpid(b->agent_pid, NULL, WNOHANG) == b->agent_pid)
+		if (waitpid(b->agent_pid, NULL, WNOHANG) == b->agent_pid) {
+			b->agent_pid = 0;
 			return;
+		}
 		usleep(10000);
 	}
 	kill(b->agent_pid, SIGKILL);
 	waitpid(b->agent_pid, NULL, 0);
+	b->agent_pid = 0;
 }
 
 /*
- * crun 1.x refuses hybrid cgroups when the cgroup2 mount has any controller (here: hugetlb).
- * So, once the agent runs, this process moves to a second private mount namespace without
- * /sys/fs/cgroup/unified: crun (our child) sees plain v1, the agent keeps the machine's
- * hybrid view. Done once, so no crun call pays for it. Returns false if that fails.
+ * The hybrid-cgroup wrapper. crun 1.x refuses hybrid cgroups when the cgroup2 mount has any
+ * controller (here: hugetlb). So, once the agent runs, this process moves to a second private
+ * mount namespace without /sys/fs/cgroup/unified: the peers (our children) see plain v1 (both
+ * crun and runc, so they run alike), the agent keeps the machine's hybrid view. Done once,
+ * before any timed call, so no peer figure includes it; its own cost goes to *cost_us.
+ * Returns false if that fails.
  */
-static bool hide_unified_from_peer(struct bench *b)
+static bool hide_unified_from_peer(struct bench *b, double *cost_us)
 {
 	struct statfs sf;
 
+	*cost_us = -1;
 	if (statfs("/sys/fs/cgroup/unified", &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC)
 		return true;
+	double t0 = bench_now_s();
 	if (unshare(CLONE_NEWNS) < 0)
 		return false;
 	b->unified_fd = open("/sys/fs/cgroup/unified", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (b->unified_fd < 0 || umount2("/sys/fs/cgroup/unified", MNT_DETACH) < 0)
 		return false;
+	*cost_us = (bench_now_s() - t0) * 1e6;
 	return true;
 }
 
-/* rmdir PARENT in every controller directory (v1) and at the top (v2). */
+/*
+ * Removes the cgroup NAME under the directory dirfd with everything below it: processes still
+ * in it (a run that stopped half-way) are killed first.
+ */
+static void remove_cgroup_tree(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	int dup_fd = dup(fd);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			remove_cgroup_tree(fd, de->d_name);
+	if (d)
+		closedir(d);
+	int pfd = openat(fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	FILE *f = pfd >= 0 ? fdopen(pfd, "r") : NULL;
+	int pid;
+	while (f && fscanf(f, "%d", &pid) == 1)
+		if (pid > 0)
+			kill(pid, SIGKILL);
+	if (f)
+		fclose(f);
+	close(fd);
+	for (int i = 0; i < 200 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno == EBUSY; i++)
+		usleep(10000);
+}
+
+/* Removes PARENT (a cgroupsPath parent) from the top (v2), every v1 controller and unified. */
 static void remove_cgroup_parent(const char *parent, int unified_fd)
 {
-	char path[512];
-	DIR *d = opendir("/sys/fs/cgroup");
+	int top = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (top < 0)
+		return;
+	remove_cgroup_tree(top, parent + 1);
+	int dup_fd = dup(top);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
 	struct dirent *de;
-
-	snprintf(path, sizeof(path), "/sys/fs/cgroup%s", parent);
-	rmdir(path);
 	while (d && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%s", de->d_name, parent);
-		rmdir(path);
+		int c = openat(top, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (c >= 0) {
+			remove_cgroup_tree(c, parent + 1);
+			close(c);
+		}
 	}
 	if (d)
 		closedir(d);
+	close(top);
 	if (unified_fd >= 0)
-		unlinkat(unified_fd, parent + 1, AT_REMOVEDIR);
+		remove_cgroup_tree(unified_fd, parent + 1);
 }
 
 /* --- agent calls --------------------------------------------------------------------------- */
@@ -300,35 +334,73 @@ static void call(struct bench *b, const char *method, const ProtobufCMessage *re
 	free(msg);
 }
 
-/* A spec equivalent to the crun config below; storage owned by the struct. */
+/*
+ * What both the agent's spec and the peers' config.json hold, so all containers run under the
+ * same conditions (compare_conditions() checks that from inside): the usual /proc and /dev
+ * mounts, the masked and read-only /proc paths container engines set, namespaces, capabilities,
+ * and RLIMIT_CORE 0 (the agent's own, which its containers inherit).
+ */
+struct bench_mount {
+	const char *dest, *type, *source;
+	const char *opts[6];
+};
+static const struct bench_mount mounts[] = {
+	{"/proc", "proc", "proc", {NULL}},
+	{"/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k", NULL}},
+	{"/dev/pts",
+	 "devpts",
+	 "devpts",
+	 {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", NULL}},
+	{"/dev/shm",
+	 "tmpfs",
+	 "shm",
+	 {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k", NULL}},
+};
+#define N_MOUNTS (sizeof(mounts) / sizeof(mounts[0]))
+static const char *const masked[] = {"/proc/acpi",	    "/proc/kcore",	"/proc/keys",
+				     "/proc/latency_stats", "/proc/timer_list", "/proc/sched_debug",
+				     "/proc/scsi"};
+static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+				       "/proc/sysrq-trigger"};
+static const char *const ns_types[] = {"pid", "mount", "ipc", "uts"};
+
+/* The agent's spec; storage owned by the struct. */
 struct spec {
 	Grpc__Spec spec;
 	Grpc__Process process;
 	Grpc__User user;
 	Grpc__LinuxCapabilities caps;
+	Grpc__POSIXRlimit core;
+	Grpc__POSIXRlimit *rlimitp[1];
 	Grpc__Root root;
 	Grpc__Linux linux_;
 	Grpc__LinuxNamespace ns[4];
 	Grpc__LinuxNamespace *nsp[4];
-	Grpc__Mount mount;
-	Grpc__Mount *mountp[1];
+	Grpc__Mount mount[N_MOUNTS];
+	Grpc__Mount *mountp[N_MOUNTS];
 	char *env[1];
 	char cgpath[128];
 	char hostname[64];
 };
 
+static size_t n_opts(const char *const *o)
+{
+	size_t n = 0;
+	while (o[n])
+		n++;
+	return n;
+}
+
 static void spec_init(struct spec *s, const char *rootfs, const char *cid, char **args, size_t n)
 {
-	static const char *const types[] = {"pid", "mount", "ipc", "uts"};
-
 	memset(s, 0, sizeof(*s));
 	grpc__spec__init(&s->spec);
 	grpc__process__init(&s->process);
 	grpc__user__init(&s->user);
 	grpc__linux_capabilities__init(&s->caps);
+	grpc__posixrlimit__init(&s->core);
 	grpc__root__init(&s->root);
 	grpc__linux__init(&s->linux_);
-	grpc__mount__init(&s->mount);
 	s->process.args = args;
 	s->process.n_args = n;
 	s->env[0] = "PATH=/bin";
@@ -339,6 +411,10 @@ static void spec_init(struct spec *s, const char *rootfs, const char *cid, char 
 	s->caps.bounding = s->caps.effective = s->caps.permitted = (char **)caps;
 	s->caps.n_bounding = s->caps.n_effective = s->caps.n_permitted = N_CAPS;
 	s->process.capabilities = &s->caps;
+	s->core.type = "RLIMIT_CORE";
+	s->rlimitp[0] = &s->core;
+	s->process.rlimits = s->rlimitp;
+	s->process.n_rlimits = 1;
 	s->spec.process = &s->process;
 	s->root.path = (char *)rootfs;
 	s->spec.root = &s->root;
@@ -346,17 +422,26 @@ static void spec_init(struct spec *s, const char *rootfs, const char *cid, char 
 	s->spec.hostname = s->hostname;
 	for (int i = 0; i < 4; i++) {
 		grpc__linux_namespace__init(&s->ns[i]);
-		s->ns[i].type = (char *)types[i];
+		s->ns[i].type = (char *)ns_types[i];
 		s->nsp[i] = &s->ns[i];
 	}
 	s->linux_.namespaces = s->nsp;
 	s->linux_.n_namespaces = 4;
-	s->mount.destination = "/proc";
-	s->mount.source = "proc";
-	s->mount.type = "proc";
-	s->mountp[0] = &s->mount;
+	for (size_t i = 0; i < N_MOUNTS; i++) {
+		grpc__mount__init(&s->mount[i]);
+		s->mount[i].destination = (char *)mounts[i].dest;
+		s->mount[i].source = (char *)mounts[i].source;
+		s->mount[i].type = (char *)mounts[i].type;
+		s->mount[i].options = (char **)mounts[i].opts;
+		s->mount[i].n_options = n_opts(mounts[i].opts);
+		s->mountp[i] = &s->mount[i];
+	}
 	s->spec.mounts = s->mountp;
-	s->spec.n_mounts = 1;
+	s->spec.n_mounts = N_MOUNTS;
+	s->linux_.maskedpaths = (char **)masked;
+	s->linux_.n_maskedpaths = sizeof(masked) / sizeof(masked[0]);
+	s->linux_.readonlypaths = (char **)readonly;
+	s->linux_.n_readonlypaths = sizeof(readonly) / sizeof(readonly[0]);
 	snprintf(s->cgpath, sizeof(s->cgpath), CG_AGENT "/%s", cid);
 	s->linux_.cgroupspath = s->cgpath;
 	s->spec.linux = &s->linux_;
@@ -398,9 +483,9 @@ static void agent_remove(struct bench *b, const char *cid)
 	call(b, "RemoveContainer", &req.base, &google__protobuf__empty__descriptor, NULL);
 }
 
-/* ReadStdout with len per call until EOF; returns the byte count, *calls the replies read. */
+/* ReadStdout with len per call until EOF; returns the byte count. The data goes to out if set. */
 static long long agent_read_all(struct bench *b, const char *cid, const char *eid, uint32_t len,
-				long *calls)
+				FILE *out)
 {
 	long long total = 0;
 
@@ -414,9 +499,9 @@ static long long agent_read_all(struct bench *b, const char *cid, const char *ei
 		call(b, "ReadStdout", &req.base, &grpc__read_stream_response__descriptor,
 		     (ProtobufCMessage **)&resp);
 		size_t n = resp->data.len;
+		if (out && n > 0)
+			fwrite(resp->data.data, 1, n, out);
 		protobuf_c_message_free_unpacked(&resp->base, NULL);
-		if (calls)
-			(*calls)++;
 		if (n == 0)
 			return total;
 		total += n;
@@ -431,168 +516,404 @@ static void check_exit(const char *what, int status)
 	}
 }
 
-/* --- crun ---------------------------------------------------------------------------------- */
+/* --- the peers: crun and runc -------------------------------------------------------------- */
+
+struct peer {
+	const char *name; /* "crun", "runc" */
+	const char *cgparent; /* its cgroupsPath parent, removed at the end */
+	char *const *global; /* its command and global options, NULL-terminated */
+	size_t n_global;
+	bool ok;
+	double *create_ms, *exec_ms;
+	int n_create, n_exec;
+};
+
+static char *const crun_global[] = {"crun", "--cgroup-manager=cgroupfs", NULL};
+static char *const runc_global[] = {"runc", NULL};
+
+/* argv = the peer's global options, then the given words. Returns a static array. */
+static char **peer_argv(const struct peer *p, char **words)
+{
+	static char *argv[32];
+	size_t k = 0;
+
+	for (size_t i = 0; i < p->n_global && k < 31; i++)
+		argv[k++] = p->global[i];
+	for (size_t i = 0; words[i] && k < 31; i++)
+		argv[k++] = words[i];
+	argv[k] = NULL;
+	return argv;
+}
+
+/* Appends a JSON array of strings to buf at *off. */
+static void json_strings(char *buf, size_t size, size_t *off, const char *const *v, size_t n)
+{
+	*off += snprintf(buf + *off, size - *off, "[");
+	for (size_t i = 0; i < n && *off < size; i++)
+		*off += snprintf(buf + *off, size - *off, "%s\"%s\"", i ? ", " : "", v[i]);
+	if (*off < size)
+		*off += snprintf(buf + *off, size - *off, "]");
+}
 
 /* Writes BUNDLE/config.json equivalent to spec_init()'s spec. */
-static void crun_config(struct bench *b, const char *cid, const char *args_json)
+static void peer_config(struct bench *b, const struct peer *p, const char *cid,
+			const char *args_json)
 {
-	char path[256], capsj[1024] = "", json[4096];
-	size_t off = 0;
+	char path[256], capsj[1024], mountsj[1536], maskedj[512], roj[512], nsj[256], json[8192];
+	size_t off = 0, moff = 0, noff = 0, k = 0;
 
-	for (size_t i = 0; i < N_CAPS; i++)
-		off += snprintf(capsj + off, sizeof(capsj) - off, "%s\"%s\"", i ? ", " : "",
-				caps[i]);
-	snprintf(json, sizeof(json),
-		 "{\n"
-		 " \"ociVersion\": \"1.0.2\",\n"
-		 " \"process\": {\n"
-		 "  \"terminal\": false,\n"
-		 "  \"user\": {\"uid\": 0, \"gid\": 0},\n"
-		 "  \"args\": [%s],\n"
-		 "  \"env\": [\"PATH=/bin\"],\n"
-		 "  \"cwd\": \"/\",\n"
-		 "  \"capabilities\": {\"bounding\": [%s], \"effective\": [%s],"
-		 " \"permitted\": [%s]}\n"
-		 " },\n"
-		 " \"root\": {\"path\": \"%s\"},\n"
-		 " \"hostname\": \"h-%s\",\n"
-		 " \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\","
-		 " \"source\": \"proc\"}],\n"
-		 " \"linux\": {\n"
-		 "  \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"},"
-		 " {\"type\": \"ipc\"}, {\"type\": \"uts\"}],\n"
-		 "  \"cgroupsPath\": \"" CG_CRUN "/%s\"\n"
-		 " }\n"
-		 "}\n",
-		 args_json, capsj, capsj, capsj, b->rootfs, cid, cid);
+	json_strings(capsj, sizeof(capsj), &off, caps, N_CAPS);
+	off = 0;
+	json_strings(maskedj, sizeof(maskedj), &off, masked, sizeof(masked) / sizeof(masked[0]));
+	off = 0;
+	json_strings(roj, sizeof(roj), &off, readonly, sizeof(readonly) / sizeof(readonly[0]));
+	moff += snprintf(mountsj, sizeof(mountsj), "[");
+	for (size_t i = 0; i < N_MOUNTS && moff < sizeof(mountsj); i++) {
+		moff += snprintf(mountsj + moff, sizeof(mountsj) - moff,
+				 "%s{\"destination\": \"%s\", \"type\": \"%s\", \"source\": "
+				 "\"%s\", \"options\": ",
+				 i ? ", " : "", mounts[i].dest, mounts[i].type, mounts[i].source);
+		json_strings(mountsj, sizeof(mountsj), &moff, mounts[i].opts,
+			     n_opts(mounts[i].opts));
+		if (moff < sizeof(mountsj))
+			moff += snprintf(mountsj + moff, sizeof(mountsj) - moff, "}");
+	}
+	if (moff < sizeof(mountsj))
+		snprintf(mountsj + moff, sizeof(mountsj) - moff, "]");
+	noff += snprintf(nsj, sizeof(nsj), "[");
+	for (k = 0; k < 4 && noff < sizeof(nsj); k++)
+		noff += snprintf(nsj + noff, sizeof(nsj) - noff, "%s{\"type\": \"%s\"}",
+				 k ? ", " : "", ns_types[k]);
+	if (noff < sizeof(nsj))
+		snprintf(nsj + noff, sizeof(nsj) - noff, "]");
+	int w = snprintf(json, sizeof(json),
+			 "{\n"
+			 " \"ociVersion\": \"1.0.2\",\n"
+			 " \"process\": {\n"
+			 "  \"terminal\": false,\n"
+			 "  \"user\": {\"uid\": 0, \"gid\": 0},\n"
+			 "  \"args\": [%s],\n"
+			 "  \"env\": [\"PATH=/bin\"],\n"
+			 "  \"cwd\": \"/\",\n"
+			 "  \"capabilities\": {\"bounding\": %s, \"effective\": %s,"
+			 " \"permitted\": %s},\n"
+			 "  \"rlimits\": [{\"type\": \"RLIMIT_CORE\", \"hard\": 0, \"soft\": 0}]\n"
+			 " },\n"
+			 " \"root\": {\"path\": \"%s\"},\n"
+			 " \"hostname\": \"h-%s\",\n"
+			 " \"mounts\": %s,\n"
+			 " \"linux\": {\n"
+			 "  \"namespaces\": %s,\n"
+			 "  \"maskedPaths\": %s,\n"
+			 "  \"readonlyPaths\": %s,\n"
+			 "  \"cgroupsPath\": \"%s/%s\"\n"
+			 " }\n"
+			 "}\n",
+			 args_json, capsj, capsj, capsj, b->rootfs, cid, mountsj, nsj, maskedj, roj,
+			 p->cgparent, cid);
+	if (w < 0 || (size_t)w >= sizeof(json))
+		die("%s", "config.json does not fit");
 	snprintf(path, sizeof(path), "%s/config.json", b->bundle);
 	if (write_file(path, json) < 0)
 		die("cannot write %s", path);
 }
 
-static int crun_run(struct bench *b, const char *cid, bool detach, const char *errpath)
+static int peer_run(struct bench *b, const struct peer *p, const char *cid, bool detach,
+		    const char *outpath, const char *errpath)
 {
-	char *fg[] = {"crun", "--cgroup-manager=cgroupfs", "run", "-b", b->bundle, (char *)cid,
-		      NULL};
-	char *bg[] = {
-		"crun", "--cgroup-manager=cgroupfs", "run", "-d", "-b", b->bundle, (char *)cid,
-		NULL};
-	return run(detach ? bg : fg, errpath);
+	char *fg[] = {"run", "-b", b->bundle, (char *)cid, NULL};
+	char *bg[] = {"run", "-d", "-b", b->bundle, (char *)cid, NULL};
+	return run(peer_argv(p, detach ? bg : fg), outpath, errpath);
 }
 
-static bool crun_available(void)
+static void peer_stop(const struct peer *p, const char *cid)
 {
-	char *argv[] = {"crun", "--version", NULL};
-	return run(argv, NULL) == 0;
+	char *kill_w[] = {"kill", (char *)cid, "KILL", NULL};
+	char *del_w[] = {"delete", "-f", (char *)cid, NULL};
+	run(peer_argv(p, kill_w), NULL, NULL);
+	run(peer_argv(p, del_w), NULL, NULL);
 }
-
-static void crun_stop(const char *cid)
-{
-	char *kill_argv[] = {"crun", "kill", (char *)cid, "KILL", NULL};
-	char *del_argv[] = {"crun", "delete", "-f", (char *)cid, NULL};
-	run(kill_argv, NULL);
-	run(del_argv, NULL);
-}
-
-/* --- the figures --------------------------------------------------------------------------- */
 
 #define EXIT0_JSON "\"/bin/payload\", \"exit\", \"0\""
+#define REPORT_JSON "\"/bin/payload\", \"report\""
 
-static bool peer_works(struct bench *b)
+/* The peer is installed and runs a container here; prints why not otherwise. */
+static bool peer_works(struct bench *b, struct peer *p)
 {
 	char errpath[160];
+	char *version[] = {"--version", NULL};
 
-	if (!crun_available()) {
-		printf("peer missing: crun is not installed (`crun --version` failed); crun "
-		       "comparisons skipped\n");
+	if (run(peer_argv(p, version), NULL, NULL) != 0) {
+		printf("peer missing: %s is not installed (make bench-deps installs it); its "
+		       "comparisons are skipped\n",
+		       p->name);
+		printf("NOTE\t%s is not installed: its comparisons are skipped\n", p->name);
 		return false;
 	}
-	snprintf(errpath, sizeof(errpath), "%s/crun.err", b->dir);
-	crun_config(b, "probe", EXIT0_JSON);
-	int st = crun_run(b, "probe", false, errpath);
+	snprintf(errpath, sizeof(errpath), "%s/%s.err", b->dir, p->name);
+	peer_config(b, p, "probe", EXIT0_JSON);
+	int st = peer_run(b, p, "probe", false, NULL, errpath);
 	if (st != 0) {
-		printf("peer failed: crun run exited with %d; crun comparisons skipped\n", st);
+		printf("peer failed: %s run exited with %d; its comparisons are skipped\n", p->name,
+		       st);
+		printf("NOTE\t%s run failed here (status %d): its comparisons are skipped\n",
+		       p->name, st);
 		print_file(errpath);
 		return false;
 	}
 	return true;
 }
 
-static void print_ratio(const char *name, int rounds, double a, double p, bool peer, double goal)
+/* --- same conditions: what each container sees from inside -------------------------------- */
+
+#define MAX_VIEW 256
+
+struct view {
+	char *line[MAX_VIEW];
+	int n;
+};
+
+/*
+ * Keeps the lines of `payload report` that describe the conditions (mounts and so masked and
+ * read-only paths, namespaces, credentials, capabilities, seccomp, rlimits, environment, cwd),
+ * not the ones that differ by nature (pids, hostname, cgroup paths). A namespace becomes "new"
+ * or "shared" (with this bench process) instead of its inode, and a masked path "masked".
+ */
+static void view_load(struct view *v, const char *path)
 {
-	if (peer)
-		printf("%s (median of %d): agent %.2f ms, crun %.2f ms, ratio %.2fx (goal <= "
-		       "%.1fx)\n",
-		       name, rounds, a, p, a / p, goal);
-	else
-		printf("%s (median of %d): agent %.2f ms, crun skipped (goal <= %.1fx)\n", name,
-		       rounds, a, goal);
+	char line[1024], own[128], nsp[64];
+	FILE *f = fopen(path, "re");
+
+	v->n = 0;
+	while (f && fgets(line, sizeof(line), f) && v->n < MAX_VIEW) {
+		line[strcspn(line, "\n")] = 0;
+		if (!strncmp(line, "pid=", 4) || !strncmp(line, "ppid=", 5) ||
+		    !strncmp(line, "hostname=", 9) || !strncmp(line, "cgroup=", 7) ||
+		    !strncmp(line, "domainname=", 11))
+			continue;
+		if (!strncmp(line, "ns.", 3)) {
+			char *eq = strchr(line, '=');
+			if (!eq)
+				continue;
+			*eq = 0;
+			snprintf(nsp, sizeof(nsp), "/proc/self/ns/%.32s", line + 3);
+			ssize_t l = readlink(nsp, own, sizeof(own) - 1);
+			own[l > 0 ? l : 0] = 0;
+			char buf[160];
+			snprintf(buf, sizeof(buf), "%.64s=%s", line,
+				 strcmp(own, eq + 1) ? "new" : "shared");
+			v->line[v->n++] = strdup(buf);
+			continue;
+		}
+		/* A masked path: how it is masked (which null device, ro or not) is detail. */
+		char mp[512];
+		if (sscanf(line, "mount=%511s", mp) == 1)
+			for (size_t i = 0; i < sizeof(masked) / sizeof(masked[0]); i++)
+				if (!strcmp(mp, masked[i]))
+					snprintf(line, sizeof(line), "mount=%s masked", mp);
+		v->line[v->n++] = strdup(line);
+	}
+	if (f)
+		fclose(f);
 }
 
-static void bench_create(struct bench *b, int rounds, bool peer)
+static bool view_has(const struct view *v, const char *line)
 {
-	double *ta = calloc(rounds, sizeof(double)), *tp = calloc(rounds, sizeof(double));
+	for (int i = 0; i < v->n; i++)
+		if (!strcmp(v->line[i], line))
+			return true;
+	return false;
+}
+
+static void view_free(struct view *v)
+{
+	for (int i = 0; i < v->n; i++)
+		free(v->line[i]);
+	v->n = 0;
+}
+
+/* Prints every line only one of the two has; returns how many. */
+static int view_diff(const struct view *a, const struct view *p, const char *peer)
+{
+	int d = 0;
+	for (int i = 0; i < a->n; i++)
+		if (!view_has(p, a->line[i])) {
+			printf("NOTE\tconditions differ: agent has, %s has not: %s\n", peer,
+			       a->line[i]);
+			d++;
+		}
+	for (int i = 0; i < p->n; i++)
+		if (!view_has(a, p->line[i])) {
+			printf("NOTE\tconditions differ: %s has, agent has not: %s\n", peer,
+			       p->line[i]);
+			d++;
+		}
+	return d;
+}
+
+static void agent_report(struct bench *b, const char *outpath)
+{
+	char *args[] = {"/bin/payload", "report", NULL};
+	FILE *out = fopen(outpath, "we");
+	if (!out)
+		die("cannot write %s", outpath);
+	agent_create_start(b, "cond", args, 2);
+	agent_read_all(b, "cond", "cond", 65536, out);
+	fclose(out);
+	check_exit("agent report", agent_wait(b, "cond", "cond"));
+	agent_remove(b, "cond");
+}
+
+static void compare_conditions(struct bench *b, struct peer *peers, int n_peers)
+{
+	char apath[160], ppath[160];
+	struct view av, pv;
+
+	snprintf(apath, sizeof(apath), "%s/report.agent", b->dir);
+	agent_report(b, apath);
+	view_load(&av, apath);
+	printf("the agent's container as seen from inside (payload report; namespaces: new or "
+	       "shared with the bench):\n");
+	for (int i = 0; i < av.n; i++)
+		if (strncmp(av.line[i], "env.", 4))
+			printf("  %s\n", av.line[i]);
+	for (int k = 0; k < n_peers; k++) {
+		struct peer *p = &peers[k];
+		if (!p->ok)
+			continue;
+		snprintf(ppath, sizeof(ppath), "%s/report.%s", b->dir, p->name);
+		peer_config(b, p, "cond", REPORT_JSON);
+		if (k == 0) {
+			char cfg[160];
+			snprintf(cfg, sizeof(cfg), "%s/config.json", b->bundle);
+			printf("the peers' config.json (the agent gets the same as its Spec, "
+			       "cgroupsPath aside):\n");
+			print_file_to(cfg, stdout);
+		}
+		if (peer_run(b, p, "cond", false, ppath, NULL) != 0)
+			die("%s run of payload report failed", p->name);
+		view_load(&pv, ppath);
+		int d = view_diff(&av, &pv, p->name);
+		if (d == 0) {
+			printf("same conditions: %s's container sees the same mounts, masked "
+			       "paths, "
+			       "namespaces, credentials, capabilities, seccomp, rlimits (%d lines "
+			       "compared)\n",
+			       p->name, av.n);
+			printf("NOTE\tsame conditions: the agent's and %s's containers see the "
+			       "same "
+			       "mounts, masked paths, namespaces, capabilities, seccomp and "
+			       "rlimits "
+			       "(%d lines of payload report compared)\n",
+			       p->name, av.n);
+		} else {
+			printf("conditions differ between the agent and %s in %d lines (NOTE lines "
+			       "above)\n",
+			       p->name, d);
+		}
+		view_free(&pv);
+	}
+	view_free(&av);
+}
+
+/* --- the figures --------------------------------------------------------------------------- */
+
+static double agent_create_once(struct bench *b, int i)
+{
 	char cid[32];
 
-	/* Alternate the two so drift on the machine hits both alike. */
-	for (int i = 0; i < rounds; i++) {
-		snprintf(cid, sizeof(cid), "a%d", i);
-		double t0 = now_s();
-		agent_create_start(b, cid, b->payload_exit, 3);
-		check_exit("agent container", agent_wait(b, cid, cid));
-		agent_remove(b, cid);
-		ta[i] = (now_s() - t0) * 1000;
-		if (!peer)
-			continue;
-		snprintf(cid, sizeof(cid), "c%d", i);
-		crun_config(b, cid, EXIT0_JSON);
-		t0 = now_s();
-		check_exit("crun run", crun_run(b, cid, false, NULL));
-		tp[i] = (now_s() - t0) * 1000;
-	}
-	print_ratio("create-to-exit", rounds, median(ta, rounds), peer ? median(tp, rounds) : 0,
-		    peer, GOAL_CREATE);
-	free(ta);
-	free(tp);
+	snprintf(cid, sizeof(cid), "a%d", i);
+	double t0 = bench_now_s();
+	agent_create_start(b, cid, b->payload_exit, 3);
+	check_exit("agent container", agent_wait(b, cid, cid));
+	agent_remove(b, cid);
+	return (bench_now_s() - t0) * 1000;
 }
 
-static void bench_exec(struct bench *b, int rounds, bool peer)
+static double peer_create_once(struct bench *b, struct peer *p, int i)
 {
-	double *ta = calloc(rounds, sizeof(double)), *tp = calloc(rounds, sizeof(double));
-	char *sleep_args[] = {"/bin/payload", "sleep", "3600", NULL};
-	char *exec_argv[] = {"crun", "exec", "cx", "/bin/payload", "exit", "0", NULL};
+	char cid[32];
+
+	snprintf(cid, sizeof(cid), "%c%d", p->name[0], i);
+	peer_config(b, p, cid, EXIT0_JSON);
+	double t0 = bench_now_s();
+	char what[32];
+	snprintf(what, sizeof(what), "%s run", p->name);
+	check_exit(what, peer_run(b, p, cid, false, NULL, NULL));
+	return (bench_now_s() - t0) * 1000;
+}
+
+static double agent_exec_once(struct bench *b, int i)
+{
+	Grpc__ExecProcessRequest req = GRPC__EXEC_PROCESS_REQUEST__INIT;
+	Grpc__Process p = GRPC__PROCESS__INIT;
 	char *env[] = {"PATH=/bin"};
 	char eid[32];
 
-	agent_create_start(b, "ax", sleep_args, 3);
-	if (peer) {
-		crun_config(b, "cx", "\"/bin/payload\", \"sleep\", \"3600\"");
-		check_exit("crun run -d", crun_run(b, "cx", true, NULL));
-	}
-	for (int i = 0; i < rounds; i++) {
-		Grpc__ExecProcessRequest req = GRPC__EXEC_PROCESS_REQUEST__INIT;
-		Grpc__Process p = GRPC__PROCESS__INIT;
+	p.args = b->payload_exit;
+	p.n_args = 3;
+	p.env = env;
+	p.n_env = 1;
+	p.cwd = "/";
+	snprintf(eid, sizeof(eid), "e%d", i);
+	req.container_id = "ax";
+	req.exec_id = eid;
+	req.process = &p;
+	double t0 = bench_now_s();
+	call(b, "ExecProcess", &req.base, &google__protobuf__empty__descriptor, NULL);
+	agent_read_all(b, "ax", eid, 65536, NULL);
+	check_exit("agent exec", agent_wait(b, "ax", eid));
+	return (bench_now_s() - t0) * 1000;
+}
 
-		p.args = b->payload_exit;
-		p.n_args = 3;
-		p.env = env;
-		p.n_env = 1;
-		p.cwd = "/";
-		snprintf(eid, sizeof(eid), "e%d", i);
-		req.container_id = "ax";
-		req.exec_id = eid;
-		req.process = &p;
-		double t0 = now_s();
-		call(b, "ExecProcess", &req.base, &google__protobuf__empty__descriptor, NULL);
-		agent_read_all(b, "ax", eid, 65536, NULL);
-		check_exit("agent exec", agent_wait(b, "ax", eid));
-		ta[i] = (now_s() - t0) * 1000;
-		if (!peer)
+static double peer_exec_once(struct peer *p)
+{
+	char cid[8], what[32];
+	char *w[] = {"exec", cid, "/bin/payload", "exit", "0", NULL};
+
+	snprintf(cid, sizeof(cid), "%cx", p->name[0]);
+	snprintf(what, sizeof(what), "%s exec", p->name);
+	double t0 = bench_now_s();
+	check_exit(what, run(peer_argv(p, w), NULL, NULL));
+	return (bench_now_s() - t0) * 1000;
+}
+
+/* Round i runs the agent and each peer once, the order rotating so drift hits all alike. */
+static void bench_create(struct bench *b, int rounds, struct peer *peers, int n_peers, double *ta)
+{
+	for (int i = 0; i < rounds; i++)
+		for (int k = 0; k <= n_peers; k++) {
+			int who = (i + k) % (n_peers + 1);
+			if (who == n_peers)
+				ta[i] = agent_create_once(b, i);
+			else if (peers[who].ok)
+				peers[who].create_ms[peers[who].n_create++] =
+					peer_create_once(b, &peers[who], i);
+		}
+}
+
+static void bench_exec(struct bench *b, int rounds, struct peer *peers, int n_peers, double *ta)
+{
+	char *sleep_args[] = {"/bin/payload", "sleep", "3600", NULL};
+	char cid[8];
+
+	agent_create_start(b, "ax", sleep_args, 3);
+	for (int k = 0; k < n_peers; k++) {
+		if (!peers[k].ok)
 			continue;
-		t0 = now_s();
-		check_exit("crun exec", run(exec_argv, NULL));
-		tp[i] = (now_s() - t0) * 1000;
+		snprintf(cid, sizeof(cid), "%cx", peers[k].name[0]);
+		peer_config(b, &peers[k], cid, "\"/bin/payload\", \"sleep\", \"3600\"");
+		check_exit("peer run -d", peer_run(b, &peers[k], cid, true, NULL, NULL));
 	}
+	for (int i = 0; i < rounds; i++)
+		for (int k = 0; k <= n_peers; k++) {
+			int who = (i + k) % (n_peers + 1);
+			if (who == n_peers)
+				ta[i] = agent_exec_once(b, i);
+			else if (peers[who].ok)
+				peers[who].exec_ms[peers[who].n_exec++] =
+					peer_exec_once(&peers[who]);
+		}
 	Grpc__SignalProcessRequest sig = GRPC__SIGNAL_PROCESS_REQUEST__INIT;
 	sig.container_id = "ax";
 	sig.exec_id = "";
@@ -600,122 +921,78 @@ static void bench_exec(struct bench *b, int rounds, bool peer)
 	call(b, "SignalProcess", &sig.base, &google__protobuf__empty__descriptor, NULL);
 	agent_wait(b, "ax", "ax");
 	agent_remove(b, "ax");
-	if (peer)
-		crun_stop("cx");
-	print_ratio("exec", rounds, median(ta, rounds), peer ? median(tp, rounds) : 0, peer,
-		    GOAL_EXEC);
-	free(ta);
-	free(tp);
+	for (int k = 0; k < n_peers; k++)
+		if (peers[k].ok) {
+			snprintf(cid, sizeof(cid), "%cx", peers[k].name[0]);
+			peer_stop(&peers[k], cid);
+		}
 }
 
-/* MB/s of the agent's ReadStdout with len bytes per call; *avg_kib the mean reply size. */
-static double agent_throughput(struct bench *b, uint32_t len, double *avg_kib)
+static void print_figures(const char *name, double *ta, int rounds, struct peer *peers, int n_peers,
+			  bool create)
 {
-	long calls = 0;
-	double t[THROUGHPUT_ROUNDS];
-	char size[32], cid[32];
-	char *args[] = {"/bin/payload", "write-stdout", size, NULL};
+	struct bench_stats a = bench_stats(ta, rounds);
+	bool any = false;
 
-	snprintf(size, sizeof(size), "%lld", THROUGHPUT_BYTES);
-	for (int i = 0; i < THROUGHPUT_ROUNDS; i++) {
-		snprintf(cid, sizeof(cid), "t%u-%d", len, i);
-		agent_create_start(b, cid, args, 3);
-		double t0 = now_s();
-		long long n = agent_read_all(b, cid, cid, len, &calls);
-		t[i] = now_s() - t0;
-		check_exit("agent writer", agent_wait(b, cid, cid));
-		agent_remove(b, cid);
-		if (n != THROUGHPUT_BYTES)
-			die("agent stdout: short read (%s)", cid);
-	}
-	*avg_kib = THROUGHPUT_BYTES * (double)THROUGHPUT_ROUNDS / calls / 1024;
-	return THROUGHPUT_BYTES / 1e6 / median(t, THROUGHPUT_ROUNDS);
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
+	for (int k = 0; k < n_peers; k++) {
+		struct peer *p = &peers[k];
+		if (!p->ok)
 			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= w;
+		char fname[96];
+		snprintf(fname, sizeof(fname), "%s (vs %s)", name, p->name);
+		struct bench_stats ps = create ? bench_stats(p->create_ms, p->n_create)
+					       : bench_stats(p->exec_ms, p->n_exec);
+		bench_figure(fname, "ms", true, p->name, a, &ps);
+		any = true;
 	}
-	return 0;
+	if (!any)
+		bench_figure(name, "ms", true, NULL, a, NULL);
 }
 
-/* payload -> pipe -> copier (read 1 MiB, write) -> unix stream socket -> us. Seconds, or < 0. */
-static double peer_copy_once(struct bench *b)
+/* What the exit handler cleans up: set once in main, so a run that dies half-way leaves nothing. */
+static struct {
+	struct bench *b;
+	struct peer *peers;
+	int n_peers;
+} at_exit;
+
+/* Stops the agent and the peers' containers and removes every cgroup the run made. */
+static void cleanup(void)
 {
-	char size[32];
-	int p[2], sv[2];
-	char *buf = malloc(COPY_BUF);
+	struct bench *b = at_exit.b;
+	char cid[8];
 
-	snprintf(size, sizeof(size), "%lld", THROUGHPUT_BYTES);
-	if (!buf || pipe2(p, O_CLOEXEC) < 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		die("%s", "pipe/socketpair failed");
-	double t0 = now_s();
-	pid_t writer = fork();
-	if (writer == 0) {
-		dup2(p[1], 1);
-		execl(b->payload_bin, b->payload_bin, "write-stdout", size, (char *)NULL);
-		_exit(127);
-	}
-	pid_t copier = fork();
-	if (copier == 0) {
-		ssize_t n;
-		close(p[1]);
-		close(sv[0]);
-		while ((n = read(p[0], buf, COPY_BUF)) > 0)
-			if (write_all(sv[1], buf, n) < 0)
-				_exit(1);
-		_exit(n < 0);
-	}
-	close(p[0]);
-	close(p[1]);
-	close(sv[1]);
-	long long total = 0;
-	ssize_t n;
-	while ((n = read(sv[0], buf, COPY_BUF)) > 0)
-		total += n;
-	double dt = now_s() - t0;
-	close(sv[0]);
-	free(buf);
-	int s1 = 0, s2 = 0;
-	waitpid(writer, &s1, 0);
-	waitpid(copier, &s2, 0);
-	if (total != THROUGHPUT_BYTES || s1 != 0 || s2 != 0)
-		return -1;
-	return dt;
-}
-
-static void bench_throughput(struct bench *b)
-{
-	static const uint32_t lens[] = {1024 * 1024, 65536, 32768};
-	double t[THROUGHPUT_ROUNDS], a[3], kib[3];
-
-	for (int i = 0; i < THROUGHPUT_ROUNDS; i++)
-		if ((t[i] = peer_copy_once(b)) < 0)
-			die("%s", "the pipe-to-socket peer did not copy everything");
-	double peer = THROUGHPUT_BYTES / 1e6 / median(t, THROUGHPUT_ROUNDS);
-	for (int i = 0; i < 3; i++)
-		a[i] = agent_throughput(b, lens[i], &kib[i]);
-	printf("stdout throughput (%lld MiB, median of %d): agent %.0f MB/s (len 1 MiB), "
-	       "pipe-to-socket peer %.0f MB/s, ratio %.2fx (goal >= %.1fx)\n",
-	       THROUGHPUT_BYTES >> 20, THROUGHPUT_ROUNDS, a[0], peer, a[0] / peer, GOAL_THROUGHPUT);
-	/* 32 KiB: the buffer the Kata shim copies container output with. */
-	printf("stdout throughput, other read sizes: agent %.0f MB/s (len 64 KiB, ratio %.2fx), "
-	       "%.0f MB/s (len 32 KiB, ratio %.2fx); mean reply %.0f / %.0f / %.0f KiB "
-	       "(len 1 MiB / 64 KiB / 32 KiB)\n",
-	       a[1], a[1] / peer, a[2], a[2] / peer, kib[0], kib[1], kib[2]);
+	if (!b)
+		return;
+	for (int k = 0; k < at_exit.n_peers; k++)
+		if (at_exit.peers[k].ok) {
+			snprintf(cid, sizeof(cid), "%cx", at_exit.peers[k].name[0]);
+			peer_stop(&at_exit.peers[k], cid);
+		}
+	if (b->agent_pid > 0)
+		stop_agent(b);
+	remove_cgroup_parent(CG_AGENT, b->unified_fd);
+	for (int k = 0; k < at_exit.n_peers; k++)
+		remove_cgroup_parent(at_exit.peers[k].cgparent, b->unified_fd);
+	if (b->unified_fd >= 0)
+		close(b->unified_fd);
+	at_exit.b = NULL;
 }
 
 int main(int argc, char **argv)
 {
 	struct bench b = {.unified_fd = -1};
+	struct peer peers[] = {
+		{.name = "crun",
+		 .cgparent = "/kata-bench-crun",
+		 .global = crun_global,
+		 .n_global = 2},
+		{.name = "runc",
+		 .cgparent = "/kata-bench-runc",
+		 .global = runc_global,
+		 .n_global = 1},
+	};
+	int n_peers = sizeof(peers) / sizeof(peers[0]);
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: %s AGENT_BIN PAYLOAD_BIN [ROUNDS]\n", argv[0]);
@@ -733,23 +1010,50 @@ int main(int argc, char **argv)
 	b.payload_exit[2] = "0";
 	if (access(b.agent_bin, X_OK) < 0)
 		die("agent binary %s not found", b.agent_bin);
+	for (int k = 0; k < n_peers; k++) {
+		peers[k].create_ms = calloc(rounds, sizeof(double));
+		peers[k].exec_ms = calloc(rounds, sizeof(double));
+	}
+	double *ta_create = calloc(rounds, sizeof(double)),
+	       *ta_exec = calloc(rounds, sizeof(double));
+	if (!ta_create || !ta_exec || !peers[0].exec_ms || !peers[1].exec_ms)
+		die("%s", "out of memory");
 	setup_namespace(&b);
+	at_exit.b = &b;
+	at_exit.peers = peers;
+	at_exit.n_peers = n_peers;
+	atexit(cleanup);
 	launch_agent(&b);
-	bool peer = hide_unified_from_peer(&b);
-	if (!peer)
-		printf("peer skipped: cannot hide the cgroup2 mount from crun: %s\n",
+	double wrapper_us;
+	if (!hide_unified_from_peer(&b, &wrapper_us)) {
+		printf("peers skipped: cannot hide the cgroup2 mount from them: %s\n",
 		       strerror(errno));
-	else
-		peer = peer_works(&b);
+		printf("NOTE\tcrun and runc skipped: the hybrid-cgroup wrapper failed (%s)\n",
+		       strerror(errno));
+	} else {
+		for (int k = 0; k < n_peers; k++)
+			peers[k].ok = peer_works(&b, &peers[k]);
+	}
+	if (wrapper_us >= 0) {
+		printf("hybrid-cgroup wrapper for the peers: one unshare(CLONE_NEWNS) + umount of "
+		       "/sys/fs/cgroup/unified, %.0f us, once before any timed call (in no "
+		       "figure)\n",
+		       wrapper_us);
+		printf("NOTE\thybrid cgroups on this host: crun refuses a cgroup2 mount with "
+		       "controllers, so the bench hides /sys/fs/cgroup/unified from both peers "
+		       "(one unshare + umount, %.0f us, paid once, outside every figure); the "
+		       "agent keeps the hybrid view\n",
+		       wrapper_us);
+	}
+	compare_conditions(&b, peers, n_peers);
 
-	bench_create(&b, rounds, peer);
-	bench_exec(&b, rounds, peer);
-	bench_throughput(&b);
+	bench_print_load("bench-container", "before");
+	bench_create(&b, rounds, peers, n_peers, ta_create);
+	bench_exec(&b, rounds, peers, n_peers, ta_exec);
+	bench_print_load("bench-container", "after");
+	print_figures("create-to-exit", ta_create, rounds, peers, n_peers, true);
+	print_figures("exec", ta_exec, rounds, peers, n_peers, false);
 
-	stop_agent(&b);
-	remove_cgroup_parent(CG_AGENT, b.unified_fd);
-	remove_cgroup_parent(CG_CRUN, b.unified_fd);
-	if (b.unified_fd >= 0)
-		close(b.unified_fd);
+	cleanup();
 	return 0;
 }

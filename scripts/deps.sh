@@ -16,10 +16,11 @@ pkgs=(
 	build-essential make gcc clang llvm libclang-rt-14-dev clang-format
 	musl-tools
 	protobuf-c-compiler libprotobuf-c-dev libjson-c-dev
+	protobuf-compiler python3-protobuf
 	libseccomp-dev gperf linux-libc-dev
 	dpkg-dev file procps iproute2 iputils-ping iptables util-linux python3
 	qemu-system-x86 busybox-static cpio xz-utils kmod socat e2fsprogs
-	mmdebstrap
+	mmdebstrap librsvg2-bin
 )
 
 need_install=0

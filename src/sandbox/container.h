@@ -82,6 +82,7 @@ struct process {
 	struct process_waiter *waiters;
 	struct launch *launch; /* while being set up or started */
 	struct loop_timer *linger, *reap;
+	uint64_t linger_since; /* loop_now_ms() when the linger began: the oldest goes first */
 	container_done_fn done;
 	void *done_ctx;
 };

@@ -17,9 +17,6 @@
 #include "sandbox/process-internal.h"
 #include "sandbox/sandbox.h"
 
-/* After WaitProcess answered, output nobody reads is dropped after this long. */
-#define PROCESS_LINGER_MS (30 * 1000)
-
 struct container *container_find(struct sandbox *sb, const char *id)
 {
 	for (struct container *c = sb->containers; c; c = c->next)
@@ -107,10 +104,12 @@ static int stdio_new(struct process *p, struct loop *loop, int32_t pipe_size, in
 		}
 		return r;
 	}
+	/* Best effort: the kernel caps it at /proc/sys/fs/pipe-max-size for non-root. */
 	if (pipe_size > 0) {
-		/* Best effort: the kernel caps it at /proc/sys/fs/pipe-max-size for non-root. */
 		fcntl(out[1], F_SETPIPE_SZ, pipe_size);
 		fcntl(er[1], F_SETPIPE_SZ, pipe_size);
+	} else {
+		fcntl(out[1], F_SETPIPE_SZ, STDIO_OUT_PIPE_SIZE);
 	}
 	stdio_stream_init(&p->in, loop, in[1], false, false);
 	stdio_stream_init(&p->out, loop, out[0], true, false);
@@ -270,6 +269,42 @@ static void on_linger_timeout(struct loop_timer *t, void *data)
 	on_reap_timer(NULL, p);
 }
 
+/* Frees p from a zero-delay timer (not from inside one of its own callbacks). */
+static void process_reap_soon(struct process *p)
+{
+	struct loop *loop = p->c->sb->loop;
+
+	p->linger = loop_timer_cancel(loop, p->linger);
+	if (!p->reap)
+		p->reap = loop_timer_add(loop, loop_now_ms(), on_reap_timer, p);
+}
+
+/*
+ * At most STDIO_LINGER_MAX waited processes of the sandbox keep unread output: past that,
+ * the one that lingers longest is freed first. A client that waits for every exec but never
+ * reads (an exec probe) so holds a bounded number of pipes, however many execs it runs.
+ */
+static void linger_bound(struct sandbox *sb)
+{
+	for (;;) {
+		struct process *oldest = NULL;
+		size_t n = 0;
+
+		for (struct container *c = sb->containers; c; c = c->next) {
+			for (struct process *q = c->procs; q; q = q->next) {
+				if (!q->linger || q->reap)
+					continue;
+				n++;
+				if (!oldest || q->linger_since <= oldest->linger_since)
+					oldest = q;
+			}
+		}
+		if (n <= STDIO_LINGER_MAX)
+			return;
+		process_reap_soon(oldest);
+	}
+}
+
 void process_maybe_free(struct process *p)
 {
 	struct loop *loop = p->c->sb->loop;
@@ -278,12 +313,14 @@ void process_maybe_free(struct process *p)
 	if (p->init || !p->waited || p->reap)
 		return;
 	if ((p->out.eof || p->out.fd < 0) && (p->err.eof || p->err.fd < 0)) {
-		p->reap = loop_timer_add(loop, loop_now_ms(), on_reap_timer, p);
+		process_reap_soon(p);
 		return;
 	}
-	if (!p->linger)
-		p->linger = loop_timer_add(loop, loop_now_ms() + PROCESS_LINGER_MS,
-					   on_linger_timeout, p);
+	if (p->linger)
+		return;
+	p->linger_since = loop_now_ms();
+	p->linger = loop_timer_add(loop, p->linger_since + STDIO_LINGER_MS, on_linger_timeout, p);
+	linger_bound(p->c->sb);
 }
 
 void process_launch_drop(struct process *p, bool kill)
@@ -320,6 +357,9 @@ void process_on_exit(pid_t pid, int status, void *data)
 
 	p->reaped = true;
 	p->exit_code = reaper_exit_code(status);
+	/* Signals to it are no-ops from now on: its pidfd is one fd less to hold while it lingers.
+	 */
+	p->pidfd = safe_close(p->pidfd);
 	/* Nobody can write to it any more; reads keep draining what is buffered. */
 	stdio_stream_close(&p->in);
 	stdio_stream_exited(&p->out);

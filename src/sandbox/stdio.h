@@ -27,9 +27,29 @@
 #define STDIO_DRAIN_MS 500
 #define STDIO_READ_MAX (1024 * 1024) /* a ReadStdout len above this is cut to it */
 #define STDIO_REPLY_MAX (128 * 1024) /* bytes per reply read on the stack */
-#define STDIO_EXT_MAX (256 * 1024) /* bytes per reply read into a caller's buffer */
+/*
+ * Bytes per reply read straight into the reply frame: a ReadStdout of 1 MiB is filled from
+ * the pipe as far as it holds data. A little under 1 MiB, so that the frame stays within what
+ * the server keeps for reuse (src/rpc/server.c): no fresh 1 MiB allocation per reply.
+ */
+#define STDIO_EXT_MAX (1020 * 1024)
+/*
+ * A container's stdout pipe when agent.container_pipe_size is not set (pipe-max-size's own
+ * default): a writer of large blocks does not stop every 64 KiB, and a reply carries up to
+ * this much. Its pages exist only while written and unread, charged to the writer's memory
+ * cgroup. stderr keeps the kernel's default.
+ */
+#define STDIO_OUT_PIPE_SIZE (1024 * 1024)
 #define STDIO_QUEUE_MAX 64 /* waiting calls per stream */
 #define STDIO_WRITE_QUEUED_MAX (16 * 1024 * 1024) /* stdin bytes waiting per stream */
+/*
+ * Output that nobody reads after WaitProcess answered (src/sandbox/process.c): a waited
+ * process keeps its pipes until its output reached EOF, but for at most STDIO_LINGER_MS, and
+ * at most STDIO_LINGER_MAX such processes in the sandbox: past that the one waited for
+ * longest is freed first (its unread output is dropped, its exec id answers NOT_FOUND).
+ */
+#define STDIO_LINGER_MS (30 * 1000)
+#define STDIO_LINGER_MAX 128
 
 struct stdio_req;
 /* data/len valid only during the call; len 0 = EOF. r < 0: error (err owned by the callee). */

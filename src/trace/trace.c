@@ -12,11 +12,17 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "base/log.h"
 #include "base/strbuf.h"
 #include "transport/address.h"
 
 #define RECONNECT_MS 1000
+
+/* OTLP enums (opentelemetry/proto/trace/v1/trace.proto): integers in OTLP/JSON. */
+enum { SPAN_KIND_INTERNAL = 1, SPAN_KIND_SERVER = 2 };
+enum { STATUS_CODE_ERROR = 2 };
 
 struct tracer {
 	struct loop *loop;
@@ -118,7 +124,16 @@ static void try_connect(struct tracer *t)
 	int fd;
 	int r;
 
-	if (t->addr.kind == ADDRESS_VSOCK) {
+	if (t->addr.kind == ADDRESS_SERIAL) {
+		/* A virtio-serial port: one long stream. While the host end is not connected,
+		 * the port polls HUP and takes nothing: on_io closes it and we come back. */
+		agent_error_t *err = NULL;
+		fd = address_open_serial(&t->addr, "/sys", &err);
+		if (fd < 0)
+			log_debug("trace", "%s", err->msg);
+		agent_error_free(err);
+		r = 0;
+	} else if (t->addr.kind == ADDRESS_VSOCK) {
 		struct sockaddr_vm sa = {
 			.svm_family = AF_VSOCK, .svm_cid = t->addr.cid, .svm_port = t->addr.port};
 		fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -153,13 +168,19 @@ static void tracer_update(struct tracer *t)
 		return;
 	}
 	while (t->connected && t->off < t->len) {
-		ssize_t n =
-			send(t->fd, t->buf + t->off, t->len - t->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		size_t want = t->len - t->off;
+		/* A virtio-serial port is no socket: write(), non-blocking since its open. */
+		ssize_t n = t->addr.kind == ADDRESS_SERIAL ? write(t->fd, t->buf + t->off, want)
+							   : send(t->fd, t->buf + t->off, want,
+								  MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
+			log_debug("trace", "sending spans to %s: %s",
+				  t->addr.path[0] ? t->addr.path : "vsock",
+				  n < 0 ? strerror(errno) : "closed");
 			disconnect(t);
 			return;
 		}
@@ -179,9 +200,9 @@ int tracer_new(struct loop *l, const char *addr, struct tracer **ret, agent_erro
 	if (!t)
 		return agent_error_set(err, ENOMEM, "out of memory");
 	r = address_parse(addr, &t->addr, err);
-	if (r < 0 || t->addr.kind == ADDRESS_SERIAL) {
+	if (r < 0) {
 		free(t);
-		return r < 0 ? r : agent_error_set(err, EINVAL, "traces go to vsock or unix");
+		return r;
 	}
 	t->loop = l;
 	t->fd = -1;
@@ -193,6 +214,7 @@ int tracer_new(struct loop *l, const char *addr, struct tracer **ret, agent_erro
 	random_hex(t->root.trace_id, 16);
 	random_hex(t->root.span_id, 8);
 	snprintf(t->root.name, sizeof(t->root.name), "root-span");
+	t->root.kind = SPAN_KIND_INTERNAL;
 	t->root.start_ns = now_ns();
 	*ret = t;
 	return 0;
@@ -212,6 +234,8 @@ void tracer_span_start(struct tracer *t, struct span *s, const char *method,
 	size_t j = 0;
 
 	memset(s, 0, sizeof(*s));
+	s->kind = SPAN_KIND_SERVER;
+	snprintf(s->method, sizeof(s->method), "%s", method);
 	for (size_t i = 0; method[i] && j + 2 < sizeof(s->name); i++) {
 		char ch = method[i];
 		if (isupper((unsigned char)ch)) {
@@ -235,19 +259,51 @@ void tracer_span_start(struct tracer *t, struct span *s, const char *method,
 	s->start_ns = now_ns();
 }
 
+static void add_string_attr(struct strbuf *sb, const char *key, const char *value)
+{
+	strbuf_adds(sb, "{\"key\":");
+	strbuf_add_json_string(sb, key);
+	strbuf_adds(sb, ",\"value\":{\"stringValue\":");
+	strbuf_add_json_string(sb, value);
+	strbuf_adds(sb, "}}");
+}
+
+/*
+ * The span in the OTLP/JSON encoding of opentelemetry.proto.trace.v1.Span: lowerCamelCase
+ * keys, ids as hex strings, enums as integers, 64-bit values as decimal strings, default
+ * values left out. A failed call's status is ERROR; a call that succeeded leaves it unset,
+ * as OpenTelemetry's RPC conventions ask of servers. code < 0: no gRPC code (the root span).
+ */
+static void span_json(struct strbuf *sb, const struct span *s, int code)
+{
+	strbuf_addf(sb, "{\"traceId\":\"%s\",\"spanId\":\"%s\"", s->trace_id, s->span_id);
+	if (s->parent_id[0])
+		strbuf_addf(sb, ",\"parentSpanId\":\"%s\"", s->parent_id);
+	strbuf_adds(sb, ",\"name\":");
+	strbuf_add_json_string(sb, s->name);
+	strbuf_addf(sb, ",\"kind\":%d,\"startTimeUnixNano\":\"%llu\",\"endTimeUnixNano\":\"%llu\"",
+		    s->kind, (unsigned long long)s->start_ns, (unsigned long long)now_ns());
+	if (code >= 0) {
+		strbuf_adds(sb, ",\"attributes\":[");
+		add_string_attr(sb, "rpc.system", "ttrpc");
+		strbuf_adds(sb, ",");
+		add_string_attr(sb, "rpc.method", s->method);
+		strbuf_addf(sb,
+			    ",{\"key\":\"rpc.grpc.status_code\",\"value\":{\"intValue\":\"%d\"}}]",
+			    code);
+	}
+	if (code > 0)
+		strbuf_addf(sb, ",\"status\":{\"code\":%d}", STATUS_CODE_ERROR);
+	strbuf_adds(sb, "}");
+}
+
 static void queue_span(struct tracer *t, const struct span *s, int code)
 {
 	struct strbuf sb;
 	uint64_t be;
 
 	strbuf_init(&sb, 4096);
-	strbuf_addf(
-		&sb,
-		"{\"name\":\"%s\",\"trace_id\":\"%s\",\"span_id\":\"%s\",\"parent_span_id\":\"%s\","
-		"\"start_time_unix_nano\":%llu,\"end_time_unix_nano\":%llu,"
-		"\"status\":{\"code\":%d},\"attributes\":{\"service.name\":\"kata-agent\"}}",
-		s->name, s->trace_id, s->span_id, s->parent_id, (unsigned long long)s->start_ns,
-		(unsigned long long)now_ns(), code);
+	span_json(&sb, s, code);
 	if (sb.oom || t->len + 8 + sb.len > TRACE_BUFFER_MAX) {
 		t->dropped++;
 		strbuf_release(&sb);
@@ -275,7 +331,7 @@ struct tracer *tracer_free(struct tracer *t)
 {
 	if (!t)
 		return NULL;
-	queue_span(t, &t->root, 0);
+	queue_span(t, &t->root, -1);
 	tracer_update(t);
 	t->retry = loop_timer_cancel(t->loop, t->retry);
 	t->io = loop_io_del(t->loop, t->io);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Tracing (agent.trace): a span per RPC, exported as length-prefixed JSON
- * (u64 big-endian length, then the span) to agent.trace_addr, vsock to the
- * host or a unix socket. Export never blocks the agent: spans wait in a
- * bounded buffer while the collector connects or reads slowly, and whole
+ * (u64 big-endian length, then the span in the OTLP/JSON encoding of
+ * opentelemetry.proto.trace.v1.Span) to agent.trace_addr: vsock to the host,
+ * a unix socket, or a virtio-serial port (serial:///dev/virtio-ports/NAME).
+ * kata-agent-ctl trace-forward (tools/ctl/cmd-trace.c) is the host end. Export never blocks the
+ * agent: spans wait in a bounded buffer while the collector connects or reads slowly, and whole
  * spans are dropped (and counted) when it is full. A collector that goes away
  * is reconnected to. With tracing off nothing is made: the RPC layer only
  * tests a NULL pointer.
@@ -26,6 +28,8 @@ struct span {
 	char span_id[17]; /* 16 hex digits */
 	char parent_id[17]; /* "" for a root */
 	char name[64];
+	char method[48]; /* as called: "CreateContainer" */
+	int kind; /* OTLP SpanKind: SERVER for a call, INTERNAL for the root */
 	uint64_t start_ns; /* CLOCK_REALTIME */
 };
 

@@ -222,6 +222,17 @@ static int step(char **argv, int i)
 		sleep_s(atof(need(argv, i++, cmd)));
 	} else if (!strcmp(cmd, "write-stdout") || !strcmp(cmd, "write-stderr")) {
 		write_pattern(cmd[6] == 's' && cmd[9] == 'o' ? 1 : 2, atoll(need(argv, i++, cmd)));
+	} else if (!strcmp(cmd, "write-stdout-1m")) {
+		/* The same pattern, 1 MiB per write(): a producer that a pipe, not it, limits. */
+		long long n = atoll(need(argv, i++, cmd));
+		static char big[1 << 20];
+		for (size_t k = 0; k < sizeof(big); k++)
+			big[k] = "0123456789abcdef"[k % 16];
+		while (n > 0) {
+			size_t chunk = n > (long long)sizeof(big) ? sizeof(big) : (size_t)n;
+			write_all(1, big, chunk);
+			n -= chunk;
+		}
 	} else if (!strcmp(cmd, "cat")) {
 		char buf[65536];
 		ssize_t n;

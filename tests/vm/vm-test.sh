@@ -26,12 +26,12 @@ BOOT_TIMEOUT=90     # s, QEMU start to the first good Check
 POWEROFF_TIMEOUT=30 # s, DestroySandbox to QEMU's exit
 CID=c1              # the container
 
-STEPS=(boot_baseline boot check debug_console create_sandbox create_container start_container read_output
+STEPS=(boot_baseline boot check trace_spans debug_console create_sandbox create_container start_container read_output
 	exec_process passfd_exec passfd_container passfd_missing exec_namespaces exec_cgroup cgroup_resources cgroup_devices cgroup_stats
 	cgroup_update cgroup_pause cgroup_oom hotplug_disk hotplug_never vfio_hotplug storage_scsi
 	device_scsi storage_scsi_boot storage_9p storage_nvdimm storage_virtiofs kernel_module
-	sandbox_hotplug resize_volume add_swap nic_hotplug create_filesystem signal_kill remove_container destroy_sandbox poweroff console_clean)
-# VM_STEPS="boot check ..." runs those steps only (bench/run.sh's passfd figures).
+	sandbox_hotplug resize_volume add_swap nic_hotplug create_filesystem signal_kill remove_container destroy_sandbox poweroff trace_root console_clean)
+# VM_STEPS="boot check ..." runs those steps only (bench/passfd-vm.sh).
 [ -z "${VM_STEPS:-}" ] || read -ra STEPS <<<"$VM_STEPS"
 # VM_MACHINE=q35 adds PCI hot-plug (two root ports, QMP); microvm has no PCI.
 MACHINE=${VM_MACHINE:-microvm}
@@ -86,6 +86,7 @@ ctl_show() {
 cleanup() {
 	[ -z "$WATCH_PID" ] || kill "$WATCH_PID" 2>/dev/null
 	[ -z "${VFS_PID:-}" ] || kill "$VFS_PID" 2>/dev/null
+	[ -z "${TRACE_FWD_PID:-}" ] || kill "$TRACE_FWD_PID" 2>/dev/null
 	if [ -n "$QEMU_PID" ] && kill -0 "$QEMU_PID" 2>/dev/null; then
 		kill "$QEMU_PID" 2>/dev/null
 		for _ in $(seq 20); do kill -0 "$QEMU_PID" 2>/dev/null || break; sleep 0.1; done
@@ -127,6 +128,7 @@ step_boot() {
 	khz=$(host_khz)
 	storage_boot_args || return 1
 	sandbox_boot_args || return 1
+	trace_boot_args || return 1
 	append="console=ttyS0 panic=-1 quiet rdinit=/init agent.log=debug agent.hotplug_timeout=5s"
 	append+=" agent.server_addr=serial:///dev/virtio-ports/agent.channel.0 agent.debug_console"
 	append+=" agent.passfd_listener_port=$PASSFD_PORT"
@@ -143,7 +145,7 @@ step_boot() {
 	elif [ "$CG_V2" = 1 ]; then
 		append+=" agent.unified_cgroup_hierarchy=1"
 	fi
-	append+=" ${VM_CMDLINE_EXTRA:-}"
+	append+="$TRACE_APPEND ${VM_CMDLINE_EXTRA:-}"
 	say "  image $IMAGE, machine $MACHINE, accel $accel, cpu $cpu, memory ${VM_MEM:-512M}, kernel $(cat "$GUEST/kernel-version")"
 	say "  cmdline: $append"
 	T_QEMU=$(now_ms)
@@ -170,6 +172,7 @@ step_boot() {
 		-device "$vser,id=vser0" \
 		-chardev "socket,id=agent,path=$SOCK,server=on,wait=off" \
 		-device virtserialport,bus=vser0.0,chardev=agent,name=agent.channel.0 \
+		"${TRACE_QEMU_ARGS[@]}" \
 		>"$W/qemu.log" 2>&1 &
 	QEMU_PID=$!
 	watch_ready &
@@ -243,6 +246,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/steps-sandbox.sh"
 # passfd I/O over vsock_loopback, the host's side played in the guest (passfd_*).
 # shellcheck source=tests/vm/steps-passfd.sh
 source "$(dirname "${BASH_SOURCE[0]}")/steps-passfd.sh"
+# agent.trace to the host through trace-forward (trace_spans, trace_root).
+# shellcheck source=tests/vm/steps-trace.sh
+source "$(dirname "${BASH_SOURCE[0]}")/steps-trace.sh"
 
 # --- the steps -------------------------------------------------------------------------------
 step_check() {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "ttrpc-client.h"
 
 /* gnu11 predefines "linux" as 1, which breaks the generated grpc.Spec's Linux member. */
 #undef linux
@@ -25,12 +26,11 @@ enum {
 	CTL_USAGE = 2,
 };
 
-struct ttrpc_client;
-
 struct ctl {
 	const char *addr;
 	int timeout_s; /* 0 = no deadline */
 	bool timeout_set; /* given on the command line: applies to blocking calls too */
+	struct ttrpc_kv trace_md; /* {"traceparent", VALUE} from --traceparent; key NULL if not */
 	struct ttrpc_client *client;
 };
 
@@ -41,9 +41,10 @@ struct ctl_command {
 	int (*run)(struct ctl *ctl, int argc, char **argv);
 };
 
-/* The command tables of cmd-basic.c and cmd-container.c (NULL-name terminated). */
+/* The command tables of cmd-basic.c, cmd-container.c and cmd-trace.c (NULL-name terminated). */
 extern const struct ctl_command ctl_basic_commands[];
 extern const struct ctl_command ctl_container_commands[];
+extern const struct ctl_command ctl_trace_commands[];
 
 /* Prints "kata-agent-ctl: <cmd>: <message>" and a hint; returns CTL_USAGE. */
 int ctl_usage_error(const char *cmd, const char *fmt, ...) _printf_(2, 3);

@@ -42,7 +42,8 @@ static void print_wrapped(FILE *out, const char *text, int first, int rest)
 #define STRINGIFY(x) STRINGIFY_(x)
 
 static const char usage_head[] =
-	"Usage: " CTL_NAME " [--addr ADDR] [--timeout SECONDS] COMMAND [ARGS...]\n"
+	"Usage: " CTL_NAME " [--addr ADDR] [--timeout SECONDS] [--traceparent VAL] COMMAND\n"
+	"       [ARGS...]\n"
 	"\n"
 	"Drives a Kata Containers agent over ttRPC.\n"
 	"\n"
@@ -60,6 +61,11 @@ static const char usage_head[] =
 				       "                         read-stderr, GetOOMEvent) have no "
 				       "deadline unless\n"
 				       "                         --timeout is given.\n"
+				       "  -p, --traceparent VAL  send this W3C traceparent with "
+				       "every "
+				       "call, as a\n"
+				       "                         traced runtime does "
+				       "(00-TRACEID-SPANID-FLAGS)\n"
 				       "  -h, --help             show this help\n"
 				       "\n"
 				       "Commands:\n";
@@ -75,7 +81,8 @@ static const char usage_tail[] =
 static void usage(FILE *out)
 {
 	fputs(usage_head, out);
-	const struct ctl_command *tables[] = {ctl_basic_commands, ctl_container_commands};
+	const struct ctl_command *tables[] = {ctl_basic_commands, ctl_container_commands,
+					      ctl_trace_commands};
 	for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
 		for (const struct ctl_command *c = tables[t]; c->name; c++) {
 			char head[512];
@@ -114,7 +121,8 @@ int ctl_fail(const char *fmt, ...)
 
 static const struct ctl_command *find_command(const char *name)
 {
-	const struct ctl_command *tables[] = {ctl_basic_commands, ctl_container_commands};
+	const struct ctl_command *tables[] = {ctl_basic_commands, ctl_container_commands,
+					      ctl_trace_commands};
 	for (size_t t = 0; t < ARRAY_SIZE(tables); t++)
 		for (const struct ctl_command *c = tables[t]; c->name; c++)
 			if (strcmp(c->name, name) == 0)
@@ -127,6 +135,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"addr", required_argument, NULL, 'a'},
 		{"timeout", required_argument, NULL, 't'},
+		{"traceparent", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -136,7 +145,7 @@ int main(int argc, char **argv)
 
 	int opt;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:a:t:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:a:t:p:h", opts, NULL)) != -1) {
 		uint64_t v;
 		switch (opt) {
 		case 'a':
@@ -148,6 +157,9 @@ int main(int argc, char **argv)
 					NULL, "invalid --timeout '%s' (whole seconds)", optarg);
 			ctl.timeout_s = (int)v;
 			ctl.timeout_set = true;
+			break;
+		case 'p':
+			ctl.trace_md = (struct ttrpc_kv){"traceparent", optarg};
 			break;
 		case 'h':
 			usage(stdout);

@@ -27,6 +27,8 @@ struct ttrpc_client *ctl_client(struct ctl *ctl)
 	if (!ctl->client) {
 		close(fd);
 		ctl_fail("out of memory");
+	} else if (ctl->trace_md.key) {
+		ttrpc_client_set_default_metadata(ctl->client, &ctl->trace_md, 1);
 	}
 	return ctl->client;
 }

@@ -31,6 +31,8 @@ struct ttrpc_client {
 	size_t n_pend, cap_pend;
 	int fatal; /* sticky negative errno once the connection is unusable */
 	bool fatal_midframe;
+	const struct ttrpc_kv *default_md; /* sent by calls that give none */
+	size_t n_default_md;
 };
 
 struct ttrpc_client *ttrpc_client_new(int fd)
@@ -49,6 +51,13 @@ struct ttrpc_client *ttrpc_client_new(int fd)
 	c->next_id = 1;
 	frame_decoder_init(&c->dec, TTRPC_MAX_PAYLOAD);
 	return c;
+}
+
+void ttrpc_client_set_default_metadata(struct ttrpc_client *c, const struct ttrpc_kv *md,
+				       size_t n_md)
+{
+	c->default_md = md;
+	c->n_default_md = md ? n_md : 0;
 }
 
 struct ttrpc_client *ttrpc_client_free(struct ttrpc_client *c)
@@ -117,6 +126,10 @@ int ttrpc_client_send(struct ttrpc_client *c, const char *service, const char *m
 
 	_cleanup_free_ uint8_t *buf = NULL;
 	size_t len = 0;
+	if (!md || !n_md) {
+		md = c->default_md;
+		n_md = c->n_default_md;
+	}
 	int r = ttrpc_encode_request(service, method, req, req_len, timeout_nano, md, n_md, &buf,
 				     &len, err);
 	if (r < 0)

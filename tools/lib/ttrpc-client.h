@@ -136,6 +136,10 @@ int ttrpc_client_send(struct ttrpc_client *c, const char *service, const char *m
 int ttrpc_client_recv(struct ttrpc_client *c, uint32_t stream_id, int timeout_ms,
 		      struct ttrpc_reply *ret, agent_error_t **err);
 
+/* Metadata sent with every call that passes none (e.g. a traceparent); md must outlive c. */
+void ttrpc_client_set_default_metadata(struct ttrpc_client *c, const struct ttrpc_kv *md,
+				       size_t n_md);
+
 /*
  * send + recv. The wait is bounded by timeout_nano plus a one-second grace for the server's
  * own DEADLINE_EXCEEDED reply to arrive; timeout_nano == 0 waits for as long as it takes.
