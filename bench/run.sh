@@ -3,7 +3,8 @@
 # BUILD_DIR/bench/run.log (everything printed), report.md (the table) and report.svg (the chart).
 # Usage: bench/run.sh BUILD_DIR   (make bench builds what it needs and calls this)
 # Knobs: BENCH_ROUNDS (start-up/RSS/Check rounds, 21), BENCH_CHECKS (Checks per round, 5000),
-#        BENCH_CONTAINER_ROUNDS (create/exec rounds, 31), BENCH_STDOUT_ROUNDS (stdout rounds, 5).
+#        BENCH_CONTAINER_ROUNDS (create/exec rounds, 31), BENCH_STDOUT_ROUNDS (stdout rounds, 5),
+#        BENCH_PASSFD_BYTES (passfd bytes in the guest, 64 MiB; needs make initrd).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 O=${1:-build}
@@ -53,6 +54,8 @@ if [ -x "$O/bench/bench-stdout" ]; then
 else
 	say "$(printf 'NOTE\tbench-stdout is not built: no stdout figure in this run')"
 fi
+say "== passfd: a process's stdout through its vsock stream, a pipe and ReadStdout, in the guest"
+step bench/passfd-vm.sh "$O"
 say "$(printf 'RUN\tload-end\t%s' "$(cut -d' ' -f1-3 /proc/loadavg)")"
 
 echo
