@@ -223,11 +223,13 @@ static int remount_fd(int fd, unsigned long flags, const char *data)
 }
 
 /* Puts back what the first n storages had (their limits), newest first. */
-static void undo(const Grpc__Storage *const *st, char (*limits)[96], const unsigned long *flags,
-		 size_t n)
+static void undo(const Grpc__Storage *const *st, const struct eph_update *u, char (*limits)[96],
+		 const unsigned long *flags, size_t n)
 {
 	for (size_t i = n; i-- > 0;) {
 		agent_error_t *e = NULL;
+		if (u[i].noop)
+			continue;
 		unsigned long f;
 		char now[96];
 		int fd = open_tmpfs_root(st[i]->mount_point, &f, now, sizeof(now), &e);
@@ -288,7 +290,7 @@ int storages_update_ephemeral(struct storage_table *t, Grpc__Storage *const *st,
 			 u[done].data);
 	}
 	if (r < 0 && done > 0)
-		undo((const Grpc__Storage *const *)st, limits, flags, done);
+		undo((const Grpc__Storage *const *)st, u, limits, flags, done);
 out:
 	free(u);
 	free(limits);
