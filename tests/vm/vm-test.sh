@@ -30,7 +30,7 @@ STEPS=(boot_baseline boot check debug_console create_sandbox create_container st
 	exec_process exec_namespaces exec_cgroup cgroup_resources cgroup_devices cgroup_stats
 	cgroup_update cgroup_pause cgroup_oom hotplug_disk hotplug_never vfio_hotplug storage_scsi
 	device_scsi storage_scsi_boot storage_9p storage_nvdimm storage_virtiofs kernel_module
-	sandbox_hotplug resize_volume add_swap nic_hotplug create_filesystem signal_kill remove_container destroy_sandbox poweroff console_clean)
+	sandbox_hotplug resize_volume add_swap nic_hotplug create_filesystem ephemeral_resize signal_kill remove_container destroy_sandbox poweroff console_clean)
 # VM_MACHINE=q35 adds PCI hot-plug (two root ports, QMP); microvm has no PCI.
 MACHINE=${VM_MACHINE:-microvm}
 # The guest flavour: initrd (the agent is PID 1 of build/guest/initrd.cpio) or systemd (a
@@ -237,6 +237,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/steps-cgroup.sh"
 # CreateSandbox's waits and kernel modules, AddSwap (sandbox_*, add_swap, kernel_module).
 # shellcheck source=tests/vm/steps-sandbox.sh
 source "$(dirname "${BASH_SOURCE[0]}")/steps-sandbox.sh"
+# UpdateEphemeralMounts resizing an ephemeral tmpfs (ephemeral_resize).
+# shellcheck source=tests/vm/steps-ephem.sh
+source "$(dirname "${BASH_SOURCE[0]}")/steps-ephem.sh"
 
 # --- the steps -------------------------------------------------------------------------------
 step_check() {
