@@ -375,7 +375,9 @@ static int lru_gen_on(const char *path, const char **why)
 		return -EINVAL;
 	}
 	if (v == 0) {
-		*why = "MGLRU is off (" MEMAGENT_LRU_GEN_ENABLED " is 0)";
+		/* Debian's guest kernel boots so (CONFIG_LRU_GEN=y, CONFIG_LRU_GEN_ENABLED off). */
+		*why = "MGLRU is off (" MEMAGENT_LRU_GEN_ENABLED " is 0); upstream's mem-agent "
+		       "switches it on, but this agent implements no aging or eviction to use it";
 		return -EOPNOTSUPP;
 	}
 	return 0;
