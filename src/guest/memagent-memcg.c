@@ -63,6 +63,16 @@ static size_t split(const char *s, const char *e, const char **w, size_t *len, s
 	return n;
 }
 
+/* Whether a ".." component is in the path [p, p + n). */
+static bool dotdot(const char *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (p[i] == '.' && p[i + 1] == '.' && (i == 0 || p[i - 1] == '/') &&
+		    (i + 2 == n || p[i + 2] == '/'))
+			return true;
+	return false;
+}
+
 struct parse {
 	struct memagent_lru_gen cur;
 	bool in_memcg, in_node, have_gen;
@@ -110,8 +120,9 @@ int memagent_lru_gen_parse(const char *text, size_t max, struct memagent_lru_gen
 			size_t plen = (size_t)(e - w[2]);
 			while (plen && (w[2][plen - 1] == ' ' || w[2][plen - 1] == '\t'))
 				plen--;
+			/* A path below the cgroup root, never out of it: it names files to read. */
 			if (r == 0 && word_u64(w[1], len[1], &v[0]) && v[0] <= UINT32_MAX &&
-			    plen < sizeof(p.cur.path)) {
+			    plen < sizeof(p.cur.path) && w[2][0] == '/' && !dotdot(w[2], plen)) {
 				memset(&p.cur, 0, sizeof(p.cur));
 				p.cur.memcg_id = (uint32_t)v[0];
 				memcpy(p.cur.path, w[2], plen);

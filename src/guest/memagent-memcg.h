@@ -35,7 +35,9 @@ struct memagent_lru_gen {
 /*
  * Parses the lru_gen text: "memcg ID PATH" lines, each followed by "node N"
  * lines and their generations "SEQ AGE_MS ANON FILE" (a negative count is
- * read as 0, as upstream does). A memcg line with no generation adds nothing.
+ * read as 0, as upstream does). A memcg line with no generation adds nothing; one
+ * whose path is not absolute or has a ".." component is skipped (a cgroup name
+ * holding a newline could forge lines: nothing outside the cgroup root is read).
  * *ret is malloc'd (free it), at most max entries (-E2BIG beyond).
  */
 int memagent_lru_gen_parse(const char *text, size_t max, struct memagent_lru_gen **ret,

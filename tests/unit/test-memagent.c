@@ -529,6 +529,9 @@ static const char lru_gen_vm[] = "memcg     1 /\n"
 				 "          8       1500         30          40 \n"
 				 " node     1\n"
 				 "          2      80000          1           2 \n"
+				 "memcg     8 /../../etc\n"
+				 " node     0\n"
+				 "          5      90000         11          -2 \n"
 				 "memcg     0 /offline\n"
 				 "memcg     9 /empty\n";
 
