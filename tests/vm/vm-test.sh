@@ -30,7 +30,7 @@ STEPS=(boot_baseline boot check debug_console create_sandbox create_container st
 	exec_process exec_namespaces exec_cgroup cgroup_resources cgroup_devices cgroup_stats
 	cgroup_update cgroup_pause cgroup_oom hotplug_disk hotplug_never vfio_hotplug storage_scsi
 	device_scsi storage_scsi_boot storage_9p storage_nvdimm storage_virtiofs kernel_module
-	sandbox_hotplug resize_volume add_swap nic_hotplug create_filesystem ephemeral_resize signal_kill remove_container destroy_sandbox poweroff console_clean)
+	sandbox_hotplug resize_volume add_swap nic_hotplug create_filesystem ephemeral_resize memcg_reclaim signal_kill remove_container destroy_sandbox poweroff console_clean)
 # VM_MACHINE=q35 adds PCI hot-plug (two root ports, QMP); microvm has no PCI.
 MACHINE=${VM_MACHINE:-microvm}
 # The guest flavour: initrd (the agent is PID 1 of build/guest/initrd.cpio) or systemd (a
@@ -138,7 +138,8 @@ step_boot() {
 		root_args=(-drive "file=$IMGDIR/rootfs.img,if=none,id=root,format=raw,readonly=on"
 			-device "$root_dev,drive=root")
 	elif [ "$CG_V2" = 1 ]; then
-		append+=" agent.unified_cgroup_hierarchy=1"
+		# The mem agent too: its memcg reclaim needs per-cgroup PSI (steps-ephem.sh).
+		append+=" agent.unified_cgroup_hierarchy=1 agent.mem_agent_enable=1"
 	fi
 	append+=" ${VM_CMDLINE_EXTRA:-}"
 	say "  image $IMAGE, machine $MACHINE, accel $accel, cpu $cpu, memory ${VM_MEM:-512M}, kernel $(cat "$GUEST/kernel-version")"
@@ -237,7 +238,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/steps-cgroup.sh"
 # CreateSandbox's waits and kernel modules, AddSwap (sandbox_*, add_swap, kernel_module).
 # shellcheck source=tests/vm/steps-sandbox.sh
 source "$(dirname "${BASH_SOURCE[0]}")/steps-sandbox.sh"
-# UpdateEphemeralMounts resizing an ephemeral tmpfs (ephemeral_resize).
+# UpdateEphemeralMounts resizing an ephemeral tmpfs (ephemeral_resize); MGLRU memcg reclaim
+# by the mem agent (memcg_reclaim).
 # shellcheck source=tests/vm/steps-ephem.sh
 source "$(dirname "${BASH_SOURCE[0]}")/steps-ephem.sh"
 
