@@ -149,8 +149,11 @@ static uint64_t period_ms(const struct memagent *ma)
 
 static void arm_at(struct memagent *ma, uint64_t deadline)
 {
+	/* While a compaction runs the timer is its watch: it stays; its end arms the next round. */
+	if (ma->child)
+		return;
 	ma->timer = loop_timer_cancel(ma->loop, ma->timer);
-	if (ma->cfg.disabled || ma->child)
+	if (ma->cfg.disabled)
 		return;
 	ma->timer = loop_timer_add(ma->loop, deadline, on_round, ma);
 	if (!ma->timer)
@@ -463,8 +466,10 @@ static void memcg_arm(struct memagent *ma)
 {
 	struct memcg_round *mr = &ma->mr;
 
+	if (mr->child)
+		return; /* the timer is the child's watch; its end arms the next round */
 	mr->timer = loop_timer_cancel(ma->loop, mr->timer);
-	if (mr->off || ma->memcg.disabled || mr->child)
+	if (mr->off || ma->memcg.disabled)
 		return;
 	uint64_t period =
 		ma->memcg.period_secs >= FAR_MS / 1000 ? FAR_MS : ma->memcg.period_secs * 1000;

@@ -400,6 +400,32 @@ static void a_compaction_that_hangs_is_killed_at_compact_sec_max(void)
 	teardown(&e);
 }
 
+/* MemAgentCompactSet while a compaction hangs: its watch goes on, it is still killed. */
+static void a_new_setting_keeps_a_hanging_compaction_watched(void)
+{
+	struct env e;
+	struct memagent *ma = NULL;
+	agent_error_t *err = NULL;
+	struct memagent_compact_config c;
+
+	setup(&e);
+	memagent_compact_config_default(&c);
+	c.compact_sec_max = 1;
+	c.compact_force_times = 0;
+	ASSERT_EQ(mkfifo(e.compact, 0600), 0);
+	ASSERT_EQ(memagent_new(e.l, &e.r, &c, &e.paths, on_event, &e, &ma, &err), 0);
+	run_until(&e, &e.started, 1, 5000);
+	ASSERT_EQ(e.started, 1);
+	struct memagent_compact_update u = {.has_period_secs = true, .period_secs = 7};
+	ASSERT_EQ(memagent_compact_set(ma, &u, &err), 0);
+	run_until(&e, &e.done, 1, 5000);
+	ASSERT_EQ(e.done, 1);
+	ASSERT_NOT_NULL(e.stop_reason);
+	ASSERT_STREQ(e.stop_reason, "timeout");
+	ma = memagent_free(ma);
+	teardown(&e);
+}
+
 /* Runs fn in a child; its scratch directory goes also when it fails. */
 static void in_child(void (*fn)(void))
 {
@@ -421,6 +447,11 @@ static void in_child(void (*fn)(void))
 		globfree(&g);
 	}
 	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+TEST_TIMEOUT(a_new_setting_during_a_hanging_compaction, 20)
+{
+	in_child(a_new_setting_keeps_a_hanging_compaction_watched);
 }
 
 TEST_TIMEOUT(rounds_compact_at_once_then_every_period, 20)
@@ -638,7 +669,7 @@ TEST(eviction_steps_as_upstream)
  * are checked, a new period starts a round at once, and its child ages the memcg
  * the lru_gen text shows (its command written to that file) and reports.
  */
-TEST_TIMEOUT(memcg_needs_mglru_then_ages_and_evicts, 20)
+static void memcg_rounds(void)
 {
 	struct env e;
 	struct memagent *ma = NULL;
@@ -697,4 +728,9 @@ TEST_TIMEOUT(memcg_needs_mglru_then_ages_and_evicts, 20)
 	ASSERT_EQ(memagent_memcg_set(ma, &u, &err), 0);
 	ma = memagent_free(ma);
 	teardown(&e);
+}
+
+TEST_TIMEOUT(memcg_needs_mglru_then_ages_and_evicts, 20)
+{
+	in_child(memcg_rounds);
 }
