@@ -160,6 +160,17 @@ static void on_memagent_event(const struct memagent_event *ev, void *data)
 	case MEMAGENT_EV_ERROR:
 		log_error("mem-agent", "%s", ev->msg);
 		break;
+	case MEMAGENT_EV_MEMCG:
+		if (ev->pid && ev->duration_ms)
+			log_info("mem-agent", "memcg: %s in %llu ms (pid %d, exit %d)", ev->msg,
+				 (unsigned long long)ev->duration_ms, (int)ev->pid,
+				 reaper_exit_code(ev->status));
+		else
+			log_info("mem-agent", "memcg: %s", ev->msg);
+		break;
+	case MEMAGENT_EV_MEMCG_OFF:
+		log_info("mem-agent", "memcg reclaim cannot run: %s", ev->msg);
+		break;
 	}
 }
 

@@ -28,6 +28,8 @@ void rpc_read_stdout(struct rpc_call *call, const ProtobufCMessage *req, void *c
 void rpc_read_stderr(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_close_stdin(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_tty_win_resize(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
+/* storages (svc-storage.c) */
+void rpc_update_ephemeral_mounts(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_create_sandbox(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 void rpc_destroy_sandbox(struct rpc_call *call, const ProtobufCMessage *req, void *ctx);
 /* guest (svc-guest.c) */

@@ -19,7 +19,7 @@ static const struct rpc_method agent_methods[] = {
 	{.name = "SignalProcess", .fn = rpc_signal_process, .quiet = false},
 	{.name = "WaitProcess", .fn = rpc_wait_process, .quiet = false},
 	{.name = "UpdateContainer", .fn = rpc_update_container, .quiet = false},
-	{.name = "UpdateEphemeralMounts", .fn = NULL, .quiet = false},
+	{.name = "UpdateEphemeralMounts", .fn = rpc_update_ephemeral_mounts, .quiet = false},
 	{.name = "StatsContainer", .fn = rpc_stats_container, .quiet = false},
 	{.name = "PauseContainer", .fn = rpc_pause_container, .quiet = false},
 	{.name = "ResumeContainer", .fn = rpc_resume_container, .quiet = false},

@@ -4,8 +4,9 @@
  * round every period_secs; a round that decides to compact (guest/memagent-compact.h)
  * forks a child that writes 1 to /proc/sys/vm/compact_memory, watched each
  * second and killed after compact_sec_max or when PSI passes
- * compact_psi_percent_limit. Nothing blocks the loop. What happens is reported
- * through a callback (the agent logs it); this code does not log.
+ * compact_psi_percent_limit. Beside it, memcg reclaim through MGLRU has its own
+ * timer and child (see memagent_memcg_set). Nothing blocks the loop. What happens
+ * is reported through a callback (the agent logs it); this code does not log.
  */
 #ifndef AGENT_SANDBOX_MEMAGENT_H
 #define AGENT_SANDBOX_MEMAGENT_H
@@ -16,6 +17,7 @@
 
 #include "base/error.h"
 #include "guest/memagent-compact.h"
+#include "guest/memagent-memcg.h"
 #include "loop/loop.h"
 #include "loop/reaper.h"
 
@@ -30,6 +32,8 @@ enum memagent_event_kind {
 	MEMAGENT_EV_STARTED, /* a compaction child started: verdict, psi_percent, pid */
 	MEMAGENT_EV_DONE, /* it ended: pid, status, duration_ms, stop_reason (NULL if none) */
 	MEMAGENT_EV_ERROR, /* a round failed: msg */
+	MEMAGENT_EV_MEMCG, /* a memcg round's outcome for one memcg: msg (the child's line) */
+	MEMAGENT_EV_MEMCG_OFF, /* memcg reclaim cannot run: msg says why */
 };
 
 struct memagent_event {
@@ -44,17 +48,6 @@ struct memagent_event {
 };
 
 typedef void (*memagent_event_fn)(const struct memagent_event *ev, void *data);
-
-/* The MGLRU part's settings (MemAgentMemcgConfig), kept though eviction is not done. */
-struct memagent_memcg_config {
-	bool disabled;
-	bool swap;
-	uint8_t swappiness_max;
-	uint64_t period_secs;
-	uint8_t period_psi_percent_limit;
-	uint8_t eviction_psi_percent_limit;
-	uint64_t eviction_run_aging_count_min;
-};
 
 struct memagent_memcg_update {
 	bool has_disabled, has_swap, has_swappiness_max, has_period_secs,
@@ -73,6 +66,9 @@ struct memagent_paths {
 	const char *meminfo;
 	const char *pagetypeinfo;
 	const char *lru_gen_enabled;
+	const char *lru_gen; /* the debugfs file; NULL: no memcg reclaim */
+	const char *debugfs; /* mounted there when lru_gen is missing, or NULL */
+	const char *cgroup_root; /* where a memcg's path is found (psi files, its inode) */
 };
 
 struct memagent;
@@ -95,12 +91,25 @@ const struct memagent_compact_config *memagent_compact_config(const struct memag
 uint64_t memagent_compactions(const struct memagent *ma);
 
 /*
- * MemAgentMemcgSet: GRPC_UNIMPLEMENTED without MGLRU (lru_gen missing or off); else
- * the set fields are checked (GRPC_INVALID_ARGUMENT) and stored. 0 when the stored
- * config is disabled; -EOPNOTSUPP with GRPC_UNIMPLEMENTED otherwise, since aging and
- * eviction through MGLRU are not implemented.
+ * MemAgentMemcgSet: the set fields are checked (GRPC_INVALID_ARGUMENT) and stored;
+ * GRPC_UNIMPLEMENTED when memcg reclaim cannot run here (no MGLRU, no lru_gen debugfs
+ * file, no per-cgroup PSI), saying why. A change of period_secs or disabled starts a
+ * round at once, as upstream.
+ *
+ * A memcg round (every period_secs, the first at start): the lru_gen text is read;
+ * each memcg whose own pressure since the previous round is within
+ * period_psi_percent_limit and whose youngest generation is older than 60 s is aged
+ * (a new generation); one aged eviction_run_aging_count_min times or more then has
+ * its oldest generation evicted, batch by batch, until the generations move, the
+ * oldest one is empty or stops shrinking, or the memcg's pressure passes
+ * eviction_psi_percent_limit (upstream's rules, libs/mem-agent memcg.rs). The aging
+ * and eviction run in a child of the agent, killed after MEMAGENT_MEMCG_SEC_MAX.
  */
+#define MEMAGENT_MEMCG_SEC_MAX (5 * 60)
 int memagent_memcg_set(struct memagent *ma, const struct memagent_memcg_update *u,
 		       agent_error_t **err);
+const struct memagent_memcg_config *memagent_memcg_config(const struct memagent *ma);
+/* memcg rounds that forked a child so far. */
+uint64_t memagent_memcg_rounds(const struct memagent *ma);
 
 #endif

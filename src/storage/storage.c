@@ -379,6 +379,7 @@ static int storage_add_one(struct storage_table *t, const struct storage_req *rq
 	}
 	e->refs = 1;
 	e->shared = s->shared;
+	e->ephemeral_tmpfs = !strcmp(s->driver, "ephemeral") && !strcmp(s->fstype, "tmpfs");
 	e->next = t->first;
 	t->first = e;
 	t->n++;

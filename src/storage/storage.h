@@ -30,6 +30,7 @@ struct storage_entry {
 	unsigned refs;
 	bool shared;
 	bool kept; /* shared, and kept mounted once with no reference */
+	bool ephemeral_tmpfs; /* an ephemeral tmpfs: UpdateEphemeralMounts may resize it */
 };
 
 struct storage_table {
@@ -73,5 +74,16 @@ void storages_release(struct storage_table *t, char **points, size_t n);
  */
 void storages_undo(struct storage_table *t, char **points, size_t n);
 void storage_table_release(struct storage_table *t);
+
+/*
+ * UpdateEphemeralMounts: each storage names an ephemeral tmpfs of the table,
+ * remounted with the size limits its options give (size=, nr_blocks=,
+ * nr_inodes=; "remount" and "fsgid=" accepted and left, as upstream does),
+ * its mount flags kept. The whole request is checked first; a kernel refusal
+ * midway puts back the limits already changed. INVALID_ARGUMENT for bad
+ * input, NOT_FOUND for a mount point no ephemeral tmpfs storage holds.
+ */
+int storages_update_ephemeral(struct storage_table *t, Grpc__Storage *const *st, size_t n,
+			      agent_error_t **err);
 
 #endif

@@ -12,6 +12,25 @@
 #include "itest.h"
 #include "ttrpc-client.h"
 
+/*
+ * An enabled mem agent switches MGLRU on and mounts debugfs when the kernel has MGLRU
+ * (as upstream's does, for its memcg reclaim): on such a machine these tests would
+ * change it, unless that is already so. Tested in the VM instead (tests/vm/steps-ephem.sh).
+ */
+static void skip_unless_mglru_untouched(void)
+{
+	char buf[32] = "";
+	FILE *f = fopen("/sys/kernel/mm/lru_gen/enabled", "re");
+	if (!f)
+		return; /* no MGLRU: memcg reclaim stays off, nothing is touched */
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	if (strtoul(buf, NULL, 16) != 7 || access("/sys/kernel/debug/lru_gen", W_OK) < 0)
+		SKIP("this kernel has MGLRU (not all on, or no debugfs): the mem agent would "
+		     "switch it on; its memcg reclaim is tested in the VM");
+}
+
 static void expect_code(struct ttrpc_client *c, const char *method, const ProtobufCMessage *req,
 			int code, const char *substr)
 {
@@ -66,6 +85,7 @@ TEST_TIMEOUT(compaction_every_second_while_serving, 40)
 	if (access("/proc/sys/vm/compact_memory", W_OK) < 0)
 		SKIP("no /proc/sys/vm/compact_memory (kernel without CONFIG_COMPACTION)");
 	struct itest_agent a;
+	skip_unless_mglru_untouched();
 	itest_agent_start_cmdline(&a, "agent.mem_agent_enable=1");
 	_cleanup_ttrpc_client_ struct ttrpc_client *c = ttrpc_client_new(itest_connect(&a));
 	ASSERT_TRUE(itest_log_contains(&a, "mem-agent started"));
@@ -111,11 +131,12 @@ TEST_TIMEOUT(compaction_every_second_while_serving, 40)
 	usleep(2500 * 1000);
 	ASSERT_EQ(log_count(&a, "compaction started"), n);
 
-	/* memcg reclaim: MGLRU aging and eviction are not done */
+	/* memcg reclaim: without MGLRU it cannot run, and says so */
 	Grpc__MemAgentMemcgConfig mc = GRPC__MEM_AGENT_MEMCG_CONFIG__INIT;
 	mc._period_secs_case = GRPC__MEM_AGENT_MEMCG_CONFIG___PERIOD_SECS_PERIOD_SECS;
 	mc.period_secs = 60;
-	expect_code(c, "MemAgentMemcgSet", &mc.base, 12, "MGLRU");
+	if (access("/sys/kernel/mm/lru_gen/enabled", F_OK) < 0)
+		expect_code(c, "MemAgentMemcgSet", &mc.base, 12, "no MGLRU");
 	itest_check_serving(c);
 	itest_agent_stop(&a);
 }
@@ -143,6 +164,7 @@ TEST_TIMEOUT(compaction_tuned_from_the_command_line, 40)
 	if (access("/proc/sys/vm/compact_memory", W_OK) < 0)
 		SKIP("no /proc/sys/vm/compact_memory (kernel without CONFIG_COMPACTION)");
 	struct itest_agent a;
+	skip_unless_mglru_untouched();
 	itest_agent_start_cmdline(&a,
 				  "agent.mem_agent_enable=1 agent.mem_agent_compact_period_secs=1 "
 				  "agent.mem_agent_compact_force_times=0 "

@@ -15,6 +15,7 @@
 #include "base/error.h"
 #include "base/fsutil.h"
 #include "guest/memagent-compact.h"
+#include "guest/memagent-memcg.h"
 #include "harness.h"
 #include "loop/loop.h"
 #include "loop/reaper.h"
@@ -236,7 +237,9 @@ struct env {
 	char dir[64];
 	char psi[96], compact[96], mi[96], pti[96], lru[96];
 	struct memagent_paths paths;
-	int started, done, skipped, errors;
+	char lru_gen[96], cg[96];
+	int started, done, skipped, errors, memcg, memcg_off;
+	char memcg_lines[2048];
 	const char *stop_reason;
 };
 
@@ -261,6 +264,15 @@ static void on_event(const struct memagent_event *ev, void *data)
 		break;
 	case MEMAGENT_EV_ERROR:
 		e->errors++;
+		break;
+	case MEMAGENT_EV_MEMCG:
+		e->memcg++;
+		strncat(e->memcg_lines, ev->msg,
+			sizeof(e->memcg_lines) - strlen(e->memcg_lines) - 2);
+		strcat(e->memcg_lines, "\n");
+		break;
+	case MEMAGENT_EV_MEMCG_OFF:
+		e->memcg_off++;
 		break;
 	}
 }
@@ -291,7 +303,11 @@ static void setup(struct env *e)
 	put(p, psi_memory);
 	put(e->mi, meminfo);
 	put(e->pti, pagetypeinfo);
-	e->paths = (struct memagent_paths){e->psi, e->compact, e->mi, e->pti, e->lru};
+	snprintf(e->lru_gen, sizeof(e->lru_gen), "%s/lru_gen", e->dir);
+	snprintf(e->cg, sizeof(e->cg), "%s/cgroup", e->dir);
+	ASSERT_EQ(mkdir(e->cg, 0755), 0);
+	e->paths = (struct memagent_paths){e->psi, e->compact, e->mi, e->pti,
+					   e->lru, e->lru_gen, NULL,  e->cg};
 	reaper_init(&e->r);
 	ASSERT_EQ(loop_new(&e->l), 0);
 	ASSERT_EQ(loop_signal_add(e->l, SIGCHLD, on_chld, &e->r), 0);
@@ -384,6 +400,32 @@ static void a_compaction_that_hangs_is_killed_at_compact_sec_max(void)
 	teardown(&e);
 }
 
+/* MemAgentCompactSet while a compaction hangs: its watch goes on, it is still killed. */
+static void a_new_setting_keeps_a_hanging_compaction_watched(void)
+{
+	struct env e;
+	struct memagent *ma = NULL;
+	agent_error_t *err = NULL;
+	struct memagent_compact_config c;
+
+	setup(&e);
+	memagent_compact_config_default(&c);
+	c.compact_sec_max = 1;
+	c.compact_force_times = 0;
+	ASSERT_EQ(mkfifo(e.compact, 0600), 0);
+	ASSERT_EQ(memagent_new(e.l, &e.r, &c, &e.paths, on_event, &e, &ma, &err), 0);
+	run_until(&e, &e.started, 1, 5000);
+	ASSERT_EQ(e.started, 1);
+	struct memagent_compact_update u = {.has_period_secs = true, .period_secs = 7};
+	ASSERT_EQ(memagent_compact_set(ma, &u, &err), 0);
+	run_until(&e, &e.done, 1, 5000);
+	ASSERT_EQ(e.done, 1);
+	ASSERT_NOT_NULL(e.stop_reason);
+	ASSERT_STREQ(e.stop_reason, "timeout");
+	ma = memagent_free(ma);
+	teardown(&e);
+}
+
 /* Runs fn in a child; its scratch directory goes also when it fails. */
 static void in_child(void (*fn)(void))
 {
@@ -405,6 +447,11 @@ static void in_child(void (*fn)(void))
 		globfree(&g);
 	}
 	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+TEST_TIMEOUT(a_new_setting_during_a_hanging_compaction, 20)
+{
+	in_child(a_new_setting_keeps_a_hanging_compaction_watched);
 }
 
 TEST_TIMEOUT(rounds_compact_at_once_then_every_period, 20)
@@ -492,17 +539,149 @@ TEST(no_psi_no_mem_agent)
 	teardown(&e);
 }
 
-TEST(memcg_needs_mglru)
+/* The text of /sys/kernel/debug/lru_gen in the VM guest (Debian's 6.1 kernel, cgroup v2). */
+static const char lru_gen_vm[] = "memcg     1 /\n"
+				 " node     0\n"
+				 "          0      44416          0           0 \n"
+				 "          1      44416          0           0 \n"
+				 "          2      44416       1047           0 \n"
+				 "          3      44416       2308           0 \n"
+				 "memcg     2 /vm-test\n"
+				 " node     0\n"
+				 "          0      38180          0           0 \n"
+				 "          1      38180          0           0 \n"
+				 "          2      38180          0           0 \n"
+				 "          3      38180          0           0 \n"
+				 "memcg     7 /vm-test/c 1\n"
+				 " node     0\n"
+				 "          5      90000         11          -2 \n"
+				 "          6      70000         12          20 \n"
+				 "          7      65000          0           0 \n"
+				 "          8       1500         30          40 \n"
+				 " node     1\n"
+				 "          2      80000          1           2 \n"
+				 "memcg     8 /../../etc\n"
+				 " node     0\n"
+				 "          5      90000         11          -2 \n"
+				 "memcg     0 /offline\n"
+				 "memcg     9 /empty\n";
+
+TEST(lru_gen_parser)
+{
+	struct memagent_lru_gen *g = NULL;
+	size_t n = 0;
+	agent_error_t *err = NULL;
+
+	ASSERT_EQ(memagent_lru_gen_parse(lru_gen_vm, 100, &g, &n, &err), 0);
+	ASSERT_EQ(n, 4);
+	ASSERT_EQ(g[0].memcg_id, 1);
+	ASSERT_STREQ(g[0].path, "/");
+	ASSERT_EQ(g[0].min_seq, 0);
+	ASSERT_EQ(g[0].max_seq, 3);
+	ASSERT_EQ(g[0].youngest_age_ms, 44416);
+	ASSERT_STREQ(g[1].path, "/vm-test");
+	ASSERT_EQ(g[2].memcg_id, 7);
+	ASSERT_STREQ(g[2].path, "/vm-test/c 1");
+	ASSERT_EQ(g[2].node, 0);
+	ASSERT_EQ(g[2].min_seq, 5);
+	ASSERT_EQ(g[2].max_seq, 8);
+	ASSERT_EQ(g[2].min_anon, 11);
+	ASSERT_EQ(g[2].min_file, 0); /* a negative count is 0 */
+	ASSERT_EQ(g[2].youngest_age_ms, 1500);
+	ASSERT_EQ(g[3].node, 1);
+	ASSERT_EQ(g[3].min_seq, 2);
+	ASSERT_EQ(g[3].max_seq, 2);
+	free(g);
+	ASSERT_EQ(memagent_lru_gen_parse(lru_gen_vm, 3, &g, &n, &err), -E2BIG);
+	err = agent_error_free(err);
+	ASSERT_EQ(memagent_lru_gen_parse("memcg 1 /\n node 0\n 0 1 x 3\n", 100, &g, &n, &err),
+		  -EBADMSG);
+	err = agent_error_free(err);
+	ASSERT_EQ(memagent_lru_gen_parse("", 100, &g, &n, &err), 0);
+	ASSERT_EQ(n, 0);
+	free(g);
+}
+
+TEST(eviction_steps_as_upstream)
+{
+	struct memagent_memcg_config c;
+	struct memagent_lru_gen g = {.memcg_id = 3, .min_seq = 4, .max_seq = 7};
+	struct memagent_evict ev = {0};
+	uint8_t sw = 99;
+
+	memagent_memcg_config_default(&c);
+	/* Not four generations: nothing. */
+	g.max_seq = 6;
+	ASSERT_EQ(memagent_evict_step(&c, &ev, &g, false, false, 0, &sw), MEMAGENT_EVICT_STOP_GENS);
+	g.max_seq = 7;
+	/* Nothing in the oldest generation and no swap. */
+	ASSERT_EQ(memagent_evict_step(&c, &ev, &g, false, false, 0, &sw),
+		  MEMAGENT_EVICT_STOP_NO_MIN_LRU);
+	/* File pages: evicted without swap (swappiness 0), batch after batch. */
+	g.min_file = 100;
+	g.min_anon = 50;
+	ASSERT_EQ(memagent_evict_step(&c, &ev, &g, false, false, 0, &sw), MEMAGENT_EVICT_GO);
+	ASSERT_EQ(sw, 0);
+	g.min_file = 40;
+	ASSERT_EQ(memagent_evict_step(&c, &ev, &g, false, false, 0, &sw), MEMAGENT_EVICT_GO);
+	ASSERT_EQ(ev.file_pages, 60);
+	/* It stopped shrinking. */
+	ASSERT_EQ(memagent_evict_step(&c, &ev, &g, false, false, 0, &sw),
+		  MEMAGENT_EVICT_STOP_MIN_LRU_INC);
+	/* Pressure over eviction_psi_percent_limit stops it. */
+	ev = (struct memagent_evict){0};
+	ASSERT_EQ(memagent_evict_step(&c, &ev, &g, false, false, 50, &sw), MEMAGENT_EVICT_GO);
+	g.min_file = 30;
+	ASSERT_EQ(memagent_evict_step(&c, &ev, &g, false, false, 2, &sw), MEMAGENT_EVICT_STOP_PSI);
+	/* The oldest generation's file pages all gone. */
+	ev = (struct memagent_evict){0};
+	ASSERT_EQ(memagent_evict_step(&c, &ev, &g, false, false, 0, &sw), MEMAGENT_EVICT_GO);
+	g.min_file = 0;
+	ASSERT_EQ(memagent_evict_step(&c, &ev, &g, false, false, 0, &sw),
+		  MEMAGENT_EVICT_STOP_NO_MIN_LRU);
+	ASSERT_EQ(ev.file_pages, 30);
+	/* With swap: 200 * anon / (anon + file), rounded, capped at swappiness_max. */
+	ev = (struct memagent_evict){0};
+	g.min_file = 50;
+	g.min_anon = 100;
+	c.swappiness_max = 200;
+	ASSERT_EQ(memagent_evict_step(&c, &ev, &g, true, true, 0, &sw), MEMAGENT_EVICT_GO);
+	ASSERT_EQ(sw, 133);
+	c.swappiness_max = 50;
+	ev = (struct memagent_evict){0};
+	ASSERT_EQ(memagent_evict_step(&c, &ev, &g, true, true, 0, &sw), MEMAGENT_EVICT_GO);
+	ASSERT_EQ(sw, 50);
+	/* Only anonymous pages: swap only (200), and it stops when swap runs out. */
+	ev = (struct memagent_evict){0};
+	g.min_file = 0;
+	ASSERT_EQ(memagent_evict_step(&c, &ev, &g, true, true, 0, &sw), MEMAGENT_EVICT_GO);
+	ASSERT_EQ(sw, 200);
+	g.min_anon = 60;
+	ASSERT_EQ(memagent_evict_step(&c, &ev, &g, true, false, 0, &sw),
+		  MEMAGENT_EVICT_STOP_NO_MIN_LRU);
+	ASSERT_EQ(ev.anon_pages, 40);
+}
+
+/*
+ * MemAgentMemcgSet and a memcg round with the kernel's files redirected: without
+ * MGLRU it is UNIMPLEMENTED; MGLRU off is switched on (as upstream); without the
+ * lru_gen file or per-cgroup PSI it is UNIMPLEMENTED saying so; then the settings
+ * are checked, a new period starts a round at once, and its child ages the memcg
+ * the lru_gen text shows (its command written to that file) and reports.
+ */
+static void memcg_rounds(void)
 {
 	struct env e;
 	struct memagent *ma = NULL;
 	agent_error_t *err = NULL;
 	struct memagent_compact_config c;
+	char p[160], *t = NULL;
 
 	setup(&e);
 	memagent_compact_config_default(&c);
 	c.disabled = true;
 	ASSERT_EQ(memagent_new(e.l, &e.r, &c, &e.paths, on_event, &e, &ma, &err), 0);
+	ASSERT_EQ(e.memcg_off, 1);
 	struct memagent_memcg_update u = {.has_period_secs = true, .period_secs = 60};
 	ASSERT_EQ(memagent_memcg_set(ma, &u, &err), -EOPNOTSUPP);
 	ASSERT_EQ(err->status, GRPC_UNIMPLEMENTED);
@@ -510,21 +689,48 @@ TEST(memcg_needs_mglru)
 	err = agent_error_free(err);
 	put(e.lru, "0x0000\n");
 	ASSERT_EQ(memagent_memcg_set(ma, &u, &err), -EOPNOTSUPP);
-	ASSERT_TRUE(strstr(err->msg, "MGLRU is off") != NULL);
+	ASSERT_TRUE(strstr(err->msg, "lru_gen") != NULL);
 	err = agent_error_free(err);
-	put(e.lru, "0x0007\n");
+	ASSERT_TRUE(read_file_all(e.lru, 64, &t) > 0);
+	ASSERT_EQ(t[0], '7'); /* switched on (a sysfs file takes the whole write) */
+	free(t);
+	put(e.lru_gen, "memcg     1 /\n node     0\n 0 90000 0 5\n 1 90000 0 0\n"
+		       " 2 90000 0 0\n 3 80000 0 0\n");
+	ASSERT_EQ(memagent_memcg_set(ma, &u, &err), -EOPNOTSUPP);
+	ASSERT_TRUE(strstr(err->msg, "PSI") != NULL);
+	err = agent_error_free(err);
+	snprintf(p, sizeof(p), "%s/memory.pressure", e.cg);
+	put(p, psi_memory);
+	snprintf(p, sizeof(p), "%s/io.pressure", e.cg);
+	put(p, psi_memory);
 	u.swappiness_max = 201;
 	u.has_swappiness_max = true;
 	ASSERT_EQ(memagent_memcg_set(ma, &u, &err), -EINVAL);
 	ASSERT_EQ(err->status, GRPC_INVALID_ARGUMENT);
 	err = agent_error_free(err);
 	u.swappiness_max = 100;
-	ASSERT_EQ(memagent_memcg_set(ma, &u, &err), -EOPNOTSUPP);
-	ASSERT_TRUE(strstr(err->msg, "not implemented") != NULL);
-	err = agent_error_free(err);
-	/* asking for it off is honoured: nothing runs */
+	u.has_eviction_run_aging_count_min = true;
+	u.eviction_run_aging_count_min = 1;
+	ASSERT_EQ(memagent_memcg_set(ma, &u, &err), 0);
+	ASSERT_EQ(memagent_memcg_config(ma)->period_secs, 60);
+	/* The new period: a round at once, its child ages "/" (id 1, node 0, max_seq 3). */
+	run_until(&e, &e.memcg, 4, 5000);
+	ASSERT_EQ(memagent_memcg_rounds(ma), 1);
+	ASSERT_TRUE(read_file_all(e.lru_gen, 4096, &t) > 0);
+	if (strncmp(t, "+ 1 0 3 0 1", 11) != 0)
+		FAIL("lru_gen got: %.40s", t);
+	free(t);
+	if (!strstr(e.memcg_lines, "aged 0 0 0 ok|/\n") || !strstr(e.memcg_lines, "evicted 0 ") ||
+	    !strstr(e.memcg_lines, "round done"))
+		FAIL("memcg events: %s", e.memcg_lines);
+	/* Asking for it off is honoured: nothing more runs. */
 	u = (struct memagent_memcg_update){.has_disabled = true, .disabled = true};
 	ASSERT_EQ(memagent_memcg_set(ma, &u, &err), 0);
 	ma = memagent_free(ma);
 	teardown(&e);
+}
+
+TEST_TIMEOUT(memcg_needs_mglru_then_ages_and_evicts, 20)
+{
+	in_child(memcg_rounds);
 }

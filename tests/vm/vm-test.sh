@@ -30,7 +30,7 @@ STEPS=(boot_baseline boot check trace_spans debug_console create_sandbox create_
 	exec_process passfd_exec passfd_container passfd_missing exec_namespaces exec_cgroup cgroup_resources cgroup_devices cgroup_stats
 	cgroup_update cgroup_pause cgroup_oom hotplug_disk hotplug_never vfio_hotplug storage_scsi
 	device_scsi storage_scsi_boot storage_9p storage_nvdimm storage_virtiofs kernel_module
-	sandbox_hotplug resize_volume add_swap nic_hotplug create_filesystem signal_kill remove_container destroy_sandbox poweroff trace_root console_clean)
+	sandbox_hotplug resize_volume add_swap nic_hotplug create_filesystem ephemeral_resize memcg_reclaim signal_kill remove_container destroy_sandbox poweroff trace_root console_clean)
 # VM_STEPS="boot check ..." runs those steps only (bench/passfd-vm.sh).
 [ -z "${VM_STEPS:-}" ] || read -ra STEPS <<<"$VM_STEPS"
 # VM_MACHINE=q35 adds PCI hot-plug (two root ports, QMP); microvm has no PCI.
@@ -143,7 +143,8 @@ step_boot() {
 		root_args=(-drive "file=$IMGDIR/rootfs.img,if=none,id=root,format=raw,readonly=on"
 			-device "$root_dev,drive=root")
 	elif [ "$CG_V2" = 1 ]; then
-		append+=" agent.unified_cgroup_hierarchy=1"
+		# The mem agent too: its memcg reclaim needs per-cgroup PSI (steps-ephem.sh).
+		append+=" agent.unified_cgroup_hierarchy=1 agent.mem_agent_enable=1"
 	fi
 	append+="$TRACE_APPEND ${VM_CMDLINE_EXTRA:-}"
 	say "  image $IMAGE, machine $MACHINE, accel $accel, cpu $cpu, memory ${VM_MEM:-512M}, kernel $(cat "$GUEST/kernel-version")"
@@ -249,6 +250,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/steps-passfd.sh"
 # agent.trace to the host through trace-forward (trace_spans, trace_root).
 # shellcheck source=tests/vm/steps-trace.sh
 source "$(dirname "${BASH_SOURCE[0]}")/steps-trace.sh"
+# UpdateEphemeralMounts resizing an ephemeral tmpfs (ephemeral_resize); MGLRU memcg reclaim
+# by the mem agent (memcg_reclaim).
+# shellcheck source=tests/vm/steps-ephem.sh
+source "$(dirname "${BASH_SOURCE[0]}")/steps-ephem.sh"
 
 # --- the steps -------------------------------------------------------------------------------
 step_check() {
