@@ -40,6 +40,16 @@ SRC
 	need_install=1
 fi
 
+# Both archives are built for size like the agent (see AGENT_SIZEFLAGS in the Makefile): -Os,
+# one section per function and object so that --gc-sections drops what the agent never calls,
+# no .eh_frame. The flags are recorded beside the archives; archives built with other flags
+# (or before they were recorded) are rebuilt.
+lib_cflags="-Os -fPIC -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables"
+stamp="$deps/musl/lib/.cflags"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lib_cflags" ]; then
+	rm -f "$deps/musl/lib/libprotobuf-c.a" "$deps/musl/lib/libseccomp.a" "$stamp"
+fi
+
 if [ "$need_install" = 1 ] || [ ! -f "$deps/musl/lib/libprotobuf-c.a" ] ||
 	[ ! -f "$deps/musl/lib/libseccomp.a" ]; then
 	"${sudo_cmd[@]}" apt-get update -qq
@@ -65,7 +75,7 @@ if [ ! -f "$deps/musl/lib/libprotobuf-c.a" ]; then
 	srcdir=$(find "$work" -maxdepth 1 -type d -name 'protobuf-c-*' | head -n1)
 	mkdir -p "$deps/musl/include/protobuf-c"
 	cp "$srcdir/protobuf-c/protobuf-c.h" "$deps/musl/include/protobuf-c/"
-	musl-gcc -O2 -fPIC -I"$srcdir" -c "$srcdir/protobuf-c/protobuf-c.c" -o "$work/protobuf-c.o"
+	musl-gcc $lib_cflags -I"$srcdir" -c "$srcdir/protobuf-c/protobuf-c.c" -o "$work/protobuf-c.o"
 	ar rcs "$deps/musl/lib/libprotobuf-c.a" "$work/protobuf-c.o"
 	rm -rf "$work"
 fi
@@ -82,7 +92,7 @@ if [ ! -f "$deps/musl/lib/libseccomp.a" ]; then
 	dpkg-source -q -x "$(ls "$work"/libseccomp_*.dsc | head -n1)" "$srcdir" >/dev/null 2>&1
 	(
 		cd "$srcdir"
-		CC=musl-gcc CFLAGS="-O2 -fPIC -ffunction-sections -fdata-sections -I$deps/musl/include" \
+		CC=musl-gcc CFLAGS="$lib_cflags -I$deps/musl/include" \
 			./configure --quiet --host="$(gcc -dumpmachine | sed 's/-gnu$/-musl/')" \
 			--enable-static --disable-shared --disable-python \
 			--prefix="$deps/musl" >/dev/null
@@ -94,5 +104,7 @@ if [ ! -f "$deps/musl/lib/libseccomp.a" ]; then
 	mv "$deps/musl/lib/libseccomp.a.tmp" "$deps/musl/lib/libseccomp.a"
 	rm -rf "$work"
 fi
+
+echo "$lib_cflags" >"$stamp"
 
 echo "deps: ready in $deps"
