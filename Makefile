@@ -119,13 +119,15 @@ $(O)/gen/.stamp: $(PROTOS)
 $(GEN_C) $(GEN_H): $(O)/gen/.stamp
 
 # --- objects -------------------------------------------------------------------------------
-# The agent's objects are rebuilt when the flags that made them change (a stamp holding them).
+# The agent's objects are rebuilt when the flags that made them change: a stamp holds them,
+# rewritten (so newer than the objects) only when they differ.
 AGENT_FLAGS_STAMP := $(AOBJ)/.flags
 AGENT_FLAGS_TEXT := $(AGENT_CC) $(AGENT_CFLAGS) $(GEN_CFLAGS)
-ifneq ($(file <$(AGENT_FLAGS_STAMP)),$(AGENT_FLAGS_TEXT))
-$(shell mkdir -p $(AOBJ))
-$(file >$(AGENT_FLAGS_STAMP),$(AGENT_FLAGS_TEXT))
-endif
+texts_differ = $(subst $(1),,$(2))$(subst $(2),,$(1))
+$(AGENT_FLAGS_STAMP): FORCE
+	$(shell mkdir -p $(@D))$(if $(call texts_differ,$(file <$@),$(AGENT_FLAGS_TEXT)),$(file >$@,$(AGENT_FLAGS_TEXT)))@:
+.PHONY: FORCE
+FORCE:
 $(AOBJ)/gen/%.o: $(O)/gen/%.c $(O)/gen/.stamp $(AGENT_FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
