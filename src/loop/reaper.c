@@ -166,7 +166,7 @@ int reaper_claim(struct reaper *r, pid_t pid, int pidfd)
 int reaper_watch_since(struct reaper *r, pid_t pid, uint64_t gen, reaper_fn fn, void *data)
 {
 	struct reaper_watch *w;
-	int status;
+	int status = 0; /* set on both paths that use it; -Os cannot tell */
 
 	if (pid <= 0 || !fn)
 		return -EINVAL;
