@@ -67,8 +67,8 @@ static bool agent_has_cap(pid_t pid, int cap)
 	return (eff >> cap) & 1;
 }
 
-static Grpc__POSIXRlimit core_1024_4096 = {
-	PROTOBUF_C_MESSAGE_INIT(&grpc__posixrlimit__descriptor), "RLIMIT_CORE", 4096, 1024};
+static Grpc__POSIXRlimit core_1024_4096 = {PROTOBUF_C_MESSAGE_INIT(&grpc__posixrlimit__descriptor),
+					   "RLIMIT_CORE", 4096, 1024};
 static Grpc__POSIXRlimit *core_rl[] = {&core_1024_4096};
 
 /* The report's rlimit.CORE of a container run to its end. */

@@ -1100,6 +1100,52 @@ TEST(v1_cpuset_update_after_cpu_hotplug)
 	cgroup_manager_free(m);
 }
 
+/* Doubled and trailing slashes in a cgroup path: every ancestor is still widened, top down. */
+TEST(v1_cpuset_update_odd_path)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 2)
+		SKIP("one CPU online: a pin cannot be told from a widened set");
+	struct cgroup_manager *m = v1();
+	char path[160], top[200], mid[220], all[48];
+	snprintf(path, sizeof(path), "%s//mid/leaf/", test_path("odd"));
+	snprintf(top, sizeof(top), "/sys/fs/cgroup/cpuset%s", test_path("odd"));
+	snprintf(mid, sizeof(mid), "%s/mid", top);
+	snprintf(all, sizeof(all), "0-%ld", n - 1);
+	struct cgroup *cg = NULL;
+	agent_error_t *err = NULL;
+	ASSERT_EQ(cgroup_create(m, path, &cg, &err), 0);
+	Grpc__LinuxResources res = GRPC__LINUX_RESOURCES__INIT;
+	Grpc__LinuxCPU cpu = GRPC__LINUX_CPU__INIT;
+	res.cpu = &cpu;
+	cpu.cpus = "0";
+	apply_ok(cg, &res, false);
+	int r1 = cg_write(mid, "cpuset.cpus", "0", &err);
+	int r2 = r1 ? r1 : cg_write(top, "cpuset.cpus", "0", &err);
+	int r3 = r2 ? r2 : cgroup_cpuset_update(cg, all, "0", &err);
+	char got_top[64] = "", got_mid[64] = "", got_leaf[64] = "";
+	if (!r3) {
+		snprintf(got_top, sizeof(got_top), "%s", readf(top, "", "cpuset.cpus"));
+		snprintf(got_mid, sizeof(got_mid), "%s", readf(mid, "", "cpuset.cpus"));
+		snprintf(got_leaf, sizeof(got_leaf), "%s", readf(mid, "/leaf", "cpuset.cpus"));
+	}
+	destroy(cg);
+	static const char *const ctl[] = {"cpu",     "cpuacct", "cpuset", "memory",
+					  "devices", "freezer", "blkio",  "pids"};
+	for (size_t i = 0; i < sizeof(ctl) / sizeof(ctl[0]); i++) {
+		char d[240];
+		snprintf(d, sizeof(d), "/sys/fs/cgroup/%s%s/mid", ctl[i], test_path("odd"));
+		rmdir(d);
+		*strrchr(d, '/') = '\0';
+		rmdir(d);
+	}
+	cgroup_manager_free(m);
+	ASSERT_EQ(r3, 0);
+	ASSERT_STREQ(got_top, all);
+	ASSERT_STREQ(got_mid, all);
+	ASSERT_STREQ(got_leaf, "0");
+}
+
 static const char *cpulist_canon(const char *in)
 {
 	static char out[256];
