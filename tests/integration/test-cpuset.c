@@ -105,8 +105,10 @@ static int create_start(struct ctr_env *e, const char *cid, const char *cpus, ch
 	}
 	int code = ctr_create(e, cid, spec, msg);
 	ctr_spec_free(s);
-	if (code == 0)
+	if (code == 0) {
+		free(*msg);
 		code = ctr_start(e, cid, msg);
+	}
 	return code;
 }
 

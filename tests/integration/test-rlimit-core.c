@@ -84,8 +84,10 @@ static char *run_core(struct ctr_env *e, const char *cid, bool with_rlimit, char
 		spec->process->n_rlimits = 1;
 	}
 	*code = ctr_create(e, cid, spec, msg);
-	if (*code == 0)
+	if (*code == 0) {
+		free(*msg);
 		*code = ctr_start(e, cid, msg);
+	}
 	if (*code == 0) {
 		char *out = ctr_read_all(e, cid, cid, false, NULL);
 		ctr_wait(e, cid, cid);
@@ -146,8 +148,10 @@ static void core_limits(const char *cmdline, const char *agent_want)
 	struct ctr_spec *s = ctr_spec_new(&e, "ex", sleep_args);
 	char *exec_dflt = NULL, *exec_spec = NULL;
 	code[2] = ctr_create(&e, "ex", ctr_spec_get(s), &msg[2]);
-	if (code[2] == 0)
+	if (code[2] == 0) {
+		free(msg[2]);
 		code[2] = ctr_start(&e, "ex", &msg[2]);
+	}
 	if (code[2] == 0) {
 		exec_dflt = exec_core(&e, "ex", "x1", false);
 		exec_spec = exec_core(&e, "ex", "x2", true);
