@@ -34,15 +34,28 @@ static void on_terminate(const struct signalfd_siginfo *si, void *data)
 	loop_quit(agent->loop, 0);
 }
 
-/* agent.devmode decides whether the agent may dump core (spec: deliberate difference 3). */
+/*
+ * agent.devmode decides whether the agent may dump core (a deliberate difference from
+ * upstream, whose agent leaves its limits alone).
+ * Only the soft limit is the agent's: the hard one is left as the agent got it (the
+ * kernel's default for init is unlimited), so containers can be given the boot limit
+ * back, or their spec's, without CAP_SYS_RESOURCE (sandbox.c keeps the boot limit).
+ */
 static void apply_dump_policy(const struct agent *agent)
 {
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_CORE, &rl) < 0)
+		rl.rlim_max = RLIM_INFINITY;
 	if (agent->cfg.dev_mode) {
-		struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
-		(void)setrlimit(RLIMIT_CORE, &rl);
+		struct rlimit all = {RLIM_INFINITY, RLIM_INFINITY};
+		rl.rlim_cur = rl.rlim_max;
+		/* Unlimited where the agent may raise its hard limit; else up to it. */
+		if (setrlimit(RLIMIT_CORE, &all) < 0)
+			(void)setrlimit(RLIMIT_CORE, &rl);
 		(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	} else {
-		struct rlimit rl = {0, 0};
+		rl.rlim_cur = 0;
 		(void)setrlimit(RLIMIT_CORE, &rl);
 		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	}

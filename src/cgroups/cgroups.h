@@ -66,11 +66,16 @@ int cgroup_apply(struct cgroup *cg, const Grpc__LinuxResources *res, bool update
 int cgroup_resources_validate(const Grpc__LinuxResources *res, agent_error_t **err);
 
 /*
- * After CPU hot-plug (OnlineCPUMem): writes cpus into cpuset.cpus of every
- * ancestor from the root down, then of the cgroup itself. Missing files (no
- * cpuset controller there) are skipped.
+ * After CPU hot-plug (OnlineCPUMem), for a cgroup whose spec asked for `requested`
+ * CPUs: every ancestor below the hierarchy's root, from the top down, gets the
+ * `online` CPUs added to its cpuset.cpus (nothing is taken away; on v2 an empty set,
+ * meaning the parent's, stays empty); then the cgroup itself gets `requested` back, so a
+ * pin survives. Where the kernel refuses offline CPUs (v1), the requested ones that are
+ * online. A request that is no CPU list, or has none online, leaves the cgroup's set as
+ * it is. Missing files (no cpuset controller there) are skipped.
  */
-int cgroup_cpuset_widen(struct cgroup *cg, const char *cpus, agent_error_t **err);
+int cgroup_cpuset_update(struct cgroup *cg, const char *online, const char *requested,
+			 agent_error_t **err);
 
 /* Moves pid into the cgroup in every hierarchy. */
 int cgroup_add_pid(struct cgroup *cg, pid_t pid, agent_error_t **err);

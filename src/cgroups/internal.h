@@ -105,6 +105,17 @@ int cg_rmdir_tree(const char *dir, int depth);
 /* Sleeps for ms milliseconds. */
 void cg_sleep_ms(unsigned ms);
 
+/* --- cpuset.c: CPU lists ("0-3,7") as bitmaps -------------------------------------------- */
+#define CG_CPUS_MAX 8192 /* as many CPUs as OnlineCPUMem may ask for */
+#define CG_CPUS_WORDS (CG_CPUS_MAX / 64)
+struct cg_cpumask {
+	uint64_t w[CG_CPUS_WORDS];
+};
+/* Parses a kernel CPU list (surrounding blanks and a newline allowed); -EINVAL if it is none. */
+int cg_cpulist_parse(const char *s, struct cg_cpumask *m);
+/* The canonical list ("" when empty), malloc'd; NULL when out of memory. */
+char *cg_cpulist_format(const struct cg_cpumask *m);
+
 /* --- devices.c: the rule list (deny all, spec rules, defaults) ---------------------------------
  */
 struct cg_dev_rule {

@@ -355,38 +355,3 @@ uint64_t cg_shares_to_weight(uint64_t shares)
 		shares = 262144;
 	return 1 + ((shares - 2) * 9999) / 262142;
 }
-
-/* The ancestors first (a child's cpuset must fit in its parent's), then the cgroup itself. */
-static int widen_dirs(const char *mnt, const char *path, const char *file, const char *cpus,
-		      agent_error_t **err)
-{
-	char dir[4096];
-	size_t ml = strlen(mnt);
-
-	if (ml + strlen(path) >= sizeof(dir))
-		return agent_error_set(err, ENAMETOOLONG, "cgroup path too long");
-	for (const char *p = path + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		snprintf(dir, sizeof(dir), "%s%.*s", mnt, (int)(p - path), path);
-		int r = cg_write(dir, file, cpus, err);
-		if (r < 0 && r != -ENOENT)
-			return r;
-		if (r == -ENOENT)
-			agent_error_clear(err);
-		if (!*p)
-			break;
-	}
-	return 0;
-}
-
-int cgroup_cpuset_widen(struct cgroup *cg, const char *cpus, agent_error_t **err)
-{
-	struct cgroup_manager *m = cg->m;
-
-	if (m->v2)
-		return widen_dirs(m->unified, cg->path, "cpuset.cpus", cpus, err);
-	if (!m->v1_mnt[CG_CPUSET])
-		return 0;
-	return widen_dirs(m->v1_mnt[CG_CPUSET], cg->path, "cpuset.cpus", cpus, err);
-}

@@ -179,7 +179,7 @@ static int apply_cpu(struct cgroup *cg, const Grpc__LinuxCPU *cpu, agent_error_t
 			r = cg_writef(d, "cpu.max", err, "%" PRId64, cpu->quota);
 		else
 			r = cg_write(d, "cpu.max", "max", err);
-	} else {
+	} else if (cpu->period) {
 		/* Period alone: keep the current quota. */
 		_cleanup_free_ char *cur = NULL;
 		r = cg_read(d, "cpu.max", &cur);

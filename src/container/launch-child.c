@@ -267,8 +267,15 @@ _noreturn_ void launch_child_main(const struct launch_child_args *a, int sock)
 	}
 	if (cfg->nofile.rlim_max)
 		setrlimit(RLIMIT_NOFILE, &cfg->nofile);
-	/* The agent's own core limit is 0 outside devmode: containers get the boot one back. */
-	(void)setrlimit(RLIMIT_CORE, &cfg->core);
+	/*
+	 * The agent's own soft core limit is 0 outside devmode: containers get the boot limit
+	 * back (the agent never lowers its hard limit, so no privilege is needed), then the
+	 * spec's rlimits.
+	 */
+	if (cfg->core.rlim_max && setrlimit(RLIMIT_CORE, &cfg->core) < 0)
+		child_fail(sock, errno, "restoring the core limit %llu:%llu",
+			   (unsigned long long)cfg->core.rlim_cur,
+			   (unsigned long long)cfg->core.rlim_max);
 	if (rlimits_apply(p, &err) < 0)
 		child_fail_err(sock, err, "rlimits");
 	/* Not dumpable while setting up: /proc/self stays root-owned and unreadable. */

@@ -395,6 +395,7 @@ static void container_free(struct container *c)
 	if (c->spec)
 		grpc__spec__free_unpacked(c->spec, NULL);
 	free(c->bundle);
+	free(c->cpus);
 	free(c->id);
 	free(c);
 }
@@ -1421,6 +1422,13 @@ int container_update(struct sandbox *sb, const char *cid, const Grpc__LinuxResou
 	r = cgroup_apply(c->cg, res, true, err);
 	if (r < 0)
 		return r;
+	if (res->cpu && res->cpu->cpus[0]) {
+		char *cpus = strdup(res->cpu->cpus);
+		if (!cpus)
+			return agent_error_set(err, ENOMEM, "out of memory");
+		free(c->cpus);
+		c->cpus = cpus;
+	}
 	return 0;
 }
 

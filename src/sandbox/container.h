@@ -105,6 +105,7 @@ struct container {
 	enum container_state state; /* change it with container_set_state() only */
 	enum container_state resume_to; /* while PAUSED: the state Resume returns to */
 	struct cgroup *cg;
+	char *cpus; /* the cpus of the last UpdateContainer that set some (NULL: the spec's) */
 	int ns_fds[NS_COUNT]; /* pinned at create: what execs join */
 	int root_fd; /* the init's root, pinned at create: where execs are chrooted */
 	struct process *procs;

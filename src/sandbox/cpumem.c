@@ -18,11 +18,24 @@ struct online_job {
 	struct loop_timer *timer;
 };
 
+/* What the container asked for last: UpdateContainer's cpus, else its spec's ("" if none). */
+static const char *requested_cpus(const struct container *c)
+{
+	const Grpc__Linux *lx = c->spec ? c->spec->linux : NULL;
+
+	if (c->cpus)
+		return c->cpus;
+	if (!lx || !lx->resources || !lx->resources->cpu || !lx->resources->cpu->cpus)
+		return "";
+	return lx->resources->cpu->cpus;
+}
+
 /*
- * Containers pinned to CPUs (resources.cpu.cpus) get every online CPU after a
- * hot-plug, ancestors first.
+ * After CPUs came online, as upstream's agent does: each container whose spec asks for
+ * cpus gets the online CPUs in its ancestors (top down), then its own request back.
+ * Containers that asked for none are left alone.
  */
-static int widen_cpusets(struct sandbox *sb, agent_error_t **err)
+static int update_cpusets(struct sandbox *sb, agent_error_t **err)
 {
 	char cpus[4096] = "";
 	FILE *f = fopen(GUEST_SYSFS_CPU "/online", "re");
@@ -35,11 +48,10 @@ static int widen_cpusets(struct sandbox *sb, agent_error_t **err)
 	fclose(f);
 	cpus[strcspn(cpus, "\n")] = '\0';
 	for (struct container *c = sb->containers; c; c = c->next) {
-		const Grpc__Linux *lx = c->spec ? c->spec->linux : NULL;
-		if (!c->cg || !lx || !lx->resources || !lx->resources->cpu ||
-		    !lx->resources->cpu->cpus[0])
+		const char *want = requested_cpus(c);
+		if (!c->cg || !want[0])
 			continue;
-		int r = cgroup_cpuset_widen(c->cg, cpus, err);
+		int r = cgroup_cpuset_update(c->cg, cpus, want, err);
 		if (r < 0)
 			return agent_error_wrap(err, "cpuset of container %s", c->id);
 	}
@@ -62,7 +74,7 @@ static int finish(struct online_job *j, agent_error_t **err)
 	if (!j->cpu_only)
 		r = guest_online_memory(GUEST_SYSFS_MEMORY, NULL, err);
 	if (r >= 0 && j->cpus.want > 0)
-		r = widen_cpusets(j->job.sb, err);
+		r = update_cpusets(j->job.sb, err);
 	return r;
 }
 

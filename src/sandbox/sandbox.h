@@ -55,7 +55,8 @@ struct sandbox {
 	char **sandbox_storages; /* mount points CreateSandbox added */
 	size_t n_sandbox_storages;
 	struct rlimit child_nofile; /* RLIMIT_NOFILE as the agent got it: what containers get */
-	struct rlimit child_core; /* RLIMIT_CORE likewise (the agent's own is 0 outside devmode) */
+	struct rlimit child_core; /* RLIMIT_CORE likewise (the agent's own soft one is 0 outside
+				     devmode) */
 	struct sandbox_creating *creating; /* a CreateSandbox waiting for devices, or NULL */
 	struct sandbox_job *jobs; /* guest calls finished later: AddSwap, OnlineCPUMem */
 	struct memagent *memagent; /* agent.mem_agent_enable, or NULL */

@@ -1052,15 +1052,20 @@ TEST(v1_combined_hierarchy)
 	cgroup_manager_free(m);
 }
 
-/* OnlineCPUMem: a container pinned to CPU 0 gets every online CPU, its parent first. */
-TEST(v1_cpuset_widen_after_cpu_hotplug)
+/*
+ * OnlineCPUMem: the parent of a container pinned to CPU 0 gets every online CPU; the
+ * container keeps its pin, or gets a new request; a request that is no CPU list changes
+ * nothing; online CPUs that are no list are refused.
+ */
+TEST(v1_cpuset_update_after_cpu_hotplug)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 2)
-		SKIP("one CPU online: nothing to widen to");
+		SKIP("one CPU online: a pin cannot be told from a widened set");
 	struct cgroup_manager *m = v1();
-	char path[160];
+	char path[160], pdir[200];
 	snprintf(path, sizeof(path), "%s/inner", test_path("widen"));
+	snprintf(pdir, sizeof(pdir), "/sys/fs/cgroup/cpuset%s", test_path("widen"));
 	struct cgroup *cg = NULL;
 	agent_error_t *err = NULL;
 	ASSERT_EQ(cgroup_create(m, path, &cg, &err), 0);
@@ -1070,13 +1075,20 @@ TEST(v1_cpuset_widen_after_cpu_hotplug)
 	cpu.cpus = "0";
 	apply_ok(cg, &res, false);
 	/* The parent narrowed too, as a cgroup made when only CPU 0 was online would be. */
-	ASSERT_EQ(cgroup_cpuset_widen(cg, "0", &err), 0);
-	ASSERT_STREQ(readf("/sys/fs/cgroup/cpuset", test_path("widen"), "cpuset.cpus"), "0");
-	char all[32];
+	ASSERT_EQ(cg_write(pdir, "cpuset.cpus", "0", &err), 0);
+	char all[48], last[24];
 	snprintf(all, sizeof(all), "0-%ld", n - 1);
-	ASSERT_EQ(cgroup_cpuset_widen(cg, all, &err), 0);
+	snprintf(last, sizeof(last), "%ld", n - 1);
+	ASSERT_EQ(cgroup_cpuset_update(cg, all, "0", &err), 0);
 	ASSERT_STREQ(readf("/sys/fs/cgroup/cpuset", test_path("widen"), "cpuset.cpus"), all);
-	ASSERT_STREQ(readf("/sys/fs/cgroup/cpuset", path, "cpuset.cpus"), all);
+	ASSERT_STREQ(readf("/sys/fs/cgroup/cpuset", path, "cpuset.cpus"), "0");
+	ASSERT_EQ(cgroup_cpuset_update(cg, all, last, &err), 0);
+	ASSERT_STREQ(readf("/sys/fs/cgroup/cpuset", path, "cpuset.cpus"), last);
+	ASSERT_EQ(cgroup_cpuset_update(cg, all, "0-x", &err), 0);
+	ASSERT_STREQ(readf("/sys/fs/cgroup/cpuset", path, "cpuset.cpus"), last);
+	ASSERT_EQ(cgroup_cpuset_update(cg, "0-x", "0", &err), -EINVAL);
+	agent_error_clear(&err);
+	ASSERT_STREQ(readf("/sys/fs/cgroup/cpuset", path, "cpuset.cpus"), last);
 	destroy(cg);
 	static const char *const ctl[] = {"cpu",     "cpuacct", "cpuset", "memory",
 					  "devices", "freezer", "blkio",  "pids"};
@@ -1086,6 +1098,93 @@ TEST(v1_cpuset_widen_after_cpu_hotplug)
 		rmdir(parent);
 	}
 	cgroup_manager_free(m);
+}
+
+/* Doubled and trailing slashes in a cgroup path: every ancestor is still widened, top down. */
+TEST(v1_cpuset_update_odd_path)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 2)
+		SKIP("one CPU online: a pin cannot be told from a widened set");
+	struct cgroup_manager *m = v1();
+	char path[160], top[200], mid[220], all[48];
+	snprintf(path, sizeof(path), "%s//mid/leaf/", test_path("odd"));
+	snprintf(top, sizeof(top), "/sys/fs/cgroup/cpuset%s", test_path("odd"));
+	snprintf(mid, sizeof(mid), "%s/mid", top);
+	snprintf(all, sizeof(all), "0-%ld", n - 1);
+	struct cgroup *cg = NULL;
+	agent_error_t *err = NULL;
+	ASSERT_EQ(cgroup_create(m, path, &cg, &err), 0);
+	Grpc__LinuxResources res = GRPC__LINUX_RESOURCES__INIT;
+	Grpc__LinuxCPU cpu = GRPC__LINUX_CPU__INIT;
+	res.cpu = &cpu;
+	cpu.cpus = "0";
+	apply_ok(cg, &res, false);
+	int r1 = cg_write(mid, "cpuset.cpus", "0", &err);
+	int r2 = r1 ? r1 : cg_write(top, "cpuset.cpus", "0", &err);
+	int r3 = r2 ? r2 : cgroup_cpuset_update(cg, all, "0", &err);
+	char got_top[64] = "", got_mid[64] = "", got_leaf[64] = "";
+	if (!r3) {
+		snprintf(got_top, sizeof(got_top), "%s", readf(top, "", "cpuset.cpus"));
+		snprintf(got_mid, sizeof(got_mid), "%s", readf(mid, "", "cpuset.cpus"));
+		snprintf(got_leaf, sizeof(got_leaf), "%s", readf(mid, "/leaf", "cpuset.cpus"));
+	}
+	destroy(cg);
+	static const char *const ctl[] = {"cpu",     "cpuacct", "cpuset", "memory",
+					  "devices", "freezer", "blkio",  "pids"};
+	for (size_t i = 0; i < sizeof(ctl) / sizeof(ctl[0]); i++) {
+		char d[240];
+		snprintf(d, sizeof(d), "/sys/fs/cgroup/%s%s/mid", ctl[i], test_path("odd"));
+		rmdir(d);
+		*strrchr(d, '/') = '\0';
+		rmdir(d);
+	}
+	cgroup_manager_free(m);
+	ASSERT_EQ(r3, 0);
+	ASSERT_STREQ(got_top, all);
+	ASSERT_STREQ(got_mid, all);
+	ASSERT_STREQ(got_leaf, "0");
+}
+
+static const char *cpulist_canon(const char *in)
+{
+	static char out[256];
+	struct cg_cpumask mask;
+	if (cg_cpulist_parse(in, &mask) < 0)
+		return "(invalid)";
+	char *s = cg_cpulist_format(&mask);
+	ASSERT_NOT_NULL(s);
+	snprintf(out, sizeof(out), "%s", s);
+	free(s);
+	return out;
+}
+
+TEST(cpulist_parse_and_format)
+{
+	ASSERT_STREQ(cpulist_canon("0-3,7\n"), "0-3,7");
+	ASSERT_STREQ(cpulist_canon(" 3,0-2,5,6 "), "0-3,5-6");
+	ASSERT_STREQ(cpulist_canon(""), "");
+	ASSERT_STREQ(cpulist_canon("\n"), "");
+	ASSERT_STREQ(cpulist_canon("8191"), "8191");
+	ASSERT_STREQ(cpulist_canon("0-8191"), "0-8191");
+	static const char *const bad[] = {"8192",  "3-1", "0,,1", "-1", "0-",
+					  "1-2-3", "a",	  "0 1",  "0,", "99999999999999999999",
+					  "0x1"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (strcmp(cpulist_canon(bad[i]), "(invalid)") != 0)
+			FAIL("\"%s\" parsed", bad[i]);
+	/* The longest list there is fits. */
+	struct cg_cpumask every_other = {{0}};
+	for (size_t i = 0; i < CG_CPUS_WORDS; i++)
+		every_other.w[i] = 0x5555555555555555ull;
+	char *s = cg_cpulist_format(&every_other);
+	ASSERT_NOT_NULL(s);
+	ASSERT_TRUE(strncmp(s, "0,2,4,", 6) == 0);
+	ASSERT_TRUE(strlen(s) > 8 && strcmp(s + strlen(s) - 5, ",8190") == 0);
+	struct cg_cpumask back;
+	ASSERT_EQ(cg_cpulist_parse(s, &back), 0);
+	ASSERT_TRUE(memcmp(&back, &every_other, sizeof(back)) == 0);
+	free(s);
 }
 
 /* The device rules as the kernel applies them: the last rule that matches decides. */
