@@ -129,10 +129,16 @@ $(AGENT_FLAGS_STAMP): FORCE
 	$(shell mkdir -p $(@D))$(if $(call texts_differ,$(file <$@),$(AGENT_FLAGS_TEXT)),$(file >$@,$(AGENT_FLAGS_TEXT)))@:
 .PHONY: FORCE
 FORCE:
-$(AOBJ)/gen/%.o: $(O)/gen/%.c $(O)/gen/.stamp $(AGENT_FLAGS_STAMP)
+# The agent reads a message or enum descriptor's full name (the runtime's messages) but never
+# its short and C names (only the tools' JSON code does): the agent's copy of the generated code
+# has them empty, which saves their strings. The tools compile the untouched code.
+$(AOBJ)/gen/%.c: $(O)/gen/%.c $(O)/gen/.stamp
+	@mkdir -p $(dir $@)
+	$(Q)sed -e '/^  PROTOBUF_C__\(MESSAGE\|ENUM\)_DESCRIPTOR_MAGIC,$$/{n;n;s/^  "[^"]*",$$/  "",/;n;s/^  "[^"]*",$$/  "",/}' $< >$@.tmp && mv $@.tmp $@
+$(AOBJ)/gen/%.o: $(AOBJ)/gen/%.c $(AGENT_FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
-	$(Q)$(AGENT_CC) $(AGENT_CFLAGS) $(GEN_CFLAGS) -c $< -o $@
+	$(Q)$(AGENT_CC) $(AGENT_CFLAGS) $(GEN_CFLAGS) -I$(O)/gen -c $< -o $@
 $(AOBJ)/%.o: %.c $(O)/gen/.stamp $(AGENT_FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
