@@ -130,11 +130,12 @@ $(AGENT_FLAGS_STAMP): FORCE
 .PHONY: FORCE
 FORCE:
 # The agent reads a message or enum descriptor's full name (the runtime's messages) but never
-# its short and C names (only the tools' JSON code does): the agent's copy of the generated code
-# has them empty, which saves their strings. The tools compile the untouched code.
+# its short and C names, nor an enum value's C name (only the tools' JSON code reads short names):
+# the agent's copy of the generated code has them empty, which saves their strings. The tools compile the untouched code.
 $(AOBJ)/gen/%.c: $(O)/gen/%.c $(O)/gen/.stamp
 	@mkdir -p $(dir $@)
-	$(Q)sed -e '/^  PROTOBUF_C__\(MESSAGE\|ENUM\)_DESCRIPTOR_MAGIC,$$/{n;n;s/^  "[^"]*",$$/  "",/;n;s/^  "[^"]*",$$/  "",/}' $< >$@.tmp && mv $@.tmp $@
+	$(Q)sed -e '/^  PROTOBUF_C__\(MESSAGE\|ENUM\)_DESCRIPTOR_MAGIC,$$/{n;n;s/^  "[^"]*",$$/  "",/;n;s/^  "[^"]*",$$/  "",/}' \
+		-e 's/^  { "\([^"]*\)", "[^"]*", /  { "\1", "", /' $< >$@.tmp && mv $@.tmp $@
 $(AOBJ)/gen/%.o: $(AOBJ)/gen/%.c $(AGENT_FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
