@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/scan.h"
 #include "internal.h"
 
 #define STAT_KEYS_MAX 512
@@ -110,17 +111,20 @@ int cg_hugepage_sizes(char ***ret)
 	struct dirent *de;
 	int r = 0;
 	while ((de = readdir(d)) && n < 16) {
-		unsigned long kb;
+		unsigned long long kb;
 		char unit[8];
-		if (sscanf(de->d_name, "hugepages-%lu%7s", &kb, unit) != 2 || strcmp(unit, "kB"))
+		const char *p = strncmp(de->d_name, "hugepages-", 10) ? NULL : de->d_name + 10;
+		/* "hugepages-2048kB" */
+		if (!p || !(p = scan_ull(p, &kb)) || !scan_word(p, unit, sizeof(unit)) ||
+		    strcmp(unit, "kB"))
 			continue;
 		char *s = NULL;
 		if (kb % (1024 * 1024) == 0)
-			r = asprintf(&s, "%luGB", kb / (1024 * 1024));
+			r = asprintf(&s, "%lluGB", kb / (1024 * 1024));
 		else if (kb % 1024 == 0)
-			r = asprintf(&s, "%luMB", kb / 1024);
+			r = asprintf(&s, "%lluMB", kb / 1024);
 		else
-			r = asprintf(&s, "%luKB", kb);
+			r = asprintf(&s, "%lluKB", kb);
 		char **nv = r < 0 ? NULL : realloc(v, (n + 2) * sizeof(char *));
 		if (!nv) {
 			if (r >= 0)

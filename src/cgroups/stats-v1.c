@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/scan.h"
 #include "internal.h"
 
 static uint64_t u64_or0(const char *dir, const char *file)
@@ -137,9 +138,12 @@ static int blkio_file(const char *d, const char *file, Grpc__BlkioStatsEntry ***
 		unsigned long long maj, min, val;
 		char op[32];
 		int r = 0;
-		if (sscanf(l, "%llu:%llu %31s %llu", &maj, &min, op, &val) == 4)
+		const char *p = scan_ull(l, &maj), *q;
+		if (!p || *p != ':' || !(p = scan_ull(p + 1, &min)))
+			continue;
+		if ((q = scan_word(p, op, sizeof(op))) && scan_ull(q, &val))
 			r = cg_blkio_add(v, n, maj, min, op, val);
-		else if (sscanf(l, "%llu:%llu %llu", &maj, &min, &val) == 3)
+		else if (scan_ull(p, &val))
 			r = cg_blkio_add(v, n, maj, min, "", val);
 		if (r < 0)
 			return r;

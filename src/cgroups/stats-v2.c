@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/scan.h"
 #include "internal.h"
 
 static bool has_ctrl(const char *controllers, const char *name)
@@ -118,7 +119,8 @@ static int io_stats(const char *d, Grpc__CgroupStats *out)
 		if (next)
 			*next++ = '\0';
 		unsigned long long maj, min;
-		if (sscanf(l, "%llu:%llu", &maj, &min) != 2)
+		const char *c = scan_ull(l, &maj);
+		if (!c || *c != ':' || !scan_ull(c + 1, &min))
 			continue;
 		for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 			char key[16];

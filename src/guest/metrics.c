@@ -9,11 +9,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/scan.h"
 #include "base/strbuf.h"
 #include "guest/guest.h"
 
@@ -109,19 +111,23 @@ static void guest_load(struct strbuf *sb, const char *procdir)
 {
 	_cleanup_free_ char *load = read_proc(procdir, "loadavg");
 	double l1, l5, l15;
-	unsigned long running, total;
-	if (load && sscanf(load, "%lf %lf %lf %lu/%lu", &l1, &l5, &l15, &running, &total) == 5) {
+	unsigned long long running, total;
+	const char *p = load;
+	/* "0.52 0.58 0.59 2/345 12345" */
+	if (p && (p = scan_decimal(p, &l1)) && (p = scan_decimal(p, &l5)) &&
+	    (p = scan_decimal(p, &l15)) && (p = scan_ull(p, &running)) && *p == '/' &&
+	    scan_ull(p + 1, &total)) {
 		header(sb, "kata_guest_load", "gauge", "Guest load averages");
 		strbuf_addf(sb, "kata_guest_load{item=\"load1\"} %.2f\n", l1);
 		strbuf_addf(sb, "kata_guest_load{item=\"load5\"} %.2f\n", l5);
 		strbuf_addf(sb, "kata_guest_load{item=\"load15\"} %.2f\n", l15);
 		header(sb, "kata_guest_tasks", "gauge", "Guest tasks (from loadavg)");
-		strbuf_addf(sb, "kata_guest_tasks{item=\"running\"} %lu\n", running);
-		strbuf_addf(sb, "kata_guest_tasks{item=\"total\"} %lu\n", total);
+		strbuf_addf(sb, "kata_guest_tasks{item=\"running\"} %llu\n", running);
+		strbuf_addf(sb, "kata_guest_tasks{item=\"total\"} %llu\n", total);
 	}
 	_cleanup_free_ char *up = read_proc(procdir, "uptime");
 	double uptime;
-	if (up && sscanf(up, "%lf", &uptime) == 1) {
+	if (up && scan_decimal(up, &uptime)) {
 		header(sb, "kata_guest_uptime_seconds", "gauge", "Seconds since the guest booted");
 		strbuf_addf(sb, "kata_guest_uptime_seconds %.2f\n", uptime);
 	}
@@ -140,7 +146,11 @@ static void guest_meminfo(struct strbuf *sb, const char *procdir)
 		line[len] = '\0';
 		char name[64];
 		unsigned long long kb;
-		if (sscanf(line, "%63[^:]: %llu kB", name, &kb) == 2 && strstr(line, " kB")) {
+		size_t n = strcspn(line, ":");
+		if (n > 0 && n < sizeof(name) && line[n] == ':' && scan_ull(line + n + 1, &kb) &&
+		    strstr(line, " kB")) {
+			memcpy(name, line, n);
+			name[n] = '\0';
 			for (char *c = name; *c; c++)
 				if (!isalnum((unsigned char)*c) && *c != '_')
 					*c = '_';
@@ -165,10 +175,11 @@ static void guest_cpu(struct strbuf *sb, const char *procdir)
 		size_t len = strcspn(line, "\n");
 		char *next = line + len + (line[len] ? 1 : 0);
 		line[len] = '\0';
-		unsigned cpu;
-		int off = 0;
-		if (strncmp(line, "cpu", 3) == 0 && sscanf(line, "cpu%u %n", &cpu, &off) == 1) {
-			const char *p = line + off;
+		unsigned long long cpu;
+		const char *p;
+		if (strncmp(line, "cpu", 3) == 0 && (p = scan_ull(line + 3, &cpu)) &&
+		    cpu <= UINT_MAX) {
+			p = scan_space(p);
 			for (size_t m = 0; m < ARRAY_SIZE(modes) && *p; m++) {
 				char *end;
 				unsigned long long v = strtoull(p, &end, 10);
@@ -178,7 +189,7 @@ static void guest_cpu(struct strbuf *sb, const char *procdir)
 					sb,
 					"kata_guest_cpu_time_seconds_total{cpu=\"%u\",mode=\"%s\"} "
 					"%.2f\n",
-					cpu, modes[m], (double)v / (double)hz);
+					(unsigned)cpu, modes[m], (double)v / (double)hz);
 				p = end;
 			}
 		}

@@ -18,6 +18,7 @@
 
 #include "base/fsutil.h"
 #include "base/mountinfo.h"
+#include "base/scan.h"
 #include "base/strbuf.h"
 #include "net/net.h"
 
@@ -144,10 +145,13 @@ int init_mount_cgroups(bool v2, agent_error_t **err)
 
 	while (f && fgets(line, sizeof(line), f)) {
 		char name[64];
-		unsigned hier, num, enabled;
+		unsigned long long hier, num, enabled;
+		const char *p;
 
-		if (line[0] == '#' ||
-		    sscanf(line, "%63s %u %u %u", name, &hier, &num, &enabled) != 4 || !enabled)
+		/* "name hierarchy num_cgroups enabled" */
+		if (line[0] == '#' || !(p = scan_word(line, name, sizeof(name))) ||
+		    !(p = scan_ull(p, &hier)) || !(p = scan_ull(p, &num)) ||
+		    !scan_ull(p, &enabled) || !enabled)
 			continue;
 		for (size_t i = 0; i < ARRAY_SIZE(v1_controllers); i++) {
 			char target[128];
@@ -198,7 +202,7 @@ static void set_hostname(char **errors)
 
 	if (f) {
 		char line[256];
-		if (fgets(line, sizeof(line), f) && sscanf(line, "%64s", name) != 1)
+		if (fgets(line, sizeof(line), f) && !scan_word(line, name, sizeof(name)))
 			snprintf(name, sizeof(name), "localhost");
 		fclose(f);
 	}

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent.pb-c.h"
+#include "base/scan.h"
 #include "csi.pb-c.h"
 #include "google/protobuf/empty.pb-c.h"
 #include "guest/guest.h"
@@ -246,13 +247,16 @@ static void grown(const struct spawn_result *res, void *data)
 	struct resize_call *rc = data;
 	agent_error_t *err = NULL;
 	int code = GRPC_INTERNAL, off = 0;
+	unsigned long long c;
+	const char *p;
 
 	if (res->timed_out)
 		agent_error_set(&err, ETIMEDOUT, "resizing %s: no end after %d s", rc->rz.path,
 				RESIZE_TIMEOUT_MS / 1000);
 	else if (res->status != 0) {
-		if (sscanf(res->err, "%d %n", &code, &off) < 1 || code <= 0 || code > 16)
-			code = GRPC_INTERNAL, off = 0;
+		/* "<status> <message>" from grow_in_child; anything else is INTERNAL. */
+		if ((p = scan_ull(res->err, &c)) && c > 0 && c <= 16)
+			code = (int)c, off = (int)(scan_space(p) - res->err);
 		agent_error_set_status(&err, code, EIO, "%s",
 				       res->err[off] ? res->err + off : "resize failed");
 	}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include "base/error.h"
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "base/scan.h"
 #include "base/strbuf.h"
 #include "harness.h"
 
@@ -213,4 +215,31 @@ TEST(error_clear_takes_no_slot_too)
 	ASSERT_NOT_NULL(err);
 	agent_error_clear(&err);
 	ASSERT_TRUE(err == NULL);
+}
+
+/* The scanf replacements read what the scanf formats they replace read, and refuse the rest. */
+TEST(scan_conversions)
+{
+	unsigned long long v = 7;
+	char w[4];
+	double d;
+	const char *p;
+
+	ASSERT_TRUE((p = scan_ull(" \t42:9", &v)) && v == 42 && *p == ':');
+	ASSERT_TRUE(scan_ull("18446744073709551615", &v) && v == ULLONG_MAX);
+	ASSERT_TRUE(!scan_ull("18446744073709551616", &v) && v == ULLONG_MAX);
+	ASSERT_TRUE(!scan_ull("", &v) && !scan_ull("  x1", &v) && !scan_ull("-1", &v));
+	ASSERT_TRUE(!scan_ull("+1", &v));
+	ASSERT_TRUE((p = scan_word("  Read 12", w, sizeof(w))) && strcmp(w, "Rea") == 0);
+	ASSERT_STREQ(p, "d 12");
+	ASSERT_TRUE(!scan_word(" \n", w, sizeof(w)));
+	ASSERT_STREQ(scan_space(" \t\nx "), "x ");
+	ASSERT_TRUE((p = scan_decimal(" 0.52 0.58", &d)) && d == strtod("0.52", NULL));
+	ASSERT_STREQ(p, " 0.58");
+	ASSERT_TRUE(scan_decimal("12345.67", &d) && d == strtod("12345.67", NULL));
+	ASSERT_TRUE(scan_decimal("3", &d) && d == 3.0);
+	ASSERT_TRUE(scan_decimal("9007199254740991", &d) && d == 9007199254740991.0);
+	ASSERT_TRUE(!scan_decimal("9007199254740992", &d));
+	ASSERT_TRUE(!scan_decimal(".5", &d) && !scan_decimal("-1.0", &d));
+	ASSERT_TRUE(!scan_decimal("1.00000000000000000000001", &d));
 }
