@@ -6,6 +6,7 @@
  * shallow. Each loop consumes at least one byte per round or stops.
  */
 #include "config/toml.h"
+#include "config/decimal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -544,8 +545,8 @@ static int parse_scalar(struct parser *ps, unsigned parent_depth, struct toml_va
 	char *endp;
 	errno = 0;
 	if (is_float) {
-		double d = strtod(clean, &endp);
-		if (*endp || !isfinite(d))
+		double d;
+		if (decimal_to_double(clean, &d) < 0)
 			return perr(ps, "float out of range");
 		int r = new_value(ps, TOML_FLOAT, parent_depth, &v);
 		if (r < 0)

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The TOML reader: every kind of value, the structure rules, errors with line numbers, bounds. */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "config/decimal.h"
 #include "config/toml.h"
 #include "harness.h"
 
@@ -452,5 +457,111 @@ TEST_TIMEOUT(toml_mutations_never_crash, 120)
 		}
 		toml_free(v);
 		agent_error_free(err);
+	}
+}
+
+/* Equal as doubles, telling -0 from 0. */
+static bool same_double(double a, double b)
+{
+	return memcmp(&a, &b, sizeof(a)) == 0;
+}
+
+/* Floats are converted as the C library's strtod (correctly rounded) converts them. */
+TEST(toml_floats_as_strtod)
+{
+	static const char *const fixed[] = {
+		"1.5e3",
+		"0.1",
+		"-0.0",
+		"0e0",
+		"1e-400",
+		"-1e-400",
+		"4.9406564584124654e-324",
+		"2.4703282292062327e-324",
+		"2.4703282292062328e-324",
+		"2.2250738585072011e-308",
+		"2.2250738585072014e-308",
+		"1.7976931348623157e308",
+		"1.7976931348623158e308",
+		"1.79769313486231580793e308",
+		"9007199254740993",
+		"9007199254740993.0000000001",
+		"123456789012345678901234567890e-20",
+		"0.000000000000000000000000000001e30",
+		"7.2057594037927933e16",
+		"1e23",
+		"8.98846567431158e307",
+		"1e308",
+		"1e-308",
+		"2.225073858507201136057409796709131975934819546351645648e-308",
+		"1.00000000000000011102230246251565404236316680908203125",
+		"1.00000000000000011102230246251565404236316680908203124",
+		"1.00000000000000011102230246251565404236316680908203126",
+	};
+	double d;
+	char s[1100];
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		ASSERT_EQ(decimal_to_double(fixed[i], &d), 0);
+		if (!same_double(d, strtod(fixed[i], NULL)))
+			FAIL("%s: %a, strtod %a", fixed[i], d, strtod(fixed[i], NULL));
+	}
+	ASSERT_EQ(decimal_to_double("1.7976931348623159e308", &d), -ERANGE);
+	ASSERT_EQ(decimal_to_double("-1e309", &d), -ERANGE);
+	ASSERT_EQ(decimal_to_double("1e99999999999999999999", &d), -ERANGE);
+	ASSERT_EQ(decimal_to_double("1e-99999999999999999999", &d), 0);
+	ASSERT_TRUE(same_double(d, 0.0));
+	/* The exact midpoint between DBL_MAX and 2^1024 rounds up (to infinity). */
+	snprintf(s, sizeof(s), "%.0Lf", 0x1.fffffffffffff8p1023L);
+	ASSERT_EQ(decimal_to_double(s, &d), -ERANGE);
+	/*
+	 * 800 digits and more: those beyond decide only as "something below". A tie (rounds to
+	 * even, down here), then the same tie with a last digit 1 far beyond (rounds up).
+	 */
+	snprintf(s, sizeof(s), "%.1000Le", (long double)0x1p-1022 + 0x1p-1075L);
+	ASSERT_EQ(decimal_to_double(s, &d), 0);
+	ASSERT_TRUE(same_double(d, 0x1p-1022));
+	*strchr(s, 'e') = '\0';
+	s[strlen(s) - 1] = '1';
+	strcat(s, "e-308");
+	ASSERT_EQ(decimal_to_double(s, &d), 0);
+	ASSERT_TRUE(same_double(d, 0x1.0000000000001p-1022));
+	ASSERT_TRUE(same_double(d, strtod(s, NULL)));
+
+	unsigned seed = (unsigned)time(NULL);
+	srand(seed);
+	for (int i = 0; i < 20000; i++) {
+		/* A random double's exact or shortened text, or random digits and exponent. */
+		uint64_t bits =
+			((uint64_t)rand() << 42) ^ ((uint64_t)rand() << 21) ^ (uint64_t)rand();
+		double x;
+		memcpy(&x, &bits, sizeof(x));
+		if (!isfinite(x))
+			continue;
+		switch (i % 3) {
+		case 0:
+			snprintf(s, sizeof(s), "%.*e", rand() % 25, x);
+			break;
+		case 1: { /* exactly halfway between |x| and the next double (a tie) */
+			uint64_t up = (bits & ~(1ULL << 63)) + 1;
+			double y;
+			memcpy(&y, &up, sizeof(y));
+			if (!isfinite(y))
+				continue;
+			long double mid = ((long double)fabs(x) + y) / 2;
+			snprintf(s, sizeof(s), "%.800Le", x < 0 ? -mid : mid);
+			break;
+		}
+		default: {
+			int n = 1 + rand() % 40, k = 0;
+			for (int j = 0; j < n; j++)
+				s[k++] = (char)('0' + rand() % 10);
+			snprintf(s + k, sizeof(s) - (size_t)k, "e%d", rand() % 700 - 360);
+		}
+		}
+		double want = strtod(s, NULL);
+		int r = decimal_to_double(s, &d);
+		if (isinf(want) ? r != -ERANGE : (r != 0 || !same_double(d, want)))
+			FAIL("seed %u: %s: %d %a, strtod %a", seed, s, r, d, want);
 	}
 }
