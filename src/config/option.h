@@ -31,7 +31,7 @@ struct option_def {
 	const char *name; /* on the kernel command line; NULL: not settable there */
 	const char *toml_key; /* in the config file; NULL: not settable there */
 	enum option_kind kind;
-	size_t offset; /* of the field in struct agent_config */
+	unsigned offset; /* of the field in struct agent_config (unsigned: 32 bytes an entry) */
 	const char *const *words; /* OPT_ENUM: NULL-terminated */
 };
 

@@ -18,7 +18,7 @@ enum word_kind { W_SET, W_CLEAR, W_PROP };
 static const struct {
 	const char *word;
 	enum word_kind kind;
-	unsigned long flag;
+	unsigned flag; /* MS_*, all below 2^32: 16 bytes an entry */
 } words_table[] = {
 	{"defaults", W_SET, 0},
 	{"ro", W_SET, MS_RDONLY},
