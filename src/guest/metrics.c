@@ -177,8 +177,9 @@ static void guest_cpu(struct strbuf *sb, const char *procdir)
 		line[len] = '\0';
 		unsigned long long cpu;
 		const char *p;
-		if (strncmp(line, "cpu", 3) == 0 && (p = scan_ull(line + 3, &cpu)) &&
-		    cpu <= UINT_MAX) {
+		/* "cpuN" only: the first line, "cpu  ...", is the sum of them all. */
+		if (strncmp(line, "cpu", 3) == 0 && line[3] >= '0' && line[3] <= '9' &&
+		    (p = scan_ull(line + 3, &cpu)) && cpu <= UINT_MAX) {
 			p = scan_space(p);
 			for (size_t m = 0; m < ARRAY_SIZE(modes) && *p; m++) {
 				char *end;

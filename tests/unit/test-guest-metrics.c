@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysinfo.h>
+#include <unistd.h>
 
 #include "guest/guest.h"
 #include "harness.h"
@@ -77,5 +78,39 @@ TEST(metrics_without_proc_are_empty_not_an_error)
 	agent_error_t *err = NULL;
 	ASSERT_EQ(guest_metrics("/nonexistent-proc", &text, &err), 0);
 	ASSERT_STREQ(text, "");
+	free(text);
+}
+
+/* /proc/stat's first line sums every CPU ("cpu  4705 0 ..."): it is no CPU of its own, so only
+ * the "cpuN" lines become series (a scan that skips spaces would read 4705 as a CPU number). */
+TEST(cpu_series_only_for_numbered_cpus)
+{
+	char dir[256], path[300];
+	snprintf(dir, sizeof(dir), "%s", test_scratch_dir());
+	snprintf(path, sizeof(path), "%s/stat", dir);
+	FILE *f = fopen(path, "w");
+	ASSERT_NOT_NULL(f);
+	fputs("cpu  4705 1 200 9000 3 0 4 0 0 0\n"
+	      "cpu0 2000 1 100 4500 2 0 2 0 0 0\n"
+	      "cpu1 2705 0 100 4500 1 0 2 0 0 0\n"
+	      "intr 1 2 3\nctxt 99\n",
+	      f);
+	ASSERT_EQ(fclose(f), 0);
+	char *text = NULL;
+	agent_error_t *err = NULL;
+	if (guest_metrics(dir, &text, &err) < 0)
+		FAIL("%s", err->msg);
+	ASSERT_NULL(strstr(text, "cpu=\"4705\""));
+	long hz = sysconf(_SC_CLK_TCK);
+	ASSERT_TRUE(sample(text, "kata_guest_cpu_time_seconds_total{cpu=\"0\",mode=\"user\"}") ==
+		    2000.0 / (double)hz);
+	ASSERT_TRUE(sample(text, "kata_guest_cpu_time_seconds_total{cpu=\"1\",mode=\"user\"}") ==
+		    2705.0 / (double)hz);
+	/* Two CPUs, each with its modes: no third series. */
+	size_t series = 0;
+	for (const char *p = text; (p = strstr(p, "kata_guest_cpu_time_seconds_total{cpu=\"")); p++)
+		if (strstr(p, "mode=\"user\"") && strstr(p, "mode=\"user\"") < strchr(p, '\n'))
+			series++;
+	ASSERT_EQ(series, 2);
 	free(text);
 }
