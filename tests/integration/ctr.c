@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,7 +99,11 @@ void ctr_env_setup_cmdline(struct ctr_env *e, bool v2, const char *extra)
 	write_text(path, "root:x:0:0:root:/root:/bin/sh\nu:x:1000:1000:u:/home/u:/bin/sh\n");
 	snprintf(path, sizeof(path), "%s/etc/hostname", e->rootfs);
 	write_text(path, "none\n");
-	snprintf(e->cgparent, sizeof(e->cgparent), "/kata-itest-%d", (int)getpid());
+	/* The pid alone may name a parent an earlier, crashed run left behind (pids recycle): a
+	 * random suffix makes it this environment's own. */
+	uint32_t salt = 0;
+	ASSERT_EQ(getrandom(&salt, sizeof(salt), 0), (ssize_t)sizeof(salt));
+	snprintf(e->cgparent, sizeof(e->cgparent), "/kata-itest-%d-%08x", (int)getpid(), salt);
 
 	/* The kernel command line the agent reads (a file of this namespace's /run). */
 	const char *args[] = {"--cmdline-file", "/run/agent-cmdline", NULL};

@@ -27,7 +27,7 @@ struct ctr_env {
 	struct itest_agent agent;
 	struct ttrpc_client *c;
 	char rootfs[64];
-	char cgparent[64]; /* "/kata-itest-<pid>" */
+	char cgparent[64]; /* "/kata-itest-<pid>-<random>" */
 	bool v2;
 };
 

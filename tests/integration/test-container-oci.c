@@ -1298,7 +1298,7 @@ TEST_TIMEOUT(strings_with_a_nul_byte_refused, 60)
 static const char *const cg_hier[] = {"cpu",	 "cpuacct", "cpuset", "memory", "devices",
 				      "freezer", "blkio",   "pids",   "unified"};
 
-/* rel ("/kata-itest-N/victim") in the cgroup2 mount or in every v1 hierarchy there is. */
+/* rel ("/kata-itest-N-R/victim") in the cgroup2 mount or in every v1 hierarchy there is. */
 static void hier_dir(bool v2, size_t i, const char *rel, char *buf, size_t size)
 {
 	if (v2)
